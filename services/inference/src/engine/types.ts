@@ -1,0 +1,89 @@
+// The engine's own vocabulary, independent of gRPC: the server maps the proto contract onto it.
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatTurn {
+  readonly role: ChatRole;
+  readonly content: string;
+}
+
+/** What a caller may ask for; unset fields fall back to the model's generation defaults. */
+export interface SamplingRequest {
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly topK?: number;
+  readonly repetitionPenalty?: number;
+  readonly maxNewTokens?: number;
+  readonly seed?: number;
+  readonly stop?: readonly string[];
+}
+
+/** Sampling after defaults and validation: every field present. */
+export interface SamplingParams {
+  readonly temperature: number;
+  readonly topP: number;
+  readonly topK: number;
+  readonly repetitionPenalty: number;
+  readonly maxNewTokens: number;
+  readonly seed: number;
+  readonly stop: readonly string[];
+}
+
+export interface GenerationRequest {
+  readonly requestId: string;
+  readonly messages: readonly ChatTurn[];
+  /** Undefined: the chat template's default (Qwen3 thinks). */
+  readonly enableThinking?: boolean;
+  readonly sampling: SamplingRequest;
+  /** Aborting removes the sequence from the batch at the next step and ends the stream with `cancelled`. */
+  readonly signal?: AbortSignal;
+}
+
+export type Channel = 'reasoning' | 'content';
+export type FinishReason = 'stop' | 'length' | 'cancelled';
+
+export interface Usage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+export interface Timings {
+  readonly queueWaitMs: number;
+  readonly timeToFirstTokenMs: number;
+  readonly decodeTokensPerSecond: number;
+}
+
+export type GenerationEvent =
+  | { readonly type: 'delta'; readonly channel: Channel; readonly text: string; readonly tokenCount: number }
+  | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage; readonly timings: Timings };
+
+export type ModelSourceKind = 'directory' | 'hub' | 'built-in';
+
+export interface EngineLimits {
+  readonly maxBatchSize: number;
+  readonly maxQueueSize: number;
+  readonly maxContextTokens: number;
+  readonly maxNewTokensLimit: number;
+}
+
+export interface LoadedModelInfo {
+  readonly id: string;
+  readonly source: ModelSourceKind;
+  readonly path: string;
+  readonly limits: EngineLimits;
+}
+
+export interface Engine {
+  readonly model: LoadedModelInfo;
+  /**
+   * Validates and enqueues. Throws InvalidArgumentError / ResourceExhaustedError synchronously-ish
+   * (before the first event) and never after: once iteration starts, the stream ends with one `done`.
+   */
+  generate(request: GenerationRequest): AsyncIterable<GenerationEvent>;
+  /** Sequences running or waiting. */
+  readonly activeCount: number;
+  /** Stops admitting new requests and resolves when every running stream has finished. */
+  drain(): Promise<void>;
+  /** Releases the ONNX session. */
+  close(): Promise<void>;
+}
