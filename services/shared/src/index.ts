@@ -1,0 +1,12 @@
+export { ConfigError, type ConfigIssue } from './errors.js';
+export { loadConfig, deepMerge, deepFreeze, type LoadConfigOptions, type DeepReadonly } from './config.js';
+export { createLogger, LOG_LEVELS, type CreateLoggerOptions, type Logger } from './logger.js';
+export { createWallClock, nsToTimestamp, type WallClock } from './clock.js';
+export {
+  createGrpcServer,
+  type CreateGrpcServerOptions,
+  type GrpcServerHandle,
+  type GrpcServiceRegistration,
+  type ShutdownOptions,
+} from './grpc-server.js';
+export { onTerminate, type OnTerminateOptions } from './process-signals.js';
