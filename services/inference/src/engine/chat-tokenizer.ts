@@ -1,0 +1,48 @@
+// Tokenizer and chat template through @huggingface/transformers, from local files only.
+import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
+import type { ChatTurn } from './types.js';
+
+export interface ChatTokenizer {
+  /** Renders the model's chat template (with `enable_thinking`) and tokenizes it. */
+  encodeChat(messages: readonly ChatTurn[], options: { enableThinking?: boolean }): number[];
+  /** Renders the template without tokenizing, for tests and logs. */
+  renderChat(messages: readonly ChatTurn[], options: { enableThinking?: boolean }): string;
+  decode(ids: readonly number[]): string;
+  /** The id of a token spelled exactly so in the vocabulary, if it has one. */
+  tokenId(token: string): number | undefined;
+}
+
+export async function loadChatTokenizer(modelDir: string): Promise<ChatTokenizer> {
+  // A model directory is a path, never a hub id: never let the library reach for the network.
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  const tokenizer: PreTrainedTokenizer = await AutoTokenizer.from_pretrained(modelDir, { local_files_only: true });
+  const templateArgs = (messages: readonly ChatTurn[], enableThinking: boolean | undefined) => ({
+    add_generation_prompt: true,
+    // The Qwen3 template tests `enable_thinking is defined and enable_thinking is false`: leave it undefined for the default.
+    ...(enableThinking === undefined ? {} : { enable_thinking: enableThinking }),
+    conversation: messages.map((m) => ({ role: m.role, content: m.content })),
+  });
+  return {
+    encodeChat(messages, { enableThinking }) {
+      const { conversation, ...kwargs } = templateArgs(messages, enableThinking);
+      return tokenizer.apply_chat_template(conversation, {
+        ...kwargs,
+        tokenize: true,
+        return_tensor: false,
+        return_dict: false,
+      }) as unknown as number[];
+    },
+    renderChat(messages, { enableThinking }) {
+      const { conversation, ...kwargs } = templateArgs(messages, enableThinking);
+      return tokenizer.apply_chat_template(conversation, { ...kwargs, tokenize: false }) as unknown as string;
+    },
+    decode(ids) {
+      return tokenizer.decode(ids as number[], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+    },
+    tokenId(token) {
+      const ids = tokenizer.encode(token, { add_special_tokens: false });
+      return ids.length === 1 && tokenizer.decode(ids) === token ? ids[0] : undefined;
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export { createOnnxEngine, type OnnxEngineOptions, type EngineLogger } from './onnx-engine.js';
+export { loadChatTokenizer, type ChatTokenizer } from './chat-tokenizer.js';
+export { readModelFiles, type ModelFiles } from './model-files.js';
+export { InvalidArgumentError, ResourceExhaustedError, UnavailableError } from './errors.js';
+export type * from './types.js';

@@ -1,0 +1,270 @@
+// Continuous batching over one ONNX Runtime session. Each step: drop cancelled sequences, admit
+// waiting ones, run one prefill chunk, then one decode step for every running sequence. A sequence
+// that finishes its prefill joins the batch for the very next decode step.
+import ort from 'onnxruntime-node';
+import { randomInt } from 'node:crypto';
+import { loadChatTokenizer, type ChatTokenizer } from './chat-tokenizer.js';
+import { ResourceExhaustedError, UnavailableError } from './errors.js';
+import { advance, concatRows, emptyKvBatch, selectRows, stepMask, type KvBatch, type KvShape } from './kv-batch.js';
+import { readModelFiles, type ModelFiles } from './model-files.js';
+import { Sequence, type Clock } from './sequence.js';
+import { nextChunk, planStep } from './step-plan.js';
+import { checkPromptLength, resolveSampling } from './validate-request.js';
+import type { Engine, EngineLimits, GenerationEvent, GenerationRequest, LoadedModelInfo, ModelSourceKind } from './types.js';
+
+export interface EngineLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface OnnxEngineOptions {
+  readonly modelDir: string;
+  readonly id: string;
+  readonly source: ModelSourceKind;
+  readonly limits: EngineLimits;
+  /** `onnx/<variant>.onnx`; default `model`. */
+  readonly variant?: string;
+  /** 0 or unset: ONNX Runtime's default (one per physical core). */
+  readonly intraOpThreads?: number;
+  /** Prompt tokens per prefill chunk. Bounds both the logits buffer and the stall of running streams. */
+  readonly prefillChunkTokens?: number;
+  /** Used when a request sets no max_new_tokens. */
+  readonly defaultMaxNewTokens?: number;
+  readonly logger?: EngineLogger;
+  readonly clock?: Clock;
+}
+
+interface Prefilling {
+  readonly seq: Sequence;
+  kv: KvBatch;
+}
+
+const silentLogger: EngineLogger = { info() {}, warn() {}, error() {} };
+
+export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engine> {
+  const files = await readModelFiles(options.modelDir, options.variant);
+  const tokenizer = await loadChatTokenizer(options.modelDir);
+  const session = await ort.InferenceSession.create(files.onnxPath, {
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+  });
+  return new OnnxEngine(options, files, tokenizer, session);
+}
+
+class OnnxEngine implements Engine {
+  readonly model: LoadedModelInfo;
+  private readonly shape: KvShape;
+  private readonly limits: EngineLimits;
+  private readonly clock: Clock;
+  private readonly logger: EngineLogger;
+  private readonly routerBase;
+  private readonly waiting: Sequence[] = [];
+  private readonly prefilling: Prefilling[] = [];
+  /** Row i of `kv` belongs to running[i]. */
+  private running: Sequence[] = [];
+  private kv: KvBatch;
+  private loop: Promise<void> | undefined;
+  private draining = false;
+
+  constructor(
+    private readonly options: OnnxEngineOptions,
+    private readonly files: ModelFiles,
+    private readonly tokenizer: ChatTokenizer,
+    private readonly session: ort.InferenceSession,
+  ) {
+    this.limits = {
+      ...options.limits,
+      maxContextTokens: Math.min(options.limits.maxContextTokens, files.maxPositionEmbeddings),
+    };
+    this.model = { id: options.id, source: options.source, path: options.modelDir, limits: this.limits };
+    this.shape = { numLayers: files.numLayers, numKvHeads: files.numKvHeads, headDim: files.headDim };
+    this.kv = emptyKvBatch(this.shape);
+    this.clock = options.clock ?? (() => performance.now());
+    this.logger = options.logger ?? silentLogger;
+    this.routerBase = {
+      decode: (ids: readonly number[]) => tokenizer.decode(ids),
+      eosTokenIds: new Set(files.eosTokenIds.length ? files.eosTokenIds : [tokenizer.tokenId('<|im_end|>') ?? -1]),
+      thinkStartId: tokenizer.tokenId('<think>'),
+      thinkEndId: tokenizer.tokenId('</think>'),
+    };
+  }
+
+  get activeCount(): number {
+    return this.waiting.length + this.prefilling.length + this.running.length;
+  }
+
+  generate(request: GenerationRequest): AsyncIterable<GenerationEvent> {
+    if (this.draining) throw new UnavailableError('the inference service is shutting down');
+    const sampling = resolveSampling(
+      request,
+      { ...this.files.generationDefaults, maxNewTokens: this.options.defaultMaxNewTokens ?? 1024 },
+      this.limits,
+      () => randomInt(2 ** 31),
+    );
+    const promptIds = this.tokenizer.encodeChat(request.messages, { enableThinking: request.enableThinking });
+    checkPromptLength(promptIds.length, this.limits);
+    if (this.waiting.length >= this.limits.maxQueueSize)
+      throw new ResourceExhaustedError(
+        `the inference queue is full (${this.limits.maxQueueSize} requests waiting); retry later`,
+      );
+    const seq = new Sequence(
+      request.requestId,
+      promptIds,
+      sampling,
+      { ...this.routerBase, thinkingEnabled: request.enableThinking !== false },
+      this.limits.maxContextTokens,
+      this.clock,
+      this.clock(),
+    );
+    if (request.signal) {
+      if (request.signal.aborted) seq.cancel();
+      else request.signal.addEventListener('abort', () => seq.cancel(), { once: true });
+    }
+    this.waiting.push(seq);
+    this.loop ??= this.runLoop().finally(() => (this.loop = undefined));
+    return seq.events;
+  }
+
+  async drain(): Promise<void> {
+    this.draining = true;
+    await this.loop;
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    await this.session.release();
+  }
+
+  private async runLoop(): Promise<void> {
+    while (this.activeCount > 0) {
+      try {
+        await this.step();
+      } catch (error) {
+        // A failed forward pass poisons the batch's cache: fail its sequences, keep serving new ones.
+        this.logger.error({ err: error }, 'engine step failed');
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (const seq of [...this.running, ...this.prefilling.map((p) => p.seq)]) seq.fail(failure);
+        this.running = [];
+        this.prefilling.length = 0;
+        this.kv = emptyKvBatch(this.shape);
+      }
+      // Let gRPC writes and new arrivals in between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async step(): Promise<void> {
+    this.reapCancelled();
+    const plan = planStep({
+      running: this.running.length,
+      prefilling: this.prefilling.length,
+      waiting: this.waiting.length,
+      maxBatchSize: this.limits.maxBatchSize,
+    });
+    for (const seq of this.waiting.splice(0, plan.admit)) {
+      seq.admittedAt = this.clock();
+      this.prefilling.push({ seq, kv: emptyKvBatch(this.shape, 1) });
+    }
+    if (plan.prefill) await this.prefillChunk();
+    if (plan.decode) await this.decodeStep();
+  }
+
+  private reapCancelled(): void {
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      const seq = this.waiting[i]!;
+      if (seq.isCancelled) {
+        this.waiting.splice(i, 1);
+        seq.finish('cancelled');
+      }
+    }
+    for (let i = this.prefilling.length - 1; i >= 0; i--) {
+      const { seq } = this.prefilling[i]!;
+      if (seq.isCancelled) {
+        this.prefilling.splice(i, 1);
+        seq.finish('cancelled');
+      }
+    }
+    this.retainRunning((seq) => {
+      if (!seq.isCancelled) return true;
+      seq.finish('cancelled');
+      return false;
+    });
+  }
+
+  /** Keeps running sequences the predicate accepts, and their KV rows. */
+  private retainRunning(keep: (seq: Sequence) => boolean): void {
+    const rows: number[] = [];
+    this.running.forEach((seq, i) => keep(seq) && rows.push(i));
+    if (rows.length === this.running.length) return;
+    this.running = rows.map((i) => this.running[i]!);
+    this.kv = selectRows(this.kv, rows);
+  }
+
+  private async prefillChunk(): Promise<void> {
+    const entry = this.prefilling[0]!;
+    const { seq } = entry;
+    const { start, end } = nextChunk(seq.promptIds.length, seq.position, this.options.prefillChunkTokens ?? 256);
+    const ids = seq.promptIds.slice(start, end);
+    const positions = ids.map((_, i) => start + i);
+    const { logits, kv } = await this.forward(entry.kv, [ids], [positions]);
+    entry.kv = kv;
+    seq.position = end;
+    if (end < seq.promptIds.length) return;
+    this.prefilling.shift();
+    const vocab = this.files.vocabSize;
+    const result = seq.acceptLogits(logits.subarray((ids.length - 1) * vocab, ids.length * vocab));
+    if (result !== 'continue') return seq.finish(result);
+    this.running.push(seq);
+    this.kv = concatRows([this.kv, entry.kv]);
+  }
+
+  private async decodeStep(): Promise<void> {
+    const { logits, kv } = await this.forward(
+      this.kv,
+      this.running.map((s) => [s.pendingToken]),
+      this.running.map((s) => [s.position]),
+    );
+    this.kv = kv;
+    const vocab = this.files.vocabSize;
+    const outcome = this.running.map((seq, row) => {
+      seq.position++;
+      return seq.acceptLogits(logits.subarray(row * vocab, (row + 1) * vocab));
+    });
+    this.retainRunning((seq) => {
+      const result = outcome[this.running.indexOf(seq)]!;
+      if (result === 'continue') return true;
+      seq.finish(result);
+      return false;
+    });
+  }
+
+  /** One forward pass of `tokens` (same count per row) over `kv`; returns logits [rows, tokens, vocab]. */
+  private async forward(
+    kv: KvBatch,
+    tokens: readonly (readonly number[])[],
+    positions: readonly (readonly number[])[],
+  ): Promise<{ logits: Float32Array; kv: KvBatch }> {
+    const rows = tokens.length;
+    const width = tokens[0]!.length;
+    const int64 = (values: Iterable<number>) => BigInt64Array.from(values, (v) => BigInt(v));
+    const mask = stepMask(kv, width);
+    const { numLayers, numKvHeads, headDim } = this.shape;
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', int64(tokens.flat()), [rows, width]),
+      attention_mask: new ort.Tensor('int64', int64(mask), [rows, kv.columns + width]),
+      position_ids: new ort.Tensor('int64', int64(positions.flat()), [rows, width]),
+    };
+    for (let l = 0; l < numLayers; l++) {
+      const dims = [rows, numKvHeads, kv.columns, headDim];
+      feeds[`past_key_values.${l}.key`] = new ort.Tensor('float32', kv.keys[l]!, dims);
+      feeds[`past_key_values.${l}.value`] = new ort.Tensor('float32', kv.values[l]!, dims);
+    }
+    const out = await this.session.run(feeds);
+    const present = (l: number, kind: 'key' | 'value') => out[`present.${l}.${kind}`]!.data as Float32Array;
+    const keys = Array.from({ length: numLayers }, (_, l) => present(l, 'key'));
+    const values = Array.from({ length: numLayers }, (_, l) => present(l, 'value'));
+    return { logits: out.logits!.data as Float32Array, kv: advance(kv, keys, values, width) };
+  }
+}

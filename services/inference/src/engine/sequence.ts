@@ -1,0 +1,93 @@
+// One request's life in the engine: its prompt, sampler state, router and event stream.
+import { EventChannel } from './event-channel.js';
+import { seededRandom, sampleToken, type RandomSource } from './sampling.js';
+import { TokenRouter, type TokenRouterOptions } from './token-router.js';
+import type { FinishReason, GenerationEvent, SamplingParams } from './types.js';
+
+export type Clock = () => number;
+
+export type StepResult = 'continue' | FinishReason;
+
+export class Sequence {
+  readonly events: EventChannel<GenerationEvent>;
+  /** Prompt and generated ids: what the repetition penalty looks at. */
+  private readonly seen: Set<number>;
+  private readonly random: RandomSource;
+  private readonly router: TokenRouter;
+  private generated = 0;
+  private cancelled = false;
+  private finished = false;
+  /** Sampled but not yet fed to the model; the next decode step's input. */
+  pendingToken = -1;
+  /** Tokens in this sequence's KV cache (its next position id). */
+  position = 0;
+  admittedAt: number | undefined;
+  private firstTokenAt: number | undefined;
+
+  constructor(
+    readonly requestId: string,
+    readonly promptIds: readonly number[],
+    readonly params: SamplingParams,
+    routerOptions: Omit<TokenRouterOptions, 'stop'>,
+    private readonly maxContextTokens: number,
+    private readonly clock: Clock,
+    readonly arrivedAt: number,
+  ) {
+    this.seen = new Set(promptIds);
+    this.random = seededRandom(params.seed);
+    this.router = new TokenRouter({ ...routerOptions, stop: params.stop });
+    this.events = new EventChannel(() => this.cancel());
+  }
+
+  get isCancelled(): boolean {
+    return this.cancelled;
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  /** Samples from this sequence's logits row and streams what the token completes. */
+  acceptLogits(logits: Float32Array): StepResult {
+    const token = sampleToken(logits, this.params, this.seen, this.random);
+    this.firstTokenAt ??= this.clock();
+    this.generated++;
+    this.seen.add(token);
+    const { deltas, stopped } = this.router.push(token);
+    for (const d of deltas) this.events.push({ type: 'delta', ...d });
+    if (stopped) return 'stop';
+    // The pending token still needs a slot in the context to be fed back.
+    if (this.generated >= this.params.maxNewTokens || this.position + 1 >= this.maxContextTokens) return 'length';
+    this.pendingToken = token;
+    return 'continue';
+  }
+
+  finish(reason: FinishReason): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const d of this.router.finish()) this.events.push({ type: 'delta', ...d });
+    const now = this.clock();
+    const first = this.firstTokenAt;
+    const decodeSeconds = first === undefined ? 0 : (now - first) / 1000;
+    this.events.push({
+      type: 'done',
+      finishReason: reason,
+      usage: { promptTokens: this.promptIds.length, completionTokens: this.generated },
+      timings: {
+        queueWaitMs: (this.admittedAt ?? now) - this.arrivedAt,
+        timeToFirstTokenMs: first === undefined ? 0 : first - this.arrivedAt,
+        decodeTokensPerSecond: decodeSeconds > 0 ? (this.generated - 1) / decodeSeconds : 0,
+      },
+    });
+    this.events.close();
+  }
+
+  fail(error: Error): void {
+    this.finished = true;
+    this.events.fail(error);
+  }
+}
