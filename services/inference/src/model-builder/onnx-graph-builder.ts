@@ -1,0 +1,262 @@
+/**
+ * A small typed builder for ONNX graphs. It produces a plain-data `GraphDescription` (no weight bytes), which
+ * `serializeModel` turns into an ONNX ModelProto whose weights point at external data written elsewhere.
+ */
+import onnxProto from 'onnx-proto';
+
+const { onnx } = onnxProto;
+
+export const ONNX_IR_VERSION = 8;
+export const ONNX_OPSET = 17;
+
+export type ElementType = 'float32' | 'int64' | 'bool';
+/** A fixed size, or a symbolic name for a dynamic axis. */
+export type Dim = number | string;
+
+export interface ValueSpec {
+  readonly name: string;
+  readonly type: ElementType;
+  readonly dims: readonly Dim[];
+}
+
+/** How a weight's values are drawn; generated at write time so the description stays small. */
+export type WeightInit =
+  | { readonly kind: 'normal'; readonly mean: number; readonly std: number }
+  | { readonly kind: 'uniform'; readonly low: number; readonly high: number };
+
+export interface WeightSpec {
+  readonly name: string;
+  readonly dims: readonly number[];
+  readonly init: WeightInit;
+}
+
+/** Small tensors (shapes, scalars, rotary frequencies) stored inline in the model file. */
+export interface ConstantSpec {
+  readonly name: string;
+  readonly type: 'float32' | 'int64';
+  readonly dims: readonly number[];
+  readonly values: readonly number[];
+}
+
+export type AttributeValue = number | readonly number[] | string;
+
+export interface NodeSpec {
+  readonly name: string;
+  readonly opType: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
+}
+
+export interface GraphDescription {
+  readonly name: string;
+  readonly inputs: readonly ValueSpec[];
+  readonly outputs: readonly ValueSpec[];
+  readonly nodes: readonly NodeSpec[];
+  readonly constants: readonly ConstantSpec[];
+  readonly weights: readonly WeightSpec[];
+}
+
+/** Where a weight's bytes live, relative to the model file's directory. */
+export interface ExternalLocation {
+  readonly file: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface OpOptions {
+  /** Explicit output names (e.g. graph outputs); otherwise fresh names are generated. */
+  readonly outputs?: readonly string[];
+  /** Number of outputs when names are generated. */
+  readonly outputCount?: number;
+  readonly attributes?: Readonly<Record<string, AttributeValue>>;
+}
+
+export class GraphBuilder {
+  private readonly inputs: ValueSpec[] = [];
+  private readonly outputs: ValueSpec[] = [];
+  private readonly nodes: NodeSpec[] = [];
+  private readonly constants: ConstantSpec[] = [];
+  private readonly weights: WeightSpec[] = [];
+  private readonly usedNames = new Set<string>();
+  private readonly constantCache = new Map<string, string>();
+  private counter = 0;
+
+  constructor(private readonly name: string) {}
+
+  input(name: string, type: ElementType, dims: readonly Dim[]): string {
+    this.claim(name);
+    this.inputs.push({ name, type, dims });
+    return name;
+  }
+
+  /** Declares an existing value as a graph output. */
+  output(name: string, type: ElementType, dims: readonly Dim[]): void {
+    this.outputs.push({ name, type, dims });
+  }
+
+  weight(name: string, dims: readonly number[], init: WeightInit): string {
+    this.claim(name);
+    this.weights.push({ name, dims, init });
+    return name;
+  }
+
+  /** Inline constant; identical constants are shared. */
+  constant(type: 'float32' | 'int64', dims: readonly number[], values: readonly number[], hint = 'const'): string {
+    const key = `${type}|${dims.join(',')}|${values.join(',')}`;
+    const cached = this.constantCache.get(key);
+    if (cached !== undefined) return cached;
+    const name = this.fresh(hint);
+    this.constants.push({ name, type, dims, values });
+    this.constantCache.set(key, name);
+    return name;
+  }
+
+  int64s(values: readonly number[], hint = 'ints'): string {
+    return this.constant('int64', [values.length], values, hint);
+  }
+
+  int64Scalar(value: number, hint = 'int'): string {
+    return this.constant('int64', [], [value], hint);
+  }
+
+  floatScalar(value: number, hint = 'float'): string {
+    return this.constant('float32', [], [value], hint);
+  }
+
+  /** Adds a node with one output and returns its name. */
+  op(opType: string, inputs: readonly string[], options: OpOptions = {}): string {
+    const [first] = this.opN(opType, inputs, options);
+    if (first === undefined) throw new Error(`${opType} produced no outputs`);
+    return first;
+  }
+
+  opN(opType: string, inputs: readonly string[], options: OpOptions = {}): string[] {
+    const outputs = options.outputs
+      ? options.outputs.map((n) => this.claim(n))
+      : Array.from({ length: options.outputCount ?? 1 }, () => this.fresh(opType));
+    this.nodes.push({
+      name: `${opType}_${this.nodes.length}`,
+      opType,
+      inputs,
+      outputs,
+      attributes: options.attributes ?? {},
+    });
+    return outputs;
+  }
+
+  build(): GraphDescription {
+    return {
+      name: this.name,
+      inputs: [...this.inputs],
+      outputs: [...this.outputs],
+      nodes: [...this.nodes],
+      constants: [...this.constants],
+      weights: [...this.weights],
+    };
+  }
+
+  private claim(name: string): string {
+    if (this.usedNames.has(name)) throw new Error(`duplicate value name ${name}`);
+    this.usedNames.add(name);
+    return name;
+  }
+
+  private fresh(hint: string): string {
+    let name: string;
+    do name = `/${hint}_${this.counter++}`;
+    while (this.usedNames.has(name));
+    return this.claim(name);
+  }
+}
+
+const ELEMENT_TYPE: Record<ElementType, onnxProto.onnx.TensorProto.DataType> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  int64: onnx.TensorProto.DataType.INT64,
+  bool: onnx.TensorProto.DataType.BOOL,
+};
+
+function valueInfo(spec: ValueSpec): onnxProto.onnx.IValueInfoProto {
+  return {
+    name: spec.name,
+    type: {
+      tensorType: {
+        elemType: ELEMENT_TYPE[spec.type],
+        shape: { dim: spec.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+function attribute(name: string, value: AttributeValue): onnxProto.onnx.IAttributeProto {
+  const { AttributeType } = onnx.AttributeProto;
+  if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) throw new Error(`attribute ${name}: only integer attributes are supported`);
+    return { name, type: AttributeType.INT, i: value };
+  }
+  return { name, type: AttributeType.INTS, ints: [...value] };
+}
+
+function constantTensor(spec: ConstantSpec): onnxProto.onnx.ITensorProto {
+  const bytes =
+    spec.type === 'float32'
+      ? new Uint8Array(Float32Array.from(spec.values).buffer)
+      : new Uint8Array(BigInt64Array.from(spec.values, (v) => BigInt(v)).buffer);
+  return { name: spec.name, dataType: ELEMENT_TYPE[spec.type], dims: [...spec.dims], rawData: bytes };
+}
+
+function externalTensor(spec: WeightSpec, location: ExternalLocation): onnxProto.onnx.ITensorProto {
+  return {
+    name: spec.name,
+    dataType: onnx.TensorProto.DataType.FLOAT,
+    dims: [...spec.dims],
+    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+    externalData: [
+      { key: 'location', value: location.file },
+      { key: 'offset', value: String(location.offset) },
+      { key: 'length', value: String(location.length) },
+    ],
+  };
+}
+
+/** Encodes the graph as an ONNX model whose float weights all live in external data files. */
+export function serializeModel(
+  graph: GraphDescription,
+  locations: ReadonlyMap<string, ExternalLocation>,
+  producerVersion: string,
+): Uint8Array {
+  const initializer = [
+    ...graph.weights.map((w) => {
+      const location = locations.get(w.name);
+      if (!location) throw new Error(`no external data location for weight ${w.name}`);
+      return externalTensor(w, location);
+    }),
+    ...graph.constants.map(constantTensor),
+  ];
+  const model = onnx.ModelProto.create({
+    irVersion: ONNX_IR_VERSION,
+    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    producerName: 'freechat-model-builder',
+    producerVersion,
+    graph: {
+      name: graph.name,
+      node: graph.nodes.map((n) => ({
+        name: n.name,
+        opType: n.opType,
+        input: [...n.inputs],
+        output: [...n.outputs],
+        attribute: Object.entries(n.attributes).map(([k, v]) => attribute(k, v)),
+      })),
+      initializer,
+      input: graph.inputs.map(valueInfo),
+      output: graph.outputs.map(valueInfo),
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** Element count of a weight, as stored (float32). */
+export function elementCount(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}

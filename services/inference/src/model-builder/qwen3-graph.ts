@@ -1,0 +1,212 @@
+/**
+ * The Qwen3 decoder as a pure function of its dimensions: config in, graph description out (no weight bytes).
+ * The I/O contract matches onnx-community/Qwen3-0.6B-ONNX so one loader serves both.
+ */
+import { GraphBuilder, type GraphDescription, type WeightInit } from './onnx-graph-builder.js';
+import type { Qwen3Dims } from './presets.js';
+
+/** Initializer names. Projection weights are stored pre-transposed as [in, out] (HF stores [out, in]). */
+export const qwen3WeightNames = {
+  embedTokens: 'model.embed_tokens.weight',
+  finalNorm: 'model.norm.weight',
+  lmHead: 'lm_head.weight',
+  layer: (i: number) => ({
+    inputNorm: `model.layers.${i}.input_layernorm.weight`,
+    qProj: `model.layers.${i}.self_attn.q_proj.weight_t`,
+    kProj: `model.layers.${i}.self_attn.k_proj.weight_t`,
+    vProj: `model.layers.${i}.self_attn.v_proj.weight_t`,
+    oProj: `model.layers.${i}.self_attn.o_proj.weight_t`,
+    qNorm: `model.layers.${i}.self_attn.q_norm.weight`,
+    kNorm: `model.layers.${i}.self_attn.k_norm.weight`,
+    postAttentionNorm: `model.layers.${i}.post_attention_layernorm.weight`,
+    gateProj: `model.layers.${i}.mlp.gate_proj.weight_t`,
+    upProj: `model.layers.${i}.mlp.up_proj.weight_t`,
+    downProj: `model.layers.${i}.mlp.down_proj.weight_t`,
+  }),
+};
+
+export const DIM = {
+  batch: 'batch_size',
+  seq: 'sequence_length',
+  past: 'past_sequence_length',
+  total: 'total_sequence_length',
+} as const;
+
+/** Most negative float32: masked scores stay finite, so a fully masked (padding) row softmaxes to uniform, not NaN. */
+const MASK_VALUE = -3.4028234663852886e38;
+
+const ONNX_BOOL = 9;
+const ONNX_FLOAT = 1;
+
+/**
+ * Init scales chosen so random weights still give a useful model: linear layers keep activations at unit scale
+ * (std 1/sqrt(fan_in)) so context actually moves the residual stream, and the tied embedding gets
+ * std 2/sqrt(hidden) so logits spread with std ~2 instead of being nearly flat over 152k tokens.
+ */
+function linearInit(fanIn: number): WeightInit {
+  return { kind: 'normal', mean: 0, std: 1 / Math.sqrt(fanIn) };
+}
+const NORM_INIT: WeightInit = { kind: 'uniform', low: 0.9, high: 1.1 };
+
+/** HF rotary: inv_freq[i] = theta^(-2i/d). */
+export function rotaryInverseFrequencies(headDim: number, theta: number): number[] {
+  return Array.from({ length: headDim / 2 }, (_, i) => 1 / Math.pow(theta, (2 * i) / headDim));
+}
+
+export function buildQwen3Graph(dims: Qwen3Dims): GraphDescription {
+  const {
+    hidden_size: hidden,
+    intermediate_size: inter,
+    num_hidden_layers: layers,
+    num_attention_heads: heads,
+    num_key_value_heads: kvHeads,
+    head_dim: headDim,
+    vocab_size: vocab,
+    rms_norm_eps: eps,
+    rope_theta: theta,
+    tie_word_embeddings: tied,
+  } = dims;
+  if (heads % kvHeads !== 0) throw new Error('num_attention_heads must be a multiple of num_key_value_heads');
+  if (headDim % 2 !== 0) throw new Error('head_dim must be even for rotary embeddings');
+  const groups = heads / kvHeads;
+
+  const g = new GraphBuilder('qwen3');
+  const inputIds = g.input('input_ids', 'int64', [DIM.batch, DIM.seq]);
+  const attentionMask = g.input('attention_mask', 'int64', [DIM.batch, DIM.total]);
+  const positionIds = g.input('position_ids', 'int64', [DIM.batch, DIM.seq]);
+  const pastKeys: string[] = [];
+  const pastValues: string[] = [];
+  for (let i = 0; i < layers; i++) {
+    pastKeys.push(g.input(`past_key_values.${i}.key`, 'float32', [DIM.batch, kvHeads, DIM.past, headDim]));
+    pastValues.push(g.input(`past_key_values.${i}.value`, 'float32', [DIM.batch, kvHeads, DIM.past, headDim]));
+  }
+
+  const embed = g.weight(qwen3WeightNames.embedTokens, [vocab, hidden], {
+    kind: 'normal',
+    mean: 0,
+    std: 2 / Math.sqrt(hidden),
+  });
+
+  // Shared by all layers: sequence bookkeeping, the additive attention mask and rotary cos/sin.
+  const seqLen1d = g.op('Shape', [inputIds], { attributes: { start: 1, end: 2 } });
+  const totalLen1d = g.op('Shape', [attentionMask], { attributes: { start: 1, end: 2 } });
+  const scalarAxes = g.int64s([0], 'axis0');
+  const totalLen = g.op('Squeeze', [totalLen1d, scalarAxes]);
+  const pastLen = g.op('Squeeze', [g.op('Sub', [totalLen1d, seqLen1d]), scalarAxes]);
+  const zero = g.int64Scalar(0);
+  const one = g.int64Scalar(1);
+  const keyPositions = g.op('Range', [zero, totalLen, one]);
+  const queryPositions = g.op('Unsqueeze', [g.op('Range', [pastLen, totalLen, one]), g.int64s([1], 'axis1')]);
+  const causal = g.op('LessOrEqual', [keyPositions, queryPositions]);
+  const notPadding = g.op('Unsqueeze', [
+    g.op('Cast', [attentionMask], { attributes: { to: ONNX_BOOL } }),
+    g.int64s([1, 2], 'axes12'),
+  ]);
+  const allowed = g.op('And', [causal, notPadding]);
+  const additiveMask = g.op('Where', [allowed, g.floatScalar(0), g.floatScalar(MASK_VALUE)]);
+  // [B,1,1,S,T] so it broadcasts over (kv head, group) of the grouped scores.
+  const groupedMask = g.op('Unsqueeze', [additiveMask, g.int64s([1], 'axis1')]);
+  const groupedScoresShape = g.op('Concat', [g.int64s([0, kvHeads, groups, -1]), totalLen1d], {
+    attributes: { axis: 0 },
+  });
+  const flatScoresShape = g.op('Concat', [g.int64s([0, kvHeads, -1]), totalLen1d], { attributes: { axis: 0 } });
+
+  const invFreq = g.constant('float32', [1, 1, headDim / 2], rotaryInverseFrequencies(headDim, theta), 'inv_freq');
+  const positions = g.op('Unsqueeze', [
+    g.op('Cast', [positionIds], { attributes: { to: ONNX_FLOAT } }),
+    g.int64s([2], 'axis2'),
+  ]);
+  const freqs = g.op('Mul', [positions, invFreq]);
+  const angles = g.op('Concat', [freqs, freqs], { attributes: { axis: -1 } });
+  // [B,S,1,d] to broadcast over heads in the [B,S,heads,d] layout.
+  const cos = g.op('Unsqueeze', [g.op('Cos', [angles]), g.int64s([2], 'axis2')]);
+  const sin = g.op('Unsqueeze', [g.op('Sin', [angles]), g.int64s([2], 'axis2')]);
+  const halfSplit = g.int64s([headDim / 2, headDim / 2], 'half_split');
+
+  const epsilon = g.floatScalar(eps, 'eps');
+  const two = g.floatScalar(2);
+  // Pow -> ReduceMean -> Add -> Sqrt -> Div -> Mul is the pattern ORT fuses into SimplifiedLayerNormalization.
+  const rmsNorm = (x: string, weight: string): string => {
+    const meanSquare = g.op('ReduceMean', [g.op('Pow', [x, two])], { attributes: { axes: [-1], keepdims: 1 } });
+    const rms = g.op('Sqrt', [g.op('Add', [meanSquare, epsilon])]);
+    return g.op('Mul', [g.op('Div', [x, rms]), weight]);
+  };
+  const rotary = (x: string): string => {
+    const [x1, x2] = g.opN('Split', [x, halfSplit], { outputCount: 2, attributes: { axis: -1 } });
+    const rotated = g.op('Concat', [g.op('Neg', [x2!]), x1!], { attributes: { axis: -1 } });
+    return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
+  };
+  const headsShape = (n: number) => g.int64s([0, 0, n, headDim], `heads${n}_shape`);
+  const toHeadsFirst = [0, 2, 1, 3];
+  const queryScale = g.floatScalar(1 / Math.sqrt(headDim), 'query_scale');
+
+  let x = g.op('Gather', [embed, inputIds], { attributes: { axis: 0 } });
+  for (let i = 0; i < layers; i++) {
+    const n = qwen3WeightNames.layer(i);
+    const h = rmsNorm(x, g.weight(n.inputNorm, [hidden], NORM_INIT));
+    const qNormW = g.weight(n.qNorm, [headDim], NORM_INIT);
+    const kNormW = g.weight(n.kNorm, [headDim], NORM_INIT);
+    const q = g.op('MatMul', [h, g.weight(n.qProj, [hidden, heads * headDim], linearInit(hidden))]);
+    const k = g.op('MatMul', [h, g.weight(n.kProj, [hidden, kvHeads * headDim], linearInit(hidden))]);
+    const v = g.op('MatMul', [h, g.weight(n.vProj, [hidden, kvHeads * headDim], linearInit(hidden))]);
+
+    const qRot = rotary(rmsNorm(g.op('Reshape', [q, headsShape(heads)]), qNormW));
+    const kRot = rotary(rmsNorm(g.op('Reshape', [k, headsShape(kvHeads)]), kNormW));
+    const qHeads = g.op('Transpose', [g.op('Mul', [qRot, queryScale])], { attributes: { perm: toHeadsFirst } });
+    const kHeads = g.op('Transpose', [kRot], { attributes: { perm: toHeadsFirst } });
+    const vHeads = g.op('Transpose', [g.op('Reshape', [v, headsShape(kvHeads)])], {
+      attributes: { perm: toHeadsFirst },
+    });
+    const presentKey = g.op('Concat', [pastKeys[i]!, kHeads], {
+      outputs: [`present.${i}.key`],
+      attributes: { axis: 2 },
+    });
+    const presentValue = g.op('Concat', [pastValues[i]!, vHeads], {
+      outputs: [`present.${i}.value`],
+      attributes: { axis: 2 },
+    });
+
+    // Grouped-query attention without copying K/V per query head: the query heads sharing a KV head are
+    // stacked along the row axis, [B,kv,groups*S,d] x [B,kv,d,T]. ORT fuses Transpose+MatMul (no K copy).
+    const qGrouped = g.op('Reshape', [qHeads, g.int64s([0, kvHeads, -1, headDim], 'grouped_q_shape')]);
+    const keyT = g.op('Transpose', [presentKey], { attributes: { perm: [0, 1, 3, 2] } });
+    const scores = g.op('MatMul', [qGrouped, keyT]);
+    const masked = g.op('Add', [g.op('Reshape', [scores, groupedScoresShape]), groupedMask]);
+    const probs = g.op('Softmax', [g.op('Reshape', [masked, flatScoresShape])], { attributes: { axis: -1 } });
+    const context = g.op('MatMul', [probs, presentValue]);
+    const contextHeads = g.op('Reshape', [context, g.int64s([0, heads, -1, headDim], 'heads_shape')]);
+    const merged = g.op('Reshape', [
+      g.op('Transpose', [contextHeads], { attributes: { perm: toHeadsFirst } }),
+      g.int64s([0, 0, heads * headDim], 'merge_heads_shape'),
+    ]);
+    const attnOut = g.op('MatMul', [merged, g.weight(n.oProj, [heads * headDim, hidden], linearInit(heads * headDim))]);
+    x = g.op('Add', [x, attnOut]);
+
+    const h2 = rmsNorm(x, g.weight(n.postAttentionNorm, [hidden], NORM_INIT));
+    const gate = g.op('MatMul', [h2, g.weight(n.gateProj, [hidden, inter], linearInit(hidden))]);
+    const up = g.op('MatMul', [h2, g.weight(n.upProj, [hidden, inter], linearInit(hidden))]);
+    const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
+    const down = g.op('MatMul', [g.op('Mul', [silu, up]), g.weight(n.downProj, [inter, hidden], linearInit(inter))]);
+    x = g.op('Add', [x, down]);
+
+    g.output(presentKey, 'float32', [DIM.batch, kvHeads, DIM.total, headDim]);
+    g.output(presentValue, 'float32', [DIM.batch, kvHeads, DIM.total, headDim]);
+  }
+
+  const finalHidden = rmsNorm(x, g.weight(qwen3WeightNames.finalNorm, [hidden], NORM_INIT));
+  // Gemm with transB reads the [vocab, hidden] embedding as is, so no transposed copy of it is ever stored.
+  const lmHead = tied
+    ? embed
+    : g.weight(qwen3WeightNames.lmHead, [vocab, hidden], { kind: 'normal', mean: 0, std: 2 / Math.sqrt(hidden) });
+  const flatLogits = g.op('Gemm', [g.op('Reshape', [finalHidden, g.int64s([-1, hidden], 'flat_hidden_shape')]), lmHead], {
+    attributes: { transB: 1 },
+  });
+  const logitsShape = g.op('Concat', [g.op('Shape', [inputIds]), g.int64s([vocab], 'vocab')], {
+    attributes: { axis: 0 },
+  });
+  g.op('Reshape', [flatLogits, logitsShape], { outputs: ['logits'] });
+  // Graph outputs in the order of onnx-community exports: logits first, then present.* per layer.
+  const built = g.build();
+  const logitsSpec = { name: 'logits', type: 'float32', dims: [DIM.batch, DIM.seq, vocab] } as const;
+  return { ...built, outputs: [logitsSpec, ...built.outputs] };
+}

