@@ -2,7 +2,7 @@
  * Effects: writes a built-in Qwen3-architecture model directory in the Hugging Face ONNX layout
  * (config.json, generation_config.json, tokenizer files, onnx/model.onnx + onnx/model.onnx_data[_N]).
  */
-import { copyFile, mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { access, copyFile, mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { elementCount, serializeModel, type ExternalLocation, type WeightSpec } from './onnx-graph-builder.js';
@@ -176,5 +176,26 @@ export async function buildModelDir(options: BuildModelDirOptions): Promise<Buil
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/**
+ * True when `dir` already holds a complete build of this preset and seed by this builder version,
+ * so callers can skip a rebuild.
+ */
+export async function isModelDirCurrent(dir: string, preset: string, seed: number = DEFAULT_SEED): Promise<boolean> {
+  try {
+    const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as Partial<Qwen3ModelConfig>;
+    const info = config.freechat;
+    if (info?.preset !== preset || info.seed !== seed || info.builder_version !== MODEL_BUILDER_VERSION) return false;
+    const chunks = config['transformers.js_config']?.use_external_data_format[MODEL_FILE] ?? 0;
+    const required = [MODEL_FILE, ...Array.from({ length: chunks }, (_, i) => externalDataFileName(i))].map((f) =>
+      path.join(dir, 'onnx', f),
+    );
+    required.push(...TOKENIZER_FILES.map((f) => path.join(dir, f)), path.join(dir, 'generation_config.json'));
+    await Promise.all(required.map((f) => access(f)));
+    return true;
+  } catch {
+    return false;
   }
 }

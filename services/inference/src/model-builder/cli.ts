@@ -1,0 +1,60 @@
+/**
+ * `npm run model:build -- --preset <name> --out <dir> [--seed N] [--force]`
+ * Builds a built-in Qwen3-architecture model directory; skips the work when an identical build is already there.
+ */
+import { parseArgs } from 'node:util';
+import { PRESET_NAMES, isPresetName } from './presets.js';
+import { DEFAULT_SEED, buildModelDir, isModelDirCurrent } from './write-model-dir.js';
+
+const USAGE = `usage: model:build --preset <${PRESET_NAMES.join('|')}> --out <dir> [--seed <uint32>] [--force]`;
+
+interface CliOptions {
+  readonly preset: string;
+  readonly out: string;
+  readonly seed: number;
+  readonly force: boolean;
+}
+
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      preset: { type: 'string' },
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) throw new UsageError(USAGE);
+  if (!values.preset || !isPresetName(values.preset)) throw new UsageError(`missing or unknown --preset\n${USAGE}`);
+  if (!values.out) throw new UsageError(`missing --out\n${USAGE}`);
+  const seed = values.seed === undefined ? DEFAULT_SEED : Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed must be a uint32\n${USAGE}`);
+  return { preset: values.preset, out: values.out, seed, force: values.force ?? false };
+}
+
+class UsageError extends Error {}
+
+async function main(): Promise<void> {
+  let options: CliOptions;
+  try {
+    options = parseCliArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (!options.force && (await isModelDirCurrent(options.out, options.preset, options.seed))) {
+    process.stdout.write(`${options.out} is up to date (preset ${options.preset}, seed ${options.seed}); use --force to rebuild\n`);
+    return;
+  }
+  const started = performance.now();
+  const { dir } = await buildModelDir({ preset: options.preset, outDir: options.out, seed: options.seed });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  process.stdout.write(`built ${options.preset} (seed ${options.seed}) into ${dir} in ${seconds}s\n`);
+}
+
+await main();
