@@ -9,7 +9,11 @@ export class IncrementalDetokenizer {
   private prefixOffset = 0;
   private readOffset = 0;
 
-  constructor(private readonly decode: Decode) {}
+  constructor(private readonly decodeIds: Decode) {}
+
+  private decode(ids: readonly number[]): string {
+    return ids.length === 0 ? '' : this.decodeIds(ids);
+  }
 
   /** Adds a token; returns the text it completes ('' while a character is still partial). */
   push(id: number): string {

@@ -212,9 +212,9 @@ class OnnxEngine implements Engine {
     entry.kv = kv;
     seq.position = end;
     if (end < seq.promptIds.length) return;
-    this.prefilling.shift();
     const vocab = this.files.vocabSize;
     const result = seq.acceptLogits(logits.subarray((ids.length - 1) * vocab, ids.length * vocab));
+    this.prefilling.shift();
     if (result !== 'continue') return seq.finish(result);
     this.running.push(seq);
     this.kv = concatRows([this.kv, entry.kv]);
