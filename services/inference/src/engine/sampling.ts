@@ -58,13 +58,8 @@ export function argmax(logits: Float32Array): number {
   return best;
 }
 
-interface Candidate {
-  id: number;
-  logit: number;
-}
-
-/** The k largest logits, best first, in one pass (k is small: a sorted insertion buffer beats a heap). */
-function topKCandidates(logits: Float32Array, k: number): Candidate[] {
+/** The k largest logits' ids in one pass (k is small: a sorted insertion buffer beats a heap). */
+function topKIds(logits: Float32Array, k: number): Int32Array {
   const ids = new Int32Array(k);
   const values = new Float32Array(k).fill(-Infinity);
   let size = 0;
@@ -80,20 +75,22 @@ function topKCandidates(logits: Float32Array, k: number): Candidate[] {
     values[pos] = v;
     ids[pos] = i;
   }
-  return Array.from({ length: size }, (_, j) => ({ id: ids[j]!, logit: values[j]! }));
+  return ids.subarray(0, size);
 }
 
 /**
- * Candidates whose probability could matter, best first. Without top-k, tokens more than ~27 nats
- * below the best carry less than 1e-12 of the mass each; dropping them avoids sorting the vocabulary.
+ * The smallest weight still inside the nucleus: the largest weights, taken in order, until their
+ * mass reaches top_p. A native numeric sort of the weights avoids sorting id/logit pairs.
  */
-function plausibleCandidates(logits: Float32Array, temperature: number): Candidate[] {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
-  const floor = max - 27.6 * temperature;
-  const out: Candidate[] = [];
-  for (let i = 0; i < logits.length; i++) if (logits[i]! >= floor) out.push({ id: i, logit: logits[i]! });
-  return out.sort((p, q) => q.logit - p.logit);
+function nucleusThreshold(weights: Float64Array, total: number, topP: number): number {
+  if (topP >= 1) return 0;
+  const sorted = Float64Array.from(weights).sort();
+  let mass = 0;
+  for (let j = sorted.length - 1; j >= 0; j--) {
+    mass += sorted[j]!;
+    if (mass >= topP * total) return sorted[j]!;
+  }
+  return 0;
 }
 
 /** Samples the next token id. Mutates `logits` (the penalty is applied in place). */
@@ -105,19 +102,24 @@ export function sampleToken(
 ): number {
   applyRepetitionPenalty(logits, seen, params.repetitionPenalty);
   if (params.temperature === 0) return argmax(logits);
-  const candidates =
-    params.topK > 0 && params.topK < logits.length ? topKCandidates(logits, params.topK) : plausibleCandidates(logits, params.temperature);
-  const best = candidates[0]!.logit;
-  const weights = candidates.map((c) => Math.exp((c.logit - best) / params.temperature));
-  const total = weights.reduce((s, w) => s + w, 0);
-  // Keep the smallest prefix whose mass reaches top_p (always at least one token).
+  const ids = params.topK > 0 && params.topK < logits.length ? topKIds(logits, params.topK) : undefined;
+  const count = ids ? ids.length : logits.length;
+  const logitOf = ids ? (j: number) => logits[ids[j]!]! : (j: number) => logits[j]!;
+  let max = -Infinity;
+  for (let j = 0; j < count; j++) max = Math.max(max, logitOf(j));
+  const weights = new Float64Array(count);
+  let total = 0;
+  for (let j = 0; j < count; j++) total += weights[j] = Math.exp((logitOf(j) - max) / params.temperature);
+  const threshold = nucleusThreshold(weights, total, params.topP);
   let kept = 0;
-  let mass = 0;
-  while (kept < candidates.length && (kept === 0 || mass / total < params.topP)) mass += weights[kept++]!;
-  let r = random() * mass;
-  for (let i = 0; i < kept; i++) {
-    r -= weights[i]!;
-    if (r < 0) return candidates[i]!.id;
+  for (let j = 0; j < count; j++) if (weights[j]! >= threshold) kept += weights[j]!;
+  let r = random() * kept;
+  let last = 0;
+  for (let j = 0; j < count; j++) {
+    if (weights[j]! < threshold) continue;
+    last = j;
+    r -= weights[j]!;
+    if (r < 0) break;
   }
-  return candidates[kept - 1]!.id;
+  return ids ? ids[last]! : last;
 }

@@ -1,0 +1,166 @@
+// The engine on the real built-in tiny model in ONNX Runtime: batching, sampling, stopping, cancelling.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOnnxEngine, loadChatTokenizer, ResourceExhaustedError, type Engine, type GenerationEvent } from '../src/engine/index.js';
+import type { SamplingRequest } from '../src/engine/types.js';
+import { buildTinyModel } from './support/tiny-model.js';
+
+let model: Awaited<ReturnType<typeof buildTinyModel>>;
+const limits = { maxBatchSize: 4, maxQueueSize: 4, maxContextTokens: 256, maxNewTokensLimit: 64 };
+const engines: Engine[] = [];
+
+async function engine(overrides: Partial<typeof limits> = {}): Promise<Engine> {
+  const e = await createOnnxEngine({ modelDir: model.dir, id: 'tiny', source: 'built-in', limits: { ...limits, ...overrides }, intraOpThreads: 1 });
+  engines.push(e);
+  return e;
+}
+
+interface Collected {
+  text: string;
+  events: GenerationEvent[];
+  done: Extract<GenerationEvent, { type: 'done' }>;
+}
+
+async function collect(stream: AsyncIterable<GenerationEvent>, onEvent: (e: GenerationEvent) => void = () => {}): Promise<Collected> {
+  const events: GenerationEvent[] = [];
+  for await (const e of stream) {
+    events.push(e);
+    onEvent(e);
+  }
+  const done = events.at(-1);
+  if (done?.type !== 'done') throw new Error('stream did not end with done');
+  const text = events.flatMap((e) => (e.type === 'delta' ? [e.text] : [])).join('');
+  return { text, events, done };
+}
+
+const ask = (content: string, sampling: SamplingRequest, signal?: AbortSignal) => ({
+  requestId: content,
+  messages: [{ role: 'user' as const, content }],
+  sampling,
+  ...(signal ? { signal } : {}),
+});
+
+beforeAll(async () => {
+  model = await buildTinyModel();
+});
+afterAll(async () => {
+  for (const e of engines) await e.close();
+  await model.cleanup();
+});
+
+describe('chat template', () => {
+  it('passes enable_thinking to the Qwen3 template', async () => {
+    const tokenizer = await loadChatTokenizer(model.dir);
+    const messages = [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'Hi' }];
+    const thinking = tokenizer.renderChat(messages, {});
+    const direct = tokenizer.renderChat(messages, { enableThinking: false });
+    expect(thinking).toBe('<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
+    expect(direct).toBe(`${thinking}<think>\n\n</think>\n\n`);
+    expect(tokenizer.renderChat(messages, { enableThinking: true })).toBe(thinking);
+  });
+});
+
+describe('generation', () => {
+  it('two concurrent greedy streams interleave and each equals its output alone', async () => {
+    const e = await engine();
+    const greedy = { temperature: 0, maxNewTokens: 24 };
+    const aloneA = await collect(e.generate(ask('Tell me about the sea', greedy)));
+    const aloneB = await collect(e.generate(ask('Quelle heure est-il ?', greedy)));
+    expect(aloneA.text).not.toBe(aloneB.text);
+
+    const order: string[] = [];
+    const [a, b] = await Promise.all([
+      collect(e.generate(ask('Tell me about the sea', greedy)), (ev) => ev.type === 'delta' && order.push('A')),
+      collect(e.generate(ask('Quelle heure est-il ?', greedy)), (ev) => ev.type === 'delta' && order.push('B')),
+    ]);
+    expect(a.text).toBe(aloneA.text);
+    expect(b.text).toBe(aloneB.text);
+    // Interleaved: B's first delta arrives before A's last one.
+    expect(order.indexOf('B')).toBeLessThan(order.lastIndexOf('A'));
+    expect(a.done.usage.completionTokens).toBe(24);
+    expect(a.done.finishReason).toBe('length');
+  });
+
+  it('a request joining a running batch does not change the running one', async () => {
+    const e = await engine();
+    const greedy = { temperature: 0, maxNewTokens: 40 };
+    const alone = await collect(e.generate(ask('A long story, please', greedy)));
+    let joined: Promise<Collected> | undefined;
+    const first = await collect(e.generate(ask('A long story, please', greedy)), (ev) => {
+      joined ??= collect(e.generate(ask('Short?', { temperature: 0, maxNewTokens: 5 })));
+    });
+    expect(first.text).toBe(alone.text);
+    expect((await joined!).done.usage.completionTokens).toBe(5);
+  });
+
+  it('the same seed gives the same output; another seed another', async () => {
+    const e = await engine();
+    const run = (seed: number) => collect(e.generate(ask('Pick a word', { temperature: 1, topK: 0, topP: 1, seed, maxNewTokens: 16 })));
+    const [x, y, z] = await Promise.all([run(11), run(11), run(12)]);
+    expect(x.text).toBe(y.text);
+    expect(x.text).not.toBe(z.text);
+  });
+
+  it('stops before a stop string and reports stop', async () => {
+    const e = await engine();
+    const greedy = { temperature: 0, maxNewTokens: 30 };
+    const full = await collect(e.generate(ask('Count with me', greedy)));
+    const deltas = full.events.filter((ev) => ev.type === 'delta').map((ev) => (ev.type === 'delta' ? ev.text : ''));
+    // A stop string made of the end of one delta and the start of the next: it must be caught across deltas.
+    const i = Math.floor(deltas.length / 2);
+    const stop = deltas[i]!.slice(-2) + deltas[i + 1]!.slice(0, 2);
+    const cut = full.text.indexOf(stop);
+    const stopped = await collect(e.generate(ask('Count with me', { ...greedy, stop: [stop] })));
+    expect(stopped.done.finishReason).toBe('stop');
+    expect(stopped.text).toBe(full.text.slice(0, cut));
+  });
+
+  it('ends at the context limit with length', async () => {
+    const e = await engine({ maxContextTokens: 20 });
+    const r = await collect(e.generate(ask('Hi', { temperature: 0, maxNewTokens: 64 })));
+    expect(r.done.finishReason).toBe('length');
+    expect(r.done.usage.promptTokens + r.done.usage.completionTokens).toBe(20);
+  });
+
+  it('reports timings and never ends a delta inside a character', async () => {
+    const e = await engine();
+    const r = await collect(e.generate(ask('日本語で答えて', { temperature: 1, seed: 3, maxNewTokens: 48 })));
+    expect(r.done.timings.timeToFirstTokenMs).toBeGreaterThan(0);
+    expect(r.done.timings.decodeTokensPerSecond).toBeGreaterThan(0);
+    for (const ev of r.events) if (ev.type === 'delta') expect(/[\uD800-\uDBFF]$/.test(ev.text)).toBe(false);
+  });
+});
+
+describe('cancellation and limits', () => {
+  it('cancelling frees the slot within a step and the queued request runs', async () => {
+    const e = await engine({ maxBatchSize: 1 });
+    const controller = new AbortController();
+    let deltas = 0;
+    const first = collect(e.generate(ask('Go on forever', { temperature: 0, maxNewTokens: 64 }, controller.signal)), (ev) => {
+      if (ev.type === 'delta' && ++deltas === 3) controller.abort();
+    });
+    const second = collect(e.generate(ask('Next', { temperature: 0, maxNewTokens: 4 })));
+    const cancelled = await first;
+    expect(cancelled.done.finishReason).toBe('cancelled');
+    // Aborted after the third delta: at most one more step ran for it.
+    expect(cancelled.done.usage.completionTokens).toBeLessThanOrEqual(deltas + 2);
+    expect((await second).done.usage.completionTokens).toBe(4);
+    expect(e.activeCount).toBe(0);
+  });
+
+  it('a consumer that walks away cancels its sequence', async () => {
+    const e = await engine();
+    for await (const ev of e.generate(ask('Hello', { temperature: 0, maxNewTokens: 64 }))) if (ev.type === 'delta') break;
+    await expect.poll(() => e.activeCount).toBe(0);
+  });
+
+  it('refuses work with RESOURCE_EXHAUSTED when the queue is full', async () => {
+    const e = await engine({ maxBatchSize: 1, maxQueueSize: 1 });
+    const controller = new AbortController();
+    const running = collect(e.generate(ask('one', { maxNewTokens: 64 }, controller.signal)));
+    const queued = collect(e.generate(ask('two', { maxNewTokens: 1 })));
+    expect(() => e.generate(ask('three', {}))).toThrow(ResourceExhaustedError);
+    expect(() => e.generate(ask('three', {}))).toThrow(/queue is full/);
+    controller.abort();
+    await Promise.all([running, queued]);
+  });
+});
