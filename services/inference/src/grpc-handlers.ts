@@ -1,0 +1,82 @@
+// InferenceService over an Engine: streams events with backpressure and turns cancellation into an abort.
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { GenerateRequest, GenerateResponse, InferenceServiceServer } from '@freechat/proto/freechat/inference/v1/inference';
+import type { Logger, WallClock } from '@freechat/shared';
+import { UnavailableError } from './engine/errors.js';
+import type { Engine } from './engine/types.js';
+import { toGenerateResponse, toGenerationRequest, toModelInfo, toServiceError, toStatus } from './grpc-mapping.js';
+
+export interface InferenceHandlersOptions {
+  /** Undefined while the model loads: calls then fail with UNAVAILABLE. */
+  readonly engine: () => Engine | undefined;
+  readonly logger: Logger;
+  readonly clock: WallClock;
+}
+
+export function createInferenceHandlers(options: InferenceHandlersOptions): InferenceServiceServer {
+  const { logger } = options;
+  const requireEngine = (): Engine => {
+    const engine = options.engine();
+    if (!engine) throw new UnavailableError('the model is still loading');
+    return engine;
+  };
+  return {
+    generate: (call) => {
+      void streamGeneration(call, requireEngine, options);
+    },
+    listModels: (_call, callback) => {
+      try {
+        callback(null, { models: [toModelInfo(requireEngine().model)] });
+      } catch (error) {
+        const mapped = toStatus(error);
+        if (mapped.unexpected) logger.error({ err: error }, 'ListModels failed');
+        callback(toServiceError(mapped), null);
+      }
+    },
+  };
+}
+
+async function streamGeneration(
+  call: ServerWritableStream<GenerateRequest, GenerateResponse>,
+  requireEngine: () => Engine,
+  { logger, clock }: InferenceHandlersOptions,
+): Promise<void> {
+  const requestId = call.request.requestId || randomUUID();
+  const log = logger.child({ requestId });
+  const controller = new AbortController();
+  const onCancelled = (): void => {
+    log.info('client cancelled');
+    controller.abort();
+  };
+  call.once('cancelled', onCancelled);
+  try {
+    const events = requireEngine().generate(toGenerationRequest(call.request, requestId, controller.signal));
+    for await (const event of events) {
+      // After cancellation the engine still ends the stream with `done`; keep pulling so it can clean up.
+      if (call.cancelled) continue;
+      const emittedAt = new Date(Number(clock.nowNs() / 1_000_000n));
+      if (event.type === 'done') log.info({ finishReason: event.finishReason, usage: event.usage, timings: event.timings }, 'generation finished');
+      if (!call.write(toGenerateResponse(requestId, event, emittedAt))) await drained(call);
+    }
+    if (!call.cancelled) call.end();
+  } catch (error) {
+    const mapped = toStatus(error);
+    if (mapped.unexpected) log.error({ err: error }, 'Generate failed');
+    else log.info({ code: mapped.code, details: mapped.details }, 'Generate rejected');
+    if (!call.cancelled) call.emit('error', toServiceError(mapped));
+  } finally {
+    call.off('cancelled', onCancelled);
+  }
+}
+
+/** Resolves when the transport takes more, or when the client goes away (then nothing more is written). */
+async function drained(call: ServerWritableStream<GenerateRequest, GenerateResponse>): Promise<void> {
+  const controller = new AbortController();
+  await Promise.race([
+    once(call, 'drain', { signal: controller.signal }),
+    once(call, 'cancelled', { signal: controller.signal }),
+    once(call, 'close', { signal: controller.signal }),
+  ]).finally(() => controller.abort());
+}

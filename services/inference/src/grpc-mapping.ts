@@ -1,0 +1,119 @@
+// Pure translation between the gRPC contract and the engine's vocabulary, including errors → status codes.
+import { status as Status, type ServiceError } from '@grpc/grpc-js';
+import {
+  Channel,
+  FinishReason,
+  ModelSource,
+  Role,
+  type GenerateRequest,
+  type GenerateResponse,
+  type ModelInfo,
+} from '@freechat/proto/freechat/inference/v1/inference';
+import { InvalidArgumentError, ResourceExhaustedError, UnavailableError } from './engine/errors.js';
+import type {
+  ChatRole,
+  GenerationEvent,
+  GenerationRequest,
+  LoadedModelInfo,
+  ModelSourceKind,
+  SamplingRequest,
+} from './engine/types.js';
+
+const ROLES: ReadonlyMap<Role, ChatRole> = new Map([
+  [Role.ROLE_SYSTEM, 'system'],
+  [Role.ROLE_USER, 'user'],
+  [Role.ROLE_ASSISTANT, 'assistant'],
+]);
+
+const CHANNELS = { reasoning: Channel.CHANNEL_REASONING, content: Channel.CHANNEL_CONTENT } as const;
+const FINISH_REASONS = {
+  stop: FinishReason.FINISH_REASON_STOP,
+  length: FinishReason.FINISH_REASON_LENGTH,
+  cancelled: FinishReason.FINISH_REASON_CANCELLED,
+} as const;
+const SOURCES: Record<ModelSourceKind, ModelSource> = {
+  directory: ModelSource.MODEL_SOURCE_DIRECTORY,
+  hub: ModelSource.MODEL_SOURCE_HUB,
+  'built-in': ModelSource.MODEL_SOURCE_BUILT_IN,
+};
+
+/** Throws InvalidArgumentError naming `messages[i].role` for ROLE_UNSPECIFIED or a role this build does not know. */
+export function toGenerationRequest(request: GenerateRequest, requestId: string, signal: AbortSignal): GenerationRequest {
+  const messages = request.messages.map((m, i) => {
+    const role = ROLES.get(m.role);
+    if (!role) throw new InvalidArgumentError(`messages[${i}].role`, 'must be ROLE_SYSTEM, ROLE_USER or ROLE_ASSISTANT');
+    return { role, content: m.content };
+  });
+  const s = request.sampling;
+  // Only fields the caller set: the engine fills the rest from generation_config.json.
+  const sampling: SamplingRequest = {
+    ...(s?.temperature !== undefined && { temperature: s.temperature }),
+    ...(s?.topP !== undefined && { topP: s.topP }),
+    ...(s?.topK !== undefined && { topK: s.topK }),
+    ...(s?.repetitionPenalty !== undefined && { repetitionPenalty: s.repetitionPenalty }),
+    ...(s?.maxNewTokens !== undefined && { maxNewTokens: s.maxNewTokens }),
+    ...(s?.seed !== undefined && { seed: s.seed }),
+    ...(s && s.stop.length > 0 && { stop: s.stop }),
+  };
+  return {
+    requestId,
+    messages,
+    ...(request.enableThinking !== undefined && { enableThinking: request.enableThinking }),
+    sampling,
+    signal,
+  };
+}
+
+export function toGenerateResponse(requestId: string, event: GenerationEvent, emittedAt: Date): GenerateResponse {
+  if (event.type === 'delta') {
+    return {
+      requestId,
+      event: {
+        $case: 'delta',
+        delta: { text: event.text, channel: CHANNELS[event.channel], tokenCount: event.tokenCount, emittedAt },
+      },
+    };
+  }
+  return {
+    requestId,
+    event: {
+      $case: 'done',
+      done: {
+        finishReason: FINISH_REASONS[event.finishReason],
+        usage: { ...event.usage },
+        timings: { ...event.timings },
+        emittedAt,
+      },
+    },
+  };
+}
+
+export function toModelInfo(model: LoadedModelInfo): ModelInfo {
+  return {
+    id: model.id,
+    source: SOURCES[model.source],
+    path: model.path,
+    maxContextTokens: model.limits.maxContextTokens,
+    maxNewTokensLimit: model.limits.maxNewTokensLimit,
+    maxBatchSize: model.limits.maxBatchSize,
+  };
+}
+
+export interface MappedStatus {
+  readonly code: Status;
+  readonly details: string;
+  /** False for errors raised on purpose; true when the cause must be logged because the client sees only a generic message. */
+  readonly unexpected: boolean;
+}
+
+export function toStatus(error: unknown): MappedStatus {
+  if (error instanceof InvalidArgumentError) return { code: Status.INVALID_ARGUMENT, details: error.message, unexpected: false };
+  if (error instanceof ResourceExhaustedError) return { code: Status.RESOURCE_EXHAUSTED, details: error.message, unexpected: false };
+  if (error instanceof UnavailableError) return { code: Status.UNAVAILABLE, details: error.message, unexpected: false };
+  // Internal details (paths, ONNX Runtime messages) stay in our logs, never in responses.
+  return { code: Status.INTERNAL, details: 'internal error', unexpected: true };
+}
+
+export function toServiceError(mapped: MappedStatus): Partial<ServiceError> {
+  return Object.assign(new Error(mapped.details), { code: mapped.code, details: mapped.details });
+}

@@ -1,0 +1,92 @@
+// Composition of the inference service: gRPC + health first, then the model, then SERVING.
+import { createGrpcServer, createWallClock, type Logger } from '@freechat/shared';
+import { InferenceServiceClient, InferenceServiceService } from '@freechat/proto/freechat/inference/v1/inference';
+import type { InferenceConfig } from './config.js';
+import { createOnnxEngine } from './engine/index.js';
+import type { Engine } from './engine/types.js';
+import { createInferenceHandlers } from './grpc-handlers.js';
+import { planModelSource, resolveModel, type ResolvedModel } from './model-source.js';
+
+export type EngineFactory = (model: ResolvedModel, config: InferenceConfig, logger: Logger) => Promise<Engine>;
+export type ModelResolver = (config: InferenceConfig, logger: Logger) => Promise<ResolvedModel>;
+
+export interface StartInferenceServerOptions {
+  readonly config: InferenceConfig;
+  readonly logger: Logger;
+  readonly engineFactory?: EngineFactory;
+  /** Default: plan from config, then download or build. Tests hold it back to observe NOT_SERVING. */
+  readonly modelResolver?: ModelResolver;
+}
+
+export interface InferenceServerHandle {
+  /** `host:port` actually bound (port 0 in config becomes a real port). */
+  readonly address: string;
+  readonly port: number;
+  /** Resolves once the model is loaded and health reports SERVING; rejects if loading failed. */
+  readonly ready: Promise<void>;
+  engine(): Engine | undefined;
+  /** NOT_SERVING, let running streams finish (up to shutdown.graceMs), stop gRPC, release the model. */
+  close(): Promise<void>;
+}
+
+export const defaultModelResolver: ModelResolver = (config, logger) => resolveModel(planModelSource(config.model), { logger });
+
+export const defaultEngineFactory: EngineFactory = (model, config, logger) =>
+  createOnnxEngine({
+    modelDir: model.dir,
+    id: model.id,
+    source: model.source,
+    variant: model.variant,
+    limits: config.engine,
+    intraOpThreads: config.engine.intraOpThreads,
+    logger: logger.child({ component: 'engine' }),
+  });
+
+export async function startInferenceServer(options: StartInferenceServerOptions): Promise<InferenceServerHandle> {
+  const { config, logger } = options;
+  const engineFactory = options.engineFactory ?? defaultEngineFactory;
+  const modelResolver = options.modelResolver ?? defaultModelResolver;
+  let engine: Engine | undefined;
+  let closing = false;
+
+  const grpc = createGrpcServer({
+    logger,
+    services: [
+      {
+        name: InferenceServiceClient.serviceName,
+        definition: InferenceServiceService,
+        implementation: createInferenceHandlers({ engine: () => engine, logger, clock: createWallClock() }),
+      },
+    ],
+  });
+  const port = await grpc.listen(config.listen.address);
+  const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
+  const address = `${host}:${port}`;
+  logger.info({ address }, 'listening; NOT_SERVING until the model is loaded');
+
+  const ready = (async () => {
+    const model = await modelResolver(config, logger);
+    const created = await engineFactory(model, config, logger);
+    if (closing) {
+      await created.close();
+      return;
+    }
+    engine = created;
+    grpc.setServing(true);
+    logger.info({ model: created.model.id, source: created.model.source, dir: created.model.path }, 'model loaded; SERVING');
+  })();
+  // Callers await `ready`; this only keeps a failed load from also being an unhandled rejection.
+  ready.catch(() => {});
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing = true;
+    closed ??= (async () => {
+      await grpc.shutdown({ drain: async () => engine?.drain(), graceMs: config.shutdown.graceMs });
+      await engine?.close();
+    })();
+    return closed;
+  };
+
+  return { address, port, ready, engine: () => engine, close };
+}
