@@ -46,12 +46,13 @@ export function loadReferenceModel(dir: string): ReferenceModel {
   for (const tensor of model.graph?.initializer ?? []) {
     if (tensor.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
     if (tensor.dataType !== onnx.TensorProto.DataType.FLOAT) throw new Error(`${tensor.name}: expected float32`);
-    const entry = Object.fromEntries(tensor.externalData.map((e) => [e.key, e.value]));
-    const file = entry.location!;
+    const entry = Object.fromEntries((tensor.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+    const file = entry.location;
+    if (!tensor.name || !file) throw new Error('external initializer without a name or location');
     if (!files.has(file)) files.set(file, readFileSync(path.join(onnxDir, file)));
     const bytes = files.get(file)!;
     const offset = Number(entry.offset ?? 0);
-    const dims = tensor.dims.map(Number);
+    const dims = (tensor.dims ?? []).map(Number);
     const count = dims.reduce((a, b) => a * b, 1);
     if (Number(entry.length) !== count * 4) throw new Error(`${tensor.name}: length does not match dims`);
     const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + count * 4));
@@ -80,7 +81,7 @@ function matVec(x: Float64Array, w: Float64Array, outDim: number): Float64Array 
   for (let i = 0; i < x.length; i++) {
     const xi = x[i]!;
     const row = i * outDim;
-    for (let o = 0; o < outDim; o++) y[o] += xi * w[row + o]!;
+    for (let o = 0; o < outDim; o++) y[o] = y[o]! + xi * w[row + o]!;
   }
   return y;
 }
@@ -183,7 +184,7 @@ export function referenceForward(
           visible.forEach((j, t) => {
             const v = layerCache.values[j]!;
             const wgt = exps[t]! / total;
-            for (let i = 0; i < d; i++) context[head * d + i] += wgt * v[kvHead * d + i]!;
+            for (let i = 0; i < d; i++) context[head * d + i] = context[head * d + i]! + wgt * v[kvHead * d + i]!;
           });
         }
         const attn = matVec(context, wo, H);
