@@ -1,0 +1,38 @@
+# Free Chat. The two commands people need: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NPM ?= npm
+INSTALL_STAMP := node_modules/.freechat-install
+PACKAGE_FILES := package.json package-lock.json $(wildcard */package.json services/*/package.json)
+
+.PHONY: help install proto build run run-inference test test-unit bench model-tiny model-0.6b clean
+
+help: ## List the targets
+	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(INSTALL_STAMP): $(PACKAGE_FILES)
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+install: $(INSTALL_STAMP) ## Install npm dependencies (offline-safe: see .npmrc)
+
+proto: install ## Generate TypeScript from proto/ (buf + ts-proto)
+	$(NPM) run --silent proto
+
+build: proto ## Type-check and compile every workspace
+	npx tsc -b
+
+run: build ## Start Free Chat on its embedded defaults
+	node --enable-source-maps services/inference/dist/main.js
+
+test: build ## Run the whole test suite
+	npx vitest run
+
+bench: build ## Benchmark inference on the Qwen3-0.6B-shaped model; writes docs/benchmarks/inference.md
+	$(NPM) run --silent bench:inference
+
+model-tiny: install ## Build the built-in tiny model into .data/models/tiny
+	$(NPM) run --silent model:build -- --preset tiny --out .data/models/tiny
+
+clean: ## Remove build output (keeps .data and node_modules)
+	rm -rf proto/gen services/*/dist proto/dist $(shell find . -name '*.tsbuildinfo' -not -path './node_modules/*')
