@@ -12,6 +12,7 @@ import {
   InferenceServiceClient as ClientCtor,
   ModelSource,
   type GenerateRequest,
+  type Role,
   type InferenceServiceClient,
 } from '@freechat/proto/freechat/inference/v1/inference';
 import { createLogger } from '@freechat/shared';
@@ -108,7 +109,7 @@ describe('Generate and ListModels on a loaded model', () => {
   const badRequests: [string, Partial<GenerateRequest>, string][] = [
     ['no messages', { messages: [] }, 'messages'],
     ['an unspecified role', { messages: [{ role: 2, content: 'hi' }, { role: 0, content: 'x' }] }, 'messages[1].role'],
-    ['an unknown role', { messages: [{ role: 42, content: 'hi' }] }, 'messages[0].role'],
+    ['an unknown role', { messages: [{ role: 42 as Role, content: 'hi' }] }, 'messages[0].role'],
     ['a prompt longer than the context', { messages: [{ role: 2, content: 'tell me more '.repeat(400) }] }, 'messages'],
     ['temperature < 0', { sampling: { stop: [], temperature: -0.5 } }, 'sampling.temperature'],
     ['top_p 0', { sampling: { stop: [], topP: 0 } }, 'sampling.top_p'],

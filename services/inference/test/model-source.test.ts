@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { createLogger } from '@freechat/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInferenceConfig } from '../src/config.js';
 import { readModelFiles } from '../src/engine/model-files.js';
@@ -13,7 +13,7 @@ import { selectHubFiles } from '../src/hub-files.js';
 import { buildModelDir } from '../src/model-builder/index.js';
 import { BUILT_IN_MODEL_ID, planModelSource, resolveModel, type ModelPlan } from '../src/model-source.js';
 
-const logger = pino({ level: 'silent' });
+const logger = createLogger({ service: 'inference-test', level: 'silent' });
 const REPO = 'test-org/Tiny-ONNX';
 const SHA = 'a'.repeat(40);
 
@@ -204,12 +204,12 @@ describe('resolveModel', () => {
   it('falls back to the built-in model, loudly, when the endpoint refuses connections', async () => {
     const cacheDir = mkdtempSync(path.join(tmpdir(), 'freechat-cache-'));
     const lines: string[] = [];
-    const capture = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const capture = createLogger({ service: 'inference-test', level: 'info', destination: { write: (line: string) => void lines.push(line) } });
     const resolved = await resolveModel(hubPlan(await refusedEndpoint(), cacheDir), { logger: capture });
     expect(resolved).toEqual({ dir: path.join(cacheDir, 'built-in', 'tiny'), source: 'built-in', id: BUILT_IN_MODEL_ID, variant: 'model' });
     expect((await readModelFiles(resolved.dir)).builtIn).toBe(true);
-    const warning = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => /UNTRAINED/.test(l.msg));
-    expect(warning?.level).toBe(40);
+    const warning = lines.map((l) => JSON.parse(l) as { level: string; msg: string }).find((l) => /UNTRAINED/.test(l.msg));
+    expect(warning?.level).toBe('warn');
     expect(warning?.msg).toContain('FREECHAT_MODEL_DIR');
   });
 });
