@@ -1,39 +1,14 @@
 // Turns one row of logits into the next token: repetition penalty → temperature → top-k → top-p → draw.
 // Pure apart from the injected random source, so a seed reproduces a generation exactly.
+import { SeededRandom } from '../seeded-random.js';
 import type { SamplingParams } from './types.js';
 
 export type RandomSource = () => number;
 
-/** xoshiro128**: small, fast, and good enough to make `seed` reproducible across runs and platforms. */
+/** A draw source seeded per request, so `seed` reproduces a generation exactly. */
 export function seededRandom(seed: number): RandomSource {
-  // splitmix32 spreads a possibly small seed over the 128-bit state.
-  let x = seed >>> 0 || 0x9e3779b9;
-  const next32 = () => {
-    x = (x + 0x9e3779b9) >>> 0;
-    let z = x;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let a = next32();
-  let b = next32();
-  let c = next32();
-  let d = next32() | 1;
-  return () => {
-    const r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
-    const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = rotl(d, 11);
-    return r / 4294967296;
-  };
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
+  const rng = new SeededRandom(seed);
+  return () => rng.next();
 }
 
 /** HF semantics: a seen token's logit is divided by the penalty if positive, multiplied if negative. */

@@ -1,6 +1,6 @@
 export { PRESETS, PRESET_NAMES, QWEN3_VOCAB_SIZE, getPreset, isPresetName } from './presets.js';
 export type { PresetName, Qwen3Dims } from './presets.js';
-export { SeededRandom } from './seeded-random.js';
+export { SeededRandom } from '../seeded-random.js';
 export { GraphBuilder, ONNX_IR_VERSION, ONNX_OPSET, serializeModel } from './onnx-graph-builder.js';
 export type {
   AttributeValue,

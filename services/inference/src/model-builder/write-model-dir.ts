@@ -8,7 +8,7 @@ import path from 'node:path';
 import { elementCount, serializeModel, type ExternalLocation, type WeightSpec } from './onnx-graph-builder.js';
 import { buildQwen3Graph } from './qwen3-graph.js';
 import { getPreset, type PresetName, type Qwen3Dims } from './presets.js';
-import { SeededRandom } from './seeded-random.js';
+import { SeededRandom } from '../seeded-random.js';
 
 /** Bump whenever the graph or weight generation changes, so stale built-in model directories get rebuilt. */
 export const MODEL_BUILDER_VERSION = 1;

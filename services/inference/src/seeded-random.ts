@@ -1,5 +1,5 @@
 /**
- * Deterministic pseudo-random numbers for weight generation. Every tensor gets its own stream derived from
+ * Deterministic pseudo-random numbers: weight generation and seeded sampling. Every tensor gets its own stream derived from
  * (seed, tensor name), so a tensor's values do not depend on generation order or chunk size.
  */
 
