@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { GenerateRequest, GenerateResponse, InferenceServiceServer } from '@freechat/proto/freechat/inference/v1/inference';
-import type { Logger, WallClock } from '@freechat/shared';
+import { nsToTimestamp, type Logger, type WallClock } from '@freechat/shared';
 import { UnavailableError } from './engine/errors.js';
 import type { Engine } from './engine/types.js';
 import { toGenerateResponse, toGenerationRequest, toModelInfo, toServiceError, toStatus } from './grpc-mapping.js';
@@ -56,7 +56,7 @@ async function streamGeneration(
     for await (const event of events) {
       // After cancellation the engine still ends the stream with `done`; keep pulling so it can clean up.
       if (call.cancelled) continue;
-      const emittedAt = new Date(Number(clock.nowNs() / 1_000_000n));
+      const emittedAt = nsToTimestamp(clock.nowNs());
       if (event.type === 'done') log.info({ finishReason: event.finishReason, usage: event.usage, timings: event.timings }, 'generation finished');
       if (!call.write(toGenerateResponse(requestId, event, emittedAt))) await drained(call);
     }

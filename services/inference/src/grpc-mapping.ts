@@ -1,4 +1,5 @@
 // Pure translation between the gRPC contract and the engine's vocabulary, including errors → status codes.
+import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
 import { status as Status, type ServiceError } from '@grpc/grpc-js';
 import {
   Channel,
@@ -64,7 +65,7 @@ export function toGenerationRequest(request: GenerateRequest, requestId: string,
   };
 }
 
-export function toGenerateResponse(requestId: string, event: GenerationEvent, emittedAt: Date): GenerateResponse {
+export function toGenerateResponse(requestId: string, event: GenerationEvent, emittedAt: Timestamp): GenerateResponse {
   if (event.type === 'delta') {
     return {
       requestId,

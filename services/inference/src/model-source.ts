@@ -11,7 +11,10 @@ export const BUILT_IN_MODEL_ID = 'freechat/built-in-tiny';
 
 export type ModelPlan =
   | { readonly kind: 'directory'; readonly dir: string; readonly variant: string }
-  | ({ readonly kind: 'hub' } & HubModelRequest & { readonly builtInDir: string })
+  | ({ readonly kind: 'hub' } & HubModelRequest & {
+      /** Where to build the built-in model if the hub fails; undefined when the repo was named explicitly. */
+      readonly builtInDir: string | undefined;
+    })
   | { readonly kind: 'built-in'; readonly preset: 'tiny'; readonly dir: string };
 
 export interface ResolvedModel {
@@ -35,7 +38,8 @@ export function planModelSource(model: InferenceConfig['model']): ModelPlan {
     variant: model.variant,
     revision: 'main',
     timeoutMs: model.downloadTimeoutMs,
-    builtInDir,
+    // A repo someone named is a deliberate choice: failing to get it must not quietly serve gibberish.
+    builtInDir: model.choice === 'auto' ? builtInDir : undefined,
   };
 }
 
@@ -68,6 +72,7 @@ export async function resolveModel(plan: ModelPlan, options: ResolveModelOptions
           logger.warn({ err: error, repo: plan.repo, dir: cached }, 'hub unreachable; using the copy already in the cache');
           return { dir: cached, source: 'hub', id: plan.repo, variant: plan.variant };
         }
+        if (plan.builtInDir === undefined) throw error;
         logger.warn({ err: error, repo: plan.repo, endpoint: plan.endpoint }, 'model download failed');
         return builtIn(plan.builtInDir, logger, `download of ${plan.repo} from ${plan.endpoint} failed`);
       }

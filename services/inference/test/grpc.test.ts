@@ -85,8 +85,13 @@ describe('Generate and ListModels on a loaded model', () => {
     for (const r of deltas) {
       if (r.event?.$case !== 'delta') continue;
       expect([Channel.CHANNEL_REASONING, Channel.CHANNEL_CONTENT]).toContain(r.event.delta.channel);
-      expect(r.event.delta.emittedAt!.getTime()).toBeGreaterThanOrEqual(before - 1);
-      expect(r.event.delta.emittedAt!.getTime()).toBeLessThanOrEqual(Date.now() + 1);
+      // Wall clock with nanoseconds, for per-hop latency.
+      const { seconds, nanos } = r.event.delta.emittedAt!;
+      expect(nanos).toBeGreaterThanOrEqual(0);
+      expect(nanos).toBeLessThan(1e9);
+      const ms = seconds * 1000 + nanos / 1e6;
+      expect(ms).toBeGreaterThanOrEqual(before - 1);
+      expect(ms).toBeLessThanOrEqual(Date.now() + 1);
     }
   });
 

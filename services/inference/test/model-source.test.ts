@@ -130,7 +130,8 @@ describe('planModelSource', () => {
       cacheDir: '/cache',
       variant: 'model',
     });
-    expect(planModelSource({ ...base, choice: 'someone/Other-ONNX' })).toMatchObject({ kind: 'hub', repo: 'someone/Other-ONNX' });
+    expect(planModelSource({ ...base, choice: 'someone/Other-ONNX' })).toMatchObject({ kind: 'hub', repo: 'someone/Other-ONNX', builtInDir: undefined });
+    expect(planModelSource(base)).toMatchObject({ builtInDir: '/cache/built-in/tiny' });
   });
 
   it('reads HF_ENDPOINT and derives the cache from XDG_CACHE_HOME', () => {
@@ -199,6 +200,12 @@ describe('resolveModel', () => {
     const first = await resolveModel(hubPlan(hub.url, cacheDir), { logger });
     const offline = await resolveModel(hubPlan(await refusedEndpoint(), cacheDir), { logger });
     expect(offline).toEqual(first);
+  });
+
+  it('fails instead of serving the built-in model when a named repo cannot be had', async () => {
+    const cacheDir = mkdtempSync(path.join(tmpdir(), 'freechat-cache-'));
+    const plan = { ...hubPlan(await refusedEndpoint(), cacheDir), builtInDir: undefined };
+    await expect(resolveModel(plan, { logger })).rejects.toThrow();
   });
 
   it('falls back to the built-in model, loudly, when the endpoint refuses connections', async () => {

@@ -264,7 +264,9 @@ class OnnxEngine implements Engine {
       feeds[`past_key_values.${l}.key`] = new ort.Tensor('float32', kv.keys[l]!, dims);
       feeds[`past_key_values.${l}.value`] = new ort.Tensor('float32', kv.values[l]!, dims);
     }
-    const out = await this.session.run(feeds);
+    // Feed only what the graph declares: some exports derive position_ids from the mask themselves.
+    const declared = this.session.inputNames;
+    const out = await this.session.run(Object.fromEntries(Object.entries(feeds).filter(([name]) => declared.includes(name))));
     const present = (l: number, kind: 'key' | 'value') => out[`present.${l}.${kind}`]!.data as Float32Array;
     const keys = Array.from({ length: numLayers }, (_, l) => present(l, 'key'));
     const values = Array.from({ length: numLayers }, (_, l) => present(l, 'value'));
