@@ -23,6 +23,7 @@ export const inferenceConfigSchema = z.strictObject({
     maxContextTokens: positiveInt,
     maxNewTokensLimit: positiveInt,
     intraOpThreads: z.coerce.number().int().min(0),
+    threadSpinning: z.enum(['auto', 'on', 'off']),
   }),
   shutdown: z.strictObject({ graceMs: z.coerce.number().int().min(0) }),
   log: z.strictObject({ level: z.enum(LOG_LEVELS) }),
@@ -41,6 +42,7 @@ export const INFERENCE_ENV = {
   FREECHAT_ENGINE_MAX_BATCH_SIZE: 'engine.maxBatchSize',
   FREECHAT_ENGINE_MAX_QUEUE_SIZE: 'engine.maxQueueSize',
   FREECHAT_ENGINE_INTRA_OP_THREADS: 'engine.intraOpThreads',
+  FREECHAT_ENGINE_THREAD_SPINNING: 'engine.threadSpinning',
 } as const;
 
 export interface LoadInferenceConfigOptions {

@@ -39,6 +39,7 @@ export const defaultEngineFactory: EngineFactory = (model, config, logger) =>
     variant: model.variant,
     limits: config.engine,
     intraOpThreads: config.engine.intraOpThreads,
+    threadSpinning: config.engine.threadSpinning,
     logger: logger.child({ component: 'engine' }),
   });
 

@@ -1,4 +1,4 @@
-export { createOnnxEngine, type OnnxEngineOptions, type EngineLogger } from './onnx-engine.js';
+export { createOnnxEngine, shouldSpinThreads, type OnnxEngineOptions, type EngineLogger, type ThreadSpinning } from './onnx-engine.js';
 export { loadChatTokenizer, type ChatTokenizer } from './chat-tokenizer.js';
 export { readModelFiles, type ModelFiles } from './model-files.js';
 export { InvalidArgumentError, ResourceExhaustedError, UnavailableError } from './errors.js';

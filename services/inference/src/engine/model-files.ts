@@ -1,6 +1,6 @@
 // Reads what the engine needs from a model directory in the Hugging Face ONNX layout
 // (onnx-community/Qwen3-*-ONNX and the built-in model alike).
-import { readFile, access } from 'node:fs/promises';
+import { readFile, readdir, stat, access } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -40,6 +40,8 @@ export interface ModelFiles {
   readonly eosTokenIds: readonly number[];
   readonly padTokenId: number;
   readonly builtIn: boolean;
+  /** The graph and its external data: what one batch-1 decode step reads. */
+  readonly weightBytes: number;
   readonly generationDefaults: {
     readonly temperature: number;
     readonly topP: number;
@@ -67,6 +69,9 @@ export async function readModelFiles(dir: string, variant = 'model'): Promise<Mo
   const onnxPath = path.join(dir, 'onnx', `${variant}.onnx`);
   if (!(await exists(onnxPath))) throw new Error(`model directory ${dir} has no onnx/${variant}.onnx`);
   const greedy = generation.do_sample === false;
+  const onnxDir = path.dirname(onnxPath);
+  const ownFiles = (await readdir(onnxDir)).filter((f) => f === `${variant}.onnx` || f.startsWith(`${variant}.onnx_data`));
+  const sizes = await Promise.all(ownFiles.map(async (f) => (await stat(path.join(onnxDir, f))).size));
   return {
     dir,
     onnxPath,
@@ -79,6 +84,7 @@ export async function readModelFiles(dir: string, variant = 'model'): Promise<Mo
     eosTokenIds: generation.eos_token_id ?? [],
     padTokenId: generation.pad_token_id ?? 0,
     builtIn: config.freechat?.built_in === true,
+    weightBytes: sizes.reduce((a, b) => a + b, 0),
     generationDefaults: {
       temperature: greedy ? 0 : (generation.temperature ?? 0.7),
       topP: generation.top_p ?? 1,
