@@ -4,6 +4,9 @@ import { benchPrompts } from './stats.js';
 
 export interface EngineRequestResult {
   readonly concurrency: number;
+  /** [ms since the level started, tokens] for every delta, and when the stream ended. */
+  readonly deltas: readonly (readonly [number, number])[];
+  readonly doneAtMs: number;
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly ttftMs: number;
@@ -16,11 +19,15 @@ export interface EnginePartResult {
   readonly peakRssMb: number;
 }
 
-async function done(stream: AsyncIterable<GenerationEvent>) {
+async function done(stream: AsyncIterable<GenerationEvent>, since = performance.now()) {
   let last: GenerationEvent | undefined;
-  for await (const e of stream) last = e;
+  const deltas: [number, number][] = [];
+  for await (const e of stream) {
+    last = e;
+    if (e.type === 'delta') deltas.push([performance.now() - since, e.tokenCount]);
+  }
   if (last?.type !== 'done') throw new Error('no done event');
-  return last;
+  return { ...last, deltas, doneAtMs: performance.now() - since };
 }
 
 export async function runEnginePart(opts: { modelDir: string; concurrency: number[]; newTokens: number; promptWords: number }): Promise<EnginePartResult> {
@@ -42,13 +49,15 @@ export async function runEnginePart(opts: { modelDir: string; concurrency: numbe
   const levels = [];
   for (const concurrency of opts.concurrency) {
     const started = performance.now();
-    const finals = await Promise.all(benchPrompts(concurrency, opts.promptWords).map((p) => done(ask(p, greedy))));
+    const finals = await Promise.all(benchPrompts(concurrency, opts.promptWords).map((p) => done(ask(p, greedy), started)));
     const wallMs = performance.now() - started;
     levels.push({
       concurrency,
       wallMs,
       requests: finals.map((f) => ({
         concurrency,
+        deltas: f.deltas,
+        doneAtMs: f.doneAtMs,
         promptTokens: f.usage.promptTokens,
         completionTokens: f.usage.completionTokens,
         ttftMs: f.timings.timeToFirstTokenMs,

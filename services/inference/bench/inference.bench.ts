@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { buildModelDir } from '../src/model-builder/index.js';
 import { measureCopyBandwidth } from './bandwidth-part.js';
 import { runEnginePart, type EnginePartResult } from './engine-part.js';
-import { percentile, round } from './stats.js';
+import { percentile, round, steadyDecodeRate } from './stats.js';
 import { runTransformersPart, type TransformersPartResult } from './transformers-part.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -17,7 +17,7 @@ const repoRoot = path.resolve(here, '../../..');
 const { values: args } = parseArgs({
   options: {
     'model-dir': { type: 'string' },
-    'new-tokens': { type: 'string', default: '32' },
+    'new-tokens': { type: 'string', default: '64' },
     'prompt-words': { type: 'string', default: '40' },
     concurrency: { type: 'string', default: '1,4,8,16' },
     'baseline-requests': { type: 'string', default: '8' },
@@ -91,8 +91,7 @@ function renderReport(r: {
     (r.baseline.requests.reduce((t, q) => t + q.ms - q.ttftMs, 0) / 1000);
   const levels = r.engine.levels.map((l) => {
     const tokens = l.requests.reduce((n, q) => n + q.completionTokens, 0);
-    // Streams decode side by side, so their rates add up.
-    const decode = l.requests.reduce((n, q) => n + q.decodeTokensPerSecond, 0);
+    const decode = steadyDecodeRate(l.requests);
     const endToEnd = tokens / (l.wallMs / 1000);
     const ttft = l.requests.map((q) => q.ttftMs);
     return { concurrency: l.concurrency, tokens, decode, endToEnd, ttft };
@@ -112,8 +111,9 @@ ${round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, onnxruntime-node
 \`qwen3-0.6b-shape\` (Qwen3-0.6B dimensions, fp32, seeded weights), ${round(bytes / 2 ** 30, 2)} GiB of weights.
 Each request: a ~${promptWords}-word user prompt, greedy, ${newTokens} new tokens. Both sides run ONNX Runtime
 with its default thread count; for a model this size both let idle threads spin (transformers.js by ORT's
-default, Free Chat by its \`threadSpinning: auto\` rule). A stream's decode rate counts its tokens after the
-first over the time from its first token to its last.
+default, Free Chat by its \`threadSpinning: auto\` rule). Aggregate decode: tokens per second while all
+streams of a level decode together (from the last stream's first token to the first stream's end), so
+the prefill of late arrivals is not in it; end to end counts everything from submission to the last token.
 
 ## Free Chat engine
 

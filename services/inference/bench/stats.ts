@@ -18,3 +18,16 @@ export function benchPrompts(count: number, words: number): string[] {
     `Request ${i}: ` + Array.from({ length: words }, (_, w) => vocabulary[(i * 7 + w * 5 + (w >> 2)) % vocabulary.length]).join(' '),
   );
 }
+
+/**
+ * Tokens per second while every stream is decoding at once: from the moment the last stream got its
+ * first token to the moment the first stream ended. Prefill of late arrivals is outside the window,
+ * so this is the batch's steady decode rate.
+ */
+export function steadyDecodeRate(streams: readonly { deltas: readonly (readonly [number, number])[]; doneAtMs: number }[]): number {
+  const start = Math.max(...streams.map((s) => s.deltas[0]?.[0] ?? Infinity));
+  const end = Math.min(...streams.map((s) => s.doneAtMs));
+  if (!(end > start)) return Number.NaN;
+  const tokens = streams.reduce((n, s) => n + s.deltas.reduce((m, [t, count]) => (t > start && t <= end ? m + count : m), 0), 0);
+  return tokens / ((end - start) / 1000);
+}
