@@ -10,8 +10,10 @@ PACKAGE_FILES := package.json package-lock.json $(wildcard */package.json servic
 help: ## List the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
+# `npm install`, not `npm ci`: the registry mirror here has no other-platform optional packages
+# (rollup, esbuild), so the lockfile lacks them and `npm ci` refuses it. The lockfile still pins versions.
 $(INSTALL_STAMP): $(PACKAGE_FILES)
-	$(NPM) ci --no-audit --no-fund
+	$(NPM) install --no-audit --no-fund
 	@touch $@
 
 install: $(INSTALL_STAMP) ## Install npm dependencies (offline-safe: see .npmrc)
