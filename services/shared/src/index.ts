@@ -10,3 +10,4 @@ export {
   type ShutdownOptions,
 } from './grpc-server.js';
 export { onTerminate, type OnTerminateOptions } from './process-signals.js';
+export { createStaticResolver, type ServiceName, type ServiceResolver } from './discovery.js';
