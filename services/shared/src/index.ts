@@ -11,3 +11,5 @@ export {
 } from './grpc-server.js';
 export { onTerminate, type OnTerminateOptions } from './process-signals.js';
 export { createStaticResolver, type ServiceName, type ServiceResolver } from './discovery.js';
+export { checkGrpcHealth, type HealthState } from './grpc-health-client.js';
+export { freePort } from './free-port.js';

