@@ -21,8 +21,9 @@ install: $(INSTALL_STAMP) ## Install npm dependencies (offline-safe: see .npmrc)
 proto: install ## Generate TypeScript from proto/ (buf + ts-proto)
 	$(NPM) run --silent proto
 
-build: proto ## Type-check and compile every workspace
+build: proto ## Type-check and compile every workspace (and type-check scripts, benchmarks, tests)
 	npx tsc -b
+	npx tsc -p scripts
 
 run: build ## Start Free Chat on its embedded defaults
 	node --enable-source-maps services/inference/dist/main.js

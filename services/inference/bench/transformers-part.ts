@@ -1,21 +1,11 @@
 // The baseline: @huggingface/transformers' own generate() on the same model directory, one request after another.
-import { AutoModelForCausalLM, AutoTokenizer, BaseStreamer, env } from '@huggingface/transformers';
+import { AutoModelForCausalLM, AutoTokenizer, TextStreamer, env } from '@huggingface/transformers';
 import { benchPrompts } from './stats.js';
 
 export interface TransformersPartResult {
   readonly requests: { readonly promptTokens: number; readonly completionTokens: number; readonly ms: number; readonly ttftMs: number }[];
   readonly wallMs: number;
   readonly peakRssMb: number;
-}
-
-/** Notes when the first generated token arrives (the first put() carries the prompt). */
-class FirstTokenClock extends BaseStreamer {
-  private puts = 0;
-  firstTokenAt = 0;
-  override put(): void {
-    if (++this.puts === 2) this.firstTokenAt = performance.now();
-  }
-  override end(): void {}
 }
 
 export async function runTransformersPart(opts: { modelDir: string; requests: number; newTokens: number; promptWords: number }): Promise<TransformersPartResult> {
@@ -26,12 +16,14 @@ export async function runTransformersPart(opts: { modelDir: string; requests: nu
     const inputs = tokenizer.apply_chat_template([{ role: 'user', content }], { add_generation_prompt: true, return_dict: true }) as {
       input_ids: { dims: number[] };
     };
-    const clock = new FirstTokenClock();
+    let firstTokenAt = 0;
+    // The token callback sees each generated token before any text is decoded, so it times the first one.
+    const streamer = new TextStreamer(tokenizer, { skip_prompt: true, callback_function: () => {}, token_callback_function: () => (firstTokenAt ||= performance.now()) });
     const started = performance.now();
-    const out = (await model.generate({ ...inputs, max_new_tokens: newTokens, do_sample: false, streamer: clock })) as { dims: number[] };
+    const out = (await model.generate({ ...inputs, max_new_tokens: newTokens, do_sample: false, streamer })) as { dims: number[] };
     const ms = performance.now() - started;
     const promptTokens = inputs.input_ids.dims[1]!;
-    return { promptTokens, completionTokens: out.dims[1]! - promptTokens, ms, ttftMs: clock.firstTokenAt - started };
+    return { promptTokens, completionTokens: out.dims[1]! - promptTokens, ms, ttftMs: firstTokenAt - started };
   };
   await generate('warm up', 2);
   const started = performance.now();
