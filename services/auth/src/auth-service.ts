@@ -1,0 +1,127 @@
+// The use cases behind the gRPC methods: rules, passwords, tokens and storage, in that order.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@freechat/shared';
+import type { AccessTokenIssuer } from './access-tokens.js';
+import { validateLoginPassword, validatePassword, validateUsername } from './credential-rules.js';
+import { InvalidArgumentError, invalidCredentials, invalidRefreshToken, userNotFound } from './errors.js';
+import type { PasswordHasher } from './passwords.js';
+import { decideRefresh, generateRefreshToken, hashRefreshToken, looksLikeRefreshToken } from './refresh-tokens.js';
+import type { TokensRepository } from './tokens-repository.js';
+import type { UserRecord, UsersRepository } from './users-repository.js';
+
+export interface IssuedTokens {
+  readonly accessToken: string;
+  readonly accessTokenExpiresAt: Date;
+  readonly refreshToken: string;
+  readonly refreshTokenExpiresAt: Date;
+}
+
+export interface Session {
+  readonly user: UserRecord;
+  readonly tokens: IssuedTokens;
+}
+
+export interface AuthServiceOptions {
+  readonly users: UsersRepository;
+  readonly tokens: TokensRepository;
+  readonly passwords: PasswordHasher;
+  readonly accessTokens: AccessTokenIssuer;
+  readonly refreshTokenTtlSeconds: number;
+  readonly now: () => Date;
+  readonly logger: Logger;
+}
+
+/** A refresh token before it is stored: the caller adds its user and family. */
+interface NewToken {
+  readonly token: string;
+  readonly row: { readonly id: string; readonly tokenHash: Buffer; readonly createdAt: Date; readonly expiresAt: Date };
+}
+
+export class AuthService {
+  constructor(private readonly options: AuthServiceOptions) {}
+
+  async register(username: string, password: string): Promise<Session> {
+    validateUsername(username);
+    validatePassword(password);
+    const passwordHash = await this.options.passwords.hash(password);
+    const user = await this.options.users.create({ username, passwordHash, createdAt: this.options.now() });
+    this.options.logger.info({ userId: user.id }, 'user registered');
+    return this.startSession(user);
+  }
+
+  /** One answer for an unknown user and a wrong password, after the same argon2 work. */
+  async login(username: string, password: string): Promise<Session> {
+    validateLoginPassword(password);
+    const found = await this.options.users.findByUsername(username);
+    const matched = await this.options.passwords.verify(found?.passwordHash, password);
+    if (!found || !matched) throw invalidCredentials();
+    return this.startSession(found);
+  }
+
+  async refresh(refreshToken: string): Promise<Session> {
+    if (refreshToken === '') throw new InvalidArgumentError('refresh_token', 'is required');
+    if (!looksLikeRefreshToken(refreshToken)) throw invalidRefreshToken();
+    const now = this.options.now();
+    const next = this.newRefreshToken(now);
+    const outcome = await this.options.tokens.transaction(async (tx) => {
+      const stored = await tx.lockByHash(hashRefreshToken(refreshToken));
+      const decision = decideRefresh(stored, now);
+      if (decision === 'rotate' && stored) {
+        await tx.insert({ ...next.row, userId: stored.user.id, familyId: stored.familyId });
+        await tx.markUsed(stored.id, now, next.row.id);
+      } else if (decision === 'reuse-detected' && stored) {
+        await tx.revokeFamily(stored.familyId, now);
+      }
+      return { decision, stored };
+    });
+    const { decision, stored } = outcome;
+    if (decision !== 'rotate' || !stored) {
+      if (decision === 'reuse-detected') {
+        this.options.logger.warn({ userId: stored?.user.id, familyId: stored?.familyId }, 'rotated refresh token presented again; family revoked');
+      }
+      throw invalidRefreshToken();
+    }
+    return this.session(stored.user, next, now);
+  }
+
+  /** Idempotent: an unknown, expired or already revoked token is a successful logout. */
+  async logout(refreshToken: string): Promise<void> {
+    if (refreshToken === '') throw new InvalidArgumentError('refresh_token', 'is required');
+    if (!looksLikeRefreshToken(refreshToken)) return;
+    await this.options.tokens.revokeFamilyOf(hashRefreshToken(refreshToken), this.options.now());
+  }
+
+  async getUser(userId: string): Promise<UserRecord> {
+    if (userId === '') throw new InvalidArgumentError('user_id', 'is required');
+    const user = await this.options.users.findById(userId);
+    if (!user) throw userNotFound();
+    return user;
+  }
+
+  /** A new family: one per login or registration. */
+  private async startSession(user: UserRecord): Promise<Session> {
+    const now = this.options.now();
+    const next = this.newRefreshToken(now);
+    await this.options.tokens.insert({ ...next.row, userId: user.id, familyId: randomUUID() });
+    return this.session(user, next, now);
+  }
+
+  private session(user: UserRecord, refresh: NewToken, now: Date): Session {
+    const access = this.options.accessTokens.issue({ userId: user.id, username: user.username }, now);
+    return {
+      user,
+      tokens: {
+        accessToken: access.token,
+        accessTokenExpiresAt: access.expiresAt,
+        refreshToken: refresh.token,
+        refreshTokenExpiresAt: refresh.row.expiresAt,
+      },
+    };
+  }
+
+  private newRefreshToken(now: Date): NewToken {
+    const token = generateRefreshToken();
+    const expiresAt = new Date(now.getTime() + this.options.refreshTokenTtlSeconds * 1000);
+    return { token, row: { id: randomUUID(), tokenHash: hashRefreshToken(token), createdAt: now, expiresAt } };
+  }
+}

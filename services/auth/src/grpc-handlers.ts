@@ -1,0 +1,48 @@
+// AuthService over gRPC: each method calls one use case and maps its result or error.
+import type { AuthServiceServer } from '@freechat/proto/freechat/auth/v1/auth';
+import type { Logger } from '@freechat/shared';
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { AuthService } from './auth-service.js';
+import { notReady } from './errors.js';
+import { toAuthResponse, toServiceError, toStatus, toUser } from './grpc-mapping.js';
+
+export interface AuthHandlersOptions {
+  /** Undefined until migrations have run: calls then fail with UNAVAILABLE. */
+  readonly service: () => AuthService | undefined;
+  /** The JWKS document; needs no database, so it is served from the start. */
+  readonly jwksJson: string;
+  readonly logger: Logger;
+}
+
+export function createAuthHandlers(options: AuthHandlersOptions): AuthServiceServer {
+  const { logger } = options;
+  const requireService = (): AuthService => {
+    const service = options.service();
+    if (!service) throw notReady();
+    return service;
+  };
+  const unary =
+    <Req, Res>(method: string, run: (request: Req) => Promise<Res>) =>
+    (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      run(call.request).then(
+        (response) => callback(null, response),
+        (error: unknown) => {
+          const mapped = toStatus(error);
+          if (mapped.unexpected) logger.error({ err: error, method }, 'call failed');
+          else logger.debug({ method, code: mapped.code, details: mapped.details }, 'call refused');
+          callback(toServiceError(mapped), null);
+        },
+      );
+    };
+  return {
+    register: unary('Register', async (r) => toAuthResponse(await requireService().register(r.username, r.password))),
+    login: unary('Login', async (r) => toAuthResponse(await requireService().login(r.username, r.password))),
+    refresh: unary('Refresh', async (r) => toAuthResponse(await requireService().refresh(r.refreshToken))),
+    logout: unary('Logout', async (r) => {
+      await requireService().logout(r.refreshToken);
+      return {};
+    }),
+    getUser: unary('GetUser', async (r) => toUser(await requireService().getUser(r.userId))),
+    getPublicKeys: unary('GetPublicKeys', async () => ({ jwksJson: options.jwksJson })),
+  };
+}

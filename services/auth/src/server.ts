@@ -1,0 +1,98 @@
+// Composition of the auth service: signing key, then gRPC + health, then migrations, then SERVING.
+import { AuthServiceClient, AuthServiceService } from '@freechat/proto/freechat/auth/v1/auth';
+import { createGrpcServer, type Logger } from '@freechat/shared';
+import { createPool } from '@freechat/shared/postgres';
+import { createAccessTokenIssuer } from './access-tokens.js';
+import { AuthService } from './auth-service.js';
+import type { AuthConfig } from './config.js';
+import { migrateWhenReachable } from './database.js';
+import { createAuthHandlers } from './grpc-handlers.js';
+import { createPasswordHasher } from './passwords.js';
+import { loadSigningKey, toJwks, type SigningKey } from './signing-keys.js';
+import { TokensRepository } from './tokens-repository.js';
+import { UsersRepository } from './users-repository.js';
+
+export interface StartAuthServerOptions {
+  readonly config: AuthConfig;
+  readonly logger: Logger;
+  /** Default: the wall clock. Tests move it to expire tokens. */
+  readonly now?: () => Date;
+  /** Delay before connection attempt n+1 while the database is unreachable. */
+  readonly retryDelayMs?: (attempt: number) => number;
+}
+
+export interface AuthServerHandle {
+  /** `host:port` actually bound (port 0 in config becomes a real port). */
+  readonly address: string;
+  readonly port: number;
+  /** Resolves once migrations ran and health reports SERVING; rejects if they failed. */
+  readonly ready: Promise<void>;
+  readonly signingKey: SigningKey;
+  /** NOT_SERVING, let running calls finish (up to shutdown.graceMs), stop gRPC, close the pool. */
+  close(): Promise<void>;
+}
+
+/** Rejects with ConfigError (naming `auth.signingKeyFile`) before listening when the key is missing or unusable. */
+export async function startAuthServer(options: StartAuthServerOptions): Promise<AuthServerHandle> {
+  const { config, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const signingKey = await loadSigningKey({
+    env: config.env,
+    signingKeyFile: config.auth.signingKeyFile,
+    dataDir: config.dataDir,
+    logger,
+  });
+  logger.info({ kid: signingKey.kid, source: signingKey.source, file: signingKey.file }, 'signing key loaded');
+
+  let service: AuthService | undefined;
+  const grpc = createGrpcServer({
+    logger,
+    services: [
+      {
+        name: AuthServiceClient.serviceName,
+        definition: AuthServiceService,
+        implementation: createAuthHandlers({ service: () => service, jwksJson: JSON.stringify(toJwks([signingKey])), logger }),
+      },
+    ],
+  });
+  const port = await grpc.listen(config.listen.address);
+  const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
+  const address = `${host}:${port}`;
+  logger.info({ address }, 'listening; NOT_SERVING until the database is migrated');
+
+  const pool = createPool({ url: config.database.url, max: config.database.poolMax, applicationName: 'freechat-auth' });
+  const stopping = new AbortController();
+  const ready = (async () => {
+    const [passwords] = await Promise.all([
+      createPasswordHasher(config.argon2),
+      migrateWhenReachable({ pool, logger, signal: stopping.signal, ...(options.retryDelayMs && { retryDelayMs: options.retryDelayMs }) }),
+    ]);
+    if (stopping.signal.aborted) return;
+    service = new AuthService({
+      users: new UsersRepository(pool),
+      tokens: new TokensRepository(pool),
+      passwords,
+      accessTokens: createAccessTokenIssuer({ key: signingKey, ttlSeconds: config.auth.accessTokenTtlSeconds }),
+      refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
+      now,
+      logger,
+    });
+    grpc.setServing(true);
+    logger.info('database migrated; SERVING');
+  })();
+  // Callers await `ready`; this only keeps a failed start from also being an unhandled rejection.
+  ready.catch(() => {});
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    stopping.abort();
+    closed ??= (async () => {
+      await grpc.shutdown({ graceMs: config.shutdown.graceMs });
+      await ready.catch(() => {});
+      await pool.end();
+    })();
+    return closed;
+  };
+
+  return { address, port, ready, signingKey, close };
+}
