@@ -36,8 +36,9 @@ export async function migrateWhenReachable(options: MigrateWhenReachableOptions)
   }
 }
 
-// 08: connection exceptions; 57P03: cannot_connect_now (starting up); 53300: too_many_connections.
-const RETRIED_SQLSTATES = /^(08...|57P03|53300)$/;
+// 08: connection exceptions; 57P03: cannot_connect_now (starting up); 53300: too_many_connections;
+// 3D000: the database does not exist yet (a server that creates it after it starts listening).
+const RETRIED_SQLSTATES = /^(08...|57P03|53300|3D000)$/;
 const RETRIED_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Pure: is this a database that is not there (yet), rather than one that refused our SQL? */

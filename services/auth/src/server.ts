@@ -7,7 +7,7 @@ import { AuthService } from './auth-service.js';
 import type { AuthConfig } from './config.js';
 import { migrateWhenReachable } from './database.js';
 import { createAuthHandlers } from './grpc-handlers.js';
-import { createPasswordHasher } from './passwords.js';
+import { createPasswordHasher, type PasswordHasher } from './passwords.js';
 import { loadSigningKey, toJwks, type SigningKey } from './signing-keys.js';
 import { TokensRepository } from './tokens-repository.js';
 import { UsersRepository } from './users-repository.js';
@@ -25,7 +25,7 @@ export interface AuthServerHandle {
   /** `host:port` actually bound (port 0 in config becomes a real port). */
   readonly address: string;
   readonly port: number;
-  /** Resolves once migrations ran and health reports SERVING; rejects if they failed. */
+  /** Resolves once migrations ran and health reports SERVING (or when closed first); rejects if they failed. */
   readonly ready: Promise<void>;
   readonly signingKey: SigningKey;
   /** NOT_SERVING, let running calls finish (up to shutdown.graceMs), stop gRPC, close the pool. */
@@ -63,10 +63,17 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
   const pool = createPool({ url: config.database.url, max: config.database.poolMax, applicationName: 'freechat-auth' });
   const stopping = new AbortController();
   const ready = (async () => {
-    const [passwords] = await Promise.all([
-      createPasswordHasher(config.argon2),
-      migrateWhenReachable({ pool, logger, signal: stopping.signal, ...(options.retryDelayMs && { retryDelayMs: options.retryDelayMs }) }),
-    ]);
+    let passwords: PasswordHasher;
+    try {
+      [passwords] = await Promise.all([
+        createPasswordHasher(config.argon2),
+        migrateWhenReachable({ pool, logger, signal: stopping.signal, ...(options.retryDelayMs && { retryDelayMs: options.retryDelayMs }) }),
+      ]);
+    } catch (error) {
+      // Closed while waiting for the database: a shutdown, not a failed start.
+      if (stopping.signal.aborted) return;
+      throw error;
+    }
     if (stopping.signal.aborted) return;
     service = new AuthService({
       users: new UsersRepository(pool),

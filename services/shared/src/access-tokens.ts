@@ -12,8 +12,19 @@ export interface AccessTokenSubject {
   readonly username: string;
 }
 
+/** The members read from a JWK; anything else in it is ignored. */
+export interface JsonWebKeyMembers {
+  readonly kty?: unknown;
+  readonly crv?: unknown;
+  readonly x?: unknown;
+  readonly y?: unknown;
+  readonly kid?: unknown;
+  readonly alg?: unknown;
+  readonly use?: unknown;
+}
+
 export interface JsonWebKeySet {
-  readonly keys: readonly Readonly<Record<string, unknown>>[];
+  readonly keys: readonly JsonWebKeyMembers[];
 }
 
 export const ACCESS_TOKEN_ERROR_REASONS = [
