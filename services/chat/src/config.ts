@@ -1,0 +1,57 @@
+// The chat service's configuration: one schema, read once at start (defaults live in config/*.yaml).
+import { LOG_LEVELS, loadConfig, type DeepReadonly } from '@freechat/shared';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+const hostPort = z.string().regex(/^.+:\d+$/, 'expected host:port');
+
+export const chatConfigSchema = z.strictObject({
+  listen: z.strictObject({ address: hostPort }),
+  database: z.strictObject({
+    url: z.string().min(1, 'required: set DATABASE_URL to a PostgreSQL URL'),
+    poolSize: positiveInt,
+  }),
+  upstreams: z.strictObject({ inference: hostPort }),
+  runs: z.strictObject({
+    maxPromptTokens: positiveInt,
+    logRetentionSeconds: z.coerce.number().min(0),
+    flushIntervalMs: positiveInt,
+    staleAfterSeconds: z.coerce.number().positive(),
+    systemPrompt: z.string(),
+    generation: z.strictObject({
+      temperature: z.number().min(0).optional(),
+      topP: z.number().gt(0).max(1).optional(),
+      topK: z.number().int().min(0).optional(),
+      maxNewTokens: z.number().int().positive().optional(),
+      enableThinking: z.boolean().optional(),
+    }),
+  }),
+  shutdown: z.strictObject({ graceMs: z.coerce.number().int().min(0) }),
+  log: z.strictObject({ level: z.enum(LOG_LEVELS) }),
+});
+
+export type ChatConfig = DeepReadonly<z.output<typeof chatConfigSchema>>;
+export type GenerationDefaults = ChatConfig['runs']['generation'];
+
+export const CHAT_ENV = {
+  FREECHAT_CHAT_ADDRESS: 'listen.address',
+  DATABASE_URL: 'database.url',
+  FREECHAT_INFERENCE_ADDRESS: 'upstreams.inference',
+  FREECHAT_CHAT_MAX_PROMPT_TOKENS: 'runs.maxPromptTokens',
+  FREECHAT_CHAT_SYSTEM_PROMPT: 'runs.systemPrompt',
+  FREECHAT_LOG_LEVEL: 'log.level',
+} as const;
+
+export interface LoadChatConfigOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly configDir?: string;
+}
+
+export function loadChatConfig(options: LoadChatConfigOptions = {}): ChatConfig {
+  return loadConfig(chatConfigSchema, {
+    service: 'chat',
+    env: options.env ?? process.env,
+    ...(options.configDir ? { configDir: options.configDir } : {}),
+    envOverrides: CHAT_ENV,
+  });
+}

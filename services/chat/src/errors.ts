@@ -1,0 +1,39 @@
+// Every error the chat service raises on purpose, and the stable codes a run can end with.
+// Callers match on the class or the code, never on message text.
+
+/** A request field is wrong; the message starts with the field's proto name. */
+export class InvalidArgumentError extends Error {
+  override readonly name = 'InvalidArgumentError';
+  constructor(
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+/** Missing, deleted, expired, or someone else's: deliberately indistinguishable. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+  constructor(what: 'session' | 'run') {
+    super(`${what} not found`);
+  }
+}
+
+/** Starting up or shutting down. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+}
+
+/** Why a run ended with a RunError event. The messages are generic: causes go to the log only. */
+export const RUN_ERRORS = {
+  inference_unavailable: 'the model service is unavailable; try again shortly',
+  inference_error: 'the model service failed to answer',
+  prompt_too_long: 'the conversation is too long for the model',
+  invalid_argument: 'the model service rejected the generation parameters',
+  interrupted: 'the chat service restarted before the answer was finished',
+  storage_error: 'the answer could not be saved',
+  internal: 'the answer could not be produced',
+} as const;
+
+export type RunErrorCode = keyof typeof RUN_ERRORS;

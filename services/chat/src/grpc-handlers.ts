@@ -1,0 +1,152 @@
+// ChatService over the repositories and the run manager: validation first, ownership in every query,
+// errors mapped to status codes with internal causes kept in the log.
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { handleUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import type { ChatServiceServer, RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
+import type { Logger } from '@freechat/shared';
+import { NotFoundError, UnavailableError } from './errors.js';
+import { toMessage, toServiceError, toSession, toStatus } from './grpc-mapping.js';
+import type { MessagesRepository } from './messages-repository.js';
+import type { RunManager } from './run-manager.js';
+import type { SessionsRepository } from './sessions-repository.js';
+import { pageSize, requireUuid, validateContent, validateParams, validateTitle } from './validation.js';
+
+export interface ChatHandlersOptions {
+  readonly sessions: SessionsRepository;
+  readonly messages: MessagesRepository;
+  readonly runs: RunManager;
+  readonly logger: Logger;
+  /** False until migrations have run: calls fail with UNAVAILABLE. */
+  readonly isReady: () => boolean;
+}
+
+export function createChatHandlers(options: ChatHandlersOptions): ChatServiceServer {
+  const { sessions, messages, runs, logger } = options;
+  const unary = <Req, Res>(method: string, handle: (request: Req) => Promise<Res>): handleUnaryCall<Req, Res> => {
+    return (call, callback) => {
+      (async () => {
+        requireReady(options);
+        return handle(call.request);
+      })().then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(toServiceError(reported(logger, method, error)), null),
+      );
+    };
+  };
+  const ownedSession = async (userId: string, sessionId: string) => {
+    const session = await sessions.get(userId, sessionId);
+    if (!session) throw new NotFoundError('session');
+    return session;
+  };
+
+  return {
+    createSession: unary('CreateSession', async (request) => {
+      const userId = requireUuid('user_id', request.userId);
+      const title = validateTitle(request.title, { emptyMeansDefault: true });
+      return toSession(await sessions.create({ id: randomUUID(), ownerId: userId, title }));
+    }),
+    listSessions: unary('ListSessions', async (request) => {
+      const userId = requireUuid('user_id', request.userId);
+      const page = await sessions.list(userId, pageSize(request.pageSize), request.pageToken);
+      return { sessions: page.sessions.map(toSession), nextPageToken: page.nextPageToken };
+    }),
+    getSession: unary('GetSession', async (request) => {
+      const userId = requireUuid('user_id', request.userId);
+      return toSession(await ownedSession(userId, requireUuid('session_id', request.sessionId)));
+    }),
+    renameSession: unary('RenameSession', async (request) => {
+      const userId = requireUuid('user_id', request.userId);
+      const sessionId = requireUuid('session_id', request.sessionId);
+      const title = validateTitle(request.title, { emptyMeansDefault: false });
+      const session = await sessions.rename(userId, sessionId, title);
+      if (!session) throw new NotFoundError('session');
+      return toSession(session);
+    }),
+    deleteSession: unary('DeleteSession', async (request) => {
+      const userId = requireUuid('user_id', request.userId);
+      const sessionId = requireUuid('session_id', request.sessionId);
+      if (!(await sessions.softDelete(userId, sessionId))) throw new NotFoundError('session');
+      await runs.stopSession(sessionId);
+      return {};
+    }),
+    listMessages: unary('ListMessages', async (request) => {
+      const userId = requireUuid('user_id', request.userId);
+      const session = await ownedSession(userId, requireUuid('session_id', request.sessionId));
+      return { messages: (await messages.listBySession(session.id)).map(toMessage) };
+    }),
+    stopRun: unary('StopRun', async (request) => {
+      const userId = requireUuid('user_id', request.userId);
+      await runs.stop(userId, requireUuid('run_id', request.runId));
+      return {};
+    }),
+    sendMessage: (call) => {
+      void streamRun(call, 'SendMessage', options, async (signal) => {
+        const { request } = call;
+        const ownerId = requireUuid('user_id', request.userId);
+        const sessionId = requireUuid('session_id', request.sessionId);
+        const content = validateContent(request.content);
+        validateParams(request.params);
+        const started = await runs.start({ ownerId, sessionId, content, enableThinking: request.enableThinking, params: request.params });
+        return runs.events(started.runId, 0, signal);
+      });
+    },
+    attachRun: (call) => {
+      void streamRun(call, 'AttachRun', options, async (signal) => {
+        const { request } = call;
+        const ownerId = requireUuid('user_id', request.userId);
+        const runId = requireUuid('run_id', request.runId);
+        return runs.attach(ownerId, runId, request.afterSeq, signal);
+      });
+    },
+  };
+}
+
+function requireReady(options: ChatHandlersOptions): void {
+  if (!options.isReady()) throw new UnavailableError('the chat service is starting');
+}
+
+function reported(logger: Logger, method: string, error: unknown) {
+  const mapped = toStatus(error);
+  if (mapped.unexpected) logger.error({ err: error, method }, `${method} failed`);
+  return mapped;
+}
+
+/**
+ * Streams a run's events to one caller. The caller leaving ends only this stream: the run, owned by
+ * the run manager, goes on.
+ */
+async function streamRun<Req>(
+  call: ServerWritableStream<Req, RunEvent>,
+  method: string,
+  options: ChatHandlersOptions,
+  open: (signal: AbortSignal) => Promise<AsyncIterable<RunEvent>>,
+): Promise<void> {
+  const controller = new AbortController();
+  const onCancelled = (): void => controller.abort();
+  call.once('cancelled', onCancelled);
+  try {
+    requireReady(options);
+    for await (const event of await open(controller.signal)) {
+      if (call.cancelled) break;
+      if (!call.write(event)) await drained(call);
+    }
+    if (!call.cancelled) call.end();
+  } catch (error) {
+    const mapped = reported(options.logger, method, error);
+    if (!call.cancelled) call.emit('error', toServiceError(mapped));
+  } finally {
+    call.off('cancelled', onCancelled);
+    controller.abort();
+  }
+}
+
+/** Resolves when the transport takes more, or when the client goes away. */
+async function drained(call: ServerWritableStream<unknown, RunEvent>): Promise<void> {
+  const controller = new AbortController();
+  await Promise.race([
+    once(call, 'drain', { signal: controller.signal }),
+    once(call, 'cancelled', { signal: controller.signal }),
+    once(call, 'close', { signal: controller.signal }),
+  ]).finally(() => controller.abort());
+}

@@ -1,0 +1,73 @@
+// Pure translation between stored rows and the chat contract, and from errors to gRPC status codes.
+import { status as Status, type ServiceError } from '@grpc/grpc-js';
+import {
+  FinishReason,
+  MessageRole,
+  MessageStatus,
+  type Message,
+  type Session,
+} from '@freechat/proto/freechat/chat/v1/chat';
+import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
+import { InvalidArgumentError, NotFoundError, UnavailableError } from './errors.js';
+import type { MessageRow } from './messages-repository.js';
+import type { SessionRow } from './sessions-repository.js';
+
+const ROLES = { user: MessageRole.MESSAGE_ROLE_USER, assistant: MessageRole.MESSAGE_ROLE_ASSISTANT } as const;
+const STATUSES = {
+  complete: MessageStatus.MESSAGE_STATUS_COMPLETE,
+  streaming: MessageStatus.MESSAGE_STATUS_STREAMING,
+  stopped: MessageStatus.MESSAGE_STATUS_STOPPED,
+  error: MessageStatus.MESSAGE_STATUS_ERROR,
+} as const;
+const FINISH_REASONS = {
+  stop: FinishReason.FINISH_REASON_STOP,
+  length: FinishReason.FINISH_REASON_LENGTH,
+  cancelled: FinishReason.FINISH_REASON_CANCELLED,
+  error: FinishReason.FINISH_REASON_ERROR,
+} as const;
+
+export function toTimestamp(date: Date): Timestamp {
+  const ms = date.getTime();
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
+}
+
+export function toSession(row: SessionRow): Session {
+  return { id: row.id, title: row.title, createdAt: toTimestamp(row.createdAt), updatedAt: toTimestamp(row.updatedAt) };
+}
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    sessionId: row.sessionId,
+    role: ROLES[row.role],
+    content: row.content,
+    reasoning: row.reasoning,
+    status: STATUSES[row.status],
+    finishReason: row.finishReason ? FINISH_REASONS[row.finishReason] : FinishReason.FINISH_REASON_UNSPECIFIED,
+    usage:
+      row.promptTokens === null && row.completionTokens === null
+        ? undefined
+        : { promptTokens: row.promptTokens ?? 0, completionTokens: row.completionTokens ?? 0 },
+    createdAt: toTimestamp(row.createdAt),
+    // Only a message still being written has a run worth attaching to.
+    runId: row.status === 'streaming' ? (row.runId ?? '') : '',
+  };
+}
+
+export interface MappedStatus {
+  readonly code: Status;
+  readonly details: string;
+  /** True when the client sees only "internal error" and the cause must be logged. */
+  readonly unexpected: boolean;
+}
+
+export function toStatus(error: unknown): MappedStatus {
+  if (error instanceof InvalidArgumentError) return { code: Status.INVALID_ARGUMENT, details: error.message, unexpected: false };
+  if (error instanceof NotFoundError) return { code: Status.NOT_FOUND, details: error.message, unexpected: false };
+  if (error instanceof UnavailableError) return { code: Status.UNAVAILABLE, details: error.message, unexpected: false };
+  return { code: Status.INTERNAL, details: 'internal error', unexpected: true };
+}
+
+export function toServiceError(mapped: MappedStatus): Partial<ServiceError> {
+  return Object.assign(new Error(mapped.details), { code: mapped.code, details: mapped.details });
+}

@@ -1,0 +1,87 @@
+// The inference service as the chat service sees it: a stream of responses, cancellable with a signal,
+// failing with one error class whose kind says what the run should tell the user.
+import * as grpc from '@grpc/grpc-js';
+import {
+  InferenceServiceClient,
+  type GenerateRequest,
+  type GenerateResponse,
+} from '@freechat/proto/freechat/inference/v1/inference';
+import type { ServiceResolver } from '@freechat/shared';
+
+export type InferenceFailureKind = 'unavailable' | 'prompt_too_long' | 'invalid_argument' | 'cancelled' | 'error';
+
+export class InferenceCallError extends Error {
+  override readonly name = 'InferenceCallError';
+  constructor(
+    readonly kind: InferenceFailureKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface InferenceGateway {
+  /** Aborting the signal cancels the call, which frees the model's batch slot. Throws InferenceCallError. */
+  generate(request: GenerateRequest, signal: AbortSignal): AsyncIterable<GenerateResponse>;
+  close(): void;
+}
+
+export function createInferenceGateway(options: { readonly resolver: ServiceResolver }): InferenceGateway {
+  // One channel per address the resolver hands out; grpc-js reconnects each on its own.
+  const clients = new Map<string, InferenceServiceClient>();
+  const clientFor = (address: string): InferenceServiceClient => {
+    let client = clients.get(address);
+    if (!client) {
+      client = new InferenceServiceClient(address, grpc.credentials.createInsecure());
+      clients.set(address, client);
+    }
+    return client;
+  };
+
+  return {
+    async *generate(request, signal) {
+      let address: string;
+      try {
+        address = await options.resolver.resolve('inference');
+      } catch (error) {
+        throw new InferenceCallError('unavailable', 'no inference address', { cause: error });
+      }
+      const call = clientFor(address).generate(request);
+      const cancel = (): void => call.cancel();
+      signal.addEventListener('abort', cancel, { once: true });
+      if (signal.aborted) cancel();
+      try {
+        for await (const response of call as AsyncIterable<GenerateResponse>) yield response;
+      } catch (error) {
+        throw classify(error);
+      } finally {
+        signal.removeEventListener('abort', cancel);
+        // The consumer stopped early (or the call failed): make sure the model stops too.
+        call.cancel();
+      }
+    },
+    close() {
+      for (const client of clients.values()) client.close();
+      clients.clear();
+    },
+  };
+}
+
+function classify(error: unknown): InferenceCallError {
+  const code = (error as Partial<grpc.ServiceError>).code;
+  const details = (error as Partial<grpc.ServiceError>).details ?? String(error);
+  switch (code) {
+    case grpc.status.UNAVAILABLE:
+    case grpc.status.DEADLINE_EXCEEDED:
+    case grpc.status.RESOURCE_EXHAUSTED:
+      return new InferenceCallError('unavailable', details, { cause: error });
+    case grpc.status.INVALID_ARGUMENT:
+      // The inference service names the field; `messages` is the prompt (too long for the context).
+      return new InferenceCallError(details.startsWith('messages') ? 'prompt_too_long' : 'invalid_argument', details, { cause: error });
+    case grpc.status.CANCELLED:
+      return new InferenceCallError('cancelled', details, { cause: error });
+    default:
+      return new InferenceCallError('error', details, { cause: error });
+  }
+}

@@ -1,0 +1,168 @@
+// SQL for chat.messages: committing a user turn, the assistant row a run fills in, and the reaper.
+import type pg from 'pg';
+import { DEFAULT_TITLE } from './validation.js';
+
+export type MessageRole = 'user' | 'assistant';
+export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error';
+export type StoredFinishReason = 'stop' | 'length' | 'cancelled' | 'error';
+
+export interface MessageRow {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly role: MessageRole;
+  readonly content: string;
+  readonly reasoning: string;
+  readonly status: MessageStatus;
+  readonly finishReason: StoredFinishReason | null;
+  readonly promptTokens: number | null;
+  readonly completionTokens: number | null;
+  readonly runId: string | null;
+  readonly createdAt: Date;
+}
+
+export interface FinalState {
+  readonly content: string;
+  readonly reasoning: string;
+  readonly status: Exclude<MessageStatus, 'streaming'>;
+  readonly finishReason: StoredFinishReason;
+  readonly promptTokens: number | null;
+  readonly completionTokens: number | null;
+}
+
+export interface RunOwnership {
+  readonly sessionId: string;
+  readonly messageId: string;
+}
+
+const COLUMNS = `id, session_id, role, content, reasoning, status, finish_reason, prompt_tokens, completion_tokens, run_id, created_at`;
+
+interface Raw {
+  id: string;
+  session_id: string;
+  role: MessageRole;
+  content: string;
+  reasoning: string;
+  status: MessageStatus;
+  finish_reason: StoredFinishReason | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  run_id: string | null;
+  created_at: Date;
+}
+
+const toRow = (r: Raw): MessageRow => ({
+  id: r.id,
+  sessionId: r.session_id,
+  role: r.role,
+  content: r.content,
+  reasoning: r.reasoning,
+  status: r.status,
+  finishReason: r.finish_reason,
+  promptTokens: r.prompt_tokens,
+  completionTokens: r.completion_tokens,
+  runId: r.run_id,
+  createdAt: r.created_at,
+});
+
+export class MessagesRepository {
+  constructor(private readonly db: pg.Pool) {}
+
+  /**
+   * Commits the user's message in its own transaction, bumps the session's activity and names a
+   * "New chat" session after its first user message. Undefined when the session is not the owner's.
+   */
+  async insertUserMessage(input: {
+    id: string;
+    ownerId: string;
+    sessionId: string;
+    content: string;
+    autoTitle: string;
+  }): Promise<MessageRow | undefined> {
+    const client = await this.db.connect();
+    try {
+      await client.query('BEGIN');
+      const session = await client.query(
+        `SELECT 1 FROM chat.sessions WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL FOR UPDATE`,
+        [input.sessionId, input.ownerId],
+      );
+      if (session.rowCount !== 1) {
+        await client.query('ROLLBACK');
+        return undefined;
+      }
+      const { rows } = await client.query<Raw>(
+        `INSERT INTO chat.messages (id, session_id, role, content, status) VALUES ($1, $2, 'user', $3, 'complete') RETURNING ${COLUMNS}`,
+        [input.id, input.sessionId, input.content],
+      );
+      await client.query(
+        `UPDATE chat.sessions SET updated_at = clock_timestamp(),
+           title = CASE WHEN title = $2 AND NOT EXISTS (
+                     SELECT 1 FROM chat.messages WHERE session_id = $1 AND role = 'user' AND id <> $3)
+                   THEN $4 ELSE title END
+         WHERE id = $1`,
+        [input.sessionId, DEFAULT_TITLE, input.id, input.autoTitle],
+      );
+      await client.query('COMMIT');
+      return toRow(rows[0]!);
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async insertAssistant(input: { id: string; sessionId: string; runId: string }): Promise<MessageRow> {
+    const { rows } = await this.db.query<Raw>(
+      `INSERT INTO chat.messages (id, session_id, role, status, run_id) VALUES ($1, $2, 'assistant', 'streaming', $3) RETURNING ${COLUMNS}`,
+      [input.id, input.sessionId, input.runId],
+    );
+    return toRow(rows[0]!);
+  }
+
+  /** Oldest first; the caller has checked the session is the user's. */
+  async listBySession(sessionId: string): Promise<MessageRow[]> {
+    const { rows } = await this.db.query<Raw>(
+      `SELECT ${COLUMNS} FROM chat.messages WHERE session_id = $1 ORDER BY created_at, id`,
+      [sessionId],
+    );
+    return rows.map(toRow);
+  }
+
+  /** The run's session and message, if it is in one of the user's live sessions. */
+  async findRun(ownerId: string, runId: string): Promise<RunOwnership | undefined> {
+    const { rows } = await this.db.query<{ session_id: string; id: string }>(
+      `SELECT m.session_id, m.id FROM chat.messages m JOIN chat.sessions s ON s.id = m.session_id
+        WHERE m.run_id = $1 AND s.owner_id = $2 AND s.deleted_at IS NULL`,
+      [runId, ownerId],
+    );
+    const row = rows[0];
+    return row && { sessionId: row.session_id, messageId: row.id };
+  }
+
+  /** Text so far; also the heartbeat that keeps the reaper away. Never overwrites a finished row. */
+  async saveProgress(id: string, content: string, reasoning: string): Promise<void> {
+    await this.db.query(
+      `UPDATE chat.messages SET content = $2, reasoning = $3, updated_at = clock_timestamp() WHERE id = $1 AND status = 'streaming'`,
+      [id, content, reasoning],
+    );
+  }
+
+  async finish(id: string, final: FinalState): Promise<void> {
+    await this.db.query(
+      `UPDATE chat.messages SET content = $2, reasoning = $3, status = $4, finish_reason = $5,
+         prompt_tokens = $6, completion_tokens = $7, updated_at = clock_timestamp()
+       WHERE id = $1`,
+      [id, final.content, final.reasoning, final.status, final.finishReason, final.promptTokens, final.completionTokens],
+    );
+  }
+
+  /** Rows left `streaming` by a process that died: `error`, text kept. Returns how many. */
+  async reapStale(staleAfterMs: number): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `UPDATE chat.messages SET status = 'error', finish_reason = 'error', updated_at = clock_timestamp()
+        WHERE status = 'streaming' AND updated_at < clock_timestamp() - $1::double precision * interval '1 millisecond'`,
+      [staleAfterMs],
+    );
+    return rowCount ?? 0;
+  }
+}

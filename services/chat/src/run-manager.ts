@@ -1,0 +1,300 @@
+// Runs: one per SendMessage, owned by this service rather than by the call that started it.
+// A run asks the model, numbers its output into the run log, and leaves the answer in PostgreSQL.
+import { randomUUID } from 'node:crypto';
+import { Channel, FinishReason as InferenceFinish, Role, type GenerateRequest } from '@freechat/proto/freechat/inference/v1/inference';
+import type { Logger } from '@freechat/shared';
+import type { ChatConfig } from './config.js';
+import { NotFoundError, UnavailableError, type RunErrorCode } from './errors.js';
+import { InferenceCallError, type InferenceGateway } from './inference-client.js';
+import { MessageWriter } from './message-writer.js';
+import type { FinalState, MessageRow, MessagesRepository } from './messages-repository.js';
+import { planPrompt, type PromptPlan } from './prompt-plan.js';
+import { contentDelta, FinishReason, reasoningDelta, runDone, runError, runStarted, type RunEvent, type RunEventBody } from './run-events.js';
+import type { RunLog } from './run-log.js';
+import { autoTitle, type GenerationParamsInput } from './validation.js';
+
+export interface StartRunInput {
+  readonly ownerId: string;
+  readonly sessionId: string;
+  readonly content: string;
+  readonly enableThinking?: boolean | undefined;
+  readonly params?: GenerationParamsInput | undefined;
+}
+
+export interface StartedRun {
+  readonly runId: string;
+  readonly userMessage: MessageRow;
+  readonly assistantMessage: MessageRow;
+}
+
+export interface RunManagerOptions {
+  readonly messages: MessagesRepository;
+  readonly runLog: RunLog;
+  readonly inference: InferenceGateway;
+  readonly runs: ChatConfig['runs'];
+  readonly logger: Logger;
+}
+
+/** Why a run was ended from outside: by its user, with its session, or by our own shutdown. */
+type StopReason = 'user' | 'session_deleted' | 'shutdown';
+
+interface ActiveRun {
+  readonly runId: string;
+  readonly ownerId: string;
+  readonly sessionId: string;
+  readonly userMessageId: string;
+  readonly assistantMessageId: string;
+  readonly input: StartRunInput;
+  readonly controller: AbortController;
+  stopReason: StopReason | undefined;
+  finished: Promise<void>;
+}
+
+/** How the model's part ended, before it is turned into a stored status and a terminal event. */
+type Outcome =
+  | { readonly kind: 'finished'; readonly finishReason: 'stop' | 'length' | 'cancelled'; readonly promptTokens: number; readonly completionTokens: number }
+  | { readonly kind: 'stopped'; readonly completionTokens: number }
+  | { readonly kind: 'failed'; readonly code: RunErrorCode; readonly completionTokens: number };
+
+const FINISH_FROM_INFERENCE: ReadonlyMap<InferenceFinish, 'stop' | 'length' | 'cancelled'> = new Map([
+  [InferenceFinish.FINISH_REASON_STOP, 'stop'],
+  [InferenceFinish.FINISH_REASON_LENGTH, 'length'],
+  [InferenceFinish.FINISH_REASON_CANCELLED, 'cancelled'],
+]);
+
+const FAILURE_CODES: Record<InferenceCallError['kind'], RunErrorCode> = {
+  unavailable: 'inference_unavailable',
+  prompt_too_long: 'prompt_too_long',
+  invalid_argument: 'invalid_argument',
+  cancelled: 'inference_error',
+  error: 'inference_error',
+};
+
+export class RunManager {
+  private readonly active = new Map<string, ActiveRun>();
+  private accepting = true;
+
+  constructor(private readonly options: RunManagerOptions) {}
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Commits the user message, creates the streaming assistant row and the run's first event, then
+   * lets the run go on its own. NotFoundError if the session is not the user's.
+   */
+  async start(input: StartRunInput): Promise<StartedRun> {
+    if (!this.accepting) throw new UnavailableError('the chat service is shutting down');
+    const { messages, runLog } = this.options;
+    const userMessage = await messages.insertUserMessage({
+      id: randomUUID(),
+      ownerId: input.ownerId,
+      sessionId: input.sessionId,
+      content: input.content,
+      autoTitle: autoTitle(input.content),
+    });
+    if (!userMessage) throw new NotFoundError('session');
+    const runId = randomUUID();
+    const assistantMessage = await messages.insertAssistant({ id: randomUUID(), sessionId: input.sessionId, runId });
+    await runLog.append(runId, runStarted(runId, userMessage.id, assistantMessage.id));
+    const run: ActiveRun = {
+      runId,
+      ownerId: input.ownerId,
+      sessionId: input.sessionId,
+      userMessageId: userMessage.id,
+      assistantMessageId: assistantMessage.id,
+      input,
+      controller: new AbortController(),
+      stopReason: undefined,
+      finished: Promise.resolve(),
+    };
+    this.active.set(runId, run);
+    run.finished = this.execute(run)
+      .catch((error: unknown) => this.options.logger.error({ err: error, runId }, 'run could not be concluded'))
+      .finally(() => this.active.delete(runId));
+    return { runId, userMessage, assistantMessage };
+  }
+
+  /** The run's events after `afterSeq`, live until it ends. NotFoundError for someone else's, unknown or expired run. */
+  async attach(ownerId: string, runId: string, afterSeq: number, signal: AbortSignal): Promise<AsyncIterable<RunEvent>> {
+    if (!(await this.options.messages.findRun(ownerId, runId))) throw new NotFoundError('run');
+    return this.events(runId, afterSeq, signal);
+  }
+
+  /** Events of a run this caller just started (ownership already known). */
+  events(runId: string, afterSeq: number, signal: AbortSignal): AsyncIterable<RunEvent> {
+    return this.options.runLog.subscribe(runId, afterSeq, { signal });
+  }
+
+  /** Ends the run and resolves once its stopped state is stored. A finished run: nothing to do. */
+  async stop(ownerId: string, runId: string): Promise<void> {
+    if (!(await this.options.messages.findRun(ownerId, runId))) throw new NotFoundError('run');
+    const run = this.active.get(runId);
+    if (run) return this.interrupt(run, 'user');
+    if (!(await this.options.runLog.read(runId, 0))) throw new NotFoundError('run');
+  }
+
+  /** Stops the session's running runs (it is being deleted). */
+  async stopSession(sessionId: string): Promise<void> {
+    const runs = [...this.active.values()].filter((r) => r.sessionId === sessionId);
+    await Promise.all(runs.map((r) => this.interrupt(r, 'session_deleted')));
+  }
+
+  /** Takes no new runs, lets running ones finish for up to `graceMs`, then stops the rest as interrupted. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.accepting = false;
+    const deadline = Date.now() + graceMs;
+    while (this.active.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadline - Date.now())));
+      await Promise.race([Promise.all([...this.active.values()].map((r) => r.finished)), expired]);
+      clearTimeout(timer);
+    }
+    const left = [...this.active.values()];
+    if (left.length > 0) this.options.logger.warn({ runs: left.length }, 'grace period over; interrupting running runs');
+    await Promise.all(left.map((r) => this.interrupt(r, 'shutdown')));
+  }
+
+  private interrupt(run: ActiveRun, reason: StopReason): Promise<void> {
+    run.stopReason ??= reason;
+    run.controller.abort();
+    return run.finished;
+  }
+
+  private async execute(run: ActiveRun): Promise<void> {
+    const { messages, runLog, runs, logger: baseLogger } = this.options;
+    const logger = baseLogger.child({ runId: run.runId, sessionId: run.sessionId });
+    const writer = new MessageWriter({
+      store: messages,
+      messageId: run.assistantMessageId,
+      flushIntervalMs: runs.flushIntervalMs,
+      heartbeatMs: (runs.staleAfterSeconds * 1000) / 3,
+      logger,
+    });
+    const outcome = await this.generate(run, writer, logger);
+    const { final, terminal } = conclude(outcome, run);
+    try {
+      await writer.finish(final);
+    } catch (error) {
+      logger.error({ err: error }, 'could not store the answer');
+      await runLog.append(run.runId, runError('storage_error'));
+      return;
+    }
+    await runLog.append(run.runId, terminal(run.assistantMessageId));
+    logger.info({ status: final.status, finishReason: final.finishReason, completionTokens: final.completionTokens }, 'run ended');
+  }
+
+  /** Asks the model, retrying once with fewer turns if it says the prompt is too long. Never throws. */
+  private async generate(run: ActiveRun, writer: MessageWriter, logger: Logger): Promise<Outcome> {
+    const { messages, runs } = this.options;
+    const state = { completionTokens: 0 };
+    try {
+      const history = await messages.listBySession(run.sessionId);
+      const base = { history, userMessageId: run.userMessageId, systemPrompt: runs.systemPrompt, maxPromptTokens: runs.maxPromptTokens };
+      let plan = planPrompt(base);
+      for (let attempt = 1; ; attempt++) {
+        if (plan.droppedTurns > 0) logger.info({ droppedTurns: plan.droppedTurns, estimatedTokens: plan.estimatedTokens }, 'history cut to fit the prompt');
+        try {
+          return (await this.stream(run, plan, writer, state)) ?? { kind: 'stopped', completionTokens: state.completionTokens };
+        } catch (error) {
+          const retry = error instanceof InferenceCallError && error.kind === 'prompt_too_long' && attempt === 1 && plan.earlierTurns > 0;
+          if (!retry) throw error;
+          plan = planPrompt({ ...base, maxEarlierTurns: Math.floor(plan.earlierTurns / 2) });
+        }
+      }
+    } catch (error) {
+      const { completionTokens } = state;
+      if (run.stopReason) return { kind: 'stopped', completionTokens };
+      if (error instanceof InferenceCallError) {
+        logger.warn({ kind: error.kind, details: error.message }, 'inference failed');
+        return { kind: 'failed', code: FAILURE_CODES[error.kind], completionTokens };
+      }
+      logger.error({ err: error }, 'run failed');
+      return { kind: 'failed', code: 'internal', completionTokens };
+    }
+  }
+
+  /** One inference call; undefined when the run was stopped from outside. */
+  private async stream(run: ActiveRun, plan: PromptPlan, writer: MessageWriter, state: { completionTokens: number }): Promise<Outcome | undefined> {
+    const { inference, runLog } = this.options;
+    const request = this.generateRequest(run, plan);
+    for await (const response of inference.generate(request, run.controller.signal)) {
+      // Deltas already in flight when the stop came are not what the user saw: drop them.
+      if (run.controller.signal.aborted) return undefined;
+      const event = response.event;
+      if (event?.$case === 'delta') {
+        const { text, channel, tokenCount } = event.delta;
+        state.completionTokens += tokenCount;
+        if (text === '') continue;
+        const reasoning = channel === Channel.CHANNEL_REASONING;
+        writer.append(reasoning ? 'reasoning' : 'content', text);
+        await runLog.append(run.runId, reasoning ? reasoningDelta(text) : contentDelta(text));
+      } else if (event?.$case === 'done') {
+        const usage = event.done.usage;
+        return {
+          kind: 'finished',
+          finishReason: FINISH_FROM_INFERENCE.get(event.done.finishReason) ?? 'stop',
+          promptTokens: usage?.promptTokens ?? 0,
+          completionTokens: usage?.completionTokens ?? state.completionTokens,
+        };
+      }
+    }
+    if (run.controller.signal.aborted) return undefined;
+    throw new InferenceCallError('error', 'the stream ended without done');
+  }
+
+  private generateRequest(run: ActiveRun, plan: PromptPlan): GenerateRequest {
+    const defaults = this.options.runs.generation;
+    const params = run.input.params;
+    const enableThinking = run.input.enableThinking ?? defaults.enableThinking;
+    const pick = <K extends keyof GenerationParamsInput & keyof typeof defaults>(key: K) => params?.[key] ?? defaults[key];
+    const temperature = pick('temperature');
+    const topP = pick('topP');
+    const topK = pick('topK');
+    const maxNewTokens = pick('maxNewTokens');
+    return {
+      requestId: run.runId,
+      messages: plan.messages.map((m) => ({ role: ROLES[m.role], content: m.content })),
+      ...(enableThinking !== undefined && { enableThinking }),
+      sampling: {
+        stop: [],
+        ...(temperature !== undefined && { temperature }),
+        ...(topP !== undefined && { topP }),
+        ...(topK !== undefined && { topK }),
+        ...(maxNewTokens !== undefined && { maxNewTokens }),
+        ...(params?.seed !== undefined && { seed: params.seed }),
+      },
+    };
+  }
+}
+
+const ROLES = { system: Role.ROLE_SYSTEM, user: Role.ROLE_USER, assistant: Role.ROLE_ASSISTANT } as const;
+
+/** The stored state and the terminal event for an outcome. Pure. */
+function conclude(
+  outcome: Outcome,
+  run: ActiveRun,
+): { final: Omit<FinalState, 'content' | 'reasoning'>; terminal: (messageId: string) => RunEventBody } {
+  if (outcome.kind === 'finished') {
+    const { finishReason, promptTokens, completionTokens } = outcome;
+    const status = finishReason === 'cancelled' ? 'stopped' : 'complete';
+    const reason = { stop: FinishReason.FINISH_REASON_STOP, length: FinishReason.FINISH_REASON_LENGTH, cancelled: FinishReason.FINISH_REASON_CANCELLED }[finishReason];
+    return {
+      final: { status, finishReason, promptTokens, completionTokens },
+      terminal: (id) => runDone(reason, id, { promptTokens, completionTokens }),
+    };
+  }
+  if (outcome.kind === 'stopped' && run.stopReason !== 'shutdown') {
+    const { completionTokens } = outcome;
+    return {
+      final: { status: 'stopped', finishReason: 'cancelled', promptTokens: null, completionTokens },
+      terminal: (id) => runDone(FinishReason.FINISH_REASON_CANCELLED, id, { promptTokens: 0, completionTokens }),
+    };
+  }
+  const code = outcome.kind === 'failed' ? outcome.code : 'interrupted';
+  return {
+    final: { status: 'error', finishReason: 'error', promptTokens: null, completionTokens: outcome.completionTokens },
+    terminal: () => runError(code),
+  };
+}

@@ -1,0 +1,107 @@
+// Composition of the chat service: gRPC + health first, then the database, then SERVING.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ChatServiceClient, ChatServiceService } from '@freechat/proto/freechat/chat/v1/chat';
+import { createGrpcServer, createStaticResolver, type Logger, type ServiceResolver } from '@freechat/shared';
+import { createPool, runMigrations } from '@freechat/shared/postgres';
+import type { ChatConfig } from './config.js';
+import { createChatHandlers } from './grpc-handlers.js';
+import { createInferenceGateway } from './inference-client.js';
+import { MessagesRepository } from './messages-repository.js';
+import { createReaper } from './reaper.js';
+import { RunManager } from './run-manager.js';
+import { MemoryRunLog, type RunLog } from './run-log.js';
+import { SessionsRepository } from './sessions-repository.js';
+
+/** `services/chat/migrations`, from src/ (tests, tsx) and from dist/ alike. */
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+
+export interface StartChatServerOptions {
+  readonly config: ChatConfig;
+  readonly logger: Logger;
+  /** Default: the static address in config.upstreams. */
+  readonly resolver?: ServiceResolver;
+  /** Default: in memory, finished runs kept for runs.logRetentionSeconds. */
+  readonly runLog?: RunLog;
+}
+
+export interface ChatServerHandle {
+  /** `host:port` actually bound (port 0 in config becomes a real port). */
+  readonly address: string;
+  readonly port: number;
+  /** Resolves once migrations ran, stale runs were reaped and health reports SERVING; rejects if that failed. */
+  readonly ready: Promise<void>;
+  /** NOT_SERVING, let running runs finish (up to shutdown.graceMs), interrupt the rest, close everything. */
+  close(): Promise<void>;
+}
+
+/** Time, beyond the grace period, for interrupted runs to store what they had. */
+const INTERRUPT_MARGIN_MS = 5_000;
+
+export async function startChatServer(options: StartChatServerOptions): Promise<ChatServerHandle> {
+  const { config, logger } = options;
+  const pool = createPool({ url: config.database.url, max: config.database.poolSize, applicationName: 'freechat-chat' });
+  const resolver = options.resolver ?? createStaticResolver({ inference: config.upstreams.inference });
+  const inference = createInferenceGateway({ resolver });
+  const runLog = options.runLog ?? new MemoryRunLog({ retentionMs: config.runs.logRetentionSeconds * 1000 });
+  const sessions = new SessionsRepository(pool);
+  const messages = new MessagesRepository(pool);
+  const runs = new RunManager({ messages, runLog, inference, runs: config.runs, logger: logger.child({ component: 'runs' }) });
+  const reaper = createReaper({ store: messages, staleAfterMs: config.runs.staleAfterSeconds * 1000, logger });
+  let serving = false;
+
+  const grpc = createGrpcServer({
+    logger,
+    services: [
+      {
+        name: ChatServiceClient.serviceName,
+        definition: ChatServiceService,
+        implementation: createChatHandlers({ sessions, messages, runs, logger, isReady: () => serving }),
+      },
+    ],
+  });
+  let port: number;
+  try {
+    port = await grpc.listen(config.listen.address);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
+  const address = `${host}:${port}`;
+  logger.info({ address }, 'listening; NOT_SERVING until the database is ready');
+
+  let closing = false;
+  const ready = (async () => {
+    await runMigrations(pool, { schema: 'chat', directory: MIGRATIONS_DIR, logger });
+    await reaper.sweep();
+    if (closing) return;
+    reaper.start();
+    serving = true;
+    grpc.setServing(true);
+    logger.info('database ready; SERVING');
+  })();
+  // Callers await `ready`; this only keeps a failed start from also being an unhandled rejection.
+  ready.catch(() => {});
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing = true;
+    closed ??= (async () => {
+      // Never end the pool under a migration still running.
+      await ready.catch(() => {});
+      const graceMs = config.shutdown.graceMs;
+      await grpc.shutdown({ drain: () => runs.shutdown(graceMs), graceMs: graceMs + INTERRUPT_MARGIN_MS });
+      // Runs interrupted by a cut call still store their state before the pool goes.
+      await runs.shutdown(0);
+      serving = false;
+      await reaper.stop();
+      await runLog.close();
+      inference.close();
+      await pool.end();
+    })();
+    return closed;
+  };
+
+  return { address, port, ready, close };
+}

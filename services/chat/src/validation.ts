@@ -1,0 +1,65 @@
+// Request checks at the gRPC edge: each failure names the proto field.
+import { InvalidArgumentError } from './errors.js';
+
+export const DEFAULT_TITLE = 'New chat';
+export const MAX_TITLE_CHARS = 200;
+export const MAX_CONTENT_CHARS = 32_000;
+export const AUTO_TITLE_CHARS = 60;
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Characters as people count them (code points), so a limit never splits an emoji. */
+export const charCount = (text: string): number => [...text].length;
+
+export function requireUuid(field: string, value: string): string {
+  if (!UUID.test(value)) throw new InvalidArgumentError(field, 'must be a UUID');
+  return value.toLowerCase();
+}
+
+/** Trimmed, 1-200 characters; empty is allowed only where a default applies (create). */
+export function validateTitle(value: string, options: { readonly emptyMeansDefault: boolean }): string {
+  const title = value.trim();
+  if (title === '' && options.emptyMeansDefault) return DEFAULT_TITLE;
+  if (title === '') throw new InvalidArgumentError('title', 'must not be empty');
+  if (charCount(title) > MAX_TITLE_CHARS) throw new InvalidArgumentError('title', `must be at most ${MAX_TITLE_CHARS} characters`);
+  return title;
+}
+
+/** Kept as written (leading spaces and newlines can matter), but never blank. */
+export function validateContent(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('content', 'must not be empty');
+  if (charCount(value) > MAX_CONTENT_CHARS) throw new InvalidArgumentError('content', `must be at most ${MAX_CONTENT_CHARS} characters`);
+  return value;
+}
+
+export function pageSize(requested: number): number {
+  if (requested === 0) return DEFAULT_PAGE_SIZE;
+  return Math.min(requested, MAX_PAGE_SIZE);
+}
+
+/** The first user message, on one line and cut to 60 characters. */
+export function autoTitle(content: string): string {
+  const line = content.replace(/\s+/g, ' ').trim();
+  return [...line].slice(0, AUTO_TITLE_CHARS).join('').trim() || DEFAULT_TITLE;
+}
+
+export interface GenerationParamsInput {
+  readonly temperature?: number | undefined;
+  readonly topP?: number | undefined;
+  readonly topK?: number | undefined;
+  readonly maxNewTokens?: number | undefined;
+  readonly seed?: number | undefined;
+}
+
+/** Bounds the chat service can know; the model's own limits are the inference service's to check. */
+export function validateParams(params: GenerationParamsInput | undefined): void {
+  if (!params) return;
+  const { temperature, topP, maxNewTokens, seed } = params;
+  if (temperature !== undefined && !(Number.isFinite(temperature) && temperature >= 0))
+    throw new InvalidArgumentError('params.temperature', 'must be >= 0 (0 is greedy)');
+  if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new InvalidArgumentError('params.top_p', 'must be in (0, 1]');
+  if (maxNewTokens !== undefined && maxNewTokens < 1) throw new InvalidArgumentError('params.max_new_tokens', 'must be at least 1');
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new InvalidArgumentError('params.seed', 'must be below 2^53');
+}

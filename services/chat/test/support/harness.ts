@@ -1,0 +1,180 @@
+// Real servers for the chat tests: throwaway PostgreSQL, the inference service on the built-in tiny
+// model, the chat server, and a typed client with promise helpers.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import {
+  ChatServiceClient,
+  type CreateSessionRequest,
+  type DeleteSessionRequest,
+  type DeleteSessionResponse,
+  type GetSessionRequest,
+  type ListMessagesRequest,
+  type ListMessagesResponse,
+  type ListSessionsRequest,
+  type ListSessionsResponse,
+  type RenameSessionRequest,
+  type RunEvent,
+  type Session,
+  type StopRunRequest,
+  type StopRunResponse,
+} from '@freechat/proto/freechat/chat/v1/chat';
+import { createLogger, type Logger } from '@freechat/shared';
+import { startThrowawayPostgres, type RunningPostgres } from '@freechat/shared/postgres';
+import { loadInferenceConfig } from '../../../inference/src/config.js';
+import { buildModelDir } from '../../../inference/src/model-builder/index.js';
+import { startInferenceServer, type EngineFactory, type InferenceServerHandle } from '../../../inference/src/server.js';
+import { loadChatConfig, type ChatConfig } from '../../src/config.js';
+import { startChatServer, type ChatServerHandle } from '../../src/server.js';
+
+export const silentLogger: Logger = createLogger({ service: 'chat-test', level: 'silent' });
+
+export { startThrowawayPostgres, type RunningPostgres };
+
+export interface TinyInference {
+  readonly server: InferenceServerHandle;
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/** The inference service in this process, serving the built-in tiny model from a temporary directory. */
+export async function startTinyInference(options: { maxContextTokens?: number; engineFactory?: EngineFactory } = {}): Promise<TinyInference> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'freechat-chat-tiny-'));
+  const { dir } = await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'tiny') });
+  const base = loadInferenceConfig({ env: { FREECHAT_MODEL_DIR: dir, FREECHAT_INFERENCE_ADDRESS: '127.0.0.1:0' } });
+  const server = await startInferenceServer({
+    config: {
+      ...base,
+      engine: { ...base.engine, intraOpThreads: 1, maxContextTokens: options.maxContextTokens ?? base.engine.maxContextTokens },
+      shutdown: { graceMs: 1_000 },
+    },
+    logger: silentLogger,
+    ...(options.engineFactory && { engineFactory: options.engineFactory }),
+  });
+  await server.ready;
+  return {
+    server,
+    address: server.address,
+    close: async () => {
+      await server.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export type RunsOverrides = Partial<Omit<ChatConfig['runs'], 'generation'>> & { generation?: ChatConfig['runs']['generation'] };
+
+export function chatConfig(databaseUrl: string, inferenceAddress: string, overrides: { runs?: RunsOverrides; graceMs?: number } = {}): ChatConfig {
+  const base = loadChatConfig({
+    env: { DATABASE_URL: databaseUrl, FREECHAT_CHAT_ADDRESS: '127.0.0.1:0', FREECHAT_INFERENCE_ADDRESS: inferenceAddress },
+  });
+  return {
+    ...base,
+    runs: { ...base.runs, flushIntervalMs: 100, ...overrides.runs },
+    shutdown: { graceMs: overrides.graceMs ?? 2_000 },
+  };
+}
+
+export interface RunningChat {
+  readonly server: ChatServerHandle;
+  readonly client: ChatServiceClient;
+  readonly api: ChatApi;
+  close(): Promise<void>;
+}
+
+export async function startChat(config: ChatConfig): Promise<RunningChat> {
+  const server = await startChatServer({ config, logger: silentLogger });
+  await server.ready;
+  const client = new ChatServiceClient(server.address, grpc.credentials.createInsecure());
+  return {
+    server,
+    client,
+    api: chatApi(client),
+    close: async () => {
+      client.close();
+      await server.close();
+    },
+  };
+}
+
+type Callback<Res> = (error: grpc.ServiceError | null, response: Res) => void;
+
+/** The unary methods as promises; a non-OK status rejects with the ServiceError. */
+export function chatApi(client: ChatServiceClient) {
+  const wrap =
+    <Req, Res>(method: (request: Req, callback: Callback<Res>) => grpc.ClientUnaryCall) =>
+    (request: Req): Promise<Res> =>
+      new Promise((resolve, reject) => {
+        method.call(client, request, (error, response) => (error ? reject(error) : resolve(response)));
+      });
+  return {
+    createSession: wrap<CreateSessionRequest, Session>(client.createSession),
+    listSessions: wrap<ListSessionsRequest, ListSessionsResponse>(client.listSessions),
+    getSession: wrap<GetSessionRequest, Session>(client.getSession),
+    renameSession: wrap<RenameSessionRequest, Session>(client.renameSession),
+    deleteSession: wrap<DeleteSessionRequest, DeleteSessionResponse>(client.deleteSession),
+    listMessages: wrap<ListMessagesRequest, ListMessagesResponse>(client.listMessages),
+    stopRun: wrap<StopRunRequest, StopRunResponse>(client.stopRun),
+  };
+}
+
+export type ChatApi = ReturnType<typeof chatApi>;
+
+/** The status a call fails with (throws if it succeeds). */
+export async function failure(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as grpc.ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+export interface RunOutcome {
+  readonly events: RunEvent[];
+  readonly error?: grpc.ServiceError;
+}
+
+/** Reads a run stream to its end; a non-OK status lands in `error`. `onEvent` sees each event as it comes. */
+export function collect(stream: grpc.ClientReadableStream<RunEvent>, onEvent?: (event: RunEvent) => void): Promise<RunOutcome> {
+  const events: RunEvent[] = [];
+  return new Promise((resolve) => {
+    stream.on('data', (event: RunEvent) => {
+      events.push(event);
+      onEvent?.(event);
+    });
+    stream.on('error', (error: grpc.ServiceError) => resolve({ events, error }));
+    stream.on('end', () => resolve({ events }));
+  });
+}
+
+/** Resolves once the stream has delivered an event with seq >= `seq`. */
+export function untilSeq(stream: grpc.ClientReadableStream<RunEvent>, seq: number): Promise<RunEvent> {
+  return new Promise((resolve, reject) => {
+    const onData = (event: RunEvent): void => {
+      if (event.seq >= seq) {
+        stream.off('data', onData);
+        resolve(event);
+      }
+    };
+    stream.on('data', onData);
+    stream.once('error', reject);
+    stream.once('end', () => reject(new Error(`stream ended before seq ${seq}`)));
+  });
+}
+
+export function textOf(events: readonly RunEvent[], channel: 'content' | 'reasoning'): string {
+  return events.map((e) => (e.event?.$case === channel ? (channel === 'content' ? e.event.content.text : e.event.reasoning.text) : '')).join('');
+}
+
+export async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** An address where nothing listens. */
+export const DEAD_ADDRESS = '127.0.0.1:1';
