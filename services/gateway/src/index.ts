@@ -1,2 +1,8 @@
 // The gateway service; see README.md.
-export {};
+export { loadGatewayConfig, gatewayConfigSchema, GATEWAY_ENV, type GatewayConfig, type LoadGatewayConfigOptions } from './config.js';
+export { buildApp, type BuildAppOptions } from './app.js';
+export { startGatewayServer, type StartGatewayServerOptions, type GatewayServerHandle } from './server.js';
+export { ApiError, ERRORS, classifyError, fromGrpcStatus, type ErrorCode, type ErrorBody } from './errors.js';
+export { createGatewayClients, closeGatewayClients, type GatewayClients, type UpstreamAddresses } from './rpc.js';
+export { formatSseEvent, type SseEvent } from './sse.js';
+export { parseLastEventId, formatEventId } from './mapping.js';

@@ -1,0 +1,57 @@
+// The gateway's configuration: one schema, read once at start (defaults live in config/*.yaml).
+import path from 'node:path';
+import { LOG_LEVELS, loadConfig, type DeepReadonly } from '@freechat/shared';
+import { z } from 'zod';
+
+const address = z.string().regex(/^.+:\d+$/, 'expected host:port');
+const positiveInt = z.coerce.number().int().positive();
+
+// From YAML a list; from FREECHAT_CORS_ORIGINS a comma-separated string.
+const origins = z.preprocess(
+  (value) => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value),
+  z.array(z.url().regex(/^https?:\/\/[^/]+$/, 'expected an origin such as https://chat.example.com (no path)')),
+);
+
+export const gatewayConfigSchema = z.strictObject({
+  http: z.strictObject({
+    host: z.string().min(1),
+    port: z.coerce.number().int().min(0).max(65535),
+    bodyLimitBytes: positiveInt,
+    corsOrigins: origins,
+  }),
+  upstreams: z.strictObject({ auth: address, chat: address, callTimeoutMs: positiveInt }),
+  auth: z.strictObject({ jwksRefetchMinIntervalMs: z.coerce.number().int().min(0) }),
+  webUi: z.strictObject({ dir: z.string().min(1) }),
+  sse: z.strictObject({ heartbeatMs: positiveInt }),
+  shutdown: z.strictObject({ graceMs: z.coerce.number().int().min(0) }),
+  log: z.strictObject({ level: z.enum(LOG_LEVELS) }),
+});
+
+export type GatewayConfig = DeepReadonly<z.output<typeof gatewayConfigSchema>>;
+
+export const GATEWAY_ENV = {
+  FREECHAT_GATEWAY_HOST: 'http.host',
+  PORT: 'http.port',
+  FREECHAT_CORS_ORIGINS: 'http.corsOrigins',
+  FREECHAT_AUTH_ADDRESS: 'upstreams.auth',
+  FREECHAT_CHAT_ADDRESS: 'upstreams.chat',
+  FREECHAT_WEB_UI_DIR: 'webUi.dir',
+  FREECHAT_SSE_HEARTBEAT_MS: 'sse.heartbeatMs',
+  FREECHAT_LOG_LEVEL: 'log.level',
+} as const;
+
+export interface LoadGatewayConfigOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly configDir?: string;
+}
+
+export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): GatewayConfig {
+  const config = loadConfig(gatewayConfigSchema, {
+    service: 'gateway',
+    env: options.env ?? process.env,
+    ...(options.configDir ? { configDir: options.configDir } : {}),
+    envOverrides: GATEWAY_ENV,
+  });
+  // Resolved once here so nothing later depends on the working directory changing.
+  return Object.freeze({ ...config, webUi: Object.freeze({ dir: path.resolve(config.webUi.dir) }) });
+}

@@ -1,0 +1,124 @@
+// Pure translation from the gRPC contracts to the public JSON shapes and stream events.
+import type { AuthResponse, User } from '@freechat/proto/freechat/auth/v1/auth';
+import {
+  FinishReason,
+  MessageRole,
+  MessageStatus,
+  type Message,
+  type RunEvent,
+  type Session,
+  type Usage,
+} from '@freechat/proto/freechat/chat/v1/chat';
+import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
+import type { AuthResultJson, FinishReasonJson, MessageJson, SessionJson, UsageJson, UserJson } from './schemas.js';
+import type { SseEvent } from './sse.js';
+
+export function toIsoTime(timestamp: Timestamp | undefined): string | null {
+  if (!timestamp) return null;
+  return new Date(timestamp.seconds * 1000 + Math.floor(timestamp.nanos / 1e6)).toISOString();
+}
+
+export function toUserJson(user: User | undefined): UserJson {
+  return { id: user?.id ?? '', username: user?.username ?? '', createdAt: toIsoTime(user?.createdAt) };
+}
+
+export function toAuthResultJson(response: AuthResponse): AuthResultJson {
+  const tokens = response.tokens;
+  return {
+    user: toUserJson(response.user),
+    accessToken: tokens?.accessToken ?? '',
+    accessTokenExpiresAt: toIsoTime(tokens?.accessTokenExpiresAt),
+    refreshToken: tokens?.refreshToken ?? '',
+    refreshTokenExpiresAt: toIsoTime(tokens?.refreshTokenExpiresAt),
+  };
+}
+
+export function toSessionJson(session: Session): SessionJson {
+  return { id: session.id, title: session.title, createdAt: toIsoTime(session.createdAt), updatedAt: toIsoTime(session.updatedAt) };
+}
+
+const ROLES: Readonly<Record<number, MessageJson['role']>> = {
+  [MessageRole.MESSAGE_ROLE_USER]: 'user',
+  [MessageRole.MESSAGE_ROLE_ASSISTANT]: 'assistant',
+};
+const STATUSES: Readonly<Record<number, MessageJson['status']>> = {
+  [MessageStatus.MESSAGE_STATUS_COMPLETE]: 'complete',
+  [MessageStatus.MESSAGE_STATUS_STREAMING]: 'streaming',
+  [MessageStatus.MESSAGE_STATUS_STOPPED]: 'stopped',
+  [MessageStatus.MESSAGE_STATUS_ERROR]: 'error',
+};
+const FINISH_REASONS: Readonly<Record<number, FinishReasonJson>> = {
+  [FinishReason.FINISH_REASON_STOP]: 'stop',
+  [FinishReason.FINISH_REASON_LENGTH]: 'length',
+  [FinishReason.FINISH_REASON_CANCELLED]: 'cancelled',
+  [FinishReason.FINISH_REASON_ERROR]: 'error',
+};
+
+export function toFinishReasonJson(reason: FinishReason): FinishReasonJson | null {
+  return FINISH_REASONS[reason] ?? null;
+}
+
+export function toUsageJson(usage: Usage | undefined): UsageJson | null {
+  return usage ? { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens } : null;
+}
+
+export function toMessageJson(message: Message): MessageJson {
+  return {
+    id: message.id,
+    sessionId: message.sessionId,
+    role: ROLES[message.role] ?? 'unspecified',
+    content: message.content,
+    reasoning: message.reasoning,
+    status: STATUSES[message.status] ?? 'unspecified',
+    finishReason: toFinishReasonJson(message.finishReason),
+    usage: toUsageJson(message.usage),
+    createdAt: toIsoTime(message.createdAt),
+    runId: message.runId || null,
+  };
+}
+
+/** A run event as the browser sees it; undefined for an event without a payload (a newer contract). */
+export function toSseEvent(event: RunEvent): SseEvent | undefined {
+  const id = formatEventId(event.runId, event.seq);
+  const e = event.event;
+  switch (e?.$case) {
+    case 'started':
+      return {
+        id,
+        type: 'run',
+        data: { runId: e.started.runId, userMessageId: e.started.userMessageId, assistantMessageId: e.started.assistantMessageId },
+      };
+    case 'reasoning':
+      return { id, type: 'reasoning', data: { delta: e.reasoning.text } };
+    case 'content':
+      return { id, type: 'content', data: { delta: e.content.text } };
+    case 'done':
+      return {
+        id,
+        type: 'done',
+        data: { finishReason: toFinishReasonJson(e.done.finishReason), usage: toUsageJson(e.done.usage), messageId: e.done.messageId },
+      };
+    case 'error':
+      return { id, type: 'error', data: { code: e.error.code, message: e.error.message } };
+    default:
+      return undefined;
+  }
+}
+
+export function formatEventId(runId: string, seq: number): string {
+  return `${runId}:${seq}`;
+}
+
+/**
+ * Where a re-attaching client left off: `<runId>:<seq>` for this run → seq; absent → 0 (from the
+ * start). An id of another run, or one that does not parse, is invalid (null) rather than ignored,
+ * so a client bug cannot silently replay the whole run.
+ */
+export function parseLastEventId(value: string | undefined, runId: string): number | null {
+  if (value === undefined || value === '') return 0;
+  const separator = value.lastIndexOf(':');
+  if (separator < 0 || value.slice(0, separator) !== runId) return null;
+  const seqText = value.slice(separator + 1);
+  if (!/^\d{1,15}$/.test(seqText)) return null;
+  return Number(seqText);
+}

@@ -1,0 +1,63 @@
+// A run's event stream, resumable from the last event a client saw, and Stop.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ApiError } from '../errors.js';
+import { formatEventId, parseLastEventId } from '../mapping.js';
+import { requireUser } from '../plugins/app/authenticate.js';
+import { unaryCall } from '../rpc.js';
+import { errorResponses, Uuid } from '../schemas.js';
+import { awaitStreamStart, relayRun } from '../sse.js';
+
+const closed = { additionalProperties: false } as const;
+const RunParams = Type.Object({ runId: Uuid }, closed);
+const LastEventId = Type.String({ maxLength: 100 });
+
+const runs: FastifyPluginAsyncTypebox = async (app) => {
+  const { clients, callTimeoutMs } = app.upstreams;
+  app.addHook('onRequest', app.authenticate);
+
+  app.get(
+    '/api/runs/:runId/events',
+    {
+      schema: {
+        params: RunParams,
+        // EventSource sends Last-Event-ID itself on reconnect; the query parameter serves clients that cannot set headers.
+        querystring: Type.Object({ lastEventId: Type.Optional(LastEventId) }, closed),
+        headers: Type.Object({ 'last-event-id': Type.Optional(LastEventId) }),
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { runId } = request.params;
+      const afterSeq = parseLastEventId(request.headers['last-event-id'] ?? request.query.lastEventId, runId);
+      if (afterSeq === null) throw new ApiError('invalid_request', `Last-Event-ID must be ${runId}:<seq> from this run's events`);
+      const call = clients.chat.attachRun({ userId: requireUser(request).userId, runId, afterSeq });
+      // Attaching to a live run may be quiet for a while: open the stream after one heartbeat anyway.
+      const start = await awaitStreamStart(call, Math.min(app.sseStreams.heartbeatMs, 1_000));
+      if (start.kind === 'error') throw start.error;
+      // Nothing after the client's last event and the run is over: 204 tells EventSource not to reconnect.
+      if (start.kind === 'ended') return reply.code(204).send(null);
+      reply.hijack();
+      await relayRun({
+        raw: reply.raw,
+        call,
+        first: start.kind === 'event' ? start.event : undefined,
+        resumedFrom: afterSeq > 0 ? formatEventId(runId, afterSeq) : '',
+        registry: app.sseStreams,
+        headers: reply.getHeaders(),
+        logger: request.log,
+      });
+    },
+  );
+
+  app.post(
+    '/api/runs/:runId/stop',
+    { schema: { params: RunParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      await unaryCall(clients.chat, 'stopRun', { userId: requireUser(request).userId, runId: request.params.runId }, callTimeoutMs);
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+export default runs;

@@ -1,0 +1,91 @@
+// Chat sessions of the signed-in user. Another user's session is 404, exactly like a missing one
+// (the chat service decides; the gateway passes the verified user id).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { toSessionJson } from '../mapping.js';
+import { requireUser } from '../plugins/app/authenticate.js';
+import { unaryCall } from '../rpc.js';
+import { errorResponses, SessionSchema, Uuid } from '../schemas.js';
+
+const closed = { additionalProperties: false } as const;
+export const SessionParams = Type.Object({ id: Uuid }, closed);
+const Title = Type.String({ minLength: 1, maxLength: 200 });
+
+const sessions: FastifyPluginAsyncTypebox = async (app) => {
+  const { clients, callTimeoutMs } = app.upstreams;
+  app.addHook('onRequest', app.authenticate);
+
+  app.get(
+    '/api/sessions',
+    {
+      schema: {
+        querystring: Type.Object(
+          { pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), pageToken: Type.Optional(Type.String({ maxLength: 512 })) },
+          closed,
+        ),
+        response: {
+          200: Type.Object({ sessions: Type.Array(SessionSchema), nextPageToken: Type.Union([Type.String(), Type.Null()]) }, closed),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const response = await unaryCall(
+        clients.chat,
+        'listSessions',
+        { userId: requireUser(request).userId, pageSize: request.query.pageSize ?? 0, pageToken: request.query.pageToken ?? '' },
+        callTimeoutMs,
+      );
+      return { sessions: response.sessions.map(toSessionJson), nextPageToken: response.nextPageToken || null };
+    },
+  );
+
+  app.post(
+    '/api/sessions',
+    {
+      schema: {
+        // Empty or absent: the chat service names it ("New chat", then after the first message).
+        body: Type.Optional(Type.Object({ title: Type.Optional(Type.String({ maxLength: 200 })) }, closed)),
+        response: { 201: SessionSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const session = await unaryCall(
+        clients.chat,
+        'createSession',
+        { userId: requireUser(request).userId, title: request.body?.title ?? '' },
+        callTimeoutMs,
+      );
+      return reply.code(201).send(toSessionJson(session));
+    },
+  );
+
+  app.get('/api/sessions/:id', { schema: { params: SessionParams, response: { 200: SessionSchema, ...errorResponses } } }, async (request) =>
+    toSessionJson(await unaryCall(clients.chat, 'getSession', { userId: requireUser(request).userId, sessionId: request.params.id }, callTimeoutMs)),
+  );
+
+  app.patch(
+    '/api/sessions/:id',
+    { schema: { params: SessionParams, body: Type.Object({ title: Title }, closed), response: { 200: SessionSchema, ...errorResponses } } },
+    async (request) =>
+      toSessionJson(
+        await unaryCall(
+          clients.chat,
+          'renameSession',
+          { userId: requireUser(request).userId, sessionId: request.params.id, title: request.body.title },
+          callTimeoutMs,
+        ),
+      ),
+  );
+
+  app.delete(
+    '/api/sessions/:id',
+    { schema: { params: SessionParams, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      await unaryCall(clients.chat, 'deleteSession', { userId: requireUser(request).userId, sessionId: request.params.id }, callTimeoutMs);
+      return reply.code(204).send(null);
+    },
+  );
+};
+
+export default sessions;

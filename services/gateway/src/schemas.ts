@@ -1,0 +1,96 @@
+// The public API's JSON shapes. Routes validate and serialise with these; TypeScript types are
+// derived from them (Static), never written separately.
+import { Type, type Static } from 'typebox';
+
+const closed = { additionalProperties: false } as const;
+
+export const Uuid = Type.String({ format: 'uuid' });
+const IsoTime = Type.String({ format: 'date-time' });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const ErrorSchema = Type.Object(
+  {
+    error: Type.Object(
+      {
+        // One of ERRORS' keys (errors.ts); typed there, kept open here so the registry stays the one list.
+        code: Type.String({ pattern: '^[a-z]+(_[a-z]+)*$' }),
+        message: Type.String(),
+      },
+      closed,
+    ),
+  },
+  closed,
+);
+
+/** Response schemas for every error status a route can answer. */
+export const errorResponses = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  403: ErrorSchema,
+  404: ErrorSchema,
+  409: ErrorSchema,
+  413: ErrorSchema,
+  415: ErrorSchema,
+  429: ErrorSchema,
+  500: ErrorSchema,
+  503: ErrorSchema,
+  504: ErrorSchema,
+} as const;
+
+export const UserSchema = Type.Object({ id: Type.String(), username: Type.String(), createdAt: Nullable(IsoTime) }, closed);
+export type UserJson = Static<typeof UserSchema>;
+
+export const AuthResultSchema = Type.Object(
+  {
+    user: UserSchema,
+    accessToken: Type.String(),
+    accessTokenExpiresAt: Nullable(IsoTime),
+    refreshToken: Type.String(),
+    refreshTokenExpiresAt: Nullable(IsoTime),
+  },
+  closed,
+);
+export type AuthResultJson = Static<typeof AuthResultSchema>;
+
+export const SessionSchema = Type.Object(
+  { id: Type.String(), title: Type.String(), createdAt: Nullable(IsoTime), updatedAt: Nullable(IsoTime) },
+  closed,
+);
+export type SessionJson = Static<typeof SessionSchema>;
+
+export const UsageSchema = Type.Object({ promptTokens: Type.Integer(), completionTokens: Type.Integer() }, closed);
+export type UsageJson = Static<typeof UsageSchema>;
+
+export const MessageRoleSchema = Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('unspecified')]);
+export const MessageStatusSchema = Type.Union([
+  Type.Literal('complete'),
+  Type.Literal('streaming'),
+  Type.Literal('stopped'),
+  Type.Literal('error'),
+  Type.Literal('unspecified'),
+]);
+export const FinishReasonSchema = Type.Union([
+  Type.Literal('stop'),
+  Type.Literal('length'),
+  Type.Literal('cancelled'),
+  Type.Literal('error'),
+]);
+export type FinishReasonJson = Static<typeof FinishReasonSchema>;
+
+export const MessageSchema = Type.Object(
+  {
+    id: Type.String(),
+    sessionId: Type.String(),
+    role: MessageRoleSchema,
+    content: Type.String(),
+    reasoning: Type.String(),
+    status: MessageStatusSchema,
+    finishReason: Nullable(FinishReasonSchema),
+    usage: Nullable(UsageSchema),
+    createdAt: Nullable(IsoTime),
+    // Set while the run that writes this message can still be attached.
+    runId: Nullable(Type.String()),
+  },
+  closed,
+);
+export type MessageJson = Static<typeof MessageSchema>;

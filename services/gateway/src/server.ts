@@ -1,0 +1,55 @@
+// Composition of the gateway: the app, listening on config.http, with an orderly close.
+import type { Logger } from '@freechat/shared';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { GatewayConfig } from './config.js';
+
+export interface StartGatewayServerOptions {
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  /** Milliseconds since the epoch, for token expiry; default Date.now. */
+  readonly now?: () => number;
+}
+
+export interface GatewayServerHandle {
+  /** `http://host:port` actually bound (port 0 in config becomes a real port). */
+  readonly url: string;
+  readonly port: number;
+  readonly app: FastifyInstance;
+  /** Stops accepting, ends event streams (clients resume elsewhere), waits up to shutdown.graceMs for requests, closes upstream clients. */
+  close(): Promise<void>;
+}
+
+export async function startGatewayServer(options: StartGatewayServerOptions): Promise<GatewayServerHandle> {
+  const { config, logger } = options;
+  const app = buildApp({ config, logger, ...(options.now && { now: options.now }) });
+  await app.listen({ host: config.http.host, port: config.http.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ url }, 'gateway listening');
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'expired'>((resolve) => {
+        timer = setTimeout(() => resolve('expired'), config.shutdown.graceMs);
+      });
+      const closing = app.close();
+      try {
+        if ((await Promise.race([closing.then(() => 'done' as const), grace])) === 'expired') {
+          logger.warn({ graceMs: config.shutdown.graceMs }, 'graceful shutdown timed out; cutting open connections');
+          app.server.closeAllConnections();
+          await closing;
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    })();
+    return closed;
+  };
+
+  return { url, port, app, close };
+}
