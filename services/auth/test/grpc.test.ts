@@ -10,10 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { status as Status } from '@grpc/grpc-js';
 import { AuthServiceClient } from '@freechat/proto/freechat/auth/v1/auth';
 import { checkGrpcHealth, ConfigError, createLogger, freePort } from '@freechat/shared';
-import { createPool, startEmbeddedPostgres, startThrowawayPostgres, type RunningPostgres } from '@freechat/shared/postgres';
+import { createPool, runMigrations, startEmbeddedPostgres, startThrowawayPostgres, type RunningPostgres } from '@freechat/shared/postgres';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAccessToken } from '../../shared/src/access-tokens.js';
+import { MIGRATIONS_DIR } from '../src/database.js';
 import { startAuthServer, type AuthServerHandle } from '../src/server.js';
 import { authClient, refusal, type AuthApi } from './support/auth-client.js';
 import { testConfig } from './support/config.js';
@@ -196,6 +197,35 @@ describe('AuthService', () => {
   it('answers NOT_FOUND for users that do not exist', async () => {
     for (const id of [randomUUID(), 'not-a-uuid']) expect((await refusal(client.getUser(id))).code).toBe(Status.NOT_FOUND);
     expect((await refusal(client.getUser(''))).code).toBe(Status.INVALID_ARGUMENT);
+  });
+});
+
+describe('schema', () => {
+  it('has an index for every query the service makes', async () => {
+    await runMigrations(db, { schema: 'auth', directory: MIGRATIONS_DIR });
+    const client = await db.connect();
+    try {
+      // Tiny test tables make a sequential scan cheapest; forbid it to see whether an index exists.
+      await client.query('SET enable_seqscan = off');
+      const hash = "'\\x" + '00'.repeat(32) + "'::bytea";
+      const id = "'00000000-0000-0000-0000-000000000000'::uuid";
+      const queries = [
+        "SELECT id FROM auth.users WHERE lower(username) = lower('Alice')",
+        `SELECT id FROM auth.users WHERE id = ${id}`,
+        `SELECT t.id FROM auth.refresh_tokens t JOIN auth.users u ON u.id = t.user_id WHERE t.token_hash = ${hash} FOR UPDATE OF t`,
+        `UPDATE auth.refresh_tokens SET used_at = now() WHERE id = ${id}`,
+        `UPDATE auth.refresh_tokens SET revoked_at = now() WHERE family_id = ${id} AND revoked_at IS NULL`,
+        `UPDATE auth.refresh_tokens SET revoked_at = now() WHERE family_id = (SELECT family_id FROM auth.refresh_tokens WHERE token_hash = ${hash}) AND revoked_at IS NULL`,
+        `DELETE FROM auth.refresh_tokens WHERE user_id = ${id}`,
+      ];
+      for (const query of queries) {
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query}`);
+        const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+        expect(plan, query).not.toMatch(/Seq Scan/);
+      }
+    } finally {
+      client.release(true);
+    }
   });
 });
 
