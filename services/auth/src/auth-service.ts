@@ -55,7 +55,8 @@ export class AuthService {
     const found = await this.options.users.findByUsername(username);
     const matched = await this.options.passwords.verify(found?.passwordHash, password);
     if (!found || !matched) throw invalidCredentials();
-    return this.startSession(found);
+    const { passwordHash: _hash, ...user } = found;
+    return this.startSession(user);
   }
 
   async refresh(refreshToken: string): Promise<Session> {
