@@ -13,3 +13,17 @@ export { onTerminate, type OnTerminateOptions } from './process-signals.js';
 export { createStaticResolver, type ServiceName, type ServiceResolver } from './discovery.js';
 export { checkGrpcHealth, type HealthState } from './grpc-health-client.js';
 export { freePort } from './free-port.js';
+export {
+  verifyAccessToken,
+  parseJwks,
+  AccessTokenError,
+  ACCESS_TOKEN_ERROR_REASONS,
+  ACCESS_TOKEN_ISSUER,
+  ACCESS_TOKEN_AUDIENCE,
+  ACCESS_TOKEN_TYPE,
+  type AccessTokenErrorReason,
+  type AccessTokenSubject,
+  type JsonWebKeySet,
+  type JsonWebKeyMembers,
+  type VerifyAccessTokenOptions,
+} from './access-tokens.js';

