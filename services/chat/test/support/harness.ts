@@ -165,7 +165,13 @@ export function untilSeq(stream: grpc.ClientReadableStream<RunEvent>, seq: numbe
 }
 
 export function textOf(events: readonly RunEvent[], channel: 'content' | 'reasoning'): string {
-  return events.map((e) => (e.event?.$case === channel ? (channel === 'content' ? e.event.content.text : e.event.reasoning.text) : '')).join('');
+  return events
+    .map(({ event }) => {
+      if (event?.$case === 'content' && channel === 'content') return event.content.text;
+      if (event?.$case === 'reasoning' && channel === 'reasoning') return event.reasoning.text;
+      return '';
+    })
+    .join('');
 }
 
 export async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {

@@ -1,0 +1,231 @@
+// Sessions over real gRPC and real PostgreSQL: CRUD, keyset pagination, soft delete, validation.
+import { randomUUID } from 'node:crypto';
+import { status as Status } from '@grpc/grpc-js';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEAD_ADDRESS,
+  chatConfig,
+  collect,
+  failure,
+  startChat,
+  startThrowawayPostgres,
+  type ChatApi,
+  type RunningChat,
+  type RunningPostgres,
+} from './support/harness.js';
+
+let postgres: RunningPostgres;
+let chat: RunningChat;
+let api: ChatApi;
+let db: pg.Pool;
+
+beforeAll(async () => {
+  postgres = await startThrowawayPostgres();
+  // Sessions need no model: nothing listens at the inference address.
+  chat = await startChat(chatConfig(postgres.url, DEAD_ADDRESS));
+  api = chat.api;
+  db = new pg.Pool({ connectionString: postgres.url });
+});
+afterAll(async () => {
+  await db?.end();
+  await chat?.close();
+  await postgres?.stop();
+});
+
+const newUser = (): string => randomUUID();
+
+describe('session CRUD', () => {
+  it('creates with a trimmed title, or "New chat" when empty', async () => {
+    const user = newUser();
+    const named = await api.createSession({ userId: user, title: '  Trip to Lisbon \n' });
+    expect(named.title).toBe('Trip to Lisbon');
+    expect(named.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(named.createdAt?.seconds).toBeGreaterThan(0);
+    const unnamed = await api.createSession({ userId: user, title: '   ' });
+    expect(unnamed.title).toBe('New chat');
+    expect(await api.getSession({ userId: user, sessionId: named.id })).toEqual(named);
+  });
+
+  it('renames, and the renamed session moves to the top', async () => {
+    const user = newUser();
+    const first = await api.createSession({ userId: user, title: 'first' });
+    await api.createSession({ userId: user, title: 'second' });
+    const renamed = await api.renameSession({ userId: user, sessionId: first.id, title: '  better name ' });
+    expect(renamed.title).toBe('better name');
+    expect(await api.getSession({ userId: user, sessionId: first.id })).toEqual(renamed);
+    const { sessions } = await api.listSessions({ userId: user, pageSize: 0, pageToken: '' });
+    expect(sessions.map((s) => s.title)).toEqual(['better name', 'second']);
+  });
+
+  it('soft-deletes: gone from every call, still in the table', async () => {
+    const user = newUser();
+    const session = await api.createSession({ userId: user, title: 'to delete' });
+    await api.deleteSession({ userId: user, sessionId: session.id });
+    const ref = { userId: user, sessionId: session.id };
+    expect((await failure(api.getSession(ref))).code).toBe(Status.NOT_FOUND);
+    expect((await failure(api.renameSession({ ...ref, title: 'x' }))).code).toBe(Status.NOT_FOUND);
+    expect((await failure(api.deleteSession(ref))).code).toBe(Status.NOT_FOUND);
+    expect((await failure(api.listMessages(ref))).code).toBe(Status.NOT_FOUND);
+    const send = await collect(chat.client.sendMessage({ ...ref, content: 'hello?', params: undefined }));
+    expect(send.error?.code).toBe(Status.NOT_FOUND);
+    expect((await api.listSessions({ userId: user, pageSize: 0, pageToken: '' })).sessions).toEqual([]);
+    const { rows } = await db.query('SELECT deleted_at FROM chat.sessions WHERE id = $1', [session.id]);
+    expect(rows[0].deleted_at).toBeInstanceOf(Date);
+    // The failed SendMessage committed nothing.
+    const messages = await db.query('SELECT 1 FROM chat.messages WHERE session_id = $1', [session.id]);
+    expect(messages.rowCount).toBe(0);
+  });
+
+  it('answers NOT_FOUND for another user\'s session, exactly as for a missing one', async () => {
+    const owner = newUser();
+    const other = newUser();
+    const session = await api.createSession({ userId: owner, title: 'mine' });
+    const missing = randomUUID();
+    for (const sessionId of [session.id, missing]) {
+      const ref = { userId: other, sessionId };
+      const errors = [
+        await failure(api.getSession(ref)),
+        await failure(api.renameSession({ ...ref, title: 'stolen' })),
+        await failure(api.deleteSession(ref)),
+        await failure(api.listMessages(ref)),
+        (await collect(chat.client.sendMessage({ ...ref, content: 'hi', params: undefined }))).error!,
+      ];
+      expect(errors.map((e) => [e.code, e.details])).toEqual(Array(5).fill([Status.NOT_FOUND, 'session not found']));
+    }
+    expect((await api.listSessions({ userId: other, pageSize: 0, pageToken: '' })).sessions).toEqual([]);
+    expect(await api.getSession({ userId: owner, sessionId: session.id })).toMatchObject({ title: 'mine' });
+  });
+});
+
+describe('ListSessions pagination', () => {
+  it('pages newest first with opaque tokens, no duplicates, no gaps', async () => {
+    const user = newUser();
+    const created = [];
+    for (let i = 0; i < 7; i++) created.push(await api.createSession({ userId: user, title: `s${i}` }));
+    const seen: string[] = [];
+    let pageToken = '';
+    const sizes: number[] = [];
+    do {
+      const page = await api.listSessions({ userId: user, pageSize: 3, pageToken });
+      sizes.push(page.sessions.length);
+      seen.push(...page.sessions.map((s) => s.title));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    expect(sizes).toEqual([3, 3, 1]);
+    expect(seen).toEqual(['s6', 's5', 's4', 's3', 's2', 's1', 's0']);
+  });
+
+  it('orders sessions with the same updated_at by id, without losing any across pages', async () => {
+    const user = newUser();
+    const ids = Array.from({ length: 5 }, () => randomUUID());
+    for (const id of ids) {
+      await db.query(`INSERT INTO chat.sessions (id, owner_id, title, updated_at) VALUES ($1, $2, 'same', '2025-01-01T00:00:00.123456Z')`, [id, user]);
+    }
+    const seen: string[] = [];
+    let pageToken = '';
+    do {
+      const page = await api.listSessions({ userId: user, pageSize: 2, pageToken });
+      seen.push(...page.sessions.map((s) => s.id));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    expect(seen).toEqual([...ids].sort().reverse());
+  });
+
+  it('defaults to 50 per page and caps at 200', async () => {
+    const user = newUser();
+    await db.query(
+      `INSERT INTO chat.sessions (id, owner_id, title, updated_at)
+       SELECT gen_random_uuid(), $1, 'bulk', now() - g * interval '1 second' FROM generate_series(1, 205) g`,
+      [user],
+    );
+    const byDefault = await api.listSessions({ userId: user, pageSize: 0, pageToken: '' });
+    expect(byDefault.sessions).toHaveLength(50);
+    expect(byDefault.nextPageToken).not.toBe('');
+    const capped = await api.listSessions({ userId: user, pageSize: 1000, pageToken: '' });
+    expect(capped.sessions).toHaveLength(200);
+    const rest = await api.listSessions({ userId: user, pageSize: 1000, pageToken: capped.nextPageToken });
+    expect(rest.sessions).toHaveLength(5);
+    expect(rest.nextPageToken).toBe('');
+  });
+
+  it('rejects a token it did not issue', async () => {
+    const error = await failure(api.listSessions({ userId: newUser(), pageSize: 0, pageToken: 'not-a-token' }));
+    expect(error.code).toBe(Status.INVALID_ARGUMENT);
+    expect(error.details).toMatch(/^page_token:/);
+  });
+});
+
+describe('validation names the field', () => {
+  const user = randomUUID();
+  const cases: [string, () => Promise<unknown>, string][] = [
+    ['a user_id that is not a UUID', () => api.createSession({ userId: 'alice', title: '' }), 'user_id'],
+    ['an empty user_id', () => api.listSessions({ userId: '', pageSize: 0, pageToken: '' }), 'user_id'],
+    ['a title over 200 characters', () => api.createSession({ userId: user, title: 'x'.repeat(201) }), 'title'],
+    ['an empty title on rename', () => api.renameSession({ userId: user, sessionId: randomUUID(), title: '  ' }), 'title'],
+    ['a session_id that is not a UUID', () => api.getSession({ userId: user, sessionId: '42' }), 'session_id'],
+    ['a run_id that is not a UUID', () => api.stopRun({ userId: user, runId: 'run-1' }), 'run_id'],
+  ];
+  it.each(cases)('rejects %s', async (_name, call, field) => {
+    const error = await failure(call());
+    expect(error.code).toBe(Status.INVALID_ARGUMENT);
+    expect(error.details.startsWith(`${field}:`), error.details).toBe(true);
+  });
+
+  it('accepts a 200-character title (counted in characters, not UTF-16 units)', async () => {
+    const title = '😀'.repeat(200);
+    expect((await api.createSession({ userId: user, title })).title).toBe(title);
+  });
+
+  const streamCases: [string, Record<string, unknown>, string][] = [
+    ['empty content', { content: '  \n ' }, 'content'],
+    ['content over 32000 characters', { content: 'x'.repeat(32_001) }, 'content'],
+    ['a negative temperature', { params: { temperature: -1 } }, 'params.temperature'],
+    ['top_p above 1', { params: { topP: 1.5 } }, 'params.top_p'],
+    ['max_new_tokens 0', { params: { maxNewTokens: 0 } }, 'params.max_new_tokens'],
+  ];
+  it.each(streamCases)('SendMessage rejects %s and commits nothing', async (_name, overrides, field) => {
+    const session = await api.createSession({ userId: user, title: '' });
+    const { events, error } = await collect(
+      chat.client.sendMessage({ userId: user, sessionId: session.id, content: 'hi', params: undefined, ...overrides }),
+    );
+    expect(events).toEqual([]);
+    expect(error?.code).toBe(Status.INVALID_ARGUMENT);
+    expect(error?.details.startsWith(`${field}:`), error?.details).toBe(true);
+    expect((await api.listMessages({ userId: user, sessionId: session.id })).messages).toEqual([]);
+  });
+
+  it('AttachRun rejects a bad run_id and a bad user_id', async () => {
+    const badRun = await collect(chat.client.attachRun({ userId: user, runId: 'x', afterSeq: 0 }));
+    expect([badRun.error?.code, badRun.error?.details.split(':')[0]]).toEqual([Status.INVALID_ARGUMENT, 'run_id']);
+    const badUser = await collect(chat.client.attachRun({ userId: 'x', runId: randomUUID(), afterSeq: 0 }));
+    expect([badUser.error?.code, badUser.error?.details.split(':')[0]]).toEqual([Status.INVALID_ARGUMENT, 'user_id']);
+  });
+});
+
+describe('schema', () => {
+  it('has an index for every query, each name used once', async () => {
+    const { rows } = await db.query<{ indexname: string; indexdef: string }>(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'chat' ORDER BY indexname`,
+    );
+    const names = rows.map((r) => r.indexname);
+    expect(names).toEqual(expect.arrayContaining(['sessions_owner_activity_idx', 'messages_session_order_idx', 'messages_run_id_key', 'messages_streaming_idx']));
+    expect(new Set(names).size).toBe(names.length);
+    // The planner picks the index whenever a scan is not forced on it (tiny tables favour scans).
+    const client = await db.connect();
+    try {
+      await client.query('SET enable_seqscan = off');
+      const explain = async (sql: string) => JSON.stringify((await client.query(`EXPLAIN ${sql}`)).rows);
+      expect(
+        await explain(`SELECT id FROM chat.sessions WHERE owner_id = gen_random_uuid() AND deleted_at IS NULL
+                        ORDER BY updated_at DESC, id DESC LIMIT 51`),
+      ).toMatch(/sessions_owner_activity_idx/);
+      expect(await explain(`SELECT id FROM chat.messages WHERE session_id = gen_random_uuid() ORDER BY created_at, id`)).toMatch(
+        /messages_session_order_idx/,
+      );
+      expect(await explain(`SELECT id FROM chat.messages WHERE run_id = gen_random_uuid()`)).toMatch(/messages_run_id_key/);
+    } finally {
+      client.release();
+    }
+  });
+});
