@@ -1,6 +1,6 @@
 // Builds the gateway's fastify application: external wrappers, then the app's own plugins, then one
 // route plugin per resource group. Starting a listener is server.ts's business.
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '@freechat/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './config.js';
@@ -31,21 +31,15 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimitBytes,
-    // Request ids in every log line of a request; clients never see internals, only codes.
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: false,
-    ajv: {
-      customOptions: {
-        // Unknown fields are refused (400), never silently dropped.
-        removeAdditional: false,
-        // Query strings and params are text: numbers there are coerced; bodies are JSON and never are.
-        coerceTypes: 'array',
-        allErrors: false,
-      },
-    },
     // Idle keep-alive sockets are closed on shutdown; open event streams are ended by sse-streams.
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // TypeBox validates what the schemas declare: unknown fields are refused (fastify's default Ajv
+  // would drop them), and JSON bodies are never coerced ("5" is not 5), while query strings and
+  // params, which are text, are converted to their declared types.
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // JSON only: text/plain bodies are 415 like any other type.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((error, request, reply) => {
     const { apiError, unexpected } = classifyError(error);

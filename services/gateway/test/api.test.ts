@@ -1,0 +1,384 @@
+// The public API against the real backend (PostgreSQL, inference on the tiny model, auth, chat):
+// request/response cases through app.inject(), streams through a listening server and fetch.
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonRequest, readSse, registerUser, type SseEventRecord, type TestUser } from './support/http.js';
+import { startStack, type Stack } from './support/stack.js';
+
+let stack: Stack;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  stack = await startStack({ gateway: { sse: { heartbeatMs: 50 } } });
+  app = stack.gateway.app;
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const auth = (user: TestUser) => ({ authorization: `Bearer ${user.accessToken}` });
+const MISSING_ID = '00000000-0000-4000-8000-000000000000';
+
+function expectError(response: { statusCode: number; json(): any }, status: number, code: string): void {
+  expect({ status: response.statusCode, code: response.json().error?.code }).toEqual({ status, code });
+  expect(Object.keys(response.json())).toEqual(['error']);
+  expect(typeof response.json().error.message).toBe('string');
+}
+
+async function createSession(user: TestUser, title?: string): Promise<string> {
+  const response = await app.inject({ method: 'POST', url: '/api/sessions', headers: auth(user), payload: title === undefined ? {} : { title } });
+  expect(response.statusCode).toBe(201);
+  return response.json().id;
+}
+
+function seqOf(event: SseEventRecord): number {
+  return Number(event.id!.split(':')[1]);
+}
+
+describe('accounts and tokens', () => {
+  it('registers (201), refuses a taken name (409), logs in, and tells who I am', async () => {
+    const username = `alice_${Date.now()}`;
+    const registered = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { username, password: 'long enough password' } });
+    expect(registered.statusCode).toBe(201);
+    const body = registered.json();
+    expect(body).toMatchObject({ user: { username }, accessToken: expect.any(String), refreshToken: expect.any(String) });
+    expect(body.user.id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const again = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { username, password: 'long enough password' } });
+    expectError(again, 409, 'already_exists');
+
+    const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'long enough password' } });
+    expect(login.statusCode).toBe(200);
+    expect(login.json().user.id).toBe(body.user.id);
+
+    const wrong = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'wrong password here' } });
+    expectError(wrong, 401, 'unauthenticated');
+
+    const me = await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${login.json().accessToken}` } });
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toEqual({ id: body.user.id, username, createdAt: expect.any(String) });
+  });
+
+  it('rotates the refresh token, refuses the old one, and logs out (204)', async () => {
+    const user = await registerUser(stack.url);
+    const refreshed = await app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: user.refreshToken } });
+    expect(refreshed.statusCode).toBe(200);
+    const pair = refreshed.json();
+    expect(pair.refreshToken).not.toBe(user.refreshToken);
+    expect(pair.user.id).toBe(user.id);
+    const me = await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${pair.accessToken}` } });
+    expect(me.statusCode).toBe(200);
+
+    const reused = await app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: user.refreshToken } });
+    expectError(reused, 401, 'unauthenticated');
+
+    const fresh = await registerUser(stack.url);
+    const logout = await app.inject({ method: 'POST', url: '/api/auth/logout', payload: { refreshToken: fresh.refreshToken } });
+    expect(logout.statusCode).toBe(204);
+    expect(logout.body).toBe('');
+    const afterLogout = await app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: fresh.refreshToken } });
+    expectError(afterLogout, 401, 'unauthenticated');
+  });
+
+  it('refuses a refresh token used as an access token, tampered and expired tokens, and no token at all', async () => {
+    const user = await registerUser(stack.url);
+    const [header, payload, signature] = user.accessToken.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const forgedPayload = Buffer.from(JSON.stringify({ ...claims, sub: MISSING_ID })).toString('base64url');
+    const flipped = signature.slice(0, -2) + (signature.endsWith('AA') ? 'BB' : 'AA');
+    for (const token of [user.refreshToken, `${header}.${forgedPayload}.${signature}`, `${header}.${payload}.${flipped}`, 'garbage', '']) {
+      const response = await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${token}` } });
+      expectError(response, 401, 'unauthenticated');
+    }
+    expectError(await app.inject({ method: 'GET', url: '/api/sessions' }), 401, 'unauthenticated');
+    expectError(await app.inject({ method: 'GET', url: '/api/sessions', headers: { authorization: `Basic ${user.accessToken}` } }), 401, 'unauthenticated');
+
+    stack.advanceGatewayClock(16 * 60_000);
+    try {
+      expectError(await app.inject({ method: 'GET', url: '/api/me', headers: auth(user) }), 401, 'unauthenticated');
+    } finally {
+      stack.advanceGatewayClock(-16 * 60_000);
+    }
+    expect((await app.inject({ method: 'GET', url: '/api/me', headers: auth(user) })).statusCode).toBe(200);
+  });
+});
+
+describe('sessions', () => {
+  it('creates, lists with pages, reads, renames and deletes', async () => {
+    const user = await registerUser(stack.url);
+    const first = await createSession(user, 'First');
+    const second = await createSession(user);
+
+    const page1 = await app.inject({ method: 'GET', url: '/api/sessions?pageSize=1', headers: auth(user) });
+    expect(page1.statusCode).toBe(200);
+    expect(page1.json().sessions).toHaveLength(1);
+    expect(page1.json().nextPageToken).toEqual(expect.any(String));
+    const page2 = await app.inject({
+      method: 'GET',
+      url: `/api/sessions?pageSize=1&pageToken=${encodeURIComponent(page1.json().nextPageToken)}`,
+      headers: auth(user),
+    });
+    expect([...page1.json().sessions, ...page2.json().sessions].map((s: { id: string }) => s.id).sort()).toEqual([first, second].sort());
+
+    const got = await app.inject({ method: 'GET', url: `/api/sessions/${first}`, headers: auth(user) });
+    expect(got.json()).toEqual({ id: first, title: 'First', createdAt: expect.any(String), updatedAt: expect.any(String) });
+
+    const renamed = await app.inject({ method: 'PATCH', url: `/api/sessions/${first}`, headers: auth(user), payload: { title: 'Renamed' } });
+    expect(renamed.statusCode).toBe(200);
+    expect(renamed.json().title).toBe('Renamed');
+
+    const deleted = await app.inject({ method: 'DELETE', url: `/api/sessions/${first}`, headers: auth(user) });
+    expect(deleted.statusCode).toBe(204);
+    expectError(await app.inject({ method: 'GET', url: `/api/sessions/${first}`, headers: auth(user) }), 404, 'not_found');
+    expectError(await app.inject({ method: 'GET', url: `/api/sessions/${MISSING_ID}`, headers: auth(user) }), 404, 'not_found');
+  });
+});
+
+describe('streaming a message', () => {
+  it('streams run, deltas and done with ids <runId>:<seq> increasing by 1, and stores the answer', async () => {
+    const user = await registerUser(stack.url);
+    const sessionId = await createSession(user);
+    const result = await readSse(stack.url, `/api/sessions/${sessionId}/messages`, {
+      method: 'POST',
+      token: user.accessToken,
+      body: { content: 'Hello there', params: { maxNewTokens: 300, seed: 7, temperature: 1 } },
+    });
+    expect(result.status).toBe(200);
+    expect(result.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const { events } = result;
+    expect(events[0]!.event).toBe('run');
+    const { runId, userMessageId, assistantMessageId } = events[0]!.data;
+    expect(events.at(-1)!.event).toBe('done');
+    expect(events.at(-1)!.data).toMatchObject({ finishReason: expect.stringMatching(/^(stop|length)$/), messageId: assistantMessageId });
+    expect(events.at(-1)!.data.usage.completionTokens).toBeGreaterThan(0);
+    events.forEach((event, i) => expect(event.id).toBe(`${runId}:${i + 1}`));
+    const middle = events.slice(1, -1);
+    expect(middle.length).toBeGreaterThan(0);
+    expect(middle.every((e) => (e.event === 'content' || e.event === 'reasoning') && typeof e.data.delta === 'string')).toBe(true);
+    // A 300-token answer takes longer than a 50 ms heartbeat.
+    expect(result.comments).toContain('ping');
+
+    const messages = await app.inject({ method: 'GET', url: `/api/sessions/${sessionId}/messages`, headers: auth(user) });
+    expect(messages.statusCode).toBe(200);
+    const [question, answer] = messages.json().messages;
+    expect(question).toMatchObject({ id: userMessageId, role: 'user', content: 'Hello there', status: 'complete' });
+    expect(answer).toMatchObject({ id: assistantMessageId, role: 'assistant', status: 'complete' });
+    expect(answer.content).toBe(middle.filter((e) => e.event === 'content').map((e) => e.data.delta).join(''));
+  });
+
+  it('resumes after a dropped connection with no gap and no duplicate, and the final message is stored', async () => {
+    const user = await registerUser(stack.url);
+    const sessionId = await createSession(user);
+    const firstPart = await readSse(stack.url, `/api/sessions/${sessionId}/messages`, {
+      method: 'POST',
+      token: user.accessToken,
+      body: { content: 'Tell me a long story', params: { maxNewTokens: 400, seed: 3, temperature: 1 } },
+      until: (_event, events) => events.length === 4,
+    });
+    expect(firstPart.stoppedEarly).toBe(true);
+    const runId: string = firstPart.events[0]!.data.runId;
+    const lastId = firstPart.events.at(-1)!.id!;
+
+    const rest = await readSse(stack.url, `/api/runs/${runId}/events`, { token: user.accessToken, headers: { 'last-event-id': lastId } });
+    expect(rest.status).toBe(200);
+    const all = [...firstPart.events, ...rest.events];
+    expect(all.map(seqOf)).toEqual(all.map((_e, i) => i + 1));
+    expect(all.at(-1)!.event).toBe('done');
+
+    const messages = await app.inject({ method: 'GET', url: `/api/sessions/${sessionId}/messages`, headers: auth(user) });
+    const answer = messages.json().messages[1];
+    expect(answer.status).toBe('complete');
+    expect(answer.content).toBe(all.filter((e) => e.event === 'content').map((e) => e.data.delta).join(''));
+
+    // The query parameter serves clients that cannot set headers.
+    const fromQuery = await readSse(stack.url, `/api/runs/${runId}/events?lastEventId=${encodeURIComponent(`${runId}:2`)}`, { token: user.accessToken });
+    expect(fromQuery.events.map(seqOf)).toEqual(all.slice(2).map(seqOf));
+    // Nothing after the last event of a finished run: 204, so EventSource stops reconnecting.
+    const nothingLeft = await fetch(`${stack.url}/api/runs/${runId}/events`, {
+      headers: { authorization: `Bearer ${user.accessToken}`, 'last-event-id': all.at(-1)!.id! },
+    });
+    expect(nothingLeft.status).toBe(204);
+  });
+
+  it('stops a run on request; what was generated is stored as stopped', async () => {
+    const user = await registerUser(stack.url);
+    const sessionId = await createSession(user);
+    const start = await readSse(stack.url, `/api/sessions/${sessionId}/messages`, {
+      method: 'POST',
+      token: user.accessToken,
+      body: { content: 'Go on forever', params: { maxNewTokens: 2000, seed: 5, temperature: 1 } },
+      until: (_event, events) => events.length === 3,
+    });
+    const runId: string = start.events[0]!.data.runId;
+    const stop = await app.inject({ method: 'POST', url: `/api/runs/${runId}/stop`, headers: auth(user) });
+    expect(stop.statusCode).toBe(204);
+
+    let answer: any;
+    for (let i = 0; i < 100; i++) {
+      answer = (await app.inject({ method: 'GET', url: `/api/sessions/${sessionId}/messages`, headers: auth(user) })).json().messages[1];
+      if (answer.status !== 'streaming') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(answer.status).toBe('stopped');
+    expect(answer.content.length).toBeGreaterThan(0);
+  });
+});
+
+describe('ownership', () => {
+  it('answers 404 to user B on every route for user A\'s session, messages, run events and stop', async () => {
+    const alice = await registerUser(stack.url, 'alice');
+    const bob = await registerUser(stack.url, 'bob');
+    const sessionId = await createSession(alice, 'Private');
+    const start = await readSse(stack.url, `/api/sessions/${sessionId}/messages`, {
+      method: 'POST',
+      token: alice.accessToken,
+      body: { content: 'secret', params: { maxNewTokens: 2000, seed: 1, temperature: 1 } },
+      until: (_event, events) => events.length === 2,
+    });
+    const runId: string = start.events[0]!.data.runId;
+
+    const attempts = [
+      { method: 'GET', url: `/api/sessions/${sessionId}` },
+      { method: 'PATCH', url: `/api/sessions/${sessionId}`, payload: { title: 'mine now' } },
+      { method: 'DELETE', url: `/api/sessions/${sessionId}` },
+      { method: 'GET', url: `/api/sessions/${sessionId}/messages` },
+      { method: 'POST', url: `/api/sessions/${sessionId}/messages`, payload: { content: 'hi' } },
+      { method: 'GET', url: `/api/runs/${runId}/events` },
+      { method: 'POST', url: `/api/runs/${runId}/stop` },
+    ] as const;
+    for (const attempt of attempts) {
+      const response = await app.inject({ ...attempt, headers: auth(bob) });
+      expectError(response, 404, 'not_found');
+    }
+    const listed = await app.inject({ method: 'GET', url: '/api/sessions', headers: auth(bob) });
+    expect(listed.json().sessions).toEqual([]);
+
+    // Alice's session and run are untouched.
+    expect((await app.inject({ method: 'GET', url: `/api/sessions/${sessionId}`, headers: auth(alice) })).json().title).toBe('Private');
+    expect((await app.inject({ method: 'POST', url: `/api/runs/${runId}/stop`, headers: auth(alice) })).statusCode).toBe(204);
+  });
+});
+
+describe('bad input is a 4xx with the error shape, never a 500', () => {
+  let user: TestUser;
+  let sessionId: string;
+  beforeAll(async () => {
+    user = await registerUser(stack.url);
+    sessionId = await createSession(user);
+  });
+
+  it.each([
+    ['malformed JSON', 'POST', '/api/auth/login', '{"username": "a",', 'application/json', 400, 'invalid_json'],
+    ['an empty JSON body', 'POST', '/api/auth/login', '', 'application/json', 400, 'invalid_json'],
+    ['a wrong content type', 'POST', '/api/auth/login', 'username=a&password=b', 'application/x-www-form-urlencoded', 415, 'unsupported_media_type'],
+    ['text/plain', 'POST', '/api/auth/register', 'hello', 'text/plain', 415, 'unsupported_media_type'],
+  ])('%s', async (_name, method, url, payload, contentType, status, code) => {
+    expectError(await app.inject({ method: method as 'POST', url, payload, headers: { 'content-type': contentType } }), status, code);
+  });
+
+  it('refuses an oversize body with 413', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/sessions/${sessionId}/messages`,
+      headers: auth(user),
+      payload: { content: 'x'.repeat(70 * 1024) },
+    });
+    expectError(response, 413, 'payload_too_large');
+  });
+
+  const bodies: [string, string, string, unknown][] = [
+    ['an unknown field at login', 'POST', '/api/auth/login', { username: 'a', password: 'b', admin: true }],
+    ['a missing password', 'POST', '/api/auth/register', { username: 'someone' }],
+    ['a number as username', 'POST', '/api/auth/register', { username: 12345, password: 'long enough password' }],
+    ['a missing refresh token', 'POST', '/api/auth/refresh', {}],
+    ['a JSON array body', 'POST', '/api/auth/login', [1, 2]],
+  ];
+  it.each(bodies)('unauthenticated route: %s → 400', async (_name, method, url, payload) => {
+    expectError(await app.inject({ method: method as 'POST', url, payload: payload as object }), 400, 'invalid_request');
+  });
+
+  it('authenticated routes: unknown fields, missing fields, wrong types, bad uuids, bad queries → 400', async () => {
+    const cases: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; url: string; payload?: unknown; headers?: Record<string, string> }[] = [
+      { method: 'POST', url: '/api/sessions', payload: { title: 'ok', color: 'red' } },
+      { method: 'POST', url: '/api/sessions', payload: { title: 42 } },
+      { method: 'PATCH', url: `/api/sessions/${sessionId}`, payload: {} },
+      { method: 'PATCH', url: `/api/sessions/${sessionId}`, payload: { title: '' } },
+      { method: 'PATCH', url: `/api/sessions/${sessionId}`, payload: { title: ['a'] } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/messages`, payload: {} },
+      { method: 'POST', url: `/api/sessions/${sessionId}/messages`, payload: { content: 5 } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/messages`, payload: { content: 'hi', enableThinking: 'yes' } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/messages`, payload: { content: 'hi', params: { temperature: 'hot' } } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/messages`, payload: { content: 'hi', params: { maxNewTokens: 1.5 } } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/messages`, payload: { content: 'hi', params: { nucleus: 1 } } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/messages`, payload: { content: 'hi', extra: 1 } },
+      { method: 'GET', url: '/api/sessions/not-a-uuid' },
+      { method: 'DELETE', url: '/api/sessions/123' },
+      { method: 'GET', url: '/api/sessions/not-a-uuid/messages' },
+      { method: 'GET', url: '/api/runs/not-a-uuid/events' },
+      { method: 'POST', url: '/api/runs/not-a-uuid/stop' },
+      { method: 'GET', url: `/api/runs/${MISSING_ID}/events`, headers: { 'last-event-id': 'nonsense' } },
+      { method: 'GET', url: `/api/runs/${MISSING_ID}/events?lastEventId=${MISSING_ID}:x` },
+      { method: 'GET', url: '/api/sessions?pageSize=0' },
+      { method: 'GET', url: '/api/sessions?pageSize=abc' },
+      { method: 'GET', url: '/api/sessions?pageSize=1000' },
+      { method: 'GET', url: '/api/sessions?color=red' },
+    ];
+    for (const c of cases) {
+      const response = await app.inject({ method: c.method, url: c.url, headers: { ...auth(user), ...c.headers }, ...(c.payload !== undefined && { payload: c.payload as object }) });
+      expect({ ...c, status: response.statusCode, code: response.json().error?.code }).toEqual({ ...c, status: 400, code: 'invalid_request' });
+    }
+  });
+
+  it('answers unknown API routes with a JSON 404 and page loads with the UI page', async () => {
+    expectError(await app.inject({ method: 'GET', url: '/api/nothing-here' }), 404, 'not_found');
+    expectError(await app.inject({ method: 'POST', url: '/api/sessions/x/y/z', headers: auth(user) }), 404, 'not_found');
+    for (const url of ['/', '/c/some-chat']) {
+      const page = await app.inject({ method: 'GET', url });
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.body).toContain('/api/sessions');
+    }
+  });
+});
+
+describe('health', () => {
+  it('is alive and ready when auth and chat serve', async () => {
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', upstreams: { auth: 'SERVING', chat: 'SERVING' } });
+  });
+});
+
+describe('shutdown', () => {
+  it('ends open event streams politely and closes promptly', async () => {
+    const { startGatewayServer, loadGatewayConfig } = await import('../src/index.js');
+    const config = loadGatewayConfig({
+      env: { PORT: '0', FREECHAT_AUTH_ADDRESS: stack.auth.address, FREECHAT_CHAT_ADDRESS: stack.chat.address },
+    });
+    const second = await startGatewayServer({ config: { ...config, shutdown: { graceMs: 5_000 } }, logger: stack.logger });
+    const user = await registerUser(second.url);
+    const sessionId = (await jsonRequest(second.url, '/api/sessions', { method: 'POST', token: user.accessToken, body: {} })).body.id;
+    const reading = readSse(second.url, `/api/sessions/${sessionId}/messages`, {
+      method: 'POST',
+      token: user.accessToken,
+      body: { content: 'keep talking', params: { maxNewTokens: 2000, seed: 2, temperature: 1 } },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await second.close();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const result = await reading;
+    expect(result.events[0]!.event).toBe('run');
+    expect(result.comments.some((c) => c.includes('shutting down'))).toBe(true);
+    // The run goes on without this gateway; the stack's gateway can pick it up.
+    const runId = result.events[0]!.data.runId;
+    const resumed = await readSse(stack.url, `/api/runs/${runId}/events`, {
+      token: user.accessToken,
+      headers: { 'last-event-id': result.events.at(-1)!.id! },
+      until: () => true,
+    });
+    expect(seqOf(resumed.events[0]!)).toBe(seqOf(result.events.at(-1)!) + 1);
+    await jsonRequest(stack.url, `/api/runs/${runId}/stop`, { method: 'POST', token: user.accessToken });
+  });
+});

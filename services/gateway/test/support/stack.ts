@@ -1,0 +1,115 @@
+// The whole backend in this process, for gateway and end-to-end tests: throwaway PostgreSQL, the
+// inference service on the built-in tiny model, auth, chat and the gateway, each on a free port.
+// Real servers and sockets throughout; nothing is mocked.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadAuthConfig, startAuthServer, type AuthServerHandle } from '@freechat/auth';
+import { loadChatConfig, startChatServer, type ChatServerHandle } from '@freechat/chat';
+import { loadGatewayConfig, startGatewayServer, type GatewayConfig, type GatewayServerHandle } from '../../src/index.js';
+import { loadInferenceConfig, startInferenceServer, type InferenceServerHandle } from '@freechat/inference';
+import { createLogger, type Logger } from '@freechat/shared';
+import { startThrowawayPostgres } from '@freechat/shared/postgres';
+
+export interface StackOptions {
+  /** Gateway settings to change, e.g. `{ sse: { heartbeatMs: 200 } }`. */
+  readonly gateway?: { readonly [K in keyof GatewayConfig]?: Partial<GatewayConfig[K]> };
+  /** Default: FREECHAT_TEST_LOG_LEVEL, else silent. */
+  readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export interface Stack {
+  /** `http://127.0.0.1:<port>` of the gateway. */
+  readonly url: string;
+  readonly gateway: GatewayServerHandle;
+  readonly auth: AuthServerHandle;
+  readonly chat: ChatServerHandle;
+  readonly inference: InferenceServerHandle;
+  readonly databaseUrl: string;
+  readonly logger: Logger;
+  /** Moves the gateway's clock (token expiry) forward; the services keep real time. */
+  advanceGatewayClock(ms: number): void;
+  /** Closes everything in reverse order of start. */
+  close(): Promise<void>;
+}
+
+// Shared across test files and runs: the builder writes atomically and skips a current build.
+const MODEL_CACHE = path.join(tmpdir(), 'freechat-test-model-cache');
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const level = options.logLevel ?? (process.env['FREECHAT_TEST_LOG_LEVEL'] as StackOptions['logLevel']) ?? 'silent';
+  const logger = createLogger({ service: 'stack', level });
+  const closers: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const closer of closers.reverse()) await closer().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
+    closers.length = 0;
+  };
+
+  try {
+    const postgres = await startThrowawayPostgres();
+    closers.push(() => postgres.stop());
+
+    const inferenceBase = loadInferenceConfig({
+      env: { FREECHAT_MODEL: 'tiny', FREECHAT_MODEL_CACHE: MODEL_CACHE, FREECHAT_INFERENCE_ADDRESS: '127.0.0.1:0' },
+    });
+    const inference = await startInferenceServer({
+      config: { ...inferenceBase, engine: { ...inferenceBase.engine, intraOpThreads: 1 }, shutdown: { graceMs: 2_000 } },
+      logger: logger.child({ service: 'inference' }),
+    });
+    closers.push(() => inference.close());
+
+    const authBase = loadAuthConfig({
+      env: {
+        DATABASE_URL: postgres.url,
+        FREECHAT_AUTH_ADDRESS: '127.0.0.1:0',
+        FREECHAT_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'freechat-stack-auth-')),
+      },
+    });
+    const auth = await startAuthServer({
+      // Cheap password hashing: tests register many users.
+      config: { ...authBase, argon2: { memoryCostKib: 256, timeCost: 1, parallelism: 1 }, shutdown: { graceMs: 2_000 } },
+      logger: logger.child({ service: 'auth' }),
+    });
+    closers.push(() => auth.close());
+
+    const chatBase = loadChatConfig({
+      env: { DATABASE_URL: postgres.url, FREECHAT_CHAT_ADDRESS: '127.0.0.1:0', FREECHAT_INFERENCE_ADDRESS: inference.address },
+    });
+    const chat = await startChatServer({ config: { ...chatBase, shutdown: { graceMs: 2_000 } }, logger: logger.child({ service: 'chat' }) });
+    closers.push(() => chat.close());
+
+    await Promise.all([inference.ready, auth.ready, chat.ready]);
+
+    const gatewayBase = loadGatewayConfig({
+      env: { PORT: '0', FREECHAT_GATEWAY_HOST: '127.0.0.1', FREECHAT_AUTH_ADDRESS: auth.address, FREECHAT_CHAT_ADDRESS: chat.address },
+    });
+    const overrides = options.gateway ?? {};
+    const gatewayConfig = Object.fromEntries(
+      Object.entries(gatewayBase).map(([key, value]) => [key, { ...value, ...overrides[key as keyof GatewayConfig] }]),
+    ) as unknown as GatewayConfig;
+    let clockOffsetMs = 0;
+    const gateway = await startGatewayServer({
+      config: { ...gatewayConfig, shutdown: { graceMs: gatewayConfig.shutdown.graceMs > 5_000 ? 5_000 : gatewayConfig.shutdown.graceMs } },
+      logger: logger.child({ service: 'gateway' }),
+      now: () => Date.now() + clockOffsetMs,
+    });
+    closers.push(() => gateway.close());
+
+    return {
+      url: gateway.url,
+      gateway,
+      auth,
+      chat,
+      inference,
+      databaseUrl: postgres.url,
+      logger,
+      advanceGatewayClock: (ms) => {
+        clockOffsetMs += ms;
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
