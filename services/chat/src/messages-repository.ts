@@ -111,12 +111,15 @@ export class MessagesRepository {
     }
   }
 
-  async insertAssistant(input: { id: string; sessionId: string; runId: string }): Promise<MessageRow> {
+  /** The run's row, unless the session was deleted since the user message was committed. */
+  async insertAssistant(input: { id: string; sessionId: string; runId: string }): Promise<MessageRow | undefined> {
     const { rows } = await this.db.query<Raw>(
-      `INSERT INTO chat.messages (id, session_id, role, status, run_id) VALUES ($1, $2, 'assistant', 'streaming', $3) RETURNING ${COLUMNS}`,
+      `INSERT INTO chat.messages (id, session_id, role, status, run_id)
+       SELECT $1, $2, 'assistant', 'streaming', $3 FROM chat.sessions WHERE id = $2 AND deleted_at IS NULL
+       RETURNING ${COLUMNS}`,
       [input.id, input.sessionId, input.runId],
     );
-    return toRow(rows[0]!);
+    return rows[0] && toRow(rows[0]);
   }
 
   /** Oldest first; the caller has checked the session is the user's. */

@@ -33,8 +33,20 @@ export interface PromptPlan {
   readonly droppedTurns: number;
 }
 
-/** Qwen's tokenizer averages ~4 characters per token on English; 3 over-estimates, which is the safe side. */
-export const estimateTokensByChars = (text: string): number => Math.ceil(text.length / 3);
+/**
+ * Conservative without a tokenizer: Qwen's averages ~4 ASCII characters per token (3 assumed here), and
+ * about one token per CJK character (every non-ASCII character counted as one). Over-estimating only
+ * drops a turn early; under-estimating costs a rejected request and a retry.
+ */
+export function estimateTokensByChars(text: string): number {
+  let ascii = 0;
+  let other = 0;
+  for (const ch of text) {
+    if (ch.charCodeAt(0) < 0x80) ascii++;
+    else other++;
+  }
+  return Math.ceil(ascii / 3) + other;
+}
 /** `<|im_start|>role\n` … `<|im_end|>\n` around every message. */
 const PER_MESSAGE_OVERHEAD = 5;
 /** `<|im_start|>assistant\n` (and an empty think block) that open the answer. */

@@ -96,8 +96,9 @@ export class RunManager {
     });
     if (!userMessage) throw new NotFoundError('session');
     const runId = randomUUID();
+    // A DeleteSession between the two inserts wins: the user message stays, no run starts.
     const assistantMessage = await messages.insertAssistant({ id: randomUUID(), sessionId: input.sessionId, runId });
-    await runLog.append(runId, runStarted(runId, userMessage.id, assistantMessage.id));
+    if (!assistantMessage) throw new NotFoundError('session');
     const run: ActiveRun = {
       runId,
       ownerId: input.ownerId,
@@ -109,10 +110,15 @@ export class RunManager {
       stopReason: undefined,
       finished: Promise.resolve(),
     };
+    // Registered before the first await, so a stop or a session delete from now on reaches it.
     this.active.set(runId, run);
-    run.finished = this.execute(run)
+    const first = runLog.append(runId, runStarted(runId, userMessage.id, assistantMessage.id));
+    run.finished = first
+      .then(() => this.execute(run))
       .catch((error: unknown) => this.options.logger.error({ err: error, runId }, 'run could not be concluded'))
       .finally(() => this.active.delete(runId));
+    // The caller subscribes from seq 1, which must exist by then.
+    await first;
     return { runId, userMessage, assistantMessage };
   }
 

@@ -1,6 +1,6 @@
 // The prompt plan alone: which turns go to the model, in which order, within the budget.
 import { describe, expect, it } from 'vitest';
-import { planPrompt, type HistoryMessage } from '../src/prompt-plan.js';
+import { estimateTokensByChars, planPrompt, type HistoryMessage } from '../src/prompt-plan.js';
 
 let next = 0;
 const user = (content: string): HistoryMessage => ({ id: `m${++next}`, role: 'user', content, status: 'complete' });
@@ -99,6 +99,12 @@ describe('planPrompt', () => {
 
   it('refuses a history without the message to answer', () => {
     expect(() => planPrompt({ history: [user('x')], userMessageId: 'missing', systemPrompt: '', maxPromptTokens: 100 })).toThrow(/not in the history/);
+  });
+
+  it('estimates one token per non-ASCII character (CJK tokenizes densely)', () => {
+    expect(estimateTokensByChars('abcdef')).toBe(2);
+    expect(estimateTokensByChars('你好世界')).toBe(4);
+    expect(estimateTokensByChars('héllo')).toBe(3);
   });
 
   it('estimates conservatively: characters / 3 plus per-message overhead', () => {

@@ -4,10 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { status as Status } from '@grpc/grpc-js';
 import {
+  ChatServiceClient,
   FinishReason,
   MessageRole,
   MessageStatus,
-  type ChatServiceClient,
   type GenerationParams,
   type Message,
   type RunEvent,
@@ -15,6 +15,7 @@ import {
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultEngineFactory, type EngineFactory } from '../../inference/src/server.js';
+import { healthStatus } from '../../inference/test/support/grpc-client.js';
 import {
   DEAD_ADDRESS,
   chatConfig,
@@ -423,7 +424,14 @@ describe('crashes, restarts and shutdown', () => {
     const stream = send(closing.client, ref, 'Never-ending', { maxNewTokens: 1000 });
     const outcome = collect(stream);
     await untilSeq(stream, 3);
+    expect(await healthStatus(closing.server.address, ChatServiceClient.serviceName)).toBe('SERVING');
     const startedAt = Date.now();
+    const closed = closing.server.close();
+    // During the grace period: NOT_SERVING, and no new runs.
+    expect(await healthStatus(closing.server.address, ChatServiceClient.serviceName)).toBe('NOT_SERVING');
+    const refused = await collect(send(closing.client, ref, 'One more?'));
+    expect(refused.error?.code).toBe(Status.UNAVAILABLE);
+    await closed;
     await closing.close();
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(450);
     const { events } = await outcome;
