@@ -1,9 +1,11 @@
+// Workspace packages resolve to their TypeScript sources under the "freechat-source" condition (a name
+// of our own: some dependencies publish a "source" condition pointing at TypeScript they never compile).
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // Workspace packages resolve to their TypeScript sources, so tests never need a prior build.
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
+  // Tests never need a prior build.
+  resolve: { conditions: ['freechat-source'] },
+  ssr: { resolve: { conditions: ['freechat-source'] } },
   test: {
     include: ['test/**/*.test.ts', 'services/**/test/**/*.test.ts', 'services/**/src/**/*.test.ts', 'scripts/**/*.test.ts'],
     testTimeout: 60_000,

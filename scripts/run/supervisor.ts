@@ -31,7 +31,11 @@ export class Supervisor {
     const child = spawn(process.execPath, ['--enable-source-maps', spec.entry], {
       env: { ...process.env, ...spec.env },
       stdio: ['ignore', 'inherit', 'inherit'],
+      // Its own process group: Ctrl-C reaches only the supervisor, which stops services in order.
+      detached: true,
     });
+    // Should the supervisor itself die, take the services with it.
+    process.once('exit', () => child.exitCode === null && child.kill('SIGKILL'));
     const exited = once(child, 'exit').then(([code]) => code as number | null);
     const entry = { spec, child, exited };
     this.running.push(entry);

@@ -281,7 +281,7 @@ describe('starting and restarting', () => {
   });
 
   it('main exits 1 with a message naming the key when production has none', async () => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'services/auth/src/main.ts'], {
+    const child = spawn(process.execPath, ['--conditions=freechat-source', '--import', 'tsx', 'services/auth/src/main.ts'], {
       cwd: repoRoot,
       env: { ...process.env, FREECHAT_ENV: 'production', DATABASE_URL: postgres.url, FREECHAT_AUTH_SIGNING_KEY_FILE: '' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -223,7 +223,7 @@ describe('SIGTERM', () => {
 
   it('lets a running stream finish, then exits 0', async () => {
     const address = `127.0.0.1:${await freePort()}`;
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'services/inference/src/main.ts'], {
+    const child = spawn(process.execPath, ['--conditions=freechat-source', '--import', 'tsx', 'services/inference/src/main.ts'], {
       cwd: repoRoot,
       env: {
         ...process.env,

