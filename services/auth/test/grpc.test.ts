@@ -293,6 +293,28 @@ describe('starting and restarting', () => {
     expect(stderr).toMatch(/auth\.signingKeyFile: required in production/);
   });
 
+  it('main drains on SIGTERM and exits 0', async () => {
+    const port = await freePort();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'freechat-auth-main-'));
+    const child = spawn(process.execPath, ['--conditions=freechat-source', '--import', 'tsx', 'services/auth/src/main.ts'], {
+      cwd: repoRoot,
+      env: { ...process.env, DATABASE_URL: postgres.url, FREECHAT_AUTH_ADDRESS: `127.0.0.1:${port}`, FREECHAT_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await expect.poll(() => checkGrpcHealth(`127.0.0.1:${port}`), { timeout: 30_000, interval: 200 }).toBe('SERVING');
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code).toBe(0);
+      expect(output).toContain('shutdown complete');
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('reports NOT_SERVING until the database is reachable and migrated, then SERVING', async () => {
     // The embedded server reads its superuser password from its data dir: fix it, so the URL is known before it runs.
     const root = mkdtempSync(path.join(tmpdir(), 'freechat-auth-late-pg-'));
