@@ -40,7 +40,6 @@ type StopReason = 'user' | 'session_deleted' | 'shutdown';
 
 interface ActiveRun {
   readonly runId: string;
-  readonly ownerId: string;
   readonly sessionId: string;
   readonly userMessageId: string;
   readonly assistantMessageId: string;
@@ -76,10 +75,6 @@ export class RunManager {
 
   constructor(private readonly options: RunManagerOptions) {}
 
-  get activeCount(): number {
-    return this.active.size;
-  }
-
   /**
    * Commits the user message, creates the streaming assistant row and the run's first event, then
    * lets the run go on its own. NotFoundError if the session is not the user's.
@@ -101,7 +96,6 @@ export class RunManager {
     if (!assistantMessage) throw new NotFoundError('session');
     const run: ActiveRun = {
       runId,
-      ownerId: input.ownerId,
       sessionId: input.sessionId,
       userMessageId: userMessage.id,
       assistantMessageId: assistantMessage.id,
