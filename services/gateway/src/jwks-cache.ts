@@ -1,7 +1,7 @@
 // The auth service's public keys, fetched once and kept; a token signed by a key we have not seen
 // (auth rotated its key) triggers a refetch, at most once per interval so forged kids cannot make
 // the gateway hammer auth.
-import { parseJwks, type JsonWebKeySet } from './access-token-verifier.js';
+import { parseJwks, type JsonWebKeySet } from '@freechat/shared';
 
 export interface JwksState {
   /** The kids the last fetched set holds. */

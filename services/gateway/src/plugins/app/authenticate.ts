@@ -1,7 +1,7 @@
 // Verifies `Authorization: Bearer <access token>` against the auth service's public keys and puts
 // the subject on request.user. Route plugins opt in with `onRequest: app.authenticate`; nothing
 // is skipped by matching URLs.
-import { AccessTokenError, verifyAccessToken, type AccessTokenSubject } from '../../access-token-verifier.js';
+import { AccessTokenError, verifyAccessToken, type AccessTokenSubject } from '@freechat/shared';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors.js';
 import { JwksCache } from '../../jwks-cache.js';
