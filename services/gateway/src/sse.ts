@@ -110,12 +110,17 @@ export function relayRun(options: RelayRunOptions): Promise<void> {
     let finished = false;
     let lastId = options.resumedFrom ?? '';
 
+    let waitingForDrain = false;
     const write = (frame: string): void => {
       if (finished || raw.destroyed) return;
       // Backpressure: a slow reader pauses the gRPC stream, which in turn slows the upstream.
-      if (!raw.write(frame)) {
+      if (!raw.write(frame) && !waitingForDrain) {
+        waitingForDrain = true;
         call.pause();
-        raw.once('drain', () => call.resume());
+        raw.once('drain', () => {
+          waitingForDrain = false;
+          call.resume();
+        });
       }
     };
     const send = (event: RunEvent): void => {
