@@ -1,10 +1,10 @@
 // AuthService over gRPC: each method calls one use case and maps its result or error.
 import type { AuthServiceServer } from '@freechat/proto/freechat/auth/v1/auth';
-import type { Logger } from '@freechat/shared';
+import { toServiceError, type Logger } from '@freechat/shared';
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type { AuthService } from './auth-service.js';
 import { notReady } from './errors.js';
-import { toAuthResponse, toServiceError, toStatus, toUser } from './grpc-mapping.js';
+import { toAuthResponse, toStatus, toUser } from './grpc-mapping.js';
 
 export interface AuthHandlersOptions {
   /** Undefined until migrations have run: calls then fail with UNAVAILABLE. */

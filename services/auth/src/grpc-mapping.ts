@@ -1,7 +1,8 @@
 // Pure translation between the gRPC contract and the service's vocabulary, including errors → status codes.
 import type { AuthResponse, User } from '@freechat/proto/freechat/auth/v1/auth';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
-import { status as Status, type ServiceError } from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
+import { mapError, type MappedStatus } from '@freechat/shared';
 import type { Session } from './auth-service.js';
 import { AuthError, type AuthErrorCode } from './errors.js';
 import type { UserRecord } from './users-repository.js';
@@ -37,19 +38,7 @@ const STATUS_BY_CODE: Record<AuthErrorCode, Status> = {
   NOT_READY: Status.UNAVAILABLE,
 };
 
-export interface MappedStatus {
-  readonly code: Status;
-  readonly details: string;
-  /** True when the cause must be logged because the client sees only a generic message. */
-  readonly unexpected: boolean;
-}
-
+/** SQL, driver and key errors stay in our logs, never in responses. */
 export function toStatus(error: unknown): MappedStatus {
-  if (error instanceof AuthError) return { code: STATUS_BY_CODE[error.code], details: error.message, unexpected: false };
-  // SQL, driver and key errors stay in our logs, never in responses.
-  return { code: Status.INTERNAL, details: 'internal error', unexpected: true };
-}
-
-export function toServiceError(mapped: MappedStatus): Partial<ServiceError> {
-  return Object.assign(new Error(mapped.details), { code: mapped.code, details: mapped.details });
+  return mapError(error, (e) => (e instanceof AuthError ? STATUS_BY_CODE[e.code] : undefined));
 }

@@ -1,12 +1,11 @@
 // ChatService over the repositories and the run manager: validation first, ownership in every query,
 // errors mapped to status codes with internal causes kept in the log.
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import type { handleUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import type { ChatServiceServer, RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
-import type { Logger } from '@freechat/shared';
+import { drained, toServiceError, type Logger } from '@freechat/shared';
 import { NotFoundError, UnavailableError } from './errors.js';
-import { toMessage, toServiceError, toSession, toStatus } from './grpc-mapping.js';
+import { toMessage, toSession, toStatus } from './grpc-mapping.js';
 import type { MessagesRepository } from './messages-repository.js';
 import type { RunManager } from './run-manager.js';
 import type { SessionsRepository } from './sessions-repository.js';
@@ -141,12 +140,3 @@ async function streamRun<Req>(
   }
 }
 
-/** Resolves when the transport takes more, or when the client goes away. */
-async function drained(call: ServerWritableStream<unknown, RunEvent>): Promise<void> {
-  const controller = new AbortController();
-  await Promise.race([
-    once(call, 'drain', { signal: controller.signal }),
-    once(call, 'cancelled', { signal: controller.signal }),
-    once(call, 'close', { signal: controller.signal }),
-  ]).finally(() => controller.abort());
-}

@@ -1,5 +1,6 @@
 // Pure translation between stored rows and the chat contract, and from errors to gRPC status codes.
-import { status as Status, type ServiceError } from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
+import { mapError, type MappedStatus } from '@freechat/shared';
 import {
   FinishReason,
   MessageRole,
@@ -54,20 +55,11 @@ export function toMessage(row: MessageRow): Message {
   };
 }
 
-export interface MappedStatus {
-  readonly code: Status;
-  readonly details: string;
-  /** True when the client sees only "internal error" and the cause must be logged. */
-  readonly unexpected: boolean;
-}
-
 export function toStatus(error: unknown): MappedStatus {
-  if (error instanceof InvalidArgumentError) return { code: Status.INVALID_ARGUMENT, details: error.message, unexpected: false };
-  if (error instanceof NotFoundError) return { code: Status.NOT_FOUND, details: error.message, unexpected: false };
-  if (error instanceof UnavailableError) return { code: Status.UNAVAILABLE, details: error.message, unexpected: false };
-  return { code: Status.INTERNAL, details: 'internal error', unexpected: true };
-}
-
-export function toServiceError(mapped: MappedStatus): Partial<ServiceError> {
-  return Object.assign(new Error(mapped.details), { code: mapped.code, details: mapped.details });
+  return mapError(error, (e) => {
+    if (e instanceof InvalidArgumentError) return Status.INVALID_ARGUMENT;
+    if (e instanceof NotFoundError) return Status.NOT_FOUND;
+    if (e instanceof UnavailableError) return Status.UNAVAILABLE;
+    return undefined;
+  });
 }

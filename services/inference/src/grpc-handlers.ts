@@ -1,12 +1,11 @@
 // InferenceService over an Engine: streams events with backpressure and turns cancellation into an abort.
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { GenerateRequest, GenerateResponse, InferenceServiceServer } from '@freechat/proto/freechat/inference/v1/inference';
-import { nsToTimestamp, type Logger, type WallClock } from '@freechat/shared';
+import { drained, nsToTimestamp, toServiceError, type Logger, type WallClock } from '@freechat/shared';
 import { UnavailableError } from './engine/errors.js';
 import type { Engine } from './engine/types.js';
-import { toGenerateResponse, toGenerationRequest, toModelInfo, toServiceError, toStatus } from './grpc-mapping.js';
+import { toGenerateResponse, toGenerationRequest, toModelInfo, toStatus } from './grpc-mapping.js';
 
 export interface InferenceHandlersOptions {
   /** Undefined while the model loads: calls then fail with UNAVAILABLE. */
@@ -71,12 +70,3 @@ async function streamGeneration(
   }
 }
 
-/** Resolves when the transport takes more, or when the client goes away (then nothing more is written). */
-async function drained(call: ServerWritableStream<GenerateRequest, GenerateResponse>): Promise<void> {
-  const controller = new AbortController();
-  await Promise.race([
-    once(call, 'drain', { signal: controller.signal }),
-    once(call, 'cancelled', { signal: controller.signal }),
-    once(call, 'close', { signal: controller.signal }),
-  ]).finally(() => controller.abort());
-}

@@ -1,6 +1,7 @@
 // Pure translation between the gRPC contract and the engine's vocabulary, including errors → status codes.
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
-import { status as Status, type ServiceError } from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
+import { mapError, type MappedStatus } from '@freechat/shared';
 import {
   Channel,
   FinishReason,
@@ -100,21 +101,12 @@ export function toModelInfo(model: LoadedModelInfo): ModelInfo {
   };
 }
 
-export interface MappedStatus {
-  readonly code: Status;
-  readonly details: string;
-  /** False for errors raised on purpose; true when the cause must be logged because the client sees only a generic message. */
-  readonly unexpected: boolean;
-}
-
+/** The engine's deliberate errors and their statuses; anything else is INTERNAL (details stay in our logs). */
 export function toStatus(error: unknown): MappedStatus {
-  if (error instanceof InvalidArgumentError) return { code: Status.INVALID_ARGUMENT, details: error.message, unexpected: false };
-  if (error instanceof ResourceExhaustedError) return { code: Status.RESOURCE_EXHAUSTED, details: error.message, unexpected: false };
-  if (error instanceof UnavailableError) return { code: Status.UNAVAILABLE, details: error.message, unexpected: false };
-  // Internal details (paths, ONNX Runtime messages) stay in our logs, never in responses.
-  return { code: Status.INTERNAL, details: 'internal error', unexpected: true };
-}
-
-export function toServiceError(mapped: MappedStatus): Partial<ServiceError> {
-  return Object.assign(new Error(mapped.details), { code: mapped.code, details: mapped.details });
+  return mapError(error, (e) => {
+    if (e instanceof InvalidArgumentError) return Status.INVALID_ARGUMENT;
+    if (e instanceof ResourceExhaustedError) return Status.RESOURCE_EXHAUSTED;
+    if (e instanceof UnavailableError) return Status.UNAVAILABLE;
+    return undefined;
+  });
 }

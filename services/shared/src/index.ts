@@ -27,3 +27,6 @@ export {
   type JsonWebKeyMembers,
   type VerifyAccessTokenOptions,
 } from './access-tokens.js';
+export { mapError, toServiceError, type MappedStatus } from './grpc-errors.js';
+export { drained } from './grpc-streams.js';
+export { runServiceMain, type ServiceMainOptions, type StartedService } from './service-main.js';

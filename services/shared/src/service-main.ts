@@ -1,0 +1,42 @@
+// The one way a Free Chat service process starts: configuration (a bad key stops it with the key's
+// name), logs, the server, and an orderly exit on SIGTERM/SIGINT registered before anything slow.
+import { ConfigError } from './errors.js';
+import type { LevelWithSilent } from 'pino';
+import { createLogger, type Logger } from './logger.js';
+import { onTerminate } from './process-signals.js';
+
+export interface StartedService {
+  /** Resolves when the service is ready (SERVING); rejects when it cannot become ready. */
+  readonly ready: Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface ServiceMainOptions<C extends { readonly log: { readonly level: LevelWithSilent } }> {
+  readonly service: string;
+  readonly loadConfig: () => C;
+  readonly start: (config: C, logger: Logger) => Promise<StartedService>;
+}
+
+export function runServiceMain<C extends { readonly log: { readonly level: LevelWithSilent } }>(options: ServiceMainOptions<C>): void {
+  const fail = (error: unknown): never => {
+    process.stderr.write(
+      error instanceof ConfigError
+        ? `${error.message}\n`
+        : `${options.service} failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  };
+  void (async () => {
+    const config = options.loadConfig();
+    const logger = createLogger({ service: options.service, level: config.log.level });
+    const server = await options.start(config, logger);
+    onTerminate(() => server.close(), { logger });
+    try {
+      await server.ready;
+    } catch (error) {
+      logger.fatal({ err: error }, `${options.service} could not become ready`);
+      await server.close();
+      process.exit(1);
+    }
+  })().catch(fail);
+}
