@@ -25,8 +25,8 @@ build: proto ## Type-check and compile every workspace (and type-check scripts, 
 	npx tsc -b
 	npx tsc -p scripts
 
-run: build ## Start Free Chat on its embedded defaults
-	node --enable-source-maps services/inference/dist/main.js
+run: build ## Start Free Chat on its embedded defaults: http://localhost:3000
+	node --enable-source-maps --import tsx scripts/run/main.ts
 
 test: build ## Run the whole test suite
 	npx vitest run
