@@ -1,6 +1,6 @@
 // The auth service's configuration: one schema, read once at start (defaults live in config/*.yaml).
 import path from 'node:path';
-import { ConfigError, LOG_LEVELS, loadConfig, type DeepReadonly } from '@freechat/shared';
+import { ConfigError, loadConfig, serviceConfigBase, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -24,8 +24,7 @@ export const authConfigSchema = z.strictObject({
     timeCost: positiveInt,
     parallelism: z.coerce.number().int().min(1).max(255),
   }),
-  shutdown: z.strictObject({ graceMs: z.coerce.number().int().min(0) }),
-  log: z.strictObject({ level: z.enum(LOG_LEVELS) }),
+  ...serviceConfigBase,
 });
 
 export type AuthConfig = DeepReadonly<z.output<typeof authConfigSchema>>;

@@ -1,5 +1,5 @@
 // The chat service's configuration: one schema, read once at start (defaults live in config/*.yaml).
-import { LOG_LEVELS, loadConfig, type DeepReadonly } from '@freechat/shared';
+import { loadConfig, serviceConfigBase, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -26,8 +26,7 @@ export const chatConfigSchema = z.strictObject({
       enableThinking: z.boolean().optional(),
     }),
   }),
-  shutdown: z.strictObject({ graceMs: z.coerce.number().int().min(0) }),
-  log: z.strictObject({ level: z.enum(LOG_LEVELS) }),
+  ...serviceConfigBase,
 });
 
 export type ChatConfig = DeepReadonly<z.output<typeof chatConfigSchema>>;

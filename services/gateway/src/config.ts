@@ -1,6 +1,6 @@
 // The gateway's configuration: one schema, read once at start (defaults live in config/*.yaml).
 import path from 'node:path';
-import { LOG_LEVELS, loadConfig, type DeepReadonly } from '@freechat/shared';
+import { loadConfig, serviceConfigBase, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const address = z.string().regex(/^.+:\d+$/, 'expected host:port');
@@ -23,8 +23,7 @@ export const gatewayConfigSchema = z.strictObject({
   auth: z.strictObject({ jwksRefetchMinIntervalMs: z.coerce.number().int().min(0) }),
   webUi: z.strictObject({ dir: z.string().min(1) }),
   sse: z.strictObject({ heartbeatMs: positiveInt }),
-  shutdown: z.strictObject({ graceMs: z.coerce.number().int().min(0) }),
-  log: z.strictObject({ level: z.enum(LOG_LEVELS) }),
+  ...serviceConfigBase,
 });
 
 export type GatewayConfig = DeepReadonly<z.output<typeof gatewayConfigSchema>>;

@@ -1,7 +1,7 @@
 // The inference service's configuration: one schema, read once at start (defaults live in config/*.yaml).
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { LOG_LEVELS, loadConfig, type DeepReadonly } from '@freechat/shared';
+import { loadConfig, serviceConfigBase, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -25,8 +25,7 @@ export const inferenceConfigSchema = z.strictObject({
     intraOpThreads: z.coerce.number().int().min(0),
     threadSpinning: z.enum(['auto', 'on', 'off']),
   }),
-  shutdown: z.strictObject({ graceMs: z.coerce.number().int().min(0) }),
-  log: z.strictObject({ level: z.enum(LOG_LEVELS) }),
+  ...serviceConfigBase,
 });
 
 export type InferenceConfig = DeepReadonly<z.output<typeof inferenceConfigSchema>>;

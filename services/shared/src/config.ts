@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.js';
+import { LOG_LEVELS } from './logger.js';
 
 export type DeepReadonly<T> = T extends (infer U)[]
   ? readonly DeepReadonly<U>[]
@@ -111,3 +112,9 @@ function findRepoConfigDir(): string {
     dir = parent;
   }
 }
+
+/** Keys every service has, from config/default.yaml: spread into each service's schema. */
+export const serviceConfigBase = {
+  shutdown: z.strictObject({ graceMs: z.coerce.number().int().min(0) }),
+  log: z.strictObject({ level: z.enum(LOG_LEVELS) }),
+};

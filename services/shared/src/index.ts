@@ -1,5 +1,5 @@
 export { ConfigError, type ConfigIssue } from './errors.js';
-export { loadConfig, deepMerge, deepFreeze, type LoadConfigOptions, type DeepReadonly } from './config.js';
+export { loadConfig, deepMerge, deepFreeze, serviceConfigBase, type LoadConfigOptions, type DeepReadonly } from './config.js';
 export { createLogger, LOG_LEVELS, type CreateLoggerOptions, type Logger } from './logger.js';
 export { createWallClock, nsToTimestamp, type WallClock } from './clock.js';
 export {
