@@ -5,7 +5,7 @@ NPM ?= npm
 INSTALL_STAMP := node_modules/.freechat-install
 PACKAGE_FILES := package.json package-lock.json $(wildcard */package.json services/*/package.json)
 
-.PHONY: help install proto build run run-inference test test-unit bench model-tiny model-0.6b clean
+.PHONY: help install proto build run test bench bench-ui model-tiny clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -21,21 +21,28 @@ install: $(INSTALL_STAMP) ## Install npm dependencies (offline-safe: see .npmrc)
 proto: install ## Generate TypeScript from proto/ (buf + ts-proto)
 	$(NPM) run --silent proto
 
-build: proto ## Type-check and compile every workspace (and type-check scripts, benchmarks, tests)
+build: proto ## Type-check and compile every workspace (and type-check scripts, benchmarks, tests), build the web UI
 	npx tsc -b
 	npx tsc -p scripts
+	npx tsc -p web-ui
+	$(NPM) run --silent build -w web-ui
 
 run: build ## Start Free Chat on its embedded defaults: http://localhost:3000
 	node --enable-source-maps --import tsx scripts/run/main.ts
 
-test: build ## Run the whole test suite
+test: build ## Run the whole test suite (installs Chromium for the browser tests if missing)
+	./scripts/ensure-chromium.sh >/dev/null
 	npx vitest run
 
 bench: build ## Benchmark inference on the Qwen3-0.6B-shaped model; writes docs/benchmarks/inference.md
 	$(NPM) run --silent bench:inference
 
+bench-ui: build ## Benchmark the web UI in Chromium; writes docs/benchmarks/ui.md
+	./scripts/ensure-chromium.sh >/dev/null
+	$(NPM) run --silent bench:ui
+
 model-tiny: install ## Build the built-in tiny model into .data/models/tiny
 	$(NPM) run --silent model:build -- --preset tiny --out .data/models/tiny
 
 clean: ## Remove build output (keeps .data and node_modules)
-	rm -rf proto/gen services/*/dist proto/dist $(shell find . -name '*.tsbuildinfo' -not -path './node_modules/*')
+	rm -rf proto/gen services/*/dist proto/dist web-ui/dist $(shell find . -name '*.tsbuildinfo' -not -path './node_modules/*')

@@ -1,0 +1,3 @@
+import { render } from 'preact';
+
+render(<main>Free Chat</main>, document.getElementById('app')!);
