@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: { conditions: ['freechat-source'] },
   ssr: { resolve: { conditions: ['freechat-source'] } },
   test: {
-    include: ['test/**/*.test.ts', 'services/**/test/**/*.test.ts', 'services/**/src/**/*.test.ts', 'scripts/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'web-ui/src/**/*.test.ts', 'services/**/test/**/*.test.ts', 'services/**/src/**/*.test.ts', 'scripts/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
