@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadAuthConfig, startAuthServer, type AuthServerHandle } from '@freechat/auth';
 import { loadChatConfig, startChatServer, type ChatServerHandle } from '@freechat/chat';
 import { loadGatewayConfig, startGatewayServer, type GatewayConfig, type GatewayServerHandle } from '../../src/index.js';
-import { loadInferenceConfig, startInferenceServer, type InferenceServerHandle } from '@freechat/inference';
+import { loadInferenceConfig, startInferenceServer, type EngineFactory, type InferenceServerHandle } from '@freechat/inference';
 import { createLogger, type Logger } from '@freechat/shared';
 import { startThrowawayPostgres } from '@freechat/shared/postgres';
 
@@ -16,6 +16,8 @@ export interface StackOptions {
   readonly gateway?: { readonly [K in keyof GatewayConfig]?: Partial<GatewayConfig[K]> };
   /** Default: FREECHAT_TEST_LOG_LEVEL, else silent. */
   readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Wraps or replaces the inference engine (e.g. to relabel deltas as reasoning or to pace them). */
+  readonly engineFactory?: EngineFactory;
 }
 
 export interface Stack {
@@ -55,6 +57,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const inference = await startInferenceServer({
       config: { ...inferenceBase, engine: { ...inferenceBase.engine, intraOpThreads: 1 }, shutdown: { graceMs: 2_000 } },
       logger: logger.child({ service: 'inference' }),
+      ...(options.engineFactory && { engineFactory: options.engineFactory }),
     });
     closers.push(() => inference.close());
 
