@@ -20,6 +20,24 @@ export class NotFoundError extends Error {
   }
 }
 
+/**
+ * Why a request cannot be done in the resource's current state. The details the client gets start
+ * with the stable code (`run_in_progress: ...`), which the gateway turns into its own error code.
+ */
+export const PRECONDITIONS = {
+  run_in_progress: 'an answer is still being generated in this session; stop it or wait for it to finish',
+  nothing_to_regenerate: 'this session has no message to answer again',
+} as const;
+
+export type PreconditionCode = keyof typeof PRECONDITIONS;
+
+export class FailedPreconditionError extends Error {
+  override readonly name = 'FailedPreconditionError';
+  constructor(readonly code: PreconditionCode) {
+    super(`${code}: ${PRECONDITIONS[code]}`);
+  }
+}
+
 /** Starting up or shutting down. */
 export class UnavailableError extends Error {
   override readonly name = 'UnavailableError';

@@ -90,6 +90,17 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
         return runs.events(started.runId, 0, signal);
       });
     },
+    regenerateMessage: (call) => {
+      void streamRun(call, 'RegenerateMessage', options, async (signal) => {
+        const { request } = call;
+        const ownerId = requireUuid('user_id', request.userId);
+        const sessionId = requireUuid('session_id', request.sessionId);
+        const content = request.content === undefined ? undefined : validateContent(request.content);
+        validateParams(request.params);
+        const started = await runs.regenerate({ ownerId, sessionId, content, enableThinking: request.enableThinking, params: request.params });
+        return runs.events(started.runId, 0, signal);
+      });
+    },
     attachRun: (call) => {
       void streamRun(call, 'AttachRun', options, async (signal) => {
         const { request } = call;

@@ -9,7 +9,7 @@ import {
   type Session,
 } from '@freechat/proto/freechat/chat/v1/chat';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
-import { InvalidArgumentError, NotFoundError, UnavailableError } from './errors.js';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from './errors.js';
 import type { MessageRow } from './messages-repository.js';
 import type { SessionRow } from './sessions-repository.js';
 
@@ -59,6 +59,7 @@ export function toStatus(error: unknown): MappedStatus {
   return mapError(error, (e) => {
     if (e instanceof InvalidArgumentError) return Status.INVALID_ARGUMENT;
     if (e instanceof NotFoundError) return Status.NOT_FOUND;
+    if (e instanceof FailedPreconditionError) return Status.FAILED_PRECONDITION;
     if (e instanceof UnavailableError) return Status.UNAVAILABLE;
     return undefined;
   });

@@ -1,6 +1,7 @@
 // SQL for chat.messages: committing a user turn, the assistant row a run fills in, and the reaper.
 import type pg from 'pg';
-import { DEFAULT_TITLE } from './validation.js';
+import type { PreconditionCode } from './errors.js';
+import { autoTitle, DEFAULT_TITLE } from './validation.js';
 
 export type MessageRole = 'user' | 'assistant';
 export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error';
@@ -33,6 +34,20 @@ export interface RunOwnership {
   readonly sessionId: string;
   readonly messageId: string;
 }
+
+/** A pool, or a client inside a transaction. */
+type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+
+export interface AssistantRowInput {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly runId: string;
+}
+
+export type RegenerationResult =
+  | { readonly kind: 'prepared'; readonly userMessage: MessageRow; readonly assistantMessage: MessageRow; readonly removed: number }
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'refused'; readonly code: PreconditionCode };
 
 const COLUMNS = `id, session_id, role, content, reasoning, status, finish_reason, prompt_tokens, completion_tokens, run_id, created_at`;
 
@@ -112,14 +127,80 @@ export class MessagesRepository {
   }
 
   /** The run's row, unless the session was deleted since the user message was committed. */
-  async insertAssistant(input: { id: string; sessionId: string; runId: string }): Promise<MessageRow | undefined> {
-    const { rows } = await this.db.query<Raw>(
+  async insertAssistant(input: AssistantRowInput, db: Queryable = this.db): Promise<MessageRow | undefined> {
+    const { rows } = await db.query<Raw>(
       `INSERT INTO chat.messages (id, session_id, role, status, run_id)
        SELECT $1, $2, 'assistant', 'streaming', $3 FROM chat.sessions WHERE id = $2 AND deleted_at IS NULL
        RETURNING ${COLUMNS}`,
       [input.id, input.sessionId, input.runId],
     );
     return rows[0] && toRow(rows[0]);
+  }
+
+  /**
+   * One transaction, so a crash leaves either the old answer or the new streaming row, and never a
+   * session without its user message: under the session's lock, refuse while an answer streams,
+   * find the last user message, edit it if `content` is set, delete every message after it, and
+   * insert the new run's assistant row. Deleted, not hidden: the user asked for that answer to be
+   * replaced, and no query then has to remember to skip it.
+   */
+  async prepareRegeneration(input: {
+    ownerId: string;
+    sessionId: string;
+    content: string | undefined;
+    assistant: Omit<AssistantRowInput, 'sessionId'>;
+  }): Promise<RegenerationResult> {
+    const client = await this.db.connect();
+    const refuse = async (result: RegenerationResult): Promise<RegenerationResult> => {
+      await client.query('ROLLBACK');
+      return result;
+    };
+    try {
+      await client.query('BEGIN');
+      const session = await client.query<{ title: string }>(
+        `SELECT title FROM chat.sessions WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL FOR UPDATE`,
+        [input.sessionId, input.ownerId],
+      );
+      const title = session.rows[0]?.title;
+      if (title === undefined) return await refuse({ kind: 'not_found' });
+      const streaming = await client.query(`SELECT 1 FROM chat.messages WHERE session_id = $1 AND status = 'streaming' LIMIT 1`, [input.sessionId]);
+      if (streaming.rowCount !== 0) return await refuse({ kind: 'refused', code: 'run_in_progress' });
+      const last = await client.query<Raw & { user_messages: string }>(
+        `SELECT ${COLUMNS}, count(*) OVER ()::text AS user_messages FROM chat.messages
+          WHERE session_id = $1 AND role = 'user' ORDER BY created_at DESC, id DESC LIMIT 1`,
+        [input.sessionId],
+      );
+      const previous = last.rows[0];
+      if (!previous) return await refuse({ kind: 'refused', code: 'nothing_to_regenerate' });
+      let userMessage = toRow(previous);
+      if (input.content !== undefined) {
+        const edited = await client.query<Raw>(
+          `UPDATE chat.messages SET content = $2, updated_at = clock_timestamp() WHERE id = $1 RETURNING ${COLUMNS}`,
+          [previous.id, input.content],
+        );
+        userMessage = toRow(edited.rows[0]!);
+      }
+      // Compared in SQL: a JS Date would round created_at to milliseconds and catch the user message too.
+      const removed = await client.query(
+        `DELETE FROM chat.messages WHERE session_id = $1
+            AND (created_at, id) > (SELECT created_at, id FROM chat.messages WHERE id = $2)`,
+        [input.sessionId, previous.id],
+      );
+      const assistantMessage = await this.insertAssistant({ ...input.assistant, sessionId: input.sessionId }, client);
+      // The session's only user message named it; edited, it names it again (unless renamed since).
+      const retitle = input.content !== undefined && previous.user_messages === '1' && title === autoTitle(previous.content);
+      await client.query(`UPDATE chat.sessions SET updated_at = clock_timestamp(), title = $2 WHERE id = $1`, [
+        input.sessionId,
+        retitle ? autoTitle(userMessage.content) : title,
+      ]);
+      await client.query('COMMIT');
+      return { kind: 'prepared', userMessage, assistantMessage: assistantMessage!, removed: removed.rowCount ?? 0 };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /** Oldest first; the caller has checked the session is the user's. */

@@ -1,10 +1,10 @@
-// Runs: one per SendMessage, owned by this service rather than by the call that started it.
+// Runs: one per SendMessage or RegenerateMessage, owned by this service rather than by the call that started it.
 // A run asks the model, numbers its output into the run log, and leaves the answer in PostgreSQL.
 import { randomUUID } from 'node:crypto';
 import { Channel, FinishReason as InferenceFinish, Role, type GenerateRequest } from '@freechat/proto/freechat/inference/v1/inference';
 import type { Logger } from '@freechat/shared';
 import type { ChatConfig } from './config.js';
-import { NotFoundError, UnavailableError, type RunErrorCode } from './errors.js';
+import { FailedPreconditionError, NotFoundError, UnavailableError, type RunErrorCode } from './errors.js';
 import { InferenceCallError, type InferenceGateway } from './inference-client.js';
 import { MessageWriter } from './message-writer.js';
 import type { FinalState, MessageRow, MessagesRepository } from './messages-repository.js';
@@ -13,12 +13,21 @@ import { contentDelta, FinishReason, reasoningDelta, runDone, runError, runStart
 import type { RunLog } from './run-log.js';
 import { autoTitle, type GenerationParamsInput } from './validation.js';
 
-export interface StartRunInput {
+/** What every run is started with, whichever way its user message came. */
+export interface RunRequest {
   readonly ownerId: string;
   readonly sessionId: string;
-  readonly content: string;
   readonly enableThinking?: boolean | undefined;
   readonly params?: GenerationParamsInput | undefined;
+}
+
+export interface StartRunInput extends RunRequest {
+  readonly content: string;
+}
+
+export interface RegenerateRunInput extends RunRequest {
+  /** The last user message's new text; undefined keeps it as it is. */
+  readonly content?: string | undefined;
 }
 
 export interface StartedRun {
@@ -43,7 +52,7 @@ interface ActiveRun {
   readonly sessionId: string;
   readonly userMessageId: string;
   readonly assistantMessageId: string;
-  readonly input: StartRunInput;
+  readonly input: RunRequest;
   readonly controller: AbortController;
   stopReason: StopReason | undefined;
   finished: Promise<void>;
@@ -80,8 +89,8 @@ export class RunManager {
    * lets the run go on its own. NotFoundError if the session is not the user's.
    */
   async start(input: StartRunInput): Promise<StartedRun> {
-    if (!this.accepting) throw new UnavailableError('the chat service is shutting down');
-    const { messages, runLog } = this.options;
+    this.requireAccepting();
+    const { messages } = this.options;
     const userMessage = await messages.insertUserMessage({
       id: randomUUID(),
       ownerId: input.ownerId,
@@ -94,6 +103,31 @@ export class RunManager {
     // A DeleteSession between the two inserts wins: the user message stays, no run starts.
     const assistantMessage = await messages.insertAssistant({ id: randomUUID(), sessionId: input.sessionId, runId });
     if (!assistantMessage) throw new NotFoundError('session');
+    return this.launch(input, runId, userMessage, assistantMessage);
+  }
+
+  /**
+   * Answers the session's last user message again (edited first when `content` is set), replacing
+   * the answers after it, then runs exactly like `start`. NotFoundError if the session is not the
+   * user's; FailedPreconditionError while an answer streams or when there is nothing to answer.
+   */
+  async regenerate(input: RegenerateRunInput): Promise<StartedRun> {
+    this.requireAccepting();
+    const runId = randomUUID();
+    const prepared = await this.options.messages.prepareRegeneration({
+      ownerId: input.ownerId,
+      sessionId: input.sessionId,
+      content: input.content,
+      assistant: { id: randomUUID(), runId },
+    });
+    if (prepared.kind === 'not_found') throw new NotFoundError('session');
+    if (prepared.kind === 'refused') throw new FailedPreconditionError(prepared.code);
+    this.options.logger.info({ runId, sessionId: input.sessionId, edited: input.content !== undefined, removed: prepared.removed }, 'regenerating');
+    return this.launch(input, runId, prepared.userMessage, prepared.assistantMessage);
+  }
+
+  /** The one way a run starts once its rows exist: register it, log RunStarted, let it go on its own. */
+  private async launch(input: RunRequest, runId: string, userMessage: MessageRow, assistantMessage: MessageRow): Promise<StartedRun> {
     const run: ActiveRun = {
       runId,
       sessionId: input.sessionId,
@@ -106,7 +140,7 @@ export class RunManager {
     };
     // Registered before the first await, so a stop or a session delete from now on reaches it.
     this.active.set(runId, run);
-    const first = runLog.append(runId, runStarted(runId, userMessage.id, assistantMessage.id));
+    const first = this.options.runLog.append(runId, runStarted(runId, userMessage.id, assistantMessage.id));
     run.finished = first
       .then(() => this.execute(run))
       .catch((error: unknown) => this.options.logger.error({ err: error, runId }, 'run could not be concluded'))
@@ -114,6 +148,10 @@ export class RunManager {
     // The caller subscribes from seq 1, which must exist by then.
     await first;
     return { runId, userMessage, assistantMessage };
+  }
+
+  private requireAccepting(): void {
+    if (!this.accepting) throw new UnavailableError('the chat service is shutting down');
   }
 
   /** The run's events after `afterSeq`, live until it ends. NotFoundError for someone else's, unknown or expired run. */
