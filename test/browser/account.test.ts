@@ -1,0 +1,76 @@
+// Accounts in the browser: sign up lands in the app, log out and back in, a wrong password is said
+// out loud, and the built-in model banner is there. Real Chromium against the whole stack.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Stack } from '../../services/gateway/test/support/stack.js';
+import { launchBrowser, logIn, newAccount, newPage, screenshot, signUp } from './support/app.js';
+import { startAppStack } from './support/app.js';
+
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startAppStack(), launchBrowser()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+afterEach(async () => {
+  await page?.context().close();
+});
+
+describe('accounts', { timeout: 60_000 }, () => {
+  it('sign up lands in the app; log out shows the login form; logging in again works', async () => {
+    page = await newPage(browser);
+    await page.goto(stack.url);
+    await page.getByRole('button', { name: 'Create account' }).waitFor();
+    await screenshot(page, 'login');
+
+    const account = await signUp(page, stack.url);
+    expect(await page.getByLabel('Message', { exact: true }).isVisible()).toBe(true);
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    expect(await page.getByRole('button', { name: 'New chat' }).count()).toBe(0);
+
+    await logIn(page, account);
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    // A reload keeps the person logged in (the refresh token survives it).
+    await page.reload();
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
+  });
+
+  it('a wrong password is reported in role=alert and the form stays', async () => {
+    page = await newPage(browser);
+    const account = await signUp(page, stack.url);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await logIn(page, { ...account, password: 'not the password' });
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    const text = (await alert.innerText()).trim();
+    expect(text.length).toBeGreaterThan(0);
+    expect(text).not.toMatch(/unauthenticated|\{|internal|stack/i);
+    expect(await page.getByRole('button', { name: 'Log out' }).count()).toBe(0);
+  });
+
+  it('an unknown user is refused the same way', async () => {
+    page = await newPage(browser);
+    await page.goto(stack.url);
+    await logIn(page, newAccount('nobody'));
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('button', { name: 'Log out' }).count()).toBe(0);
+  });
+
+  it('the built-in model banner is visible and says what it means', async () => {
+    page = await newPage(browser);
+    await signUp(page, stack.url);
+    const banner = page.getByRole('status').filter({ hasText: 'built-in offline model' });
+    await banner.waitFor();
+    expect(await banner.innerText()).toContain('This server runs the built-in offline model: its replies are random text.');
+    await screenshot(page, 'empty-chat');
+  });
+});

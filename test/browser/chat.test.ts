@@ -1,0 +1,274 @@
+// Chatting in the browser against the whole stack: the answer streams, reasoning folds and keeps the
+// person's choice, Stop (button and Escape) keeps the partial answer, Regenerate and Edit replace
+// what they should, a reload mid-answer resumes with no gap and no repeat, code blocks, dark mode.
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Stack } from '../../services/gateway/test/support/stack.js';
+import {
+  answerFinished,
+  answers,
+  conversations,
+  launchBrowser,
+  messageBox,
+  newPage,
+  questions,
+  sampleText,
+  screenshot,
+  send,
+  setMaxTokens,
+  signUp,
+  squash,
+  startAppStack,
+  storedLatestConversation,
+  until,
+} from './support/app.js';
+import { createEngineControl } from './support/engine-control.js';
+
+const engine = createEngineControl();
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startAppStack({ engineFactory: engine.engineFactory }), launchBrowser()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+beforeEach(() => engine.reset());
+
+afterEach(async () => {
+  await page?.context().close();
+});
+
+const CODE_ANSWER = [
+  'Here is a tiny helper:\n\n',
+  '```ts\nexport function add(a: number, b: number): number {\n  return a + b;\n}\n```\n\n',
+  'Call it with `add(2, 3)`; it returns **5**.\n',
+].join('');
+
+/** Whether the `<details>` holding this summary is open, as the person sees it (the reasoning text shows). */
+const isOpen = async (summary: Locator): Promise<boolean> => Boolean(await summary.evaluate("(element) => element.closest('details').open"));
+
+const lastAnswer = (p: Page): Locator => answers(p).last();
+
+describe('chat', { timeout: 90_000 }, () => {
+  it('Enter sends, the answer streams in visibly, the conversation appears in the sidebar; Shift+Enter is a new line', async () => {
+    page = await newPage(browser);
+    await signUp(page, stack.url);
+    await setMaxTokens(page, 120);
+    engine.set({ delayMs: 25 });
+
+    await messageBox(page).fill('Tell me a story');
+    await messageBox(page).press('Shift+Enter');
+    await messageBox(page).pressSequentially('about a lighthouse');
+    expect(await messageBox(page).inputValue()).toBe('Tell me a story\nabout a lighthouse');
+    expect(await questions(page).count()).toBe(0);
+
+    await messageBox(page).press('Enter');
+    const texts = await sampleText(lastAnswer(page), async () => (await page.getByRole('button', { name: 'Regenerate' }).count()) > 0);
+    const growing = texts.filter((text) => text.trim().length > 0);
+    // At least two different non-empty texts before the end, each extending the previous one.
+    expect(growing.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < growing.length; i++) expect(squash(growing[i]!).startsWith(squash(growing[i - 1]!).slice(0, 20))).toBe(true);
+    await answerFinished(page);
+
+    expect(squash(await questions(page).last().innerText())).toContain('Tell me a story about a lighthouse');
+    expect(await messageBox(page).inputValue()).toBe('');
+    await conversations(page).getByRole('link', { name: /Tell me a story/ }).first().waitFor();
+  });
+
+  it('reasoning is open while the model thinks, folds when the answer starts, and keeps the person re-opening it', async () => {
+    page = await newPage(browser);
+    await signUp(page, stack.url);
+    await setMaxTokens(page, 160);
+    engine.set({ reasoningDeltas: 25, delayMs: 60 });
+
+    await send(page, 'Think before you answer');
+    const thinking = lastAnswer(page).getByText('Thinking…');
+    await thinking.waitFor();
+    expect(await isOpen(thinking)).toBe(true);
+    await screenshot(page, 'streaming-thinking-open');
+
+    const thought = lastAnswer(page).getByText(/Thought for \d+ s/);
+    await thought.waitFor({ timeout: 20_000 });
+    // The answer has started and is still streaming: the reasoning folded by itself.
+    expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(1);
+    await until('the reasoning to fold', async () => !(await isOpen(thought)));
+
+    await thought.click();
+    expect(await isOpen(thought)).toBe(true);
+    const before = (await lastAnswer(page).innerText()).length;
+    await until('more of the answer', async () => (await lastAnswer(page).innerText()).length > before + 20);
+    expect(await isOpen(thought)).toBe(true);
+    await screenshot(page, 'streaming-thinking-reopened');
+
+    await answerFinished(page);
+    expect(await isOpen(thought)).toBe(true);
+    expect(await thought.innerText()).toMatch(/^Thought for \d+ s$/);
+  });
+
+  for (const how of ['button', 'Escape'] as const) {
+    it(`Stop (${how}) keeps the partial answer, and a reload shows the same stored answer`, async () => {
+      page = await newPage(browser);
+      const account = await signUp(page, stack.url);
+      await setMaxTokens(page, 400);
+      engine.set({ delayMs: 40 });
+
+      await send(page, `Write a long answer, I will stop it (${how})`);
+      await until('part of the answer', async () => (await answers(page).count()) > 0 && (await lastAnswer(page).innerText()).trim().length > 30);
+      if (how === 'button') await page.getByRole('button', { name: 'Stop' }).click();
+      else await page.keyboard.press('Escape');
+
+      await answerFinished(page, 10_000);
+      const partial = squash(await lastAnswer(page).innerText());
+      expect(partial.length).toBeGreaterThan(30);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(squash(await lastAnswer(page).innerText())).toBe(partial);
+
+      const stored = await storedLatestConversation(stack.url, account);
+      const answer = stored.messages.at(-1)!;
+      expect(answer).toMatchObject({ role: 'assistant', status: 'stopped' });
+      // Far from the 400 tokens asked for: it really stopped.
+      expect(answer.content.length).toBeLessThan(partial.length * 4);
+
+      await page.reload();
+      await conversations(page).getByRole('link').first().click();
+      await lastAnswer(page).waitFor();
+      expect(squash(await lastAnswer(page).innerText())).toBe(partial);
+    });
+  }
+
+  it('Regenerate replaces the last answer, also after a reload', async () => {
+    page = await newPage(browser);
+    const account = await signUp(page, stack.url);
+    engine.set({ contentScript: 'First answer alpha.' });
+    await send(page, 'Answer me twice');
+    await answerFinished(page);
+    expect(squash(await lastAnswer(page).innerText())).toContain('First answer alpha.');
+
+    engine.set({ contentScript: 'Second answer beta, streamed slowly enough to see.', delayMs: 30 });
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await until('the new answer', async () => squash(await lastAnswer(page).innerText()).includes('Second answer beta'));
+    await answerFinished(page);
+    expect(await answers(page).count()).toBe(1);
+    expect(await questions(page).count()).toBe(1);
+    expect(await lastAnswer(page).innerText()).not.toContain('First answer alpha');
+
+    const stored = await storedLatestConversation(stack.url, account);
+    expect(stored.messages.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'Answer me twice'],
+      ['assistant', 'Second answer beta, streamed slowly enough to see.'],
+    ]);
+    await page.reload();
+    await conversations(page).getByRole('link').first().click();
+    await lastAnswer(page).waitFor();
+    expect(squash(await lastAnswer(page).innerText())).toContain('Second answer beta');
+    expect(await answers(page).count()).toBe(1);
+  });
+
+  it('Edit and resend changes the question and streams a new answer', async () => {
+    page = await newPage(browser);
+    const account = await signUp(page, stack.url);
+    engine.set({ contentScript: 'Answer to the original.' });
+    await send(page, 'Original question');
+    await answerFinished(page);
+
+    engine.set({ contentScript: 'Answer to the edited question.', delayMs: 30 });
+    await questions(page).last().getByRole('button', { name: 'Edit' }).click();
+    const editor = page.getByRole('textbox', { name: 'Edit message' });
+    expect(await editor.inputValue()).toBe('Original question');
+    await editor.fill('Edited question');
+    await page.getByRole('button', { name: 'Save and send' }).click();
+    await until('the new answer', async () => squash(await lastAnswer(page).innerText()).includes('Answer to the edited question.'));
+    await answerFinished(page);
+
+    expect(await questions(page).count()).toBe(1);
+    expect(squash(await questions(page).last().innerText())).toContain('Edited question');
+    expect(await page.getByText('Original question').count()).toBe(0);
+    expect(await answers(page).count()).toBe(1);
+    const stored = await storedLatestConversation(stack.url, account);
+    expect(stored.messages.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'Edited question'],
+      ['assistant', 'Answer to the edited question.'],
+    ]);
+  });
+
+  it('Cancel leaves an edit unsent', async () => {
+    page = await newPage(browser);
+    await signUp(page, stack.url);
+    engine.set({ contentScript: 'Fine.' });
+    await send(page, 'Keep me');
+    await answerFinished(page);
+    await questions(page).last().getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('textbox', { name: 'Edit message' }).fill('Throw me away');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.getByRole('textbox', { name: 'Edit message' }).count()).toBe(0);
+    expect(squash(await questions(page).last().innerText())).toContain('Keep me');
+  });
+
+  it('a reload mid-answer resumes it: the final text equals the stored message, no gap and no repeat', async () => {
+    page = await newPage(browser);
+    const account = await signUp(page, stack.url);
+    await setMaxTokens(page, 400);
+    // Numbered words make a skipped or doubled piece visible in the text itself.
+    const words = Array.from({ length: 150 }, (_, i) => `w${String(i + 1).padStart(3, '0')}`);
+    const script = words.join(' ');
+    engine.set({ contentScript: script, delayMs: 40 });
+
+    await send(page, 'Count slowly');
+    await until('the answer to be under way', async () => (await answers(page).count()) > 0 && (await lastAnswer(page).innerText()).includes('w020'));
+    await page.reload();
+    // The open conversation comes back (or is one click away) and the answer keeps streaming.
+    if ((await answers(page).count()) === 0) await conversations(page).getByRole('link').first().click();
+    await lastAnswer(page).waitFor();
+    await until('the answer to continue after the reload', async () => (await lastAnswer(page).innerText()).includes('w100'), 20_000);
+    expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(1);
+    await answerFinished(page);
+
+    const shown = squash(await lastAnswer(page).innerText());
+    expect(shown).toBe(script);
+    const stored = await storedLatestConversation(stack.url, account);
+    expect(stored.messages.at(-1)).toMatchObject({ role: 'assistant', status: 'complete', content: script });
+  });
+
+  it('a finished answer renders its code block with a Copy code button', async () => {
+    page = await newPage(browser);
+    await signUp(page, stack.url);
+    engine.set({ contentScript: CODE_ANSWER, delayMs: 5 });
+    await send(page, 'Show me some TypeScript');
+    await answerFinished(page);
+    const answer = lastAnswer(page);
+    await answer.getByRole('button', { name: 'Copy code' }).waitFor();
+    const text = await answer.innerText();
+    expect(text).toContain('export function add(a: number, b: number): number {');
+    expect(text).not.toContain('```');
+    expect(text).not.toContain('**5**');
+    await screenshot(page, 'answer-with-code');
+  });
+
+  it('dark mode follows the system colour scheme', async () => {
+    page = await newPage(browser, { colorScheme: 'dark' });
+    await signUp(page, stack.url);
+    engine.set({ contentScript: CODE_ANSWER, reasoningDeltas: 8 });
+    await send(page, 'Show me some TypeScript in the dark');
+    await answerFinished(page);
+    // The first opaque background behind the answer is what the person sees around the text.
+    const background = String(
+      await lastAnswer(page).evaluate(`(element) => {
+        for (let node = element; node; node = node.parentElement) {
+          const colour = getComputedStyle(node).backgroundColor;
+          if (colour !== 'transparent' && !/^rgba\\(.*,\\s*0\\)$/.test(colour)) return colour;
+        }
+        return 'rgb(255, 255, 255)';
+      }`),
+    );
+    const [r, g, b] = (background.match(/[\d.]+/g) ?? ['255', '255', '255']).map(Number);
+    // A dark page: its background is far from white.
+    expect((r! + g! + b!) / 3).toBeLessThan(100);
+    await screenshot(page, 'dark-mode');
+  });
+});
