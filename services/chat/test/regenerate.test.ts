@@ -206,7 +206,7 @@ describe('RegenerateMessage', () => {
       const result = await collect(regenerate(ref, options));
       expect([result.error?.code, result.error?.details.split(':')[0]]).toEqual([Status.INVALID_ARGUMENT, field]);
     }
-    const badSession = await collect(chat.client.regenerateMessage({ userId: ref.userId, sessionId: 'nope' }));
+    const badSession = await collect(chat.client.regenerateMessage({ userId: ref.userId, sessionId: 'nope', params: undefined }));
     expect([badSession.error?.code, badSession.error?.details.split(':')[0]]).toEqual([Status.INVALID_ARGUMENT, 'session_id']);
     expect((await api.listMessages(ref)).messages[0]!.content).toBe('question');
   });

@@ -14,6 +14,7 @@ import type { GatewayClients } from './rpc.js';
 import authRoutes from './routes/auth.js';
 import healthRoutes from './routes/health.js';
 import messageRoutes from './routes/messages.js';
+import modelRoutes from './routes/models.js';
 import runRoutes from './routes/runs.js';
 import sessionRoutes from './routes/sessions.js';
 
@@ -52,7 +53,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   void app.register(webUi, { dir: config.webUi.dir });
   // The app's own shared services
   void app.register(upstreams, {
-    addresses: { auth: config.upstreams.auth, chat: config.upstreams.chat },
+    addresses: { auth: config.upstreams.auth, chat: config.upstreams.chat, inference: config.upstreams.inference },
     callTimeoutMs: config.upstreams.callTimeoutMs,
     ...(options.clients && { clients: options.clients }),
   });
@@ -68,6 +69,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   void app.register(sessionRoutes);
   void app.register(messageRoutes);
   void app.register(runRoutes);
+  void app.register(modelRoutes, { cacheMs: config.models.cacheMs, ...(options.now && { now: options.now }) });
 
   return app;
 }

@@ -10,11 +10,14 @@ export const ERRORS = {
   not_found: { status: 404, message: 'not found' },
   already_exists: { status: 409, message: 'already exists' },
   failed_precondition: { status: 409, message: 'the resource is not in a state that allows this' },
+  run_in_progress: { status: 409, message: 'an answer is still being generated in this conversation' },
+  nothing_to_regenerate: { status: 409, message: 'this conversation has no message to answer again' },
   payload_too_large: { status: 413, message: 'request body too large' },
   unsupported_media_type: { status: 415, message: 'unsupported content type; send application/json' },
   rate_limited: { status: 429, message: 'too many requests; try again later' },
   internal: { status: 500, message: 'internal error' },
   service_unavailable: { status: 503, message: 'service temporarily unavailable' },
+  upstream_unavailable: { status: 503, message: 'the model service is unavailable; try again shortly' },
   upstream_timeout: { status: 504, message: 'upstream service timed out' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -58,10 +61,21 @@ export function isGrpcError(error: unknown): error is Error & { code: number; de
   return error instanceof Error && typeof (error as { code?: unknown }).code === 'number' && 'metadata' in error;
 }
 
+/**
+ * FAILED_PRECONDITION details that start with one of these codes (`run_in_progress: ...`, chat's
+ * contract) keep the code, so clients can tell the cases apart without reading messages.
+ */
+const PRECONDITION_CODES: ReadonlySet<ErrorCode> = new Set(['run_in_progress', 'nothing_to_regenerate']);
+
 /** Pure: the API error for a gRPC status. Unknown or internal statuses become 500 "internal error". */
 export function fromGrpcStatus(code: number, details: string | undefined): ApiError {
   const mapped = FROM_GRPC.get(code);
   if (!mapped) return new ApiError('internal');
+  if (code === GrpcStatus.FAILED_PRECONDITION && details) {
+    const match = /^([a-z]+(?:_[a-z]+)*): (.+)$/s.exec(details);
+    const precondition = match?.[1] as ErrorCode | undefined;
+    if (precondition && PRECONDITION_CODES.has(precondition)) return new ApiError(precondition, match![2]);
+  }
   return mapped.passDetails && details ? new ApiError(mapped.code, details) : new ApiError(mapped.code);
 }
 

@@ -9,8 +9,9 @@ import {
   type Session,
   type Usage,
 } from '@freechat/proto/freechat/chat/v1/chat';
+import { ModelSource, type ModelInfo } from '@freechat/proto/freechat/inference/v1/inference';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
-import type { AuthResultJson, FinishReasonJson, MessageJson, SessionJson, UsageJson, UserJson } from './schemas.js';
+import type { AuthResultJson, FinishReasonJson, MessageJson, ModelJson, SessionJson, UsageJson, UserJson } from './schemas.js';
 import type { SseEvent } from './sse.js';
 
 export function toIsoTime(timestamp: Timestamp | undefined): string | null {
@@ -74,6 +75,24 @@ export function toMessageJson(message: Message): MessageJson {
     usage: toUsageJson(message.usage),
     createdAt: toIsoTime(message.createdAt),
     runId: message.runId || null,
+  };
+}
+
+const MODEL_SOURCES: Readonly<Record<number, ModelJson['source']>> = {
+  [ModelSource.MODEL_SOURCE_DIRECTORY]: 'directory',
+  [ModelSource.MODEL_SOURCE_HUB]: 'hub',
+  [ModelSource.MODEL_SOURCE_BUILT_IN]: 'built-in',
+};
+
+/** What a browser may know about a model: no paths on the server, no batch sizes. */
+export function toModelJson(model: ModelInfo): ModelJson {
+  const source = MODEL_SOURCES[model.source] ?? 'unknown';
+  return {
+    id: model.id,
+    source,
+    builtIn: source === 'built-in',
+    maxContextTokens: model.maxContextTokens,
+    maxNewTokensLimit: model.maxNewTokensLimit,
   };
 }
 

@@ -2,27 +2,33 @@
 import { credentials, Metadata, type CallOptions, type Client, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { AuthServiceClient } from '@freechat/proto/freechat/auth/v1/auth';
 import { ChatServiceClient } from '@freechat/proto/freechat/chat/v1/chat';
+import { InferenceServiceClient } from '@freechat/proto/freechat/inference/v1/inference';
 
 export interface GatewayClients {
   readonly auth: AuthServiceClient;
   readonly chat: ChatServiceClient;
+  /** Only for the model's description (ListModels); generation goes through chat. */
+  readonly inference: InferenceServiceClient;
 }
 
 export interface UpstreamAddresses {
   readonly auth: string;
   readonly chat: string;
+  readonly inference: string;
 }
 
 export function createGatewayClients(addresses: UpstreamAddresses): GatewayClients {
   return {
     auth: new AuthServiceClient(addresses.auth, credentials.createInsecure()),
     chat: new ChatServiceClient(addresses.chat, credentials.createInsecure()),
+    inference: new InferenceServiceClient(addresses.inference, credentials.createInsecure()),
   };
 }
 
 export function closeGatewayClients(clients: GatewayClients): void {
   clients.auth.close();
   clients.chat.close();
+  clients.inference.close();
 }
 
 // ts-proto's unary methods are overloaded; the last overload (request, metadata, options, callback)

@@ -94,3 +94,34 @@ export const MessageSchema = Type.Object(
   closed,
 );
 export type MessageJson = Static<typeof MessageSchema>;
+
+export const ModelSourceSchema = Type.Union([
+  Type.Literal('directory'),
+  Type.Literal('hub'),
+  Type.Literal('built-in'),
+  // A source this gateway does not know yet (a newer inference service).
+  Type.Literal('unknown'),
+]);
+
+export const ModelSchema = Type.Object(
+  {
+    id: Type.String(),
+    source: ModelSourceSchema,
+    // The seeded, untrained model: it answers with random text, and the UI says so.
+    builtIn: Type.Boolean(),
+    maxContextTokens: Type.Integer(),
+    maxNewTokensLimit: Type.Integer(),
+  },
+  closed,
+);
+export type ModelJson = Static<typeof ModelSchema>;
+
+export const ModelsSchema = Type.Object(
+  {
+    // `loading`: inference answers but its model is not loaded yet (models is then empty).
+    state: Type.Union([Type.Literal('ready'), Type.Literal('loading')]),
+    models: Type.Array(ModelSchema),
+  },
+  closed,
+);
+export type ModelsJson = Static<typeof ModelsSchema>;

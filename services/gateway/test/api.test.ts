@@ -1,15 +1,21 @@
 // The public API against the real backend (PostgreSQL, inference on the tiny model, auth, chat):
 // request/response cases through app.inject(), streams through a listening server and fetch.
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadInferenceConfig, startInferenceServer } from '@freechat/inference';
+import { freePort } from '@freechat/shared';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonRequest, readSse, registerUser, type SseEventRecord, type TestUser } from './support/http.js';
 import { startStack, type Stack } from './support/stack.js';
+import { loadGatewayConfig, startGatewayServer } from '../src/index.js';
 
 let stack: Stack;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  stack = await startStack({ gateway: { sse: { heartbeatMs: 50 } } });
+  // The placeholder page, whether or not web-ui/dist has been built in this tree.
+  stack = await startStack({ gateway: { sse: { heartbeatMs: 50 }, webUi: { dir: path.join(tmpdir(), 'freechat-no-ui-built') } } });
   app = stack.gateway.app;
 });
 afterAll(async () => {
@@ -243,6 +249,9 @@ describe('ownership', () => {
       { method: 'DELETE', url: `/api/sessions/${sessionId}` },
       { method: 'GET', url: `/api/sessions/${sessionId}/messages` },
       { method: 'POST', url: `/api/sessions/${sessionId}/messages`, payload: { content: 'hi' } },
+      // Checked before run_in_progress: Alice's answer is streaming, and Bob must not learn that.
+      { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: {} },
+      { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { content: 'edited by bob' } },
       { method: 'GET', url: `/api/runs/${runId}/events` },
       { method: 'POST', url: `/api/runs/${runId}/stop` },
     ] as const;
@@ -311,6 +320,13 @@ describe('bad input is a 4xx with the error shape, never a 500', () => {
       { method: 'POST', url: `/api/sessions/${sessionId}/messages`, payload: { content: 'hi', params: { maxNewTokens: 1.5 } } },
       { method: 'POST', url: `/api/sessions/${sessionId}/messages`, payload: { content: 'hi', params: { nucleus: 1 } } },
       { method: 'POST', url: `/api/sessions/${sessionId}/messages`, payload: { content: 'hi', extra: 1 } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { content: '' } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { content: 5 } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { content: 'x'.repeat(32_001) } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { enableThinking: 1 } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { params: { topP: 0 } } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { extra: 1 } },
+      { method: 'POST', url: '/api/sessions/not-a-uuid/regenerate', payload: {} },
       { method: 'GET', url: '/api/sessions/not-a-uuid' },
       { method: 'DELETE', url: '/api/sessions/123' },
       { method: 'GET', url: '/api/sessions/not-a-uuid/messages' },
@@ -341,6 +357,162 @@ describe('bad input is a 4xx with the error shape, never a 500', () => {
   });
 });
 
+describe('regenerating an answer', () => {
+  async function ask(user: TestUser, sessionId: string, content: string): Promise<SseEventRecord[]> {
+    const result = await readSse(stack.url, `/api/sessions/${sessionId}/messages`, {
+      method: 'POST',
+      token: user.accessToken,
+      body: { content, params: { maxNewTokens: 16, seed: 4, temperature: 1 } },
+    });
+    expect(result.events.at(-1)!.event).toBe('done');
+    return result.events;
+  }
+  const regenerate = (user: TestUser, sessionId: string, body: object) =>
+    readSse(stack.url, `/api/sessions/${sessionId}/regenerate`, { method: 'POST', token: user.accessToken, body });
+
+  it('streams a new answer like sending does, and the conversation shows the question and the new answer only', async () => {
+    const user = await registerUser(stack.url);
+    const sessionId = await createSession(user);
+    const first = await ask(user, sessionId, 'Hello there');
+    const result = await regenerate(user, sessionId, { params: { maxNewTokens: 16, seed: 5, temperature: 1 } });
+    expect(result.status).toBe(200);
+    expect(result.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const { events } = result;
+    const { runId, userMessageId, assistantMessageId } = events[0]!.data;
+    expect(events[0]!.event).toBe('run');
+    expect(userMessageId).toBe(first[0]!.data.userMessageId);
+    expect(assistantMessageId).not.toBe(first[0]!.data.assistantMessageId);
+    events.forEach((event, i) => expect(event.id).toBe(`${runId}:${i + 1}`));
+    expect(events.at(-1)).toMatchObject({ event: 'done', data: { messageId: assistantMessageId } });
+
+    const messages = (await app.inject({ method: 'GET', url: `/api/sessions/${sessionId}/messages`, headers: auth(user) })).json().messages;
+    expect(messages.map((m: { id: string; role: string }) => [m.role, m.id])).toEqual([
+      ['user', userMessageId],
+      ['assistant', assistantMessageId],
+    ]);
+    expect(messages[0].content).toBe('Hello there');
+    expect(messages[1]).toMatchObject({ status: 'complete', content: events.filter((e) => e.event === 'content').map((e) => e.data.delta).join('') });
+  });
+
+  it('edit and resend: the user message is changed and the model answers the new text', async () => {
+    const user = await registerUser(stack.url);
+    const sessionId = await createSession(user);
+    const first = await ask(user, sessionId, 'Hi');
+    const edited = 'Hi! Please tell me, in a few sentences, why the sky looks blue at noon and red at sunset.';
+    const { events } = await regenerate(user, sessionId, { content: edited, enableThinking: false, params: { maxNewTokens: 16 } });
+    expect(events.at(-1)!.event).toBe('done');
+    expect(events[0]!.data.userMessageId).toBe(first[0]!.data.userMessageId);
+    // The prompt the model saw is the edited one: many more tokens.
+    expect(events.at(-1)!.data.usage.promptTokens).toBeGreaterThan(first.at(-1)!.data.usage.promptTokens + 10);
+    const messages = (await app.inject({ method: 'GET', url: `/api/sessions/${sessionId}/messages`, headers: auth(user) })).json().messages;
+    expect(messages.map((m: { role: string; content: string }) => [m.role, m.content])).toEqual([
+      ['user', edited],
+      ['assistant', events.filter((e) => e.event === 'content').map((e) => e.data.delta).join('')],
+    ]);
+  });
+
+  it('409 run_in_progress while an answer streams, 409 nothing_to_regenerate without a user message, 404 for a missing session', async () => {
+    const user = await registerUser(stack.url);
+    const empty = await createSession(user);
+    expectError(await app.inject({ method: 'POST', url: `/api/sessions/${empty}/regenerate`, headers: auth(user), payload: {} }), 409, 'nothing_to_regenerate');
+
+    const sessionId = await createSession(user);
+    const start = await readSse(stack.url, `/api/sessions/${sessionId}/messages`, {
+      method: 'POST',
+      token: user.accessToken,
+      body: { content: 'Keep going', params: { maxNewTokens: 2000, seed: 6, temperature: 1 } },
+      until: (_event, events) => events.length === 2,
+    });
+    const runId: string = start.events[0]!.data.runId;
+    const busy = await app.inject({ method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, headers: auth(user), payload: { content: 'other' } });
+    expectError(busy, 409, 'run_in_progress');
+    expect(busy.json().error.message).toMatch(/still being generated/);
+    await app.inject({ method: 'POST', url: `/api/runs/${runId}/stop`, headers: auth(user) });
+    // Stopped: now it may be regenerated, and the edit from the refused call was never applied.
+    const again = await regenerate(user, sessionId, { params: { maxNewTokens: 4 } });
+    expect(again.events.at(-1)!.event).toBe('done');
+    const messages = (await app.inject({ method: 'GET', url: `/api/sessions/${sessionId}/messages`, headers: auth(user) })).json().messages;
+    expect(messages.map((m: { content: string; status: string }) => m.status)).toEqual(['complete', 'complete']);
+    expect(messages[0].content).toBe('Keep going');
+
+    expectError(await app.inject({ method: 'POST', url: `/api/sessions/${MISSING_ID}/regenerate`, headers: auth(user), payload: {} }), 404, 'not_found');
+    expectError(await app.inject({ method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: {} }), 401, 'unauthenticated');
+  });
+});
+
+describe('models', () => {
+  it('describes the built-in tiny model to a signed-in user; 401 without a token', async () => {
+    const user = await registerUser(stack.url);
+    const response = await app.inject({ method: 'GET', url: '/api/models', headers: auth(user) });
+    expect(response.statusCode).toBe(200);
+    const { state, models } = response.json();
+    expect(state).toBe('ready');
+    expect(models).toHaveLength(1);
+    expect(models[0]).toEqual({
+      id: expect.any(String),
+      source: 'built-in',
+      builtIn: true,
+      maxContextTokens: expect.any(Number),
+      maxNewTokensLimit: expect.any(Number),
+    });
+    expect(models[0].maxContextTokens).toBeGreaterThan(0);
+    expect(models[0].maxNewTokensLimit).toBeGreaterThan(0);
+    expectError(await app.inject({ method: 'GET', url: '/api/models' }), 401, 'unauthenticated');
+  });
+
+  /** A second gateway on the stack's auth and chat, with its own inference address. */
+  async function gatewayWithInference(inferenceAddress: string) {
+    const config = loadGatewayConfig({
+      env: {
+        PORT: '0',
+        FREECHAT_AUTH_ADDRESS: stack.auth.address,
+        FREECHAT_CHAT_ADDRESS: stack.chat.address,
+        FREECHAT_INFERENCE_ADDRESS: inferenceAddress,
+      },
+    });
+    return startGatewayServer({ config: { ...config, shutdown: { graceMs: 2_000 } }, logger: stack.logger });
+  }
+
+  it('503 upstream_unavailable with a fixed message when inference is down, while /readyz stays ready', async () => {
+    const deadAddress = `127.0.0.1:${await freePort()}`;
+    const gateway = await gatewayWithInference(deadAddress);
+    try {
+      const user = await registerUser(gateway.url);
+      const response = await gateway.app.inject({ method: 'GET', url: '/api/models', headers: auth(user) });
+      expectError(response, 503, 'upstream_unavailable');
+      expect(response.json().error.message).toBe('the model service is unavailable; try again shortly');
+      expect(response.body).not.toContain(deadAddress.split(':')[1]);
+      // Chatting needs auth and chat; the model may still be loading or restarting.
+      const ready = await gateway.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(200);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('says "loading" (not cached) while inference is up but its model is not loaded yet', async () => {
+    let failLoad: (error: Error) => void = () => {};
+    const loading = await startInferenceServer({
+      config: loadInferenceConfig({ env: { FREECHAT_INFERENCE_ADDRESS: '127.0.0.1:0' } }),
+      logger: stack.logger,
+      modelResolver: () => new Promise((_resolve, reject) => (failLoad = reject)),
+    });
+    const gateway = await gatewayWithInference(loading.address);
+    try {
+      const user = await registerUser(gateway.url);
+      for (let i = 0; i < 2; i++) {
+        const response = await gateway.app.inject({ method: 'GET', url: '/api/models', headers: auth(user) });
+        expect(response.statusCode).toBe(200);
+        expect(response.json()).toEqual({ state: 'loading', models: [] });
+      }
+    } finally {
+      await gateway.close();
+      await loading.close();
+      failLoad(new Error('test over'));
+    }
+  });
+});
+
 describe('health', () => {
   it('is alive and ready when auth and chat serve', async () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
@@ -352,7 +524,6 @@ describe('health', () => {
 
 describe('shutdown', () => {
   it('ends open event streams politely and closes promptly', async () => {
-    const { startGatewayServer, loadGatewayConfig } = await import('../src/index.js');
     const config = loadGatewayConfig({
       env: { PORT: '0', FREECHAT_AUTH_ADDRESS: stack.auth.address, FREECHAT_CHAT_ADDRESS: stack.chat.address },
     });

@@ -22,7 +22,9 @@ afterEach(async () => {
 });
 
 function config(env: Record<string, string> = {}): GatewayConfig {
-  return loadGatewayConfig({ env: { FREECHAT_AUTH_ADDRESS: deadAddress, FREECHAT_CHAT_ADDRESS: deadAddress, ...env } });
+  return loadGatewayConfig({
+    env: { FREECHAT_AUTH_ADDRESS: deadAddress, FREECHAT_CHAT_ADDRESS: deadAddress, FREECHAT_INFERENCE_ADDRESS: deadAddress, ...env },
+  });
 }
 
 describe('web UI', () => {

@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { FinishReason, MessageRole, MessageStatus } from '@freechat/proto/freechat/chat/v1/chat';
+import { ModelSource } from '@freechat/proto/freechat/inference/v1/inference';
 import { ConfigError } from '@freechat/shared';
 import { describe, expect, it } from 'vitest';
+import { CachedValue, isFresh } from '../src/cached-value.js';
 import { loadGatewayConfig } from '../src/config.js';
 import { ApiError, classifyError, ERRORS, fromGrpcStatus } from '../src/errors.js';
 import { decideJwks } from '../src/jwks-cache.js';
-import { parseLastEventId, toIsoTime, toMessageJson, toSseEvent } from '../src/mapping.js';
+import { parseLastEventId, toIsoTime, toMessageJson, toModelJson, toSseEvent } from '../src/mapping.js';
 import { peekKid } from '../src/plugins/app/authenticate.js';
 import { isUiNavigation } from '../src/plugins/external/web-ui.js';
 import { formatSseEvent } from '../src/sse.js';
@@ -45,6 +47,21 @@ describe('error registry', () => {
     expect(fromGrpcStatus(GrpcStatus.INVALID_ARGUMENT, 'title: must not be empty').message).toBe('title: must not be empty');
     expect(fromGrpcStatus(GrpcStatus.UNAVAILABLE, 'connect ECONNREFUSED 10.0.0.7:50052').message).not.toContain('10.0.0.7');
     expect(fromGrpcStatus(GrpcStatus.INTERNAL, 'relation "chat.sessions" does not exist').message).toBe('internal error');
+  });
+
+  it('turns a FAILED_PRECONDITION with a known code prefix into that 409 code, others stay failed_precondition', () => {
+    expect(fromGrpcStatus(GrpcStatus.FAILED_PRECONDITION, 'run_in_progress: an answer is still being generated')).toMatchObject({
+      status: 409,
+      code: 'run_in_progress',
+      message: 'an answer is still being generated',
+    });
+    expect(fromGrpcStatus(GrpcStatus.FAILED_PRECONDITION, 'nothing_to_regenerate: no message')).toMatchObject({ status: 409, code: 'nothing_to_regenerate' });
+    // Only codes meant for this: a prefix naming another registry code is not trusted.
+    for (const details of ['internal: boom', 'run in progress', 'something_else: x', 'run_in_progress:']) {
+      expect(fromGrpcStatus(GrpcStatus.FAILED_PRECONDITION, details)).toMatchObject({ status: 409, code: 'failed_precondition', message: details });
+    }
+    // The prefix means something only on FAILED_PRECONDITION.
+    expect(fromGrpcStatus(GrpcStatus.INVALID_ARGUMENT, 'run_in_progress: x').code).toBe('invalid_request');
   });
 
   it('classifies fastify errors and unknown throws', () => {
@@ -176,7 +193,9 @@ describe('config', () => {
       },
     });
     expect(config.http).toMatchObject({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 65536, corsOrigins: ['https://a.example', 'https://b.example'] });
-    expect(config.upstreams).toMatchObject({ auth: 'auth:50051', chat: 'chat:50052' });
+    expect(config.upstreams).toMatchObject({ auth: 'auth:50051', chat: 'chat:50052', inference: '127.0.0.1:50053' });
+    expect(loadGatewayConfig({ env: { FREECHAT_INFERENCE_ADDRESS: 'inference:50053' } }).upstreams.inference).toBe('inference:50053');
+    expect(config.models.cacheMs).toBe(30_000);
     expect(config.sse.heartbeatMs).toBe(15_000);
     expect(path.isAbsolute(config.webUi.dir)).toBe(true);
     expect(config.shutdown.graceMs).toBeGreaterThan(0);
@@ -188,5 +207,50 @@ describe('config', () => {
     writeFileSync(path.join(dir, 'default.yaml'), 'log: {level: info}\nshutdown: {graceMs: 1}\n');
     writeFileSync(path.join(dir, 'gateway.yaml'), 'http: {host: x, port: 1, bodyLimitBytes: 1, corsOrigins: [], typo: 1}\n');
     expect(() => loadGatewayConfig({ configDir: dir, env: {} })).toThrow(/http\.typo: unknown key/);
+  });
+});
+
+describe('models', () => {
+  it('maps ModelInfo to the public shape without server paths', () => {
+    const base = { id: 'qwen3', path: '/srv/models/qwen3', maxContextTokens: 4096, maxNewTokensLimit: 2048, maxBatchSize: 8 };
+    expect(toModelJson({ ...base, source: ModelSource.MODEL_SOURCE_BUILT_IN })).toEqual({
+      id: 'qwen3',
+      source: 'built-in',
+      builtIn: true,
+      maxContextTokens: 4096,
+      maxNewTokensLimit: 2048,
+    });
+    expect(toModelJson({ ...base, source: ModelSource.MODEL_SOURCE_HUB })).toMatchObject({ source: 'hub', builtIn: false });
+    expect(toModelJson({ ...base, source: ModelSource.MODEL_SOURCE_DIRECTORY })).toMatchObject({ source: 'directory', builtIn: false });
+    expect(toModelJson({ ...base, source: ModelSource.MODEL_SOURCE_UNSPECIFIED })).toMatchObject({ source: 'unknown', builtIn: false });
+  });
+
+  it('caches an answer for ttlMs, shares one load between concurrent callers, and keeps no failure or unkept answer', async () => {
+    expect([isFresh(1_000, 1_999, 1_000), isFresh(1_000, 2_000, 1_000)]).toEqual([true, false]);
+    let now = 0;
+    let loads = 0;
+    let answer: string | Error = 'ready';
+    const cache = new CachedValue<string>({
+      load: async () => {
+        loads++;
+        if (answer instanceof Error) throw answer;
+        return `${answer}#${loads}`;
+      },
+      ttlMs: 1_000,
+      keep: (value) => value.startsWith('ready'),
+      now: () => now,
+    });
+    expect(await Promise.all([cache.get(), cache.get()])).toEqual(['ready#1', 'ready#1']);
+    now = 999;
+    expect(await cache.get()).toBe('ready#1');
+    now = 1_000;
+    answer = new Error('down');
+    await expect(cache.get()).rejects.toThrow('down');
+    answer = 'loading';
+    expect(await cache.get()).toBe('loading#3');
+    expect(await cache.get()).toBe('loading#4');
+    answer = 'ready';
+    expect(await cache.get()).toBe('ready#5');
+    expect(await cache.get()).toBe('ready#5');
   });
 });

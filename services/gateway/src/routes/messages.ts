@@ -1,5 +1,9 @@
-// A session's messages, and sending one: the answer streams back as Server-Sent Events.
+// A session's messages, sending one, and regenerating the last answer (optionally after editing the
+// last user message): the answer streams back as Server-Sent Events.
+import type { ClientReadableStream } from '@grpc/grpc-js';
+import type { RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ApiError } from '../errors.js';
 import { toMessageJson } from '../mapping.js';
@@ -11,29 +15,47 @@ import { SessionParams } from './sessions.js';
 
 const closed = { additionalProperties: false } as const;
 
-const SendMessageBody = Type.Object(
-  {
-    content: Type.String({ minLength: 1, maxLength: 32_000 }),
-    enableThinking: Type.Optional(Type.Boolean()),
-    params: Type.Optional(
-      Type.Object(
-        {
-          temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 10 })),
-          topP: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
-          topK: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
-          maxNewTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
-          seed: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
-        },
-        closed,
-      ),
+const Content = Type.String({ minLength: 1, maxLength: 32_000 });
+const RunOptions = {
+  enableThinking: Type.Optional(Type.Boolean()),
+  params: Type.Optional(
+    Type.Object(
+      {
+        temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 10 })),
+        topP: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+        topK: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
+        maxNewTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+        seed: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+      },
+      closed,
     ),
-  },
-  closed,
-);
+  ),
+};
+const SendMessageBody = Type.Object({ content: Content, ...RunOptions }, closed);
+// Absent content: answer the last user message again; present: edit it first.
+const RegenerateBody = Type.Object({ content: Type.Optional(Content), ...RunOptions }, closed);
 
 const messages: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
   app.addHook('onRequest', app.authenticate);
+
+  /** Answers with the event stream of a run just started by `call` (SendMessage or RegenerateMessage). */
+  const relayNewRun = async (call: ClientReadableStream<RunEvent>, request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    // The first event is RunStarted, sent once the user message is committed: wait for it (or
+    // the refusal) so validation, not-found and conflict answers keep their status codes.
+    const start = await awaitStreamStart(call, undefined);
+    if (start.kind === 'error') throw start.error;
+    if (start.kind !== 'event') throw new ApiError('service_unavailable', 'the run ended before it started');
+    reply.hijack();
+    await relayRun({
+      raw: reply.raw,
+      call,
+      first: start.event,
+      registry: app.sseStreams,
+      headers: reply.getHeaders(),
+      logger: request.log,
+    });
+  };
 
   app.get(
     '/api/sessions/:id/messages',
@@ -57,20 +79,24 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
         ...(enableThinking !== undefined && { enableThinking }),
         params: params ?? undefined,
       });
-      // The first event is RunStarted, sent once the user message is committed: wait for it (or
-      // the refusal) so validation and not-found answers keep their status codes.
-      const start = await awaitStreamStart(call, undefined);
-      if (start.kind === 'error') throw start.error;
-      if (start.kind !== 'event') throw new ApiError('service_unavailable', 'the run ended before it started');
-      reply.hijack();
-      await relayRun({
-        raw: reply.raw,
-        call,
-        first: start.event,
-        registry: app.sseStreams,
-        headers: reply.getHeaders(),
-        logger: request.log,
+      await relayNewRun(call, request, reply);
+    },
+  );
+
+  app.post(
+    '/api/sessions/:id/regenerate',
+    // The same stream as sending; 409 run_in_progress / nothing_to_regenerate come from chat.
+    { schema: { params: SessionParams, body: RegenerateBody, response: errorResponses } },
+    async (request, reply) => {
+      const { content, enableThinking, params } = request.body;
+      const call = clients.chat.regenerateMessage({
+        userId: requireUser(request).userId,
+        sessionId: request.params.id,
+        ...(content !== undefined && { content }),
+        ...(enableThinking !== undefined && { enableThinking }),
+        params: params ?? undefined,
       });
+      await relayNewRun(call, request, reply);
     },
   );
 };

@@ -84,7 +84,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await Promise.all([inference.ready, auth.ready, chat.ready]);
 
     const gatewayBase = loadGatewayConfig({
-      env: { PORT: '0', FREECHAT_GATEWAY_HOST: '127.0.0.1', FREECHAT_AUTH_ADDRESS: auth.address, FREECHAT_CHAT_ADDRESS: chat.address },
+      env: {
+        PORT: '0',
+        FREECHAT_GATEWAY_HOST: '127.0.0.1',
+        FREECHAT_AUTH_ADDRESS: auth.address,
+        FREECHAT_CHAT_ADDRESS: chat.address,
+        FREECHAT_INFERENCE_ADDRESS: inference.address,
+      },
     });
     const overrides = options.gateway ?? {};
     const gatewayConfig = Object.fromEntries(

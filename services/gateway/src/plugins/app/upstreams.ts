@@ -1,4 +1,4 @@
-// The gRPC clients of auth and chat as one decorator. Clients this plugin opened, it closes.
+// The gRPC clients of auth, chat and inference as one decorator. Clients this plugin opened, it closes.
 import type { FastifyPluginAsync } from 'fastify';
 import { closeGatewayClients, createGatewayClients, type GatewayClients, type UpstreamAddresses } from '../../rpc.js';
 import { sharedPlugin } from '../shared-plugin.js';
