@@ -1,3 +1,5 @@
 import { render } from 'preact';
+import { App } from './components/App';
+import './styles.css';
 
-render(<main>Free Chat</main>, document.getElementById('app')!);
+render(<App />, document.getElementById('app')!);

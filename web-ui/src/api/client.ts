@@ -1,0 +1,184 @@
+// The HTTP client: JSON requests with the access token, one shared refresh on 401 (single-flight,
+// and serialised across tabs with Web Locks when available, re-reading the stored refresh token so
+// two tabs never spend the same one), streams for SSE. The access token lives in memory only; the
+// refresh token in localStorage.
+import { ApiError, NetworkError, errorFromResponse } from './errors';
+import type { AuthResult, GenerationRequest, ModelInfo, ServerMessage, Session, User } from './types';
+
+export interface TokenStore {
+  getRefreshToken(): string | null;
+  setRefreshToken(token: string | null): void;
+}
+
+export const localTokenStore = (key = 'freechat.refreshToken'): TokenStore => ({
+  getRefreshToken: () => localStorage.getItem(key),
+  setRefreshToken: (token) => (token === null ? localStorage.removeItem(key) : localStorage.setItem(key, token)),
+});
+
+export interface ApiClientOptions {
+  readonly store: TokenStore;
+  /** Refreshing failed: the user must log in again. */
+  readonly onSessionExpired: () => void;
+  readonly fetch?: typeof fetch;
+}
+
+interface RequestOptions {
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+  readonly signal?: AbortSignal;
+  readonly auth?: boolean;
+}
+
+export class ApiClient {
+  private accessToken: string | null = null;
+  private refreshing: Promise<boolean> | null = null;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: ApiClientOptions) {
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  get hasRefreshToken(): boolean {
+    return this.options.store.getRefreshToken() !== null;
+  }
+
+  async login(username: string, password: string): Promise<User> {
+    return this.accept(await this.json<AuthResult>('POST', '/api/auth/login', { body: { username, password }, auth: false }));
+  }
+
+  async register(username: string, password: string): Promise<User> {
+    return this.accept(await this.json<AuthResult>('POST', '/api/auth/register', { body: { username, password }, auth: false }));
+  }
+
+  /** Restores a session from the stored refresh token; null when there is none or it is spent. */
+  async restore(): Promise<User | null> {
+    if (!this.hasRefreshToken) return null;
+    if (!(await this.refresh())) return null;
+    return this.json<User>('GET', '/api/me');
+  }
+
+  async logout(): Promise<void> {
+    const refreshToken = this.options.store.getRefreshToken();
+    this.forget();
+    if (refreshToken) await this.json<void>('POST', '/api/auth/logout', { body: { refreshToken }, auth: false }).catch(() => undefined);
+  }
+
+  listSessions = (): Promise<{ sessions: Session[]; nextPageToken: string | null }> => this.json('GET', '/api/sessions?pageSize=100');
+  createSession = (): Promise<Session> => this.json('POST', '/api/sessions', { body: {} });
+  renameSession = (id: string, title: string): Promise<Session> => this.json('PATCH', `/api/sessions/${encodeURIComponent(id)}`, { body: { title } });
+  deleteSession = (id: string): Promise<void> => this.json('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
+  listMessages = (id: string): Promise<{ messages: ServerMessage[] }> => this.json('GET', `/api/sessions/${encodeURIComponent(id)}/messages`);
+  listModels = (): Promise<{ models: ModelInfo[] }> => this.json('GET', '/api/models');
+  stopRun = (runId: string): Promise<void> => this.json('POST', `/api/runs/${encodeURIComponent(runId)}/stop`);
+
+  sendMessage(sessionId: string, content: string, request: GenerationRequest, signal: AbortSignal): Promise<Response | null> {
+    return this.stream('POST', `/api/sessions/${encodeURIComponent(sessionId)}/messages`, { body: { content, ...request }, signal });
+  }
+
+  regenerate(sessionId: string, content: string | undefined, request: GenerationRequest, signal: AbortSignal): Promise<Response | null> {
+    const body = content === undefined ? { ...request } : { content, ...request };
+    return this.stream('POST', `/api/sessions/${encodeURIComponent(sessionId)}/regenerate`, { body, signal });
+  }
+
+  /** The run's events after `<runId>:<lastSeq>`; null (204) when nothing is left. */
+  attach(runId: string, lastSeq: number, signal: AbortSignal): Promise<Response | null> {
+    return this.stream('GET', `/api/runs/${encodeURIComponent(runId)}/events`, { headers: { 'last-event-id': `${runId}:${lastSeq}` }, signal });
+  }
+
+  private accept(result: AuthResult): User {
+    this.accessToken = result.accessToken;
+    this.options.store.setRefreshToken(result.refreshToken);
+    return result.user;
+  }
+
+  private forget(): void {
+    this.accessToken = null;
+    this.options.store.setRefreshToken(null);
+  }
+
+  /** One refresh at a time; every caller waiting on a 401 shares it. */
+  private refresh(): Promise<boolean> {
+    this.refreshing ??= this.lockedRefresh().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private lockedRefresh(): Promise<boolean> {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    // lib.dom types the result as a promise of the callback's promise; `then` flattens it.
+    return locks ? locks.request('freechat-refresh', () => this.doRefresh()).then((ok) => ok) : this.doRefresh();
+  }
+
+  private async doRefresh(): Promise<boolean> {
+    const refreshToken = this.options.store.getRefreshToken();
+    if (!refreshToken) return false;
+    let response: Response;
+    try {
+      response = await this.send('POST', '/api/auth/refresh', { body: { refreshToken }, auth: false });
+    } catch (error) {
+      throw error instanceof NetworkError ? error : new NetworkError(error);
+    }
+    if (!response.ok) {
+      // Only a refusal of the token ends the session; a 5xx or 429 may pass.
+      if (response.status === 400 || response.status === 401 || response.status === 403 || response.status === 404) {
+        this.forget();
+        return false;
+      }
+      throw await errorFromResponse(response);
+    }
+    this.accept((await response.json()) as AuthResult);
+    return true;
+  }
+
+  private async send(method: string, path: string, options: RequestOptions): Promise<Response> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.auth !== false && this.accessToken) headers['authorization'] = `Bearer ${this.accessToken}`;
+    try {
+      return await this.fetchImpl(path, {
+        method,
+        headers,
+        body: options.body === undefined ? null : JSON.stringify(options.body),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') throw error;
+      throw new NetworkError(error);
+    }
+  }
+
+  /** Sends with the access token; on 401 refreshes once and retries. */
+  private async authed(method: string, path: string, options: RequestOptions): Promise<Response> {
+    if (options.auth !== false && this.accessToken === null && this.hasRefreshToken) await this.refresh();
+    const response = await this.send(method, path, options);
+    if (response.status !== 401 || options.auth === false) return response;
+    if (!(await this.refresh())) {
+      this.options.onSessionExpired();
+      throw await errorFromResponse(response);
+    }
+    const retried = await this.send(method, path, options);
+    if (retried.status === 401) {
+      this.forget();
+      this.options.onSessionExpired();
+    }
+    return retried;
+  }
+
+  private async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.authed(method, path, options);
+    if (!response.ok) throw await errorFromResponse(response);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  private async stream(method: string, path: string, options: RequestOptions): Promise<Response | null> {
+    const response = await this.authed(method, path, { ...options, headers: { accept: 'text/event-stream', ...options.headers } });
+    if (response.status === 204) return null;
+    if (!response.ok) throw await errorFromResponse(response);
+    if (!response.body) throw new ApiError(500, 'internal', 'empty stream');
+    return response;
+  }
+}
+
+export { ApiError };

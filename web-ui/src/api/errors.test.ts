@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, MESSAGES, NetworkError, describeError } from './errors';
+
+describe('describeError', () => {
+  it('speaks plainly about network, rate limits and server errors', () => {
+    expect(describeError(new NetworkError())).toBe(MESSAGES.network);
+    expect(describeError(new ApiError(429, 'rate_limited', 'x'))).toBe(MESSAGES.rateLimited);
+    expect(describeError(new ApiError(500, 'internal', 'internal error'))).toBe(MESSAGES.server);
+    expect(describeError(new ApiError(503, 'service_unavailable', 'auth down'))).toBe(MESSAGES.unavailable);
+    expect(describeError(new Error('boom'))).toBe(MESSAGES.server);
+  });
+
+  it('passes on the gateway’s own 4xx message', () => {
+    expect(describeError(new ApiError(409, 'already_exists', 'username is taken'))).toBe('username is taken');
+  });
+});

@@ -1,0 +1,65 @@
+// Errors the UI can meet, and the plain-language sentence each one shows. Pure: no DOM.
+
+/** The gateway answered with `{error: {code, message}}` (or at least a status). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The request never got an answer: offline, DNS, connection reset. */
+export class NetworkError extends Error {
+  constructor(cause?: unknown) {
+    super('network error', { cause });
+    this.name = 'NetworkError';
+  }
+}
+
+export const MESSAGES = {
+  network: 'Can’t reach the server. Check your connection and try again.',
+  rateLimited: 'Too many requests. Please wait a moment and try again.',
+  server: 'Something went wrong on the server. Please try again.',
+  unavailable: 'The service is temporarily unavailable. Please try again in a moment.',
+  sessionExpired: 'Your session has expired. Please log in again.',
+  runInProgress: 'An answer is still being written in this conversation.',
+} as const;
+
+/** A sentence for the user; 4xx messages from the gateway are already meant for people. */
+export function describeError(error: unknown): string {
+  if (error instanceof NetworkError) return MESSAGES.network;
+  if (error instanceof ApiError) {
+    if (error.status === 429) return MESSAGES.rateLimited;
+    if (error.status === 503 || error.status === 504) return MESSAGES.unavailable;
+    if (error.status >= 500) return MESSAGES.server;
+    if (error.status === 401) return MESSAGES.sessionExpired;
+    if (error.code === 'run_in_progress') return MESSAGES.runInProgress;
+    return error.message || MESSAGES.server;
+  }
+  return MESSAGES.server;
+}
+
+/** An `error` event inside a run stream. */
+export function describeRunError(code: string, message: string): string {
+  if (code === 'rate_limited' || code === 'resource_exhausted') return 'The model is busy right now. Please try again in a moment.';
+  if (code === 'service_unavailable' || code === 'unavailable') return MESSAGES.unavailable;
+  if (code === 'invalid_request' && message) return message;
+  return 'The answer could not be completed. Please try again.';
+}
+
+export async function errorFromResponse(response: Response): Promise<ApiError> {
+  let code = `http_${response.status}`;
+  let message = response.statusText;
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === 'string') code = body.error.code;
+    if (typeof body.error?.message === 'string') message = body.error.message;
+  } catch {
+    // Not JSON (a proxy's error page): the status alone decides the message.
+  }
+  return new ApiError(response.status, code, message);
+}

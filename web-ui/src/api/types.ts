@@ -1,0 +1,61 @@
+// The gateway's JSON shapes as the UI sees them (services/gateway/src/schemas.ts is the source).
+
+export interface User {
+  readonly id: string;
+  readonly username: string;
+  readonly createdAt: string | null;
+}
+
+export interface AuthResult {
+  readonly user: User;
+  readonly accessToken: string;
+  readonly accessTokenExpiresAt: string | null;
+  readonly refreshToken: string;
+  readonly refreshTokenExpiresAt: string | null;
+}
+
+export interface Session {
+  readonly id: string;
+  readonly title: string;
+  readonly createdAt: string | null;
+  readonly updatedAt: string | null;
+}
+
+export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error' | 'unspecified';
+export type FinishReason = 'stop' | 'length' | 'cancelled' | 'error';
+
+export interface Usage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+}
+
+export interface ServerMessage {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly role: 'user' | 'assistant' | 'unspecified';
+  readonly content: string;
+  readonly reasoning: string;
+  readonly status: MessageStatus;
+  readonly finishReason: FinishReason | null;
+  readonly usage: Usage | null;
+  readonly createdAt: string | null;
+  readonly runId: string | null;
+}
+
+export interface ModelInfo {
+  readonly id: string;
+  readonly source: 'directory' | 'hub' | 'built-in';
+  readonly builtIn: boolean;
+  readonly maxContextTokens: number;
+  readonly maxNewTokensLimit: number;
+}
+
+export interface GenerationParams {
+  readonly temperature?: number;
+  readonly maxNewTokens?: number;
+}
+
+export interface GenerationRequest {
+  readonly enableThinking: boolean;
+  readonly params: GenerationParams;
+}

@@ -1,0 +1,218 @@
+// The open conversation: loads its messages, sends, streams, stops, regenerates, edits, and
+// re-attaches to an answer still being written (after a reload or a switch of conversation).
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { ApiClient } from '../api/client';
+import { describeError, describeRunError } from '../api/errors';
+import type { Session } from '../api/types';
+import { applyRun, fromServer, pendingAnswer, prepareRegenerate, resumableRun, userMessage, type ChatMessage } from '../state/conversation';
+import { LiveRun } from '../state/live-run';
+import { initialRun, type RunState } from '../state/run';
+import { saveSettings, type Settings } from '../state/settings';
+import { rememberThinkingMs, thinkingMsOf } from '../state/thinking-times';
+import { Composer } from './Composer';
+import { MessageList } from './MessageList';
+import { SettingsPanel } from './SettingsPanel';
+
+export interface ChatViewProps {
+  readonly client: ApiClient;
+  readonly sessionId: string | null;
+  readonly settings: Settings;
+  readonly onSettings: (settings: Settings) => void;
+  /** A conversation was created for the first message: open it without reloading. */
+  readonly onCreated: (session: Session) => void;
+  /** Titles or order may have changed. */
+  readonly onSessionsChanged: () => void;
+  readonly onError: (message: string | null) => void;
+  readonly onConnection: (message: string | null) => void;
+}
+
+let keySeq = 0;
+const newKey = (): string => `local-${++keySeq}`;
+
+export function ChatView({ client, sessionId, settings, onSettings, onCreated, onSessionsChanged, onError, onConnection }: ChatViewProps) {
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [loading, setLoading] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [draft, setDraft] = useState('');
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [scrollToken, setScrollToken] = useState(0);
+  const [focusToken, setFocusToken] = useState(0);
+  const live = useRef<LiveRun | null>(null);
+  const createdHere = useRef<string | null>(null);
+  const latest = useRef({ messages, sessionId, settings, busy });
+  latest.current = { messages, sessionId, settings, busy };
+
+  const startRun = useCallback(
+    (key: string, options: { open?: (signal: AbortSignal) => Promise<Response | null>; runId?: string }, onStartFailed?: (message: string) => void) => {
+      setBusy(true);
+      const show = (run: RunState): void => setMessages((m) => applyRun(m, key, run, describeRunError));
+      const end = (): void => {
+        if (live.current === run) live.current = null;
+        setBusy(false);
+      };
+      const run: LiveRun = new LiveRun({
+        client,
+        ...options,
+        onUpdate: show,
+        onEnd: (state) => {
+          show(state);
+          end();
+          if (state.assistantMessageId && state.thinkingMs !== null) rememberThinkingMs(state.assistantMessageId, state.thinkingMs);
+          if (state.error) onError(describeRunError(state.error.code, state.error.message));
+          onSessionsChanged();
+        },
+        onFail: (message, state) => {
+          end();
+          onError(message);
+          if (state.runId === null && onStartFailed) onStartFailed(message);
+          else setMessages((m) => applyRun(m, key, { ...state, phase: 'finished', error: state.error ?? { code: 'connection', message } }, () => message));
+        },
+        onConnection,
+      });
+      live.current = run;
+    },
+    [client, onError, onConnection, onSessionsChanged],
+  );
+
+  // Open a conversation: load it, and re-attach to an answer still being written.
+  useEffect(() => {
+    if (sessionId !== null && sessionId === createdHere.current) {
+      createdHere.current = null;
+      return;
+    }
+    live.current?.detach();
+    live.current = null;
+    setBusy(false);
+    onConnection(null);
+    setMessages([]);
+    setScrollToken((t) => t + 1);
+    setFocusToken((t) => t + 1);
+    if (sessionId === null) return;
+    let cancelled = false;
+    setLoading(true);
+    client
+      .listMessages(sessionId)
+      .then(({ messages: stored }) => {
+        if (cancelled) return;
+        const shown = fromServer(stored, thinkingMsOf);
+        const resume = resumableRun(shown);
+        // A streaming answer is rendered from the run's replay alone: its stored partial text is dropped.
+        setMessages(resume ? applyRun(shown, resume.key, initialRun(resume.runId), describeRunError) : shown);
+        setScrollToken((t) => t + 1);
+        if (resume) startRun(resume.key, { runId: resume.runId });
+      })
+      .catch((error: unknown) => {
+        if (!cancelled) onError(describeError(error));
+      })
+      .finally(() => {
+        if (!cancelled) setLoading(false);
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [client, sessionId, startRun, onError, onConnection]);
+
+  useEffect(() => () => live.current?.detach(), []);
+
+  const request = (): { enableThinking: boolean; params: { temperature: number; maxNewTokens: number } } => ({
+    enableThinking: latest.current.settings.thinking,
+    params: { temperature: latest.current.settings.temperature, maxNewTokens: latest.current.settings.maxTokens },
+  });
+
+  const send = async (content: string): Promise<void> => {
+    if (latest.current.busy) return;
+    onError(null);
+    let sid = latest.current.sessionId;
+    setBusy(true);
+    if (sid === null) {
+      try {
+        const session = await client.createSession();
+        sid = session.id;
+        createdHere.current = sid;
+        onCreated(session);
+      } catch (error) {
+        setBusy(false);
+        onError(describeError(error));
+        return;
+      }
+    }
+    const userKey = newKey();
+    const answerKey = newKey();
+    setDraft('');
+    setMessages((m) => [...m, userMessage(userKey, content), pendingAnswer(answerKey)]);
+    setScrollToken((t) => t + 1);
+    const target = sid;
+    startRun(answerKey, { open: (signal) => client.sendMessage(target, content, request(), signal) }, () => {
+      // Nothing was accepted: take the message back into the box so it is not lost.
+      setMessages((m) => m.filter((x) => x.key !== userKey && x.key !== answerKey));
+      setDraft((d) => (d === '' ? content : d));
+    });
+  };
+
+  const regenerate = useCallback(
+    (edited?: string) => {
+      const sid = latest.current.sessionId;
+      if (latest.current.busy || sid === null) return;
+      onError(null);
+      const answerKey = newKey();
+      const before = latest.current.messages;
+      setMessages([...prepareRegenerate(before, edited), pendingAnswer(answerKey)]);
+      setScrollToken((t) => t + 1);
+      startRun(answerKey, { open: (signal) => client.regenerate(sid, edited, request(), signal) }, () => setMessages(before));
+    },
+    [client, startRun, onError],
+  );
+  const onRegenerate = useCallback(() => regenerate(), [regenerate]);
+  const onEdit = useCallback((content: string) => regenerate(content), [regenerate]);
+
+  const stop = useCallback(() => live.current?.stop(), []);
+  useEffect(() => {
+    if (!busy) return;
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape' && !e.defaultPrevented && !document.querySelector('dialog[open]')) stop();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [busy, stop]);
+
+  const empty = messages.length === 0 && !loading;
+  return (
+    <div class="chat">
+      {empty ? (
+        <div class="scroller">
+          <div class="empty">
+            <h1>Start a conversation</h1>
+            <p>Ask anything. Answers stream in as they are written; you can stop, edit and regenerate them.</p>
+          </div>
+        </div>
+      ) : (
+        <MessageList messages={messages} busy={busy} scrollToken={scrollToken} onRegenerate={onRegenerate} onEdit={onEdit}>
+          {loading && <p class="loading">Loading conversation…</p>}
+        </MessageList>
+      )}
+      <div class="dock">
+        <div class="column">
+          {settingsOpen && (
+            <SettingsPanel
+              settings={settings}
+              onChange={(next) => {
+                saveSettings(next);
+                onSettings(next);
+              }}
+            />
+          )}
+          <Composer
+            draft={draft}
+            onDraft={setDraft}
+            busy={busy}
+            onSend={(text) => void send(text)}
+            onStop={stop}
+            settingsOpen={settingsOpen}
+            onToggleSettings={() => setSettingsOpen((o) => !o)}
+            focusToken={focusToken}
+          />
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,153 @@
+// The signed-in app: sidebar, the open conversation (from the URL), banners and alerts.
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { ApiClient } from '../api/client';
+import { ApiError, describeError } from '../api/errors';
+import type { Session, User } from '../api/types';
+import { pathForSession, sessionIdFromPath } from '../state/route';
+import { loadSettings, type Settings } from '../state/settings';
+import { ChatView } from './ChatView';
+import { Sidebar } from './Sidebar';
+
+export const BUILT_IN_NOTICE = 'This server runs the built-in offline model: its replies are random text.';
+
+export function Shell({ client, user, onLogout }: { client: ApiClient; user: User; onLogout: () => void }) {
+  const [sessionId, setSessionId] = useState(() => sessionIdFromPath(location.pathname));
+  const [sessions, setSessions] = useState<Session[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [connection, setConnection] = useState<string | null>(null);
+  const [builtIn, setBuiltIn] = useState(false);
+  const [settings, setSettings] = useState(loadSettings);
+  const [sidebarOpen, setSidebarOpen] = useState(false);
+
+  const navigate = useCallback((id: string | null, options: { replace?: boolean } = {}) => {
+    const path = pathForSession(id);
+    if (location.pathname !== path) history[options.replace ? 'replaceState' : 'pushState'](null, '', path);
+    setSessionId(id);
+    setSidebarOpen(false);
+  }, []);
+
+  useEffect(() => {
+    const onPop = (): void => setSessionId(sessionIdFromPath(location.pathname));
+    addEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+  }, []);
+
+  const refreshSessions = useCallback(() => {
+    client
+      .listSessions()
+      .then(({ sessions: list }) => setSessions(list))
+      .catch((e: unknown) => setError(describeError(e)));
+  }, [client]);
+
+  useEffect(() => {
+    refreshSessions();
+    client
+      .listModels()
+      .then(({ models }) => setBuiltIn(models.some((m) => m.builtIn)))
+      .catch((e: unknown) => {
+        // An older gateway without /api/models: no banner, nothing to tell the user.
+        if (!(e instanceof ApiError && e.status === 404)) setError(describeError(e));
+      });
+  }, [client, refreshSessions]);
+
+  useEffect(() => {
+    const title = sessions?.find((s) => s.id === sessionId)?.title;
+    document.title = title ? `${title} · Free Chat` : 'Free Chat';
+  }, [sessions, sessionId]);
+
+  const onCreated = useCallback(
+    (session: Session) => {
+      setSessions((list) => [session, ...(list ?? []).filter((s) => s.id !== session.id)]);
+      navigate(session.id);
+    },
+    [navigate],
+  );
+
+  const newChat = async (): Promise<void> => {
+    setError(null);
+    // An open conversation that is still empty is reused rather than piling up empty ones.
+    const current = sessions?.find((s) => s.id === sessionId);
+    if (current && current.title === 'New chat' && sessions?.[0]?.id === current.id) {
+      setSidebarOpen(false);
+      (document.querySelector('textarea[aria-label="Message"]') as HTMLTextAreaElement | null)?.focus();
+      return;
+    }
+    try {
+      onCreated(await client.createSession());
+    } catch (e) {
+      setError(describeError(e));
+    }
+  };
+
+  const rename = (id: string, title: string): void => {
+    setSessions((list) => list?.map((s) => (s.id === id ? { ...s, title } : s)) ?? null);
+    client
+      .renameSession(id, title)
+      .then((saved) => setSessions((list) => list?.map((s) => (s.id === id ? saved : s)) ?? null))
+      .catch((e: unknown) => {
+        setError(describeError(e));
+        refreshSessions();
+      });
+  };
+
+  const remove = (id: string): void => {
+    client
+      .deleteSession(id)
+      .then(() => {
+        setSessions((list) => list?.filter((s) => s.id !== id) ?? null);
+        if (id === sessionId) navigate(null, { replace: true });
+      })
+      .catch((e: unknown) => setError(describeError(e)));
+  };
+
+  const alert = error ?? connection;
+  return (
+    <div class="shell">
+      <Sidebar
+        sessions={sessions}
+        currentId={sessionId}
+        username={user.username}
+        open={sidebarOpen}
+        onOpen={(id) => navigate(id)}
+        onNew={() => void newChat()}
+        onRename={rename}
+        onDelete={remove}
+        onLogout={onLogout}
+      />
+      {sidebarOpen && <div class="scrim" onClick={() => setSidebarOpen(false)} aria-hidden="true" />}
+      <main class="main">
+        <header class="topbar">
+          <button type="button" class="button ghost small menu" aria-expanded={sidebarOpen} aria-controls="sidebar" onClick={() => setSidebarOpen((o) => !o)}>
+            Conversations
+          </button>
+          <span class="topbar-title">{sessions?.find((s) => s.id === sessionId)?.title ?? 'Free Chat'}</span>
+        </header>
+        {builtIn && (
+          <div role="status" class="banner">
+            {BUILT_IN_NOTICE}
+          </div>
+        )}
+        {alert && (
+          <div role="alert" class="alert">
+            <span>{alert}</span>
+            {error && (
+              <button type="button" class="button ghost small" onClick={() => setError(null)}>
+                Dismiss
+              </button>
+            )}
+          </div>
+        )}
+        <ChatView
+          client={client}
+          sessionId={sessionId}
+          settings={settings}
+          onSettings={setSettings}
+          onCreated={onCreated}
+          onSessionsChanged={refreshSessions}
+          onError={setError}
+          onConnection={setConnection}
+        />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,10 @@
+// The open conversation lives in the URL: `/c/<sessionId>`; anything else is the empty state.
+const PATH = /^\/c\/([0-9a-fA-F-]{36})\/?$/;
+
+export function sessionIdFromPath(pathname: string): string | null {
+  return PATH.exec(pathname)?.[1]?.toLowerCase() ?? null;
+}
+
+export function pathForSession(sessionId: string | null): string {
+  return sessionId === null ? '/' : `/c/${sessionId}`;
+}

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { pathForSession, sessionIdFromPath } from './route';
+import { DEFAULT_SETTINGS, parseSettings } from './settings';
+
+describe('parseSettings', () => {
+  it('falls back per field and clamps', () => {
+    expect(parseSettings(null)).toEqual(DEFAULT_SETTINGS);
+    expect(parseSettings('not json')).toEqual(DEFAULT_SETTINGS);
+    expect(parseSettings('{"thinking":false,"temperature":9,"maxTokens":"x"}')).toEqual({ ...DEFAULT_SETTINGS, thinking: false, temperature: 2 });
+  });
+});
+
+describe('route', () => {
+  const id = '0b7c2f4e-1a2b-4c3d-8e9f-001122334455';
+  it('round-trips a session path', () => {
+    expect(sessionIdFromPath(pathForSession(id))).toBe(id);
+    expect(sessionIdFromPath('/')).toBeNull();
+    expect(sessionIdFromPath('/c/../../etc')).toBeNull();
+  });
+});
