@@ -45,7 +45,15 @@ export function ChatView({ client, sessionId, settings, onSettings, onCreated, o
   const startRun = useCallback(
     (key: string, options: { open?: (signal: AbortSignal) => Promise<Response | null>; runId?: string }, onStartFailed?: (message: string) => void) => {
       setBusy(true);
-      const show = (run: RunState): void => setMessages((m) => applyRun(m, key, run, describeRunError));
+      let started = options.runId !== undefined;
+      const show = (run: RunState): void => {
+        setMessages((m) => applyRun(m, key, run, describeRunError));
+        // The user message is stored once the run exists: a first message has just titled the conversation.
+        if (!started && run.runId !== null) {
+          started = true;
+          onSessionsChanged();
+        }
+      };
       const end = (): void => {
         if (live.current === run) live.current = null;
         setBusy(false);
