@@ -194,7 +194,7 @@ export function ChatView({ client, sessionId, settings, onSettings, onCreated, o
           </div>
         </div>
       ) : (
-        <MessageList messages={messages} busy={busy} scrollToken={scrollToken} onRegenerate={onRegenerate} onEdit={onEdit}>
+        <MessageList key={sessionId ?? 'new'} messages={messages} busy={busy} scrollToken={scrollToken} onRegenerate={onRegenerate} onEdit={onEdit}>
           {loading && <p class="loading">Loading conversation…</p>}
         </MessageList>
       )}

@@ -1,10 +1,12 @@
 // The conversation, scrolled to the newest message while the user is at the bottom; scrolling up
-// pauses that until they return to the bottom.
-import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
+// pauses that until they return to the bottom. A long conversation opens with its latest messages
+// only; earlier ones render when the user scrolls up to them (the scroll position is kept).
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ChatMessage } from '../state/conversation';
 import { Message } from './Message';
 
 const BOTTOM_SLACK_PX = 48;
+const PAGE = 40;
 
 export interface MessageListProps {
   readonly messages: readonly ChatMessage[];
@@ -20,6 +22,32 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const [away, setAway] = useState(false);
+  const [hidden, setHidden] = useState<number | null>(null);
+  const sentinel = useRef<HTMLDivElement>(null);
+  const heightBefore = useRef<number | null>(null);
+  if (hidden === null && messages.length > 0) setHidden(Math.max(0, messages.length - PAGE));
+  const skip = Math.min(hidden ?? 0, messages.length);
+
+  useEffect(() => {
+    const el = sentinel.current;
+    if (!el || skip === 0) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      heightBefore.current = scroller.current?.scrollHeight ?? null;
+      setHidden((h) => Math.max(0, (h ?? 0) - PAGE));
+    }, { root: scroller.current, rootMargin: '600px 0px 0px 0px' });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [skip]);
+
+  // Earlier messages were added above: keep what the user was looking at in place.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && heightBefore.current !== null) {
+      el.scrollTop += el.scrollHeight - heightBefore.current;
+      heightBefore.current = null;
+    }
+  }, [skip]);
 
   const onScroll = useCallback(() => {
     const el = scroller.current;
@@ -55,7 +83,14 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
   return (
     <div class="scroller" ref={scroller} onScroll={onScroll}>
       <div class="column messages">
-        {messages.map((message, i) => (
+        {skip > 0 && (
+          <div ref={sentinel} class="loading">
+            Loading earlier messages…
+          </div>
+        )}
+        {messages.slice(skip).map((message, j) => {
+          const i = j + skip;
+          return (
           <Message
             key={message.key}
             message={message}
@@ -65,7 +100,8 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
             onRegenerate={onRegenerate}
             onEdit={onEdit}
           />
-        ))}
+          );
+        })}
         {children}
       </div>
       {away && (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitBlocks, splitBlocksIncremental } from './blocks';
+import { softChunks, splitBlocks, splitBlocksIncremental } from './blocks';
 
 const DOC = [
   '# Title',
@@ -62,5 +62,26 @@ describe('splitBlocks', () => {
   it('starts over when the text does not extend the previous one', () => {
     const a = splitBlocks('one\n\ntwo');
     expect(splitBlocksIncremental(a, 'other').blocks.map((b) => b.text)).toEqual(['other']);
+  });
+});
+
+describe('softChunks', () => {
+  const para = Array.from({ length: 40 }, (_, i) => `line ${i} of a long paragraph`).join('\n');
+
+  it('leaves short blocks and fenced blocks whole', () => {
+    expect(softChunks('short', 10)).toEqual(['short']);
+    const fenced = '```\n' + para + '\n```';
+    expect(softChunks(fenced, 50)).toEqual([fenced]);
+  });
+
+  it('cuts at line breaks, and earlier cuts never move as text grows', () => {
+    const whole = softChunks(para, 100);
+    expect(whole.length).toBeGreaterThan(5);
+    expect(whole.join('\n')).toBe(para);
+    for (let i = 1; i <= para.length; i++) {
+      const chunks = softChunks(para.slice(0, i), 100);
+      expect(chunks.join('\n')).toBe(para.slice(0, i));
+      for (const chunk of chunks.slice(0, -1)) expect(whole).toContain(chunk);
+    }
   });
 });

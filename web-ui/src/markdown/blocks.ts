@@ -92,3 +92,25 @@ export function splitBlocksIncremental(previous: BlockSplit | null, text: string
   const from = previous.blocks.at(-1)?.start ?? 0;
   return { text, blocks: keyed(splitFrom(text, from), kept) };
 }
+
+const HAS_FENCE = /^ {0,3}(`{3,}|~{3,})/m;
+
+/**
+ * Cuts a long, still-growing block into chunks at the first line break after every `size`
+ * characters, so each frame re-renders only the last chunk. The cuts never move as text is
+ * appended, so earlier chunks stay memoised. Only for display while streaming: a finished block is
+ * rendered whole. Blocks with a code fence are left whole (a cut would end the fence).
+ */
+export function softChunks(text: string, size: number): string[] {
+  if (text.length <= size || HAS_FENCE.test(text)) return [text];
+  const chunks: string[] = [];
+  let from = 0;
+  for (;;) {
+    const cut = text.indexOf('\n', from + size);
+    if (cut === -1 || cut === text.length - 1) break;
+    chunks.push(text.slice(from, cut));
+    from = cut + 1;
+  }
+  chunks.push(text.slice(from));
+  return chunks;
+}
