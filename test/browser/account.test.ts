@@ -19,7 +19,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-afterEach(async () => {
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail' && page) await screenshot(page, `failed-${task.name}`).catch(() => {});
   await page?.context().close();
 });
 
@@ -27,34 +28,34 @@ describe('accounts', { timeout: 60_000 }, () => {
   it('sign up lands in the app; log out shows the login form; logging in again works', async () => {
     page = await newPage(browser);
     await page.goto(stack.url);
-    await page.getByRole('button', { name: 'Create account' }).waitFor();
+    await page.getByRole('button', { name: 'Create account', exact: true }).waitFor();
     await screenshot(page, 'login');
 
     const account = await signUp(page, stack.url);
     expect(await page.getByLabel('Message', { exact: true }).isVisible()).toBe(true);
 
-    await page.getByRole('button', { name: 'Log out' }).click();
-    await page.getByRole('button', { name: 'Log in' }).waitFor();
-    expect(await page.getByRole('button', { name: 'New chat' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Log out', exact: true }).click();
+    await page.getByRole('button', { name: 'Log in', exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: 'New chat', exact: true }).count()).toBe(0);
 
     await logIn(page, account);
-    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await page.getByRole('button', { name: 'Log out', exact: true }).waitFor();
     // A reload keeps the person logged in (the refresh token survives it).
     await page.reload();
-    await page.getByRole('button', { name: 'Log out' }).waitFor();
+    await page.getByRole('button', { name: 'Log out', exact: true }).waitFor();
   });
 
   it('a wrong password is reported in role=alert and the form stays', async () => {
     page = await newPage(browser);
     const account = await signUp(page, stack.url);
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Log out', exact: true }).click();
     await logIn(page, { ...account, password: 'not the password' });
     const alert = page.getByRole('alert');
     await alert.waitFor();
     const text = (await alert.innerText()).trim();
     expect(text.length).toBeGreaterThan(0);
     expect(text).not.toMatch(/unauthenticated|\{|internal|stack/i);
-    expect(await page.getByRole('button', { name: 'Log out' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Log out', exact: true }).count()).toBe(0);
   });
 
   it('an unknown user is refused the same way', async () => {
@@ -62,7 +63,7 @@ describe('accounts', { timeout: 60_000 }, () => {
     await page.goto(stack.url);
     await logIn(page, newAccount('nobody'));
     await page.getByRole('alert').waitFor();
-    expect(await page.getByRole('button', { name: 'Log out' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Log out', exact: true }).count()).toBe(0);
   });
 
   it('the built-in model banner is visible and says what it means', async () => {

@@ -104,27 +104,31 @@ async function seedConversations(databaseUrl: string, ownerId: string): Promise<
 
 /** Clicks the conversation in the page itself and waits, frame by frame, for its last message. */
 async function openConversation(page: Page, title: string, marker: string): Promise<{ ms: number; articles: number; from: number; to: number }> {
-  const link = conversations(page).getByRole('link', { name: title });
+  const link = conversations(page).getByRole('link', { name: title, exact: true });
   await link.waitFor();
-  return (await link.evaluate(
-    `(link, marker) => new Promise((resolve) => {
-      const from = performance.now();
-      link.click();
-      const check = () => {
-        const articles = document.querySelectorAll('article');
-        const last = articles[articles.length - 1];
-        if (last && last.textContent.includes(marker)) {
-          // Rendered = the frame holding it has been produced.
-          requestAnimationFrame(() => setTimeout(() => {
-            const to = performance.now();
-            resolve({ ms: to - from, articles: articles.length, from, to });
-          }));
-        } else requestAnimationFrame(check);
-      };
-      check();
-    })`,
+  return link.evaluate(
+    (element, text) =>
+      new Promise<{ ms: number; articles: number; from: number; to: number }>((resolve) => {
+        const page = element.ownerDocument.defaultView!;
+        const from = page.performance.now();
+        element.click();
+        const check = (): void => {
+          const articles = element.ownerDocument.querySelectorAll('article');
+          const last = articles[articles.length - 1];
+          if (last?.textContent?.includes(text)) {
+            // Rendered = the frame holding it has been produced.
+            page.requestAnimationFrame(() =>
+              page.setTimeout(() => {
+                const to = page.performance.now();
+                resolve({ ms: to - from, articles: articles.length, from, to });
+              }),
+            );
+          } else page.requestAnimationFrame(check);
+        };
+        check();
+      }),
     marker,
-  )) as { ms: number; articles: number; from: number; to: number };
+  );
 }
 
 async function main(): Promise<void> {
@@ -141,7 +145,7 @@ async function main(): Promise<void> {
     page.setDefaultTimeout(60_000);
     await page.goto(scripted.url);
     await logIn(page, user);
-    await conversations(page).getByRole('link', { name: LONG_TITLE }).waitFor();
+    await conversations(page).getByRole('link', { name: LONG_TITLE, exact: true }).waitFor();
 
     // (2) Opening the long conversation: each time from the short one, so it really loads.
     const opens: { ms: number; articles: number; thread: MainThread }[] = [];
@@ -153,14 +157,14 @@ async function main(): Promise<void> {
     }
 
     // (1) Streaming the long answer into a new conversation.
-    await page.getByRole('button', { name: 'New chat' }).click();
+    await page.getByRole('button', { name: 'New chat', exact: true }).click();
     await messageBox(page).fill('Write the long guide, please.');
     const from = await now(page);
     await messageBox(page).press('Enter');
-    await page.getByRole('button', { name: 'Stop' }).waitFor();
+    await page.getByRole('button', { name: 'Stop', exact: true }).waitFor();
     await scripted.lastStreamDone();
     const streamEnded = await now(page);
-    await page.getByRole('button', { name: 'Stop' }).waitFor({ state: 'detached', timeout: 300_000 });
+    await page.getByRole('button', { name: 'Stop', exact: true }).waitFor({ state: 'detached', timeout: 300_000 });
     const to = await now(page);
     const rendered = (await answers(page).count()) > 0 ? (await answers(page).last().innerText()).length : 0;
     const streaming = await mainThread(page, { from, to });

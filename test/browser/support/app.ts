@@ -9,7 +9,8 @@ import { jsonRequest } from '../../../services/gateway/test/support/http.js';
 import { startStack, type Stack, type StackOptions } from '../../../services/gateway/test/support/stack.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const WEB_UI_DIST = path.join(ROOT, 'web-ui', 'dist');
+/** The built UI; FREECHAT_TEST_WEB_UI_DIR points elsewhere (e.g. a build of work in progress). */
+export const WEB_UI_DIST = path.resolve(process.env['FREECHAT_TEST_WEB_UI_DIR'] ?? path.join(ROOT, 'web-ui', 'dist'));
 export const SCREENSHOT_DIR = path.join(ROOT, 'test-output', 'screenshots');
 
 /** Absolute path of the built UI; refuses to go on without it rather than test the placeholder page. */
@@ -72,21 +73,23 @@ export async function signUp(page: Page, url: string, account: Account = newAcco
   await page.goto(url);
   await page.getByLabel('Username').fill(account.username);
   await page.getByLabel('Password').fill(account.password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('button', { name: 'New chat' }).waitFor();
+  await page.getByRole('button', { name: 'Create account', exact: true }).click();
+  // The message box: on a phone "New chat" and "Log out" sit in the folded sidebar.
+  await messageBox(page).waitFor();
   return account;
 }
 
 export async function logIn(page: Page, account: Account): Promise<void> {
   await page.getByLabel('Username').fill(account.username);
   await page.getByLabel('Password').fill(account.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
 }
 
+
 export const messageBox = (page: Page): Locator => page.getByRole('textbox', { name: 'Message', exact: true });
-export const answers = (page: Page): Locator => page.getByRole('article', { name: 'Assistant' });
-export const questions = (page: Page): Locator => page.getByRole('article', { name: 'You' });
-export const conversations = (page: Page): Locator => page.getByRole('navigation', { name: 'Conversations' });
+export const answers = (page: Page): Locator => page.getByRole('article', { name: 'Assistant', exact: true });
+export const questions = (page: Page): Locator => page.getByRole('article', { name: 'You', exact: true });
+export const conversations = (page: Page): Locator => page.getByRole('navigation', { name: 'Conversations', exact: true });
 
 /** Types a message and presses Enter, as a person does. */
 export async function send(page: Page, text: string): Promise<void> {
@@ -96,16 +99,16 @@ export async function send(page: Page, text: string): Promise<void> {
 
 /** Waits until the last answer has ended: it offers "Regenerate" and nothing offers "Stop". */
 export async function answerFinished(page: Page, timeout = 60_000): Promise<void> {
-  await page.getByRole('button', { name: 'Regenerate' }).waitFor({ timeout });
-  await page.getByRole('button', { name: 'Stop' }).waitFor({ state: 'detached', timeout });
+  await page.getByRole('button', { name: 'Regenerate', exact: true }).waitFor({ timeout });
+  await page.getByRole('button', { name: 'Stop', exact: true }).waitFor({ state: 'detached', timeout });
 }
 
 /** Sets "Max tokens" in the settings panel (kept in localStorage) and closes the panel again. */
 export async function setMaxTokens(page: Page, tokens: number): Promise<void> {
-  await page.getByRole('button', { name: 'Settings' }).click();
-  await page.getByRole('spinbutton', { name: 'Max tokens' }).fill(String(tokens));
-  await page.getByRole('spinbutton', { name: 'Max tokens' }).press('Tab');
-  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  await page.getByRole('spinbutton', { name: 'Max tokens', exact: true }).fill(String(tokens));
+  await page.getByRole('spinbutton', { name: 'Max tokens', exact: true }).press('Tab');
+  await page.getByRole('button', { name: 'Settings', exact: true }).click();
 }
 
 /** The visible text with runs of whitespace made single spaces (rendered Markdown collapses them). */

@@ -38,21 +38,27 @@ export function createEngineControl(): EngineControl {
       async *generate(request) {
         const { reasoningDeltas, delayMs, contentScript } = knobs;
         const script = contentScript === undefined ? undefined : splitWords(contentScript);
+        // A script ends the answer when it runs out: the real sequence is cancelled, as a stop would.
+        const scriptEnded = new AbortController();
+        const signal = request.signal ? AbortSignal.any([request.signal, scriptEnded.signal]) : scriptEnded.signal;
         let deltas = 0;
-        for await (const event of engine.generate(request)) {
-          if (delayMs > 0 && !request.signal?.aborted) await sleep(delayMs);
+        for await (const event of engine.generate({ ...request, signal })) {
+          if (scriptEnded.signal.aborted) {
+            if (event.type === 'done') yield { ...event, finishReason: request.signal?.aborted ? 'cancelled' : 'stop' };
+            continue;
+          }
+          if (delayMs > 0 && !signal.aborted) await sleep(delayMs);
           if (event.type === 'done') {
             if (script && script.length > 0) yield { type: 'delta', channel: 'content', text: script.splice(0).join(''), tokenCount: 1 };
             yield event;
             continue;
           }
-          const reasoning = deltas++ < reasoningDeltas;
-          if (reasoning) yield { ...event, channel: 'reasoning' };
-          else if (script) {
-            const word = script.shift();
-            if (word !== undefined) yield { ...event, channel: 'content', text: word };
+          if (deltas++ < reasoningDeltas) yield { ...event, channel: 'reasoning' };
+          else if (!script) yield { ...event, channel: 'content' };
+          else {
+            yield { ...event, channel: 'content', text: script.shift() ?? '' };
+            if (script.length === 0) scriptEnded.abort();
           }
-          else yield { ...event, channel: 'content' };
         }
       },
     };
