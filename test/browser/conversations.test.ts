@@ -45,7 +45,11 @@ afterEach(async ({ task }) => {
 /** Starts a new conversation whose title becomes its first message. */
 async function converse(p: Page, first: string): Promise<void> {
   await p.getByRole('button', { name: 'New chat', exact: true }).click();
+  // Typing only once the new, empty conversation is listed: text typed sooner can be lost (reported to the UI).
+  await conversations(p).getByRole('link', { name: 'New chat', exact: true }).waitFor();
+  await until('the new conversation', async () => (await questions(p).count()) === 0);
   await send(p, first);
+  await questions(p).first().waitFor();
   await answerFinished(p);
   await conversations(p).getByRole('link', { name: first, exact: true }).waitFor();
 }
