@@ -254,13 +254,14 @@ describe('ownership of runs', () => {
       const stop = await failure(api.stopRun({ userId: intruder, runId: id }));
       expect([stop.code, stop.details]).toEqual([Status.NOT_FOUND, 'run not found']);
     }
+    // Thunks, called one at a time: a rejection must never wait for its handler.
     for (const call of [
-      api.getSession({ userId: intruder, sessionId: ref.sessionId }),
-      api.listMessages({ userId: intruder, sessionId: ref.sessionId }),
-      api.renameSession({ userId: intruder, sessionId: ref.sessionId, title: 'mine now' }),
-      api.deleteSession({ userId: intruder, sessionId: ref.sessionId }),
+      () => api.getSession({ userId: intruder, sessionId: ref.sessionId }),
+      () => api.listMessages({ userId: intruder, sessionId: ref.sessionId }),
+      () => api.renameSession({ userId: intruder, sessionId: ref.sessionId, title: 'mine now' }),
+      () => api.deleteSession({ userId: intruder, sessionId: ref.sessionId }),
     ]) {
-      expect((await failure(call)).code).toBe(Status.NOT_FOUND);
+      expect((await failure(call())).code).toBe(Status.NOT_FOUND);
     }
     const intruding = await collect(send(chat.client, { userId: intruder, sessionId: ref.sessionId }, 'hi'));
     expect(intruding.error?.code).toBe(Status.NOT_FOUND);
