@@ -46,7 +46,7 @@ afterEach(async ({ task }) => {
 async function converse(p: Page, first: string): Promise<void> {
   await p.getByRole('button', { name: 'New chat', exact: true }).click();
   // Typing only once the new, empty conversation is listed: text typed sooner can be lost (reported to the UI).
-  await conversations(p).getByRole('link', { name: 'New chat', exact: true }).waitFor();
+  await conversations(p).getByRole('link', { name: 'New chat', exact: true }).first().waitFor();
   await until('the new conversation', async () => (await questions(p).count()) === 0);
   await send(p, first);
   await questions(p).first().waitFor();

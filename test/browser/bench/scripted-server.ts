@@ -15,6 +15,8 @@ export interface ScriptedServerOptions {
 
 export interface ScriptedServer {
   readonly url: string;
+  /** For the streams started after the call. */
+  setTokensPerSecond(rate: number): void;
   /** Resolves when the last scripted stream has written its `done` event. */
   lastStreamDone(): Promise<void>;
   close(): Promise<void>;
@@ -26,11 +28,12 @@ const TICK_MS = 10;
 export async function startScriptedServer(options: ScriptedServerOptions): Promise<ScriptedServer> {
   const upstream = new URL(options.upstream);
   let done: Promise<void> = Promise.resolve();
+  let tokensPerSecond = options.tokensPerSecond;
 
   const server = http.createServer((request, response) => {
     if (request.method === 'POST' && MESSAGES_PATH.test(request.url ?? '')) {
       request.resume();
-      done = stream(response, options);
+      done = stream(response, options.tokens, tokensPerSecond);
       return;
     }
     const proxied = http.request(
@@ -47,6 +50,9 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    setTokensPerSecond: (rate) => {
+      tokensPerSecond = rate;
+    },
     lastStreamDone: () => done,
     close: () =>
       new Promise((resolve) => {
@@ -56,7 +62,7 @@ export async function startScriptedServer(options: ScriptedServerOptions): Promi
   };
 }
 
-function stream(response: http.ServerResponse, options: ScriptedServerOptions): Promise<void> {
+function stream(response: http.ServerResponse, tokens: readonly string[], tokensPerSecond: number): Promise<void> {
   const runId = randomUUID();
   const assistantMessageId = randomUUID();
   let seq = 0;
@@ -64,17 +70,17 @@ function stream(response: http.ServerResponse, options: ScriptedServerOptions): 
   response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
   response.write(frame('run', { runId, userMessageId: randomUUID(), assistantMessageId }));
 
-  const perTick = (options.tokensPerSecond * TICK_MS) / 1000;
+  const perTick = (tokensPerSecond * TICK_MS) / 1000;
   const started = Date.now();
   let sent = 0;
   return new Promise((resolve) => {
     const timer = setInterval(() => {
       // Paced against the clock, so a late tick catches up instead of slowing the stream down.
-      const due = Math.min(options.tokens.length, Math.floor(((Date.now() - started) / TICK_MS) * perTick));
+      const due = Math.min(tokens.length, Math.floor(((Date.now() - started) / TICK_MS) * perTick));
       let chunk = '';
-      for (; sent < due; sent++) chunk += frame('content', { delta: options.tokens[sent] });
+      for (; sent < due; sent++) chunk += frame('content', { delta: tokens[sent] });
       if (chunk) response.write(chunk);
-      if (sent >= options.tokens.length) {
+      if (sent >= tokens.length) {
         clearInterval(timer);
         response.end(frame('done', { finishReason: 'length', usage: { promptTokens: 12, completionTokens: sent }, messageId: assistantMessageId }));
         resolve();

@@ -11,19 +11,21 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { createPool } from '@freechat/shared/postgres';
 import { registerUser } from '../../../services/gateway/test/support/http.js';
-import { answers, conversations, launchBrowser, logIn, messageBox, newPage, startAppStack } from '../support/app.js';
+import { answers, conversations, launchBrowser, logIn, messageBox, newPage, screenshot, startAppStack, until } from '../support/app.js';
 import { conversationMessage, markdownTokens } from './markdown-fixture.js';
 import { startScriptedServer } from './scripted-server.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const OUTPUT = path.join(ROOT, 'docs', 'benchmarks', 'ui.md');
 const ANSWER_TOKENS = 20_000;
-const TOKENS_PER_SECOND = Number(process.env['FREECHAT_BENCH_TOKENS_PER_SECOND'] ?? 400);
+// A fast model, then a burst five times faster (a stream catching up after a stall arrives like that).
+const TOKENS_PER_SECOND = (process.env['FREECHAT_BENCH_TOKENS_PER_SECOND'] ?? '400,2000').split(',').map(Number);
 const CONVERSATION_MESSAGES = 500;
 const OPEN_REPEATS = 3;
 const LONG_TITLE = 'Five hundred messages';
 const SHORT_TITLE = 'A short conversation';
 const END_MARKER = 'END-OF-CONVERSATION';
+const SHORT_MARKER = 'Hello from the short conversation';
 
 // Targets from the issue ("stays smooth"): no task that a person would feel as a stutter.
 const TARGET_LONGEST_TASK_MS = 50;
@@ -31,7 +33,9 @@ const TARGET_P95_FRAME_GAP_MS = 50;
 const TARGET_OPEN_MS = 1_000;
 
 // Installed before any page script: every long task and every frame, in page time.
+// (tsx compiles with esbuild's keepNames: functions passed to the page call a \`__name\` helper.)
 const PROBE = `
+  window.__name = (fn) => fn;
   window.__bench = { longtasks: [], frames: [] };
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) window.__bench.longtasks.push([entry.startTime, entry.duration]);
@@ -94,8 +98,8 @@ async function seedConversations(databaseUrl: string, ownerId: string): Promise<
       [long, messages.map((m) => m.role), messages.map((m) => m.content)],
     );
     await pool.query(
-      `INSERT INTO chat.messages (id, session_id, role, content, status) VALUES (gen_random_uuid(), $1, 'user', 'Hi', 'complete')`,
-      [short],
+      `INSERT INTO chat.messages (id, session_id, role, content, status) VALUES (gen_random_uuid(), $1, 'user', $2, 'complete')`,
+      [short, SHORT_MARKER],
     );
   } finally {
     await pool.end();
@@ -108,14 +112,16 @@ async function openConversation(page: Page, title: string, marker: string): Prom
   await link.waitFor();
   return link.evaluate(
     (element, text) =>
-      new Promise<{ ms: number; articles: number; from: number; to: number }>((resolve) => {
+      new Promise<{ ms: number; articles: number; from: number; to: number }>((resolve, reject) => {
         const page = element.ownerDocument.defaultView!;
         const from = page.performance.now();
         element.click();
         const check = (): void => {
           const articles = element.ownerDocument.querySelectorAll('article');
           const last = articles[articles.length - 1];
-          if (last?.textContent?.includes(text)) {
+          if (page.performance.now() - from > 30_000) {
+            reject(new Error(`no "${text}" after 30 s; ${articles.length} articles, the last ends "${last?.textContent?.slice(-80)}"`));
+          } else if (last?.textContent?.includes(text)) {
             // Rendered = the frame holding it has been produced.
             page.requestAnimationFrame(() =>
               page.setTimeout(() => {
@@ -135,7 +141,7 @@ async function main(): Promise<void> {
   const stack = await startAppStack();
   const browser = await launchBrowser();
   const tokens = markdownTokens(ANSWER_TOKENS);
-  const scripted = await startScriptedServer({ upstream: stack.url, tokens, tokensPerSecond: TOKENS_PER_SECOND });
+  const scripted = await startScriptedServer({ upstream: stack.url, tokens, tokensPerSecond: TOKENS_PER_SECOND[0]! });
   try {
     const user = await registerUser(stack.url, 'bench');
     await seedConversations(stack.databaseUrl, user.id);
@@ -147,34 +153,53 @@ async function main(): Promise<void> {
     await logIn(page, user);
     await conversations(page).getByRole('link', { name: LONG_TITLE, exact: true }).waitFor();
 
-    // (2) Opening the long conversation: each time from the short one, so it really loads.
+    // (2) Opening the long conversation, each time from an empty new one (switching from the long
+    // conversation to another one with messages left that one stuck on "Loading earlier messages…"
+    // in the UI this was written against; see the report).
     const opens: { ms: number; articles: number; thread: MainThread }[] = [];
     for (let i = 0; i < OPEN_REPEATS; i++) {
-      await openConversation(page, SHORT_TITLE, 'Hi');
+      await page.getByRole('button', { name: 'New chat', exact: true }).click();
+      await conversations(page).getByRole('link', { name: 'New chat', exact: true }).first().waitFor();
+      await until('an empty conversation', async () => (await answers(page).count()) === 0);
       const open = await openConversation(page, LONG_TITLE, END_MARKER);
       opens.push({ ms: open.ms, articles: open.articles, thread: await mainThread(page, open) });
       console.log(`open ${CONVERSATION_MESSAGES} messages #${i + 1}: ${ms(open.ms)} ms (${open.articles} articles in the DOM)`);
     }
 
-    // (1) Streaming the long answer into a new conversation.
-    await page.getByRole('button', { name: 'New chat', exact: true }).click();
-    await messageBox(page).fill('Write the long guide, please.');
-    const from = await now(page);
-    await messageBox(page).press('Enter');
-    await page.getByRole('button', { name: 'Stop', exact: true }).waitFor();
-    await scripted.lastStreamDone();
-    const streamEnded = await now(page);
-    await page.getByRole('button', { name: 'Stop', exact: true }).waitFor({ state: 'detached', timeout: 300_000 });
-    const to = await now(page);
-    const rendered = (await answers(page).count()) > 0 ? (await answers(page).last().innerText()).length : 0;
-    const streaming = await mainThread(page, { from, to });
+    // (1) Streaming the long answer, once per rate, each into a new conversation.
+    const streams: { rate: number; thread: MainThread; seconds: number; lagMs: number; rendered: number }[] = [];
+    for (const rate of TOKENS_PER_SECOND) {
+      scripted.setTokensPerSecond(rate);
+      // From a conversation with messages: "New chat" reuses an open empty one, and a scripted answer
+      // is never stored, so its conversation looks empty to the UI.
+      await openConversation(page, LONG_TITLE, END_MARKER);
+      await page.getByRole('button', { name: 'New chat', exact: true }).click();
+      await conversations(page).getByRole('link', { name: 'New chat', exact: true }).first().waitFor();
+      await until('an empty conversation', async () => (await answers(page).count()) === 0);
+      await messageBox(page).fill('Write the long guide, please.');
+      const from = await now(page);
+      await messageBox(page).press('Enter');
+      await page.getByRole('button', { name: 'Stop', exact: true }).waitFor();
+      await scripted.lastStreamDone();
+      const streamEnded = await now(page);
+      await page.getByRole('button', { name: 'Stop', exact: true }).waitFor({ state: 'detached', timeout: 300_000 });
+      const to = await now(page);
+      const rendered = (await answers(page).count()) > 0 ? (await answers(page).last().innerText()).length : 0;
+      const thread = await mainThread(page, { from, to });
+      streams.push({ rate, thread, seconds: (to - from) / 1000, lagMs: to - streamEnded, rendered });
+      console.log(`stream ${ANSWER_TOKENS} tokens at ${rate}/s: ${JSON.stringify(thread)}; UI done ${ms(to - streamEnded)} ms after the last byte`);
+    }
     const sourceChars = tokens.join('').length;
-    console.log(`stream ${ANSWER_TOKENS} tokens: ${JSON.stringify(streaming)}; UI done ${ms(to - streamEnded)} ms after the last byte`);
 
     const sortedOpens = opens.map((o) => o.ms).sort((a, b) => a - b);
     const medianOpen = sortedOpens[Math.floor(sortedOpens.length / 2)]!;
     const worstOpenTask = Math.max(...opens.map((o) => o.thread.longestTaskMs));
     const verdict = (ok: boolean): string => (ok ? 'met' : '**missed**');
+    const misses = [
+      ...streams.filter((s) => s.thread.longestTaskMs >= TARGET_LONGEST_TASK_MS).map((s) => `longest task while streaming at ${s.rate} tokens/s`),
+      ...streams.filter((s) => s.thread.p95FrameGapMs >= TARGET_P95_FRAME_GAP_MS).map((s) => `frame pacing while streaming at ${s.rate} tokens/s`),
+      ...(medianOpen >= TARGET_OPEN_MS ? [`opening ${CONVERSATION_MESSAGES} messages`] : []),
+    ];
     const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
     const date = new Date().toISOString().slice(0, 10);
 
@@ -182,8 +207,9 @@ async function main(): Promise<void> {
 
 Written by \`npm run bench:ui\` on ${date}: ${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB,
 Node ${process.version}, Chromium ${browser.version()} headless (\`--disable-gpu\`, software rendering), viewport 1280×800.
-The page is the real built UI (\`web-ui/dist\`) served by the real gateway, with auth, chat, inference and
-PostgreSQL running in the same process as the benchmark (they share the machine's cores with Chromium).
+The page is the real built UI (\`web-ui/dist\`) served by the real gateway (through the fixture server below),
+with auth, chat, inference and PostgreSQL running in the benchmark's process (they share the machine's
+cores with Chromium).
 
 **How.** Measured inside the page: a \`PerformanceObserver\` for \`longtask\` entries (tasks over 50 ms;
 total blocking time is the sum of each one's excess over 50 ms) and a \`requestAnimationFrame\` loop
@@ -192,25 +218,37 @@ counting frames and the gaps between them.
 1. **Streaming a ${ANSWER_TOKENS.toLocaleString('en')}-token answer.** The built-in model's context is 4,096 tokens, so the answer
    comes from a small **fixture HTTP server** (\`test/browser/bench/scripted-server.ts\`) placed in front of
    the gateway: it answers \`POST /api/sessions/:id/messages\` with the real event shape (\`run\`, one
-   \`content\` event per token, \`done\`, ids \`<runId>:<seq>\`) at ${TOKENS_PER_SECOND} tokens/s and proxies everything
+   \`content\` event per token, \`done\`, ids \`<runId>:<seq>\`) at ${TOKENS_PER_SECOND.join(' and then ')} tokens/s and proxies everything
    else to the real gateway. The text is ${(sourceChars / 1024).toFixed(0)} KiB of generated Markdown (\`markdown-fixture.ts\`): headings,
    prose with inline code and bold, lists, tables and a fenced code block (TypeScript, Python, SQL,
    bash) every third section. Window: from pressing Enter to the Stop button going away.
 2. **Opening a ${CONVERSATION_MESSAGES}-message conversation.** ${CONVERSATION_MESSAGES} messages (short questions, answers with Markdown
    and code blocks) inserted into \`chat.messages\` in PostgreSQL and read back by the UI through the real
-   API. Window: from the click on the conversation in the sidebar (coming from another conversation)
-   to the frame after its last message appears in the page. Repeated ${OPEN_REPEATS} times.
+   API. Window: from the click on the conversation in the sidebar (coming from an empty new
+   conversation) to the frame after its last message appears in the page. Repeated ${OPEN_REPEATS} times; the
+   first includes the UI's cold code paths. The UI renders the latest messages first and earlier ones
+   as the person scrolls up, hence fewer articles in the page than messages.
 
 | Measure | Result | Target | |
 |---|---|---|---|
-| streaming: longest main-thread task | ${ms(streaming.longestTaskMs)} ms | < ${TARGET_LONGEST_TASK_MS} ms | ${verdict(streaming.longestTaskMs < TARGET_LONGEST_TASK_MS)} |
-| streaming: long tasks / total blocking time | ${streaming.longTasks} / ${ms(streaming.totalBlockingMs)} ms over ${((to - from) / 1000).toFixed(1)} s | — | |
-| streaming: frames | ${streaming.fps.toFixed(1)} fps; p95 gap ${ms(streaming.p95FrameGapMs)} ms, longest ${ms(streaming.longestFrameGapMs)} ms | p95 gap < ${TARGET_P95_FRAME_GAP_MS} ms | ${verdict(streaming.p95FrameGapMs < TARGET_P95_FRAME_GAP_MS)} |
-| streaming: UI finished after the last byte | ${ms(to - streamEnded)} ms | — | |
-| streaming: answer text in the page | ${rendered.toLocaleString('en')} characters (source ${sourceChars.toLocaleString('en')} with Markdown syntax) | — | |
-| open ${CONVERSATION_MESSAGES} messages: click to last message rendered | median ${ms(medianOpen)} ms (runs: ${opens.map((o) => ms(o.ms)).join(', ')}) | < ${TARGET_OPEN_MS} ms | ${verdict(medianOpen < TARGET_OPEN_MS)} |
+${streams
+  .map(
+    ({ rate, thread, seconds, lagMs, rendered }) =>
+      `| streaming at ${rate} tokens/s: longest main-thread task | ${ms(thread.longestTaskMs)} ms | < ${TARGET_LONGEST_TASK_MS} ms | ${verdict(thread.longestTaskMs < TARGET_LONGEST_TASK_MS)} |
+| streaming at ${rate} tokens/s: long tasks / total blocking time | ${thread.longTasks} / ${ms(thread.totalBlockingMs)} ms over ${seconds.toFixed(1)} s | — | |
+| streaming at ${rate} tokens/s: frames | ${thread.fps.toFixed(1)} fps; p95 gap ${ms(thread.p95FrameGapMs)} ms, longest ${ms(thread.longestFrameGapMs)} ms | p95 gap < ${TARGET_P95_FRAME_GAP_MS} ms | ${verdict(thread.p95FrameGapMs < TARGET_P95_FRAME_GAP_MS)} |
+| streaming at ${rate} tokens/s: UI finished after the last byte | ${ms(lagMs)} ms | — | |
+| streaming at ${rate} tokens/s: answer text in the page | ${rendered.toLocaleString('en')} characters (source ${sourceChars.toLocaleString('en')} with Markdown syntax) | — | |
+`,
+  )
+  .join('')}| open ${CONVERSATION_MESSAGES} messages: click to last message rendered | median ${ms(medianOpen)} ms (runs: ${opens.map((o) => ms(o.ms)).join(', ')}) | < ${TARGET_OPEN_MS} ms | ${verdict(medianOpen < TARGET_OPEN_MS)} |
 | open ${CONVERSATION_MESSAGES} messages: longest task | ${ms(worstOpenTask)} ms | — | |
 | open ${CONVERSATION_MESSAGES} messages: articles in the DOM | ${opens[0]!.articles} | — | |
+
+**Verdict:** ${misses.length === 0 ? 'every target met on this machine' : `missed: ${misses.join('; ')}`}. The probe does see long
+tasks when there are some (the longest task while opening the conversation is reported above), so a 0
+while streaming means no task crossed 50 ms, not a blind observer. Headless Chromium here renders in
+software with no GPU; a desktop browser has more headroom, a low-end phone less.
 `;
     writeFileSync(OUTPUT, doc);
     console.log(doc);
