@@ -54,6 +54,14 @@ export async function newPage(browser: Browser, options: BrowserContextOptions =
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  // Not mid-transition (a drawer sliding in); endless animations (a pulsing dot) are left running.
+  await page
+    .waitForFunction(
+      `document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity)`,
+      undefined,
+      { timeout: 2_000 },
+    )
+    .catch(() => {});
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: false });
 }
 
