@@ -22,11 +22,12 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const [away, setAway] = useState(false);
-  const [hidden, setHidden] = useState<number | null>(null);
+  // How many of the latest messages render. Counted from the end, so a list that changes under us
+  // (another conversation's messages arriving) never hides a short conversation.
+  const [shown, setShown] = useState(PAGE);
   const sentinel = useRef<HTMLDivElement>(null);
   const heightBefore = useRef<number | null>(null);
-  if (hidden === null && messages.length > 0) setHidden(Math.max(0, messages.length - PAGE));
-  const skip = Math.min(hidden ?? 0, messages.length);
+  const skip = Math.max(0, messages.length - shown);
 
   useEffect(() => {
     const el = sentinel.current;
@@ -34,7 +35,7 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
     const observer = new IntersectionObserver((entries) => {
       if (!entries.some((e) => e.isIntersecting)) return;
       heightBefore.current = scroller.current?.scrollHeight ?? null;
-      setHidden((h) => Math.max(0, (h ?? 0) - PAGE));
+      setShown((n) => n + PAGE);
     }, { root: scroller.current, rootMargin: '600px 0px 0px 0px' });
     observer.observe(el);
     return () => observer.disconnect();

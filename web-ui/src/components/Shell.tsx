@@ -63,20 +63,13 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
     [navigate],
   );
 
-  const newChat = async (): Promise<void> => {
+  // A new chat is only an empty page: the conversation is created with its first message, so
+  // clicking twice never piles up empty conversations and nothing typed meanwhile is lost.
+  const newChat = (): void => {
     setError(null);
-    // An open conversation that is still empty is reused rather than piling up empty ones.
-    const current = sessions?.find((s) => s.id === sessionId);
-    if (current && current.title === 'New chat' && sessions?.[0]?.id === current.id) {
-      setSidebarOpen(false);
-      (document.querySelector('textarea[aria-label="Message"]') as HTMLTextAreaElement | null)?.focus();
-      return;
-    }
-    try {
-      onCreated(await client.createSession());
-    } catch (e) {
-      setError(describeError(e));
-    }
+    setSidebarOpen(false);
+    if (sessionId !== null) navigate(null);
+    (document.querySelector('textarea[aria-label="Message"]') as HTMLTextAreaElement | null)?.focus();
   };
 
   const rename = (id: string, title: string): void => {
@@ -109,7 +102,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
         username={user.username}
         open={sidebarOpen}
         onOpen={(id) => navigate(id)}
-        onNew={() => void newChat()}
+        onNew={newChat}
         onRename={rename}
         onDelete={remove}
         onLogout={onLogout}
