@@ -15,6 +15,7 @@ import {
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultEngineFactory, type EngineFactory } from '../../inference/src/server.js';
+import { withGenerate } from '../../inference/src/engine/index.js';
 import { healthStatus } from '../../inference/test/support/grpc-client.js';
 import {
   DEAD_ADDRESS,
@@ -338,23 +339,13 @@ describe('reasoning', () => {
   it('keeps reasoning deltas apart from content, streamed and stored', async () => {
     // The tiny model's random weights essentially never emit <think>; route its first deltas to the
     // reasoning channel inside the real engine, so the real gRPC path carries both channels.
-    const thinkingFirst: EngineFactory = async (model, config, logger) => {
-      const engine = await defaultEngineFactory(model, config, logger);
-      return {
-        model: engine.model,
-        get activeCount() {
-          return engine.activeCount;
-        },
-        drain: () => engine.drain(),
-        close: () => engine.close(),
-        async *generate(request) {
-          let deltas = 0;
-          for await (const event of engine.generate(request)) {
-            yield event.type === 'delta' && deltas++ < 5 ? { ...event, channel: 'reasoning' } : event;
-          }
-        },
-      };
-    };
+    const thinkingFirst: EngineFactory = async (model, config, logger) =>
+      withGenerate(await defaultEngineFactory(model, config, logger), async function* (request, inner) {
+        let deltas = 0;
+        for await (const event of inner.generate(request)) {
+          yield event.type === 'delta' && deltas++ < 5 ? { ...event, channel: 'reasoning' } : event;
+        }
+      });
     const thinking = await startTinyInference({ engineFactory: thinkingFirst });
     const thinker = await startChat(chatConfig(postgres.url, thinking.address));
     try {

@@ -11,3 +11,4 @@ export {
   type InferenceServerHandle,
   type StartInferenceServerOptions,
 } from './server.js';
+export { withGenerate, type GenerateTransform } from './engine/index.js';

@@ -4,7 +4,7 @@
 // replace the visible text by a script (code blocks, or numbered words that make a gap or a repeat
 // visible) while keeping the real engine's rhythm and its gRPC path.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultEngineFactory, type EngineFactory } from '@freechat/inference';
+import { defaultEngineFactory, withGenerate, type EngineFactory } from '@freechat/inference';
 
 export interface EngineKnobs {
   /** The first N deltas of each answer travel on the reasoning channel. */
@@ -28,40 +28,32 @@ export function createEngineControl(): EngineControl {
   let knobs: EngineKnobs = { ...DEFAULT_KNOBS };
   const engineFactory: EngineFactory = async (model, config, logger) => {
     const engine = await defaultEngineFactory(model, config, logger);
-    return {
-      model: engine.model,
-      get activeCount() {
-        return engine.activeCount;
-      },
-      drain: () => engine.drain(),
-      close: () => engine.close(),
-      async *generate(request) {
-        const { reasoningDeltas, delayMs, contentScript } = knobs;
-        const script = contentScript === undefined ? undefined : splitWords(contentScript);
-        // A script ends the answer when it runs out: the real sequence is cancelled, as a stop would.
-        const scriptEnded = new AbortController();
-        const signal = request.signal ? AbortSignal.any([request.signal, scriptEnded.signal]) : scriptEnded.signal;
-        let deltas = 0;
-        for await (const event of engine.generate({ ...request, signal })) {
-          if (scriptEnded.signal.aborted) {
-            if (event.type === 'done') yield { ...event, finishReason: request.signal?.aborted ? 'cancelled' : 'stop' };
-            continue;
-          }
-          if (delayMs > 0 && !signal.aborted) await sleep(delayMs);
-          if (event.type === 'done') {
-            if (script && script.length > 0) yield { type: 'delta', channel: 'content', text: script.splice(0).join(''), tokenCount: 1 };
-            yield event;
-            continue;
-          }
-          if (deltas++ < reasoningDeltas) yield { ...event, channel: 'reasoning' };
-          else if (!script) yield { ...event, channel: 'content' };
-          else {
-            yield { ...event, channel: 'content', text: script.shift() ?? '' };
-            if (script.length === 0) scriptEnded.abort();
-          }
+    return withGenerate(engine, async function* (request) {
+      const { reasoningDeltas, delayMs, contentScript } = knobs;
+      const script = contentScript === undefined ? undefined : splitWords(contentScript);
+      // A script ends the answer when it runs out: the real sequence is cancelled, as a stop would.
+      const scriptEnded = new AbortController();
+      const signal = request.signal ? AbortSignal.any([request.signal, scriptEnded.signal]) : scriptEnded.signal;
+      let deltas = 0;
+      for await (const event of engine.generate({ ...request, signal })) {
+        if (scriptEnded.signal.aborted) {
+          if (event.type === 'done') yield { ...event, finishReason: request.signal?.aborted ? 'cancelled' : 'stop' };
+          continue;
         }
-      },
-    };
+        if (delayMs > 0 && !signal.aborted) await sleep(delayMs);
+        if (event.type === 'done') {
+          if (script && script.length > 0) yield { type: 'delta', channel: 'content', text: script.splice(0).join(''), tokenCount: 1 };
+          yield event;
+          continue;
+        }
+        if (deltas++ < reasoningDeltas) yield { ...event, channel: 'reasoning' };
+        else if (!script) yield { ...event, channel: 'content' };
+        else {
+          yield { ...event, channel: 'content', text: script.shift() ?? '' };
+          if (script.length === 0) scriptEnded.abort();
+        }
+      }
+    });
   };
   return {
     engineFactory,
