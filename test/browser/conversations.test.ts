@@ -185,6 +185,9 @@ describe('conversations', { timeout: 90_000 }, () => {
     await toggle.click();
     await conversations(page).getByRole('link', { name: 'Hello from a phone', exact: true }).waitFor();
     await screenshot(page, 'mobile-conversations');
+    // A visible way out of the drawer, not only a tap on the dimmed page.
+    await page.getByRole('button', { name: 'Close conversations', exact: true }).click();
+    await until('the drawer to close', async () => (await toggle.getAttribute('aria-expanded')) === 'false');
   });
 
   // Last in this file: it stops the chat service for good.

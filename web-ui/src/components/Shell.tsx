@@ -106,6 +106,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
         onRename={rename}
         onDelete={remove}
         onLogout={onLogout}
+        onClose={() => setSidebarOpen(false)}
       />
       {sidebarOpen && <div class="scrim" onClick={() => setSidebarOpen(false)} aria-hidden="true" />}
       <main class="main">

@@ -14,6 +14,8 @@ export interface SidebarProps {
   readonly onRename: (id: string, title: string) => void;
   readonly onDelete: (id: string) => void;
   readonly onLogout: () => void;
+  /** Folds the drawer on a phone. */
+  readonly onClose: () => void;
 }
 
 function RenameInput({ title, onSave, onCancel }: { title: string; onSave: (title: string) => void; onCancel: () => void }) {
@@ -67,8 +69,17 @@ export function Sidebar(props: SidebarProps) {
   const shown = sessions?.filter((s) => needle === '' || s.title.toLowerCase().includes(needle)) ?? [];
 
   return (
-    <aside class={props.open ? 'sidebar open' : 'sidebar'} id="sidebar">
+    <aside
+      class={props.open ? 'sidebar open' : 'sidebar'}
+      id="sidebar"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && props.open) props.onClose();
+      }}
+    >
       <div class="sidebar-head">
+        <button type="button" class="button ghost small close-drawer" aria-label="Close conversations" onClick={props.onClose}>
+          ✕
+        </button>
         <span class="brand">Free Chat</span>
         <button type="button" class="button primary small" onClick={props.onNew}>
           New chat
