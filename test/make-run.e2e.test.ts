@@ -86,6 +86,12 @@ afterAll(async () => {
 describe('make run', () => {
   it('serves a chat, stops cleanly on Ctrl-C, and keeps everything across a restart', async () => {
     let stack = await startStack();
+    // The built web UI is what a browser gets at /, not the placeholder page.
+    const home = await fetch(`${baseUrl}/`);
+    expect(home.headers.get('content-type')).toContain('text/html');
+    const html = await home.text();
+    expect(html).toContain('<div id="app"></div>');
+    expect(html).toMatch(/src="\/assets\/index-[\w-]+\.js"/);
     const registered = await api('POST', '/api/auth/register', { username: 'persistent_pat', password: 'correct horse battery' });
     expect(registered.status).toBe(201);
     const token = registered.json.accessToken as string;

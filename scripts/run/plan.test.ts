@@ -17,6 +17,7 @@ describe('make run plan', () => {
       FREECHAT_CHAT_ADDRESS: '127.0.0.1:50052',
       FREECHAT_INFERENCE_ADDRESS: '127.0.0.1:50053',
       FREECHAT_DATA_DIR: '/repo/.data',
+      FREECHAT_WEB_UI_DIR: '/repo/web-ui/dist',
     });
     const custom = plan({ PORT: '8080', FREECHAT_CHAT_ADDRESS: '127.0.0.1:6000' });
     expect(custom.publicUrl).toBe('http://localhost:8080');

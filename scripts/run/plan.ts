@@ -39,6 +39,8 @@ export function planStack({ env, databaseUrl, repoRoot }: PlanInput): StackPlan 
     FREECHAT_CHAT_ADDRESS: chat,
     FREECHAT_INFERENCE_ADDRESS: inference,
     PORT: port,
+    // Absolute, so the gateway finds the built UI whatever directory `make run` was started from.
+    FREECHAT_WEB_UI_DIR: env['FREECHAT_WEB_UI_DIR'] || `${repoRoot}/web-ui/dist`,
   };
   const entry = (name: string) => `${repoRoot}/services/${name}/dist/main.js`;
   return {
