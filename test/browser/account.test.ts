@@ -1,37 +1,22 @@
 // Accounts in the browser: sign up lands in the app, log out and back in, a wrong password is said
 // out loud, and the built-in model banner is there. Real Chromium against the whole stack.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Stack } from '../../services/gateway/test/support/stack.js';
-import { launchBrowser, logIn, newAccount, newPage, screenshot, signUp } from './support/app.js';
-import { startAppStack } from './support/app.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { logIn, newAccount, newPage, screenshot, signUp } from './support/app.js';
+import { useAppSuite } from './support/suite.js';
 
-let stack: Stack;
-let browser: Browser;
+const app = useAppSuite();
 let page: Page;
 
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startAppStack(), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
-
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail' && page) await screenshot(page, `failed-${task.name}`).catch(() => {});
-  await page?.context().close();
-});
 
 describe('accounts', { timeout: 60_000 }, () => {
   it('sign up lands in the app; log out shows the login form; logging in again works', async () => {
-    page = await newPage(browser);
-    await page.goto(stack.url);
+    page = app.page = await newPage(app.browser);
+    await page.goto(app.stack.url);
     await page.getByRole('button', { name: 'Create account', exact: true }).waitFor();
     await screenshot(page, 'login');
 
-    const account = await signUp(page, stack.url);
+    const account = await signUp(page, app.stack.url);
     expect(await page.getByLabel('Message', { exact: true }).isVisible()).toBe(true);
 
     await page.getByRole('button', { name: 'Log out', exact: true }).click();
@@ -46,8 +31,8 @@ describe('accounts', { timeout: 60_000 }, () => {
   });
 
   it('a wrong password is reported in role=alert and the form stays', async () => {
-    page = await newPage(browser);
-    const account = await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    const account = await signUp(page, app.stack.url);
     await page.getByRole('button', { name: 'Log out', exact: true }).click();
     await logIn(page, { ...account, password: 'not the password' });
     const alert = page.getByRole('alert');
@@ -59,16 +44,16 @@ describe('accounts', { timeout: 60_000 }, () => {
   });
 
   it('an unknown user is refused the same way', async () => {
-    page = await newPage(browser);
-    await page.goto(stack.url);
+    page = app.page = await newPage(app.browser);
+    await page.goto(app.stack.url);
     await logIn(page, newAccount('nobody'));
     await page.getByRole('alert').waitFor();
     expect(await page.getByRole('button', { name: 'Log out', exact: true }).count()).toBe(0);
   });
 
   it('the built-in model banner is visible and says what it means', async () => {
-    page = await newPage(browser);
-    await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
     const banner = page.getByRole('status').filter({ hasText: 'built-in offline model' });
     await banner.waitFor();
     expect(await banner.innerText()).toContain('This server runs the built-in offline model: its replies are random text.');

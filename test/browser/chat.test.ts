@@ -1,14 +1,12 @@
 // Chatting in the browser against the whole stack: the answer streams, reasoning folds and keeps the
 // person's choice, Stop (button and Escape) keeps the partial answer, Regenerate and Edit replace
 // what they should, a reload mid-answer resumes with no gap and no repeat, code blocks, dark mode.
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Stack } from '../../services/gateway/test/support/stack.js';
+import type { Locator, Page } from 'playwright-core';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   answerFinished,
   answers,
   conversations,
-  launchBrowser,
   messageBox,
   newPage,
   questions,
@@ -18,32 +16,18 @@ import {
   setMaxTokens,
   signUp,
   squash,
-  startAppStack,
   storedLatestConversation,
   until,
 } from './support/app.js';
 import { createEngineControl } from './support/engine-control.js';
+import { useAppSuite } from './support/suite.js';
 
 const engine = createEngineControl();
-let stack: Stack;
-let browser: Browser;
+const app = useAppSuite({ engineFactory: engine.engineFactory });
 let page: Page;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startAppStack({ engineFactory: engine.engineFactory }), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
 
 beforeEach(() => engine.reset());
 
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail' && page) await screenshot(page, `failed-${task.name}`).catch(() => {});
-  await page?.context().close();
-});
 
 const CODE_ANSWER = [
   'Here is a tiny helper:\n\n',
@@ -58,8 +42,8 @@ const lastAnswer = (p: Page): Locator => answers(p).last();
 
 describe('chat', { timeout: 90_000 }, () => {
   it('Enter sends, the answer streams in visibly, the conversation appears in the sidebar; Shift+Enter is a new line', async () => {
-    page = await newPage(browser);
-    await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
     await setMaxTokens(page, 120);
     engine.set({ delayMs: 25 });
 
@@ -83,8 +67,8 @@ describe('chat', { timeout: 90_000 }, () => {
   });
 
   it('reasoning is open while the model thinks, folds when the answer starts, and keeps the person re-opening it', async () => {
-    page = await newPage(browser);
-    await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
     await setMaxTokens(page, 160);
     engine.set({ reasoningDeltas: 25, delayMs: 60 });
 
@@ -114,8 +98,8 @@ describe('chat', { timeout: 90_000 }, () => {
 
   for (const how of ['button', 'Escape'] as const) {
     it(`Stop (${how}) keeps the partial answer, and a reload shows the same stored answer`, async () => {
-      page = await newPage(browser);
-      const account = await signUp(page, stack.url);
+      page = app.page = await newPage(app.browser);
+      const account = await signUp(page, app.stack.url);
       await setMaxTokens(page, 400);
       engine.set({ delayMs: 40 });
 
@@ -130,7 +114,7 @@ describe('chat', { timeout: 90_000 }, () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(squash(await lastAnswer(page).innerText())).toBe(partial);
 
-      const stored = await storedLatestConversation(stack.url, account);
+      const stored = await storedLatestConversation(app.stack.url, account);
       const answer = stored.messages.at(-1)!;
       expect(answer).toMatchObject({ role: 'assistant', status: 'stopped' });
       // Far from the 400 tokens asked for: it really stopped.
@@ -144,8 +128,8 @@ describe('chat', { timeout: 90_000 }, () => {
   }
 
   it('Regenerate replaces the last answer, also after a reload', async () => {
-    page = await newPage(browser);
-    const account = await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    const account = await signUp(page, app.stack.url);
     engine.set({ contentScript: 'First answer alpha.' });
     await send(page, 'Answer me twice');
     await answerFinished(page);
@@ -159,7 +143,7 @@ describe('chat', { timeout: 90_000 }, () => {
     expect(await questions(page).count()).toBe(1);
     expect(await lastAnswer(page).innerText()).not.toContain('First answer alpha');
 
-    const stored = await storedLatestConversation(stack.url, account);
+    const stored = await storedLatestConversation(app.stack.url, account);
     expect(stored.messages.map((m) => [m.role, m.content])).toEqual([
       ['user', 'Answer me twice'],
       ['assistant', 'Second answer beta, streamed slowly enough to see.'],
@@ -172,8 +156,8 @@ describe('chat', { timeout: 90_000 }, () => {
   });
 
   it('Edit and resend changes the question and streams a new answer', async () => {
-    page = await newPage(browser);
-    const account = await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    const account = await signUp(page, app.stack.url);
     engine.set({ contentScript: 'Answer to the original.' });
     await send(page, 'Original question');
     await answerFinished(page);
@@ -191,7 +175,7 @@ describe('chat', { timeout: 90_000 }, () => {
     expect(squash(await questions(page).last().innerText())).toContain('Edited question');
     expect(await page.getByText('Original question').count()).toBe(0);
     expect(await answers(page).count()).toBe(1);
-    const stored = await storedLatestConversation(stack.url, account);
+    const stored = await storedLatestConversation(app.stack.url, account);
     expect(stored.messages.map((m) => [m.role, m.content])).toEqual([
       ['user', 'Edited question'],
       ['assistant', 'Answer to the edited question.'],
@@ -199,8 +183,8 @@ describe('chat', { timeout: 90_000 }, () => {
   });
 
   it('Cancel leaves an edit unsent', async () => {
-    page = await newPage(browser);
-    await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
     engine.set({ contentScript: 'Fine.' });
     await send(page, 'Keep me');
     await answerFinished(page);
@@ -212,8 +196,8 @@ describe('chat', { timeout: 90_000 }, () => {
   });
 
   it('a reload mid-answer resumes it: the final text equals the stored message, no gap and no repeat', async () => {
-    page = await newPage(browser);
-    const account = await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    const account = await signUp(page, app.stack.url);
     await setMaxTokens(page, 400);
     // Numbered words make a skipped or doubled piece visible in the text itself.
     const words = Array.from({ length: 150 }, (_, i) => `w${String(i + 1).padStart(3, '0')}`);
@@ -232,13 +216,13 @@ describe('chat', { timeout: 90_000 }, () => {
 
     // Every numbered word exactly once, in order: nothing skipped, nothing shown twice.
     expect((await lastAnswer(page).innerText()).match(/w\d{3}/g)).toEqual(words);
-    const stored = await storedLatestConversation(stack.url, account);
+    const stored = await storedLatestConversation(app.stack.url, account);
     expect(stored.messages.at(-1)).toMatchObject({ role: 'assistant', status: 'complete', content: script });
   });
 
   it('a finished answer renders its code block with a Copy code button', async () => {
-    page = await newPage(browser);
-    await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
     engine.set({ contentScript: CODE_ANSWER, delayMs: 5 });
     await send(page, 'Show me some TypeScript');
     await answerFinished(page);
@@ -252,8 +236,8 @@ describe('chat', { timeout: 90_000 }, () => {
   });
 
   it('dark mode follows the system colour scheme', async () => {
-    page = await newPage(browser, { colorScheme: 'dark' });
-    await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser, { colorScheme: 'dark' });
+    await signUp(page, app.stack.url);
     engine.set({ contentScript: CODE_ANSWER, reasoningDeltas: 8 });
     await send(page, 'Show me some TypeScript in the dark');
     await answerFinished(page);

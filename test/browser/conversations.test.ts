@@ -1,14 +1,12 @@
 // Managing conversations in the browser: rename inline, delete with confirmation, filter by title;
 // hostile text in a message, an answer and a title stays text; the phone layout; and an upstream
 // failure said out loud (last: it stops the chat service of this file's stack).
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Stack } from '../../services/gateway/test/support/stack.js';
+import type { Page } from 'playwright-core';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   answerFinished,
   answers,
   conversations,
-  launchBrowser,
   messageBox,
   newPage,
   questions,
@@ -16,31 +14,17 @@ import {
   send,
   signUp,
   squash,
-  startAppStack,
   until,
 } from './support/app.js';
 import { createEngineControl } from './support/engine-control.js';
+import { useAppSuite } from './support/suite.js';
 
 const engine = createEngineControl();
-let stack: Stack;
-let browser: Browser;
+const app = useAppSuite({ engineFactory: engine.engineFactory });
 let page: Page;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startAppStack({ engineFactory: engine.engineFactory }), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
 
 beforeEach(() => engine.set({ contentScript: 'Noted.' }));
 
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail' && page) await screenshot(page, `failed-${task.name}`).catch(() => {});
-  await page?.context().close();
-});
 
 /** Starts a new conversation whose title becomes its first message. */
 async function converse(p: Page, first: string): Promise<void> {
@@ -74,8 +58,8 @@ async function expectNoInjection(p: Page): Promise<void> {
 
 describe('conversations', { timeout: 90_000 }, () => {
   it('lists conversations newest first; rename inline: Enter saves, Escape cancels', async () => {
-    page = await newPage(browser);
-    await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
     await converse(page, 'Apples are red');
     await converse(page, 'Bananas are yellow');
     await expectList(page, ['Bananas are yellow', 'Apples are red']);
@@ -99,8 +83,8 @@ describe('conversations', { timeout: 90_000 }, () => {
   });
 
   it('delete asks first: Cancel keeps the conversation, Delete removes it for good', async () => {
-    page = await newPage(browser);
-    await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
     await converse(page, 'Keep this one');
     await converse(page, 'Remove this one');
 
@@ -122,8 +106,8 @@ describe('conversations', { timeout: 90_000 }, () => {
   });
 
   it('the filter narrows the list by title and clearing it brings everything back', async () => {
-    page = await newPage(browser);
-    await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
     for (const first of ['Plan the garden', 'Bake sourdough bread', 'Garden tools to buy']) await converse(page, first);
 
     const filter = page.getByRole('searchbox', { name: 'Filter conversations', exact: true }).or(page.getByRole('textbox', { name: 'Filter conversations', exact: true }));
@@ -135,8 +119,8 @@ describe('conversations', { timeout: 90_000 }, () => {
   });
 
   it('HTML in a message, in an answer and in a title is shown as text and never runs', async () => {
-    page = await newPage(browser);
-    await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
     engine.set({ contentScript: `Echo: ${XSS_IMG} and ${XSS_SCRIPT} done.` });
 
     await send(page, XSS_IMG);
@@ -167,8 +151,8 @@ describe('conversations', { timeout: 90_000 }, () => {
   });
 
   it('on a phone (375×667) the list hides behind "Conversations" and sending works', async () => {
-    page = await newPage(browser, { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-    await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser, { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    await signUp(page, app.stack.url);
     const toggle = page.getByRole('button', { name: 'Conversations', exact: true });
     await toggle.waitFor();
     expect(await conversations(page).isVisible()).toBe(false);
@@ -192,12 +176,12 @@ describe('conversations', { timeout: 90_000 }, () => {
 
   // Last in this file: it stops the chat service for good.
   it('with the chat service gone, sending shows a plain-language alert, not silence', async () => {
-    page = await newPage(browser);
-    await signUp(page, stack.url);
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
     await send(page, 'Before the outage');
     await answerFinished(page);
 
-    await stack.chat.close();
+    await app.stack.chat.close();
     await send(page, 'During the outage');
     const alert = page.getByRole('alert');
     await alert.waitFor({ timeout: 20_000 });
