@@ -8,7 +8,6 @@ import { useAppSuite } from './support/suite.js';
 const app = useAppSuite();
 let page: Page;
 
-
 describe('accounts', { timeout: 60_000 }, () => {
   it('sign up lands in the app; log out shows the login form; logging in again works', async () => {
     page = app.page = await newPage(app.browser);

@@ -28,7 +28,6 @@ let page: Page;
 
 beforeEach(() => engine.reset());
 
-
 const CODE_ANSWER = [
   'Here is a tiny helper:\n\n',
   '```ts\nexport function add(a: number, b: number): number {\n  return a + b;\n}\n```\n\n',

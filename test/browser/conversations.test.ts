@@ -25,7 +25,6 @@ let page: Page;
 
 beforeEach(() => engine.set({ contentScript: 'Noted.' }));
 
-
 /** Starts a new conversation whose title becomes its first message. */
 async function converse(p: Page, first: string): Promise<void> {
   await p.getByRole('button', { name: 'New chat', exact: true }).click();
