@@ -11,5 +11,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // Real Redis, Consul and RocketMQ, started once for the whole run.
+    globalSetup: ['test/infra/global-setup.ts'],
   },
 });

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Makes sure Debian's redis-server is installed (7.0 on Debian 12). Prints its path.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+install() {
+  command -v redis-server >/dev/null && return 0
+  log "installing redis-server from apt"
+  # policy-rc.d keeps the package from starting a system-wide Redis we would not own.
+  local policy=/usr/sbin/policy-rc.d created=0
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null; as_root chmod +x "$policy"; created=1; fi
+  as_root apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  [ "$created" = 1 ] && as_root rm -f "$policy"
+  return 0
+}
+
+with_lock redis install
+command -v redis-server

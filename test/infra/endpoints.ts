@@ -1,0 +1,23 @@
+// What the test suite's real servers are reachable at: started once per `vitest run` by
+// global-setup.ts and handed to every test file through vitest's provide/inject.
+import { inject } from 'vitest';
+
+export interface InfraEndpoints {
+  /** `redis://127.0.0.1:PORT` of a real Redis. */
+  readonly redisUrl: string;
+  /** `127.0.0.1:PORT`: the HTTP API of a real Consul agent (dev mode). */
+  readonly consulAddress?: string;
+  /** `127.0.0.1:PORT`: the gRPC proxy of a real RocketMQ 5 (name server + broker in local mode). */
+  readonly rocketmqEndpoints?: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    infra: InfraEndpoints;
+  }
+}
+
+/** The suite's servers. Tests that stop or restart a server start their own instead. */
+export function infraEndpoints(): InfraEndpoints {
+  return inject('infra');
+}
