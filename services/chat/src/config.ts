@@ -1,5 +1,5 @@
 // The chat service's configuration: one schema, read once at start (defaults live in config/*.yaml).
-import { loadConfig, serviceConfigBase, type DeepReadonly } from '@freechat/shared';
+import { loadConfig, REDIS_ENV, redisConfigSchema, serviceConfigBase, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -12,10 +12,15 @@ export const chatConfigSchema = z.strictObject({
     poolSize: positiveInt,
   }),
   upstreams: z.strictObject({ inference: hostPort }),
+  redis: redisConfigSchema,
   runs: z.strictObject({
     maxPromptTokens: positiveInt,
     logRetentionSeconds: z.coerce.number().min(0),
     flushIntervalMs: positiveInt,
+    deltaWindowMs: positiveInt,
+    deltaMaxTokens: positiveInt,
+    ownerLeaseMs: z.coerce.number().int().min(100),
+    stopTimeoutMs: positiveInt,
     staleAfterSeconds: z.coerce.number().positive(),
     systemPrompt: z.string(),
     generation: z.strictObject({
@@ -39,6 +44,7 @@ export const CHAT_ENV = {
   FREECHAT_CHAT_MAX_PROMPT_TOKENS: 'runs.maxPromptTokens',
   FREECHAT_CHAT_SYSTEM_PROMPT: 'runs.systemPrompt',
   FREECHAT_LOG_LEVEL: 'log.level',
+  ...REDIS_ENV,
 } as const;
 
 export interface LoadChatConfigOptions {

@@ -240,6 +240,22 @@ export class MessagesRepository {
     );
   }
 
+  /**
+   * Closes the answer of a run whose owner died, with the text its readers saw (the run log has
+   * everything, the row up to the owner's last flush). Only a row still `streaming`: false if the
+   * owner (or another replica) got there first.
+   */
+  async closeOrphanedRun(runId: string, seen: { readonly content: string; readonly reasoning: string }): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE chat.messages SET status = 'error', finish_reason = 'error', updated_at = clock_timestamp(),
+         content = CASE WHEN length($2) >= length(content) THEN $2 ELSE content END,
+         reasoning = CASE WHEN length($3) >= length(reasoning) THEN $3 ELSE reasoning END
+       WHERE run_id = $1 AND status = 'streaming'`,
+      [runId, seen.content, seen.reasoning],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
   /** Rows left `streaming` by a process that died: `error`, text kept. Returns how many. */
   async reapStale(staleAfterMs: number): Promise<number> {
     const { rowCount } = await this.db.query(

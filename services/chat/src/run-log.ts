@@ -3,13 +3,29 @@
 import { NotFoundError } from './errors.js';
 import { isTerminal, type RunEvent, type RunEventBody } from './run-events.js';
 
+/** An append after the run's terminal event: someone else (a stop, an orphan sweep) already ended it. */
+export class RunEndedError extends Error {
+  override readonly name = 'RunEndedError';
+  constructor(runId: string) {
+    super(`run ${runId} has already ended`);
+  }
+}
+
+/** The shared store is unreachable or lost the run's events; the run itself may still be going. */
+export class RunLogUnavailableError extends Error {
+  override readonly name = 'RunLogUnavailableError';
+}
+
 export interface SubscribeOptions {
   /** Ends the iteration early (the caller went away); the run itself is unaffected. */
   readonly signal?: AbortSignal;
 }
 
 export interface RunLog {
-  /** Numbers the event (seq 1, 2, …) and stores it. Appending after the terminal event is a bug and throws. */
+  /**
+   * Numbers the event (seq 1, 2, …) and stores it. After the terminal event: RunEndedError (only one
+   * party ever ends a run). RunLogUnavailableError when the store is away or lost the run's events.
+   */
   append(runId: string, event: RunEventBody): Promise<RunEvent>;
   /** Stored events with seq > afterSeq; undefined when the run is unknown or its log has expired. */
   read(runId: string, afterSeq: number): Promise<RunEvent[] | undefined>;
@@ -43,7 +59,7 @@ export class MemoryRunLog implements RunLog {
 
   append(runId: string, body: RunEventBody): Promise<RunEvent> {
     const run = this.runs.get(runId) ?? this.open(runId);
-    if (run.finished) return Promise.reject(new Error(`run ${runId} has already ended`));
+    if (run.finished) return Promise.reject(new RunEndedError(runId));
     const event: RunEvent = { runId, seq: run.events.length + 1, event: body };
     run.events.push(event);
     if (isTerminal(body)) {

@@ -9,8 +9,10 @@ import { InferenceCallError, type InferenceGateway } from './inference-client.js
 import { MessageWriter } from './message-writer.js';
 import type { FinalState, MessageRow, MessagesRepository } from './messages-repository.js';
 import { planPrompt, type PromptPlan } from './prompt-plan.js';
-import { contentDelta, FinishReason, reasoningDelta, runDone, runError, runStarted, type RunEvent, type RunEventBody } from './run-events.js';
-import type { RunLog } from './run-log.js';
+import { DeltaBatcher } from './delta-batcher.js';
+import { contentDelta, FinishReason, isTerminal, reasoningDelta, runDone, runError, runStarted, type RunEvent, type RunEventBody } from './run-events.js';
+import type { RunControl, StopReason, StopTarget } from './run-control.js';
+import { RunEndedError, type RunLog } from './run-log.js';
 import { autoTitle, type GenerationParamsInput } from './validation.js';
 
 /** What every run is started with, whichever way its user message came. */
@@ -39,13 +41,11 @@ export interface StartedRun {
 export interface RunManagerOptions {
   readonly messages: MessagesRepository;
   readonly runLog: RunLog;
+  readonly control: RunControl;
   readonly inference: InferenceGateway;
   readonly runs: ChatConfig['runs'];
   readonly logger: Logger;
 }
-
-/** Why a run was ended from outside: by its user, with its session, or by our own shutdown. */
-type StopReason = 'user' | 'session_deleted' | 'shutdown';
 
 interface ActiveRun {
   readonly runId: string;
@@ -54,7 +54,8 @@ interface ActiveRun {
   readonly assistantMessageId: string;
   readonly input: RunRequest;
   readonly controller: AbortController;
-  stopReason: StopReason | undefined;
+  /** Set when something outside the model ended the run; `ended_elsewhere`: a reader closed it as orphaned. */
+  stopReason: StopReason | 'ended_elsewhere' | undefined;
   finished: Promise<void>;
 }
 
@@ -82,7 +83,9 @@ export class RunManager {
   private readonly active = new Map<string, ActiveRun>();
   private accepting = true;
 
-  constructor(private readonly options: RunManagerOptions) {}
+  constructor(private readonly options: RunManagerOptions) {
+    options.control.onStop((target, reason) => this.stopLocal(target, reason));
+  }
 
   /**
    * Commits the user message, creates the streaming assistant row and the run's first event, then
@@ -140,11 +143,15 @@ export class RunManager {
     };
     // Registered before the first await, so a stop or a session delete from now on reaches it.
     this.active.set(runId, run);
-    const first = this.options.runLog.append(runId, runStarted(runId, userMessage.id, assistantMessage.id));
+    const { runLog, control } = this.options;
+    const first = control.claim(runId).then(() => runLog.append(runId, runStarted(runId, userMessage.id, assistantMessage.id)));
     run.finished = first
       .then(() => this.execute(run))
       .catch((error: unknown) => this.options.logger.error({ err: error, runId }, 'run could not be concluded'))
-      .finally(() => this.active.delete(runId));
+      .finally(() => {
+        this.active.delete(runId);
+        return control.release(runId);
+      });
     // The caller subscribes from seq 1, which must exist by then.
     await first;
     return { runId, userMessage, assistantMessage };
@@ -160,23 +167,100 @@ export class RunManager {
     return this.events(runId, afterSeq, signal);
   }
 
-  /** Events of a run this caller just started (ownership already known). */
-  events(runId: string, afterSeq: number, signal: AbortSignal): AsyncIterable<RunEvent> {
-    return this.options.runLog.subscribe(runId, afterSeq, { signal });
+  /**
+   * Events of a run (ownership already checked). A reader that hears nothing for a lease period
+   * checks that some process still owns the run; if none does, the owner died and the reader closes
+   * the run itself, so no client waits forever on a dead replica.
+   */
+  async *events(runId: string, afterSeq: number, signal: AbortSignal): AsyncIterable<RunEvent> {
+    const { runLog, runs } = this.options;
+    let lastHeard = Date.now();
+    let checking = false;
+    const watchdog = setInterval(() => {
+      if (checking || Date.now() - lastHeard < runs.ownerLeaseMs || this.active.has(runId)) return;
+      checking = true;
+      void this.closeIfOrphaned(runId)
+        .catch((error: unknown) => this.options.logger.warn({ err: error, runId }, 'could not check the run owner'))
+        .finally(() => {
+          checking = false;
+          lastHeard = Date.now();
+        });
+    }, Math.max(50, Math.floor(runs.ownerLeaseMs / 2)));
+    try {
+      for await (const event of runLog.subscribe(runId, afterSeq, { signal })) {
+        lastHeard = Date.now();
+        yield event;
+      }
+    } finally {
+      clearInterval(watchdog);
+    }
   }
 
-  /** Ends the run and resolves once its stopped state is stored. A finished run: nothing to do. */
+  /**
+   * Ends the run and resolves once its stopped state is stored, wherever it runs. A finished run:
+   * nothing to do. UnavailableError if its owner does not confirm within `runs.stopTimeoutMs`.
+   */
   async stop(ownerId: string, runId: string): Promise<void> {
     if (!(await this.options.messages.findRun(ownerId, runId))) throw new NotFoundError('run');
     const run = this.active.get(runId);
     if (run) return this.interrupt(run, 'user');
-    if (!(await this.options.runLog.read(runId, 0))) throw new NotFoundError('run');
+    const events = await this.options.runLog.read(runId, 0);
+    if (!events) throw new NotFoundError('run');
+    if (events.some((e) => isTerminal(e.event))) return;
+    // Listen from where the log is now, then ask: the owner's terminal event is the confirmation.
+    const signal = AbortSignal.timeout(this.options.runs.stopTimeoutMs);
+    const ended = this.waitForEnd(runId, events.at(-1)?.seq ?? 0, signal);
+    await this.options.control.requestStop({ kind: 'run', runId }, 'user');
+    if (!(await ended)) throw new UnavailableError('the run did not confirm the stop in time');
   }
 
-  /** Stops the session's running runs (it is being deleted). */
+  /** Stops the session's runs (it is being deleted): here at once, on other replicas by broadcast. */
   async stopSession(sessionId: string): Promise<void> {
-    const runs = [...this.active.values()].filter((r) => r.sessionId === sessionId);
-    await Promise.all(runs.map((r) => this.interrupt(r, 'session_deleted')));
+    const local = [...this.active.values()].filter((r) => r.sessionId === sessionId);
+    await this.options.control.requestStop({ kind: 'session', sessionId }, 'session_deleted').catch((error: unknown) => {
+      this.options.logger.warn({ err: error, sessionId }, 'could not broadcast the session stop; runs on other replicas finish on their own');
+    });
+    await Promise.all(local.map((r) => this.interrupt(r, 'session_deleted')));
+  }
+
+  /** A stop for runs of this process (from any replica, this one included). */
+  private stopLocal(target: StopTarget, reason: StopReason): void {
+    for (const run of this.active.values()) {
+      if (target.kind === 'run' ? run.runId === target.runId : run.sessionId === target.sessionId) void this.interrupt(run, reason);
+    }
+  }
+
+  /** True once the run's terminal event is in the log; false if `signal` fires first. */
+  private async waitForEnd(runId: string, afterSeq: number, signal: AbortSignal): Promise<boolean> {
+    try {
+      for await (const event of this.events(runId, afterSeq, signal)) if (isTerminal(event.event)) return true;
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    }
+    return false;
+  }
+
+  /**
+   * Closes a run nobody owns any more: the stored answer gets the text its readers saw, and the log
+   * its terminal `interrupted` event. Only one party can end a run, so racing readers are harmless.
+   */
+  private async closeIfOrphaned(runId: string): Promise<void> {
+    const { control, runLog, messages, logger } = this.options;
+    if (await control.isOwned(runId)) return;
+    const events = await runLog.read(runId, 0);
+    if (!events || events.some((e) => isTerminal(e.event))) return;
+    const seen = { content: '', reasoning: '' };
+    for (const { event } of events) {
+      if (event?.$case === 'content') seen.content += event.content.text;
+      else if (event?.$case === 'reasoning') seen.reasoning += event.reasoning.text;
+    }
+    const closed = await messages.closeOrphanedRun(runId, seen);
+    try {
+      await runLog.append(runId, runError('interrupted'));
+      logger.warn({ runId, storedAnswer: closed, contentChars: seen.content.length }, 'closed a run whose owner is gone');
+    } catch (error) {
+      if (!(error instanceof RunEndedError)) throw error;
+    }
   }
 
   /** Takes no new runs, lets running ones finish for up to `graceMs`, then stops the rest as interrupted. */
@@ -194,7 +278,7 @@ export class RunManager {
     await Promise.all(left.map((r) => this.interrupt(r, 'shutdown')));
   }
 
-  private interrupt(run: ActiveRun, reason: StopReason): Promise<void> {
+  private interrupt(run: ActiveRun, reason: StopReason | 'ended_elsewhere'): Promise<void> {
     run.stopReason ??= reason;
     run.controller.abort();
     return run.finished;
@@ -212,14 +296,19 @@ export class RunManager {
     });
     const outcome = await this.generate(run, writer, logger);
     const { final, terminal } = conclude(outcome, run);
+    let event: RunEventBody = terminal(run.assistantMessageId);
     try {
       await writer.finish(final);
     } catch (error) {
       logger.error({ err: error }, 'could not store the answer');
-      await runLog.append(run.runId, runError('storage_error'));
-      return;
+      event = runError('storage_error');
     }
-    await runLog.append(run.runId, terminal(run.assistantMessageId));
+    try {
+      await runLog.append(run.runId, event);
+    } catch (error) {
+      // Ended elsewhere (closed as orphaned) or the log is away: the stored answer is the record.
+      logger.warn({ err: error }, 'could not log the end of the run');
+    }
     logger.info({ status: final.status, finishReason: final.finishReason, completionTokens: final.completionTokens }, 'run ended');
   }
 
@@ -255,31 +344,54 @@ export class RunManager {
 
   /** One inference call; undefined when the run was stopped from outside. */
   private async stream(run: ActiveRun, plan: PromptPlan, writer: MessageWriter, state: { completionTokens: number }): Promise<Outcome | undefined> {
-    const { inference, runLog } = this.options;
+    const { inference, runLog, runs, logger } = this.options;
     const request = this.generateRequest(run, plan);
-    for await (const response of inference.generate(request, run.controller.signal)) {
-      // Deltas already in flight when the stop came are not what the user saw: drop them.
-      if (run.controller.signal.aborted) return undefined;
-      const event = response.event;
-      if (event?.$case === 'delta') {
-        const { text, channel, tokenCount } = event.delta;
-        state.completionTokens += tokenCount;
-        if (text === '') continue;
-        const reasoning = channel === Channel.CHANNEL_REASONING;
-        writer.append(reasoning ? 'reasoning' : 'content', text);
-        await runLog.append(run.runId, reasoning ? reasoningDelta(text) : contentDelta(text));
-      } else if (event?.$case === 'done') {
-        const usage = event.done.usage;
-        return {
-          kind: 'finished',
-          finishReason: FINISH_FROM_INFERENCE.get(event.done.finishReason) ?? 'stop',
-          promptTokens: usage?.promptTokens ?? 0,
-          completionTokens: usage?.completionTokens ?? state.completionTokens,
-        };
+    let logLost = false;
+    const batcher = new DeltaBatcher({
+      windowMs: runs.deltaWindowMs,
+      maxTokens: runs.deltaMaxTokens,
+      flush: async (channel, text) => {
+        try {
+          await runLog.append(run.runId, channel === 'reasoning' ? reasoningDelta(text) : contentDelta(text));
+        } catch (error) {
+          if (error instanceof RunEndedError) return void this.interrupt(run, 'ended_elsewhere');
+          // The answer still goes to PostgreSQL in full; live readers get the log's failure.
+          if (!logLost) logger.warn({ err: error, runId: run.runId }, 'run log unavailable; the answer is still stored');
+          logLost = true;
+          throw error;
+        }
+      },
+    });
+    try {
+      for await (const response of inference.generate(request, run.controller.signal)) {
+        // Deltas already in flight when the stop came are not what the user saw: drop them.
+        if (run.controller.signal.aborted) return undefined;
+        const event = response.event;
+        if (event?.$case === 'delta') {
+          const { text, channel, tokenCount } = event.delta;
+          state.completionTokens += tokenCount;
+          if (text === '') continue;
+          const reasoning = channel === Channel.CHANNEL_REASONING;
+          writer.append(reasoning ? 'reasoning' : 'content', text);
+          batcher.push(reasoning ? 'reasoning' : 'content', text, tokenCount);
+        } else if (event?.$case === 'done') {
+          const usage = event.done.usage;
+          // Every delta is in the log before the terminal event is appended.
+          await batcher.drain().catch(() => {});
+          return {
+            kind: 'finished',
+            finishReason: FINISH_FROM_INFERENCE.get(event.done.finishReason) ?? 'stop',
+            promptTokens: usage?.promptTokens ?? 0,
+            completionTokens: usage?.completionTokens ?? state.completionTokens,
+          };
+        }
       }
+      if (run.controller.signal.aborted) return undefined;
+      throw new InferenceCallError('error', 'the stream ended without done');
+    } finally {
+      // The log gets everything the writer stores, stopped or not, before any terminal event.
+      await batcher.drain().catch(() => {});
     }
-    if (run.controller.signal.aborted) return undefined;
-    throw new InferenceCallError('error', 'the stream ended without done');
   }
 
   private generateRequest(run: ActiveRun, plan: PromptPlan): GenerateRequest {
@@ -323,7 +435,7 @@ function conclude(
       terminal: (id) => runDone(reason, id, { promptTokens, completionTokens }),
     };
   }
-  if (outcome.kind === 'stopped' && run.stopReason !== 'shutdown') {
+  if (outcome.kind === 'stopped' && run.stopReason !== 'shutdown' && run.stopReason !== 'ended_elsewhere') {
     const { completionTokens } = outcome;
     return {
       final: { status: 'stopped', finishReason: 'cancelled', promptTokens: null, completionTokens },

@@ -2,7 +2,17 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChatServiceClient, ChatServiceService } from '@freechat/proto/freechat/chat/v1/chat';
-import { createGrpcServer, createStaticResolver, type Logger, type ServiceResolver } from '@freechat/shared';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  createGrpcServer,
+  createRedisClient,
+  createStaticResolver,
+  redactRedisUrl,
+  redisReady,
+  type Logger,
+  type ServiceResolver,
+} from '@freechat/shared';
 import { createPool, runMigrations } from '@freechat/shared/postgres';
 import type { ChatConfig } from './config.js';
 import { createChatHandlers } from './grpc-handlers.js';
@@ -10,6 +20,10 @@ import { createInferenceGateway } from './inference-client.js';
 import { MessagesRepository } from './messages-repository.js';
 import { createReaper } from './reaper.js';
 import { RunManager } from './run-manager.js';
+import { MemoryRunControl, type RunControl } from './run-control.js';
+import { RedisChannels } from './redis-channels.js';
+import { RedisRunControl } from './redis-run-control.js';
+import { RedisRunLog } from './redis-run-log.js';
 import { MemoryRunLog, type RunLog } from './run-log.js';
 import { SessionsRepository } from './sessions-repository.js';
 
@@ -21,7 +35,7 @@ export interface StartChatServerOptions {
   readonly logger: Logger;
   /** Default: the static address in config.upstreams. */
   readonly resolver?: ServiceResolver;
-  /** Default: in memory, finished runs kept for runs.logRetentionSeconds. */
+  /** Default: Redis Streams when redis.url is set, else in memory; finished runs kept for runs.logRetentionSeconds. */
   readonly runLog?: RunLog;
 }
 
@@ -43,10 +57,11 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
   const pool = createPool({ url: config.database.url, max: config.database.poolSize, applicationName: 'freechat-chat' });
   const resolver = options.resolver ?? createStaticResolver({ inference: config.upstreams.inference });
   const inference = createInferenceGateway({ resolver });
-  const runLog = options.runLog ?? new MemoryRunLog({ retentionMs: config.runs.logRetentionSeconds * 1000 });
+  const shared = createRunSharing(config, logger, options.runLog);
+  const { runLog, control } = shared;
   const sessions = new SessionsRepository(pool);
   const messages = new MessagesRepository(pool);
-  const runs = new RunManager({ messages, runLog, inference, runs: config.runs, logger: logger.child({ component: 'runs' }) });
+  const runs = new RunManager({ messages, runLog, control, inference, runs: config.runs, logger: logger.child({ component: 'runs' }) });
   const reaper = createReaper({ store: messages, staleAfterMs: config.runs.staleAfterSeconds * 1000, logger });
   let serving = false;
 
@@ -73,6 +88,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
 
   let closing = false;
   const ready = (async () => {
+    await shared.ready();
     await runMigrations(pool, { schema: 'chat', directory: MIGRATIONS_DIR, logger });
     await reaper.sweep();
     if (closing) return;
@@ -96,7 +112,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
       await runs.shutdown(0);
       serving = false;
       await reaper.stop();
-      await runLog.close();
+      await shared.close();
       inference.close();
       await pool.end();
     })();
@@ -104,4 +120,51 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
   };
 
   return { address, port, ready, close };
+}
+
+interface RunSharing {
+  readonly runLog: RunLog;
+  readonly control: RunControl;
+  /** Resolves once the store is reachable (rejects if it is not, within a bound). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where runs are logged and controlled: Redis when configured (replicas share runs), else this process. */
+function createRunSharing(config: ChatConfig, logger: Logger, runLogOverride: RunLog | undefined): RunSharing {
+  const retentionMs = config.runs.logRetentionSeconds * 1000;
+  if (!config.redis.url) {
+    logger.info({ runLog: 'memory', runControl: 'memory' }, 'runs: in this process only (set REDIS_URL to share them between replicas)');
+    const runLog = runLogOverride ?? new MemoryRunLog({ retentionMs });
+    const control = new MemoryRunControl();
+    return { runLog, control, ready: async () => {}, close: async () => Promise.all([runLog.close(), control.close()]).then(() => {}) };
+  }
+  const redisLogger = logger.child({ component: 'redis' });
+  const redis = createRedisClient({ url: config.redis.url, logger: redisLogger, name: 'freechat-chat' });
+  const subscriber = createRedisClient({ url: config.redis.url, logger: redisLogger, name: 'freechat-chat-sub', overrides: { commandTimeout: undefined } });
+  const channels = new RedisChannels(subscriber, redisLogger);
+  const runLog =
+    runLogOverride ??
+    new RedisRunLog({ redis, channels, retentionMs, idleExpiryMs: Math.max(retentionMs, 3_600_000), logger: redisLogger });
+  const control = new RedisRunControl({
+    redis,
+    channels,
+    replicaId: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    leaseMs: config.runs.ownerLeaseMs,
+    logger: redisLogger,
+  });
+  logger.info({ runLog: 'redis', runControl: 'redis', redis: redactRedisUrl(config.redis.url) }, 'runs: shared through Redis');
+  return {
+    runLog,
+    control,
+    async ready() {
+      await Promise.all([redisReady(redis, 30_000), redisReady(subscriber, 30_000)]);
+      await control.start();
+    },
+    async close() {
+      await Promise.all([runLog.close(), control.close()]);
+      subscriber.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
 }

@@ -30,3 +30,4 @@ export {
 export { mapError, toServiceError, type MappedStatus } from './grpc-errors.js';
 export { drained } from './grpc-streams.js';
 export { runServiceMain, type ServiceMainOptions, type StartedService } from './service-main.js';
+export { createRedisClient, redisReady, redisConfigSchema, redactRedisUrl, REDIS_ENV, type CreateRedisClientOptions, type Redis } from './redis.js';
