@@ -31,6 +31,16 @@ export const chatConfigSchema = z.strictObject({
       enableThinking: z.boolean().optional(),
     }),
   }),
+  events: z.strictObject({
+    // Empty: the in-process bus.
+    endpoints: z.string(),
+    topic: z.string().min(1),
+    consumerGroup: z.string().min(1),
+    relay: z.strictObject({ batchSize: positiveInt, pollIntervalMs: positiveInt, maxBackoffMs: positiveInt }),
+    maxAttempts: positiveInt,
+    retryDelayMs: positiveInt,
+    titles: z.strictObject({ enabled: z.boolean(), maxNewTokens: positiveInt, timeoutMs: positiveInt }),
+  }),
   ...serviceConfigBase,
 });
 
@@ -44,6 +54,8 @@ export const CHAT_ENV = {
   FREECHAT_CHAT_MAX_PROMPT_TOKENS: 'runs.maxPromptTokens',
   FREECHAT_CHAT_SYSTEM_PROMPT: 'runs.systemPrompt',
   FREECHAT_LOG_LEVEL: 'log.level',
+  ROCKETMQ_ENDPOINTS: 'events.endpoints',
+  FREECHAT_CHAT_OWNER_LEASE_MS: 'runs.ownerLeaseMs',
   ...REDIS_ENV,
 } as const;
 
