@@ -1,6 +1,6 @@
 // The auth service's configuration: one schema, read once at start (defaults live in config/*.yaml).
 import path from 'node:path';
-import { ConfigError, loadConfig, serviceConfigBase, type DeepReadonly } from '@freechat/shared';
+import { ConfigError, loadConfig, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -25,6 +25,7 @@ export const authConfigSchema = z.strictObject({
     parallelism: z.coerce.number().int().min(1).max(255),
   }),
   ...serviceConfigBase,
+  ...discoveryConfig,
 });
 
 export type AuthConfig = DeepReadonly<z.output<typeof authConfigSchema>>;
@@ -38,6 +39,7 @@ export const AUTH_ENV = {
   FREECHAT_AUTH_ACCESS_TOKEN_TTL_SECONDS: 'auth.accessTokenTtlSeconds',
   FREECHAT_AUTH_REFRESH_TOKEN_TTL_SECONDS: 'auth.refreshTokenTtlSeconds',
   FREECHAT_LOG_LEVEL: 'log.level',
+  ...DISCOVERY_ENV,
 } as const;
 
 export interface LoadAuthConfigOptions {

@@ -1,5 +1,5 @@
 // The chat service's configuration: one schema, read once at start (defaults live in config/*.yaml).
-import { loadConfig, REDIS_ENV, redisConfigSchema, serviceConfigBase, type DeepReadonly } from '@freechat/shared';
+import { loadConfig, REDIS_ENV, redisConfigSchema, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -42,6 +42,7 @@ export const chatConfigSchema = z.strictObject({
     titles: z.strictObject({ enabled: z.boolean(), maxNewTokens: positiveInt, timeoutMs: positiveInt }),
   }),
   ...serviceConfigBase,
+  ...discoveryConfig,
 });
 
 export type ChatConfig = DeepReadonly<z.output<typeof chatConfigSchema>>;
@@ -54,6 +55,7 @@ export const CHAT_ENV = {
   FREECHAT_CHAT_MAX_PROMPT_TOKENS: 'runs.maxPromptTokens',
   FREECHAT_CHAT_SYSTEM_PROMPT: 'runs.systemPrompt',
   FREECHAT_LOG_LEVEL: 'log.level',
+  ...DISCOVERY_ENV,
   ROCKETMQ_ENDPOINTS: 'events.endpoints',
   FREECHAT_CHAT_OWNER_LEASE_MS: 'runs.ownerLeaseMs',
   ...REDIS_ENV,

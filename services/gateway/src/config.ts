@@ -1,6 +1,6 @@
 // The gateway's configuration: one schema, read once at start (defaults live in config/*.yaml).
 import path from 'node:path';
-import { loadConfig, serviceConfigBase, type DeepReadonly } from '@freechat/shared';
+import { loadConfig, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const address = z.string().regex(/^.+:\d+$/, 'expected host:port');
@@ -25,6 +25,7 @@ export const gatewayConfigSchema = z.strictObject({
   webUi: z.strictObject({ dir: z.string().min(1) }),
   sse: z.strictObject({ heartbeatMs: positiveInt }),
   ...serviceConfigBase,
+  ...discoveryConfig,
 });
 
 export type GatewayConfig = DeepReadonly<z.output<typeof gatewayConfigSchema>>;
@@ -39,6 +40,7 @@ export const GATEWAY_ENV = {
   FREECHAT_WEB_UI_DIR: 'webUi.dir',
   FREECHAT_SSE_HEARTBEAT_MS: 'sse.heartbeatMs',
   FREECHAT_LOG_LEVEL: 'log.level',
+  ...DISCOVERY_ENV,
 } as const;
 
 export interface LoadGatewayConfigOptions {

@@ -10,8 +10,8 @@ export {
   type ShutdownOptions,
 } from './grpc-server.js';
 export { onTerminate, type OnTerminateOptions } from './process-signals.js';
-export { createStaticResolver, type ServiceName, type ServiceResolver } from './discovery.js';
-export { checkGrpcHealth, type HealthState } from './grpc-health-client.js';
+export * from './discovery/index.js';
+export { checkGrpcHealth, checkServiceHealth, type HealthCheckOptions, type HealthState } from './grpc-health-client.js';
 export { freePort } from './free-port.js';
 export {
   verifyAccessToken,

@@ -1,7 +1,5 @@
-// How a service finds another. Static addresses from config today; Consul implements the same
-// interface later, so callers never know which one they got.
-
-export type ServiceName = 'auth' | 'chat' | 'inference' | 'gateway';
+// The address of a service from configuration, as `make run` and tests without Consul use it.
+import type { ServiceName } from './service-names.js';
 
 export interface ServiceResolver {
   /** `host:port` of a healthy instance. */

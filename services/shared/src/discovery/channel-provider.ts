@@ -1,0 +1,234 @@
+// The one way a Free Chat service calls another over gRPC. It follows the instances an InstanceSource
+// reports (Consul's healthy ones, or the configured address), keeps one channel per instance, and
+// hands out clients whose every call is sent to the instance the picker chooses at that moment.
+// An instance that leaves gets no new calls; its channel closes once its last call has ended, so
+// streams running on a draining instance finish there.
+import type { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { InstanceSource, ServiceInstance } from './instance-source.js';
+import { pickInstance, type BalancingPolicy } from './picker.js';
+import { catalogName, type ServiceName } from './service-names.js';
+
+export interface GrpcClientConstructor<C extends grpc.Client> {
+  new (address: string, credentials: grpc.ChannelCredentials, options?: Partial<grpc.ClientOptions>): C;
+  readonly service: grpc.ServiceDefinition;
+}
+
+/** A client's service methods without its channel management (the provider owns the channels). */
+export type BalancedClient<C extends grpc.Client> = Omit<C, keyof grpc.Client>;
+
+/** Thrown synchronously by a balanced client's method; shaped like grpc-js's UNAVAILABLE error. */
+export class NoHealthyInstanceError extends Error implements grpc.ServiceError {
+  override readonly name = 'NoHealthyInstanceError';
+  readonly code = grpc.status.UNAVAILABLE;
+  readonly details: string;
+  readonly metadata = new grpc.Metadata();
+  constructor(readonly service: ServiceName) {
+    super(`no healthy instance of ${catalogName(service)}`);
+    this.details = this.message;
+  }
+}
+
+export interface InstanceStats {
+  readonly id: string;
+  readonly address: string;
+  /** Calls sent and not finished. */
+  readonly outstanding: number;
+  /** Calls sent since the instance appeared. */
+  readonly started: number;
+  /** grpc-js connectivity state of its channel. */
+  readonly state: string;
+}
+
+export interface ChannelProvider {
+  /** "consul at host:port" or "static addresses". */
+  readonly description: string;
+  /** A client whose calls each go to one current instance of `service`; calls throw NoHealthyInstanceError when there is none. */
+  client<C extends grpc.Client>(service: ServiceName, constructor: GrpcClientConstructor<C>): BalancedClient<C>;
+  /** Resolves once the instances of `service` are known (the list may be empty). */
+  synced(service: ServiceName): Promise<void>;
+  /** The instances calls go to now, with their load: for tests, logs and readiness. */
+  instances(service: ServiceName): readonly InstanceStats[];
+  /** Stops watching and closes every channel. */
+  close(): void;
+}
+
+export interface ChannelProviderOptions {
+  readonly source: InstanceSource;
+  readonly logger: Logger;
+  /** Default: least-outstanding for inference (calls differ wildly in cost), round robin otherwise. */
+  readonly policies?: Partial<Record<ServiceName, BalancingPolicy>>;
+}
+
+export const DEFAULT_POLICIES: Readonly<Record<ServiceName, BalancingPolicy>> = {
+  auth: 'round-robin',
+  chat: 'round-robin',
+  gateway: 'round-robin',
+  inference: 'least-outstanding',
+};
+
+interface LiveInstance extends ServiceInstance {
+  readonly channel: grpc.Channel;
+  readonly clients: Map<GrpcClientConstructor<grpc.Client>, grpc.Client>;
+  outstanding: number;
+  started: number;
+  departed: boolean;
+}
+
+interface WatchedService {
+  /** Sorted by id, so round robin's order does not depend on Consul's. */
+  instances: LiveInstance[];
+  turn: number;
+  readonly synced: Promise<void>;
+  unsubscribe: () => void;
+}
+
+const FAILING = grpc.connectivityState.TRANSIENT_FAILURE;
+
+export function createChannelProvider(options: ChannelProviderOptions): ChannelProvider {
+  const { source, logger } = options;
+  const policies = { ...DEFAULT_POLICIES, ...options.policies };
+  const watched = new Map<ServiceName, WatchedService>();
+  const balanced = new Map<string, unknown>();
+  const constructorIds = new Map<GrpcClientConstructor<grpc.Client>, number>();
+  // Departed instances still finishing calls included, so close() leaves nothing open.
+  const openChannels = new Set<grpc.Channel>();
+  let closed = false;
+
+  const closeChannel = (channel: grpc.Channel): void => {
+    openChannels.delete(channel);
+    channel.close();
+  };
+  const closeWhenIdle = (instance: LiveInstance): void => {
+    if (instance.departed && instance.outstanding === 0) closeChannel(instance.channel);
+  };
+  const openChannel = (address: string): grpc.Channel => {
+    const channel = new grpc.Channel(address, grpc.credentials.createInsecure(), {});
+    openChannels.add(channel);
+    return channel;
+  };
+
+  const update = (service: ServiceName, entry: WatchedService, next: readonly ServiceInstance[]): void => {
+    const current = new Map(entry.instances.map((instance) => [instance.id, instance]));
+    const kept: LiveInstance[] = [];
+    for (const wanted of next) {
+      const existing = current.get(wanted.id);
+      if (existing && existing.address === wanted.address) {
+        kept.push(existing);
+        current.delete(wanted.id);
+      } else {
+        kept.push({
+          ...wanted,
+          channel: openChannel(wanted.address),
+          clients: new Map(),
+          outstanding: 0,
+          started: 0,
+          departed: false,
+        });
+      }
+    }
+    for (const gone of current.values()) {
+      gone.departed = true;
+      closeWhenIdle(gone);
+    }
+    kept.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const before = entry.instances.map((i) => i.id).join(',');
+    entry.instances = kept;
+    if (kept.map((i) => i.id).join(',') !== before) {
+      logger.info({ service, instances: kept.map((i) => `${i.id}@${i.address}`) }, `${service}: ${kept.length} instance(s)`);
+    }
+  };
+
+  const watch = (service: ServiceName): WatchedService => {
+    let entry = watched.get(service);
+    if (entry) return entry;
+    let markSynced!: () => void;
+    const synced = new Promise<void>((resolve) => (markSynced = resolve));
+    const created: WatchedService = { instances: [], turn: 0, synced, unsubscribe: () => {} };
+    entry = created;
+    watched.set(service, created);
+    if (closed) {
+      markSynced();
+      return created;
+    }
+    created.unsubscribe = source.subscribe(service, (instances) => {
+      if (closed) return;
+      update(service, created, instances);
+      markSynced();
+    });
+    return created;
+  };
+
+  const pick = (service: ServiceName): LiveInstance | undefined => {
+    const entry = watch(service);
+    const loads = entry.instances.map((instance) => ({
+      id: instance.id,
+      outstanding: instance.outstanding,
+      failing: instance.channel.getConnectivityState(false) === FAILING,
+    }));
+    const index = pickInstance(policies[service], loads, entry.turn++);
+    return index === undefined ? undefined : entry.instances[index];
+  };
+
+  const clientOf = <C extends grpc.Client>(instance: LiveInstance, constructor: GrpcClientConstructor<C>): C => {
+    const key = constructor as unknown as GrpcClientConstructor<grpc.Client>;
+    let client = instance.clients.get(key);
+    if (!client) {
+      // Every client of an instance shares its one channel (one connection per instance).
+      client = new constructor(instance.address, grpc.credentials.createInsecure(), { channelOverride: instance.channel });
+      instance.clients.set(key, client);
+    }
+    return client as C;
+  };
+
+  const dispatch = <C extends grpc.Client>(service: ServiceName, constructor: GrpcClientConstructor<C>, method: string, args: unknown[]): unknown => {
+    const instance = pick(service);
+    if (!instance) throw new NoHealthyInstanceError(service);
+    const client = clientOf(instance, constructor) as unknown as Record<string, (...a: unknown[]) => EventEmitter>;
+    const call = client[method]!.apply(client, args);
+    instance.outstanding++;
+    instance.started++;
+    // Every grpc-js call, unary or streaming, emits `status` exactly once when it ends.
+    call.once('status', () => {
+      instance.outstanding--;
+      closeWhenIdle(instance);
+    });
+    return call;
+  };
+
+  return {
+    description: source.description,
+    client<C extends grpc.Client>(service: ServiceName, constructor: GrpcClientConstructor<C>): BalancedClient<C> {
+      const key = constructor as unknown as GrpcClientConstructor<grpc.Client>;
+      if (!constructorIds.has(key)) constructorIds.set(key, constructorIds.size);
+      const cacheKey = `${service}/${constructorIds.get(key)}`;
+      const cached = balanced.get(cacheKey);
+      if (cached) return cached as BalancedClient<C>;
+      watch(service);
+      const methods = Object.fromEntries(
+        Object.keys(constructor.service).map((method) => [method, (...args: unknown[]) => dispatch(service, constructor, method, args)]),
+      );
+      balanced.set(cacheKey, methods);
+      return methods as unknown as BalancedClient<C>;
+    },
+    synced: (service) => watch(service).synced,
+    instances: (service) =>
+      (watched.get(service)?.instances ?? []).map((instance) => ({
+        id: instance.id,
+        address: instance.address,
+        outstanding: instance.outstanding,
+        started: instance.started,
+        state: grpc.connectivityState[instance.channel.getConnectivityState(false)],
+      })),
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const entry of watched.values()) {
+        entry.unsubscribe();
+        entry.instances = [];
+      }
+      for (const channel of [...openChannels]) closeChannel(channel);
+    },
+  };
+}

@@ -1,0 +1,93 @@
+// Discovery as a service uses it: one object built from the `discovery` config that says which mode
+// runs (Consul, or static addresses for `make run`), provides every gRPC channel, and registers
+// the service itself.
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { createChannelProvider, type ChannelProvider } from './channel-provider.js';
+import type { DiscoveryConfig } from './config.js';
+import { createConsulClient } from './consul-client.js';
+import { createConsulSource } from './consul-source.js';
+import { createStaticSource } from './instance-source.js';
+import type { BalancingPolicy } from './picker.js';
+import { registerService, type HealthCheckSpec, type ServiceRegistration } from './registration.js';
+import type { ServiceName } from './service-names.js';
+
+export interface CreateDiscoveryOptions {
+  readonly config: DiscoveryConfig;
+  /** The service being started. */
+  readonly service: ServiceName;
+  readonly logger: Logger;
+  /** Where its upstreams are when no Consul is configured. */
+  readonly staticAddresses?: Readonly<Partial<Record<ServiceName, string>>>;
+  readonly policies?: Partial<Record<ServiceName, BalancingPolicy>>;
+  /** Registration check period (default 30 s); tests shorten it. */
+  readonly reassertIntervalMs?: number;
+}
+
+export interface RegisterSelfOptions {
+  /** `host:port` the server is bound to (port resolved). */
+  readonly listenAddress: string;
+  readonly check: HealthCheckSpec;
+  readonly tags?: readonly string[];
+}
+
+export interface Discovery {
+  readonly mode: 'consul' | 'static';
+  readonly channels: ChannelProvider;
+  /** Announces this instance in Consul (nothing in static mode). Call once it is ready to serve. */
+  register(options: RegisterSelfOptions): Promise<ServiceRegistration>;
+  /** Stops watching and closes every channel: after the service's own calls have ended. */
+  close(): void;
+}
+
+export function createDiscovery(options: CreateDiscoveryOptions): Discovery {
+  const { config, service } = options;
+  const logger = options.logger.child({ component: 'discovery' });
+  const consulAddress = config.consul.address;
+  if (!consulAddress) {
+    const channels = createChannelProvider({ source: createStaticSource(options.staticAddresses ?? {}), logger, ...(options.policies && { policies: options.policies }) });
+    options.logger.info('discovery: static addresses');
+    return {
+      mode: 'static',
+      channels,
+      register: async () => ({ id: '', deregister: async () => {} }),
+      close: () => channels.close(),
+    };
+  }
+
+  const consul = createConsulClient(consulAddress);
+  const channels = createChannelProvider({
+    source: createConsulSource({ consul, address: consulAddress, logger }),
+    logger,
+    ...(options.policies && { policies: options.policies }),
+  });
+  options.logger.info(`discovery: consul at ${consulAddress}`);
+  return {
+    mode: 'consul',
+    channels,
+    register: ({ listenAddress, check, tags }) => {
+      const separator = listenAddress.lastIndexOf(':');
+      return registerService({
+        consul,
+        service,
+        host: advertisedHost(listenAddress.slice(0, separator), config.advertiseHost),
+        port: Number(listenAddress.slice(separator + 1)),
+        check,
+        checkIntervalMs: config.checkIntervalMs,
+        deregisterCriticalAfterMs: config.deregisterCriticalAfterMs,
+        ...(tags && { tags }),
+        logger,
+        ...(options.reassertIntervalMs !== undefined && { reassertIntervalMs: options.reassertIntervalMs }),
+      });
+    },
+    close: () => channels.close(),
+  };
+}
+
+const WILDCARDS = new Set(['', '0.0.0.0', '::', '[::]']);
+
+/** Pure: what to tell callers to dial. A wildcard listen host is reachable as the machine's name. */
+export function advertisedHost(listenHost: string, configured: string, machineName: () => string = hostname): string {
+  if (configured) return configured;
+  return WILDCARDS.has(listenHost) ? machineName() : listenHost.replace(/^\[(.*)\]$/, '$1');
+}
