@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startConsul } from '../../scripts/infra/consul.js';
 import { startRedis } from '../../scripts/infra/redis.js';
 import type { InfraEndpoints } from './endpoints.js';
 
@@ -29,7 +30,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     const redis = await startRedis({ dataDir: path.join(dataDir, 'redis') });
     stops.push(() => redis.stop());
-    project.provide('infra', { redisUrl: redis.url } satisfies InfraEndpoints);
+    const consul = await startConsul({ dataDir: path.join(dataDir, 'consul') });
+    stops.push(() => consul.stop());
+    project.provide('infra', { redisUrl: redis.url, consulAddress: consul.address } satisfies InfraEndpoints);
   } catch (error) {
     await teardown();
     throw error;
