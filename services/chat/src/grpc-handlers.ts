@@ -10,11 +10,14 @@ import type { MessagesRepository } from './messages-repository.js';
 import type { RunManager } from './run-manager.js';
 import type { SessionsRepository } from './sessions-repository.js';
 import { pageSize, requireUuid, validateContent, validateParams, validateTitle } from './validation.js';
+import { usageDays, usageReport, windowStart, type UsageStore } from './events/usage.js';
 
 export interface ChatHandlersOptions {
   readonly sessions: SessionsRepository;
   readonly messages: MessagesRepository;
   readonly runs: RunManager;
+  /** Per-user daily usage, written by the usage consumer. */
+  readonly usage: Pick<UsageStore, 'list'>;
   readonly logger: Logger;
   /** False until migrations have run: calls fail with UNAVAILABLE. */
   readonly isReady: () => boolean;
@@ -43,7 +46,9 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
     createSession: unary('CreateSession', async (request) => {
       const userId = requireUuid('user_id', request.userId);
       const title = validateTitle(request.title, { emptyMeansDefault: true });
-      return toSession(await sessions.create({ id: randomUUID(), ownerId: userId, title }));
+      // Named by its owner: the title writer leaves it alone.
+      const titleSource = request.title.trim() === '' ? 'auto' : 'user';
+      return toSession(await sessions.create({ id: randomUUID(), ownerId: userId, title, titleSource }));
     }),
     listSessions: unary('ListSessions', async (request) => {
       const userId = requireUuid('user_id', request.userId);
@@ -73,6 +78,11 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
       const userId = requireUuid('user_id', request.userId);
       const session = await ownedSession(userId, requireUuid('session_id', request.sessionId));
       return { messages: (await messages.listBySession(session.id)).map(toMessage) };
+    }),
+    getUsage: unary('GetUsage', async (request) => {
+      const userId = requireUuid('user_id', request.userId);
+      const fromDate = windowStart(new Date(), usageDays(request.days));
+      return usageReport(await options.usage.list(userId, fromDate), fromDate);
     }),
     stopRun: unary('StopRun', async (request) => {
       const userId = requireUuid('user_id', request.userId);

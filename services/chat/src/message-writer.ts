@@ -30,12 +30,16 @@ export class MessageWriter {
   private inFlight: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   private finished = false;
+  // The writer lives exactly as long as the run's generation: its timings are the run's.
+  private readonly startedAt = new Date();
+  private firstTokenAt: Date | null = null;
 
   constructor(private readonly options: MessageWriterOptions) {
     this.timer = setInterval(() => this.tick(), options.flushIntervalMs);
   }
 
   append(channel: Channel, text: string): void {
+    this.firstTokenAt ??= new Date();
     if (channel === 'reasoning') this.reasoning += text;
     else this.content += text;
     this.dirty = true;
@@ -51,9 +55,10 @@ export class MessageWriter {
     clearInterval(this.timer);
     await this.inFlight;
     const { store, messageId, logger, finalAttempts = 3, retryDelayMs = 200 } = this.options;
+    const timings = { startedAt: this.startedAt, firstTokenAt: this.firstTokenAt, endedAt: new Date() };
     for (let attempt = 1; ; attempt++) {
       try {
-        await store.finish(messageId, { ...final, content: this.content, reasoning: this.reasoning });
+        await store.finish(messageId, { ...final, content: this.content, reasoning: this.reasoning, timings });
         return;
       } catch (error) {
         if (attempt >= finalAttempts) throw error;

@@ -2,6 +2,10 @@
 import type pg from 'pg';
 import type { PreconditionCode } from './errors.js';
 import { autoTitle, DEFAULT_TITLE } from './validation.js';
+import { EVENT_TYPES } from './events/domain-events.js';
+import { runCompletedEvent } from './events/event-drafts.js';
+import { appendEvent } from './events/outbox.js';
+import { inTransaction } from './transaction.js';
 
 export type MessageRole = 'user' | 'assistant';
 export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error';
@@ -28,6 +32,8 @@ export interface FinalState {
   readonly finishReason: StoredFinishReason;
   readonly promptTokens: number | null;
   readonly completionTokens: number | null;
+  /** When the run started, produced its first text and ended; carried by its run.completed event. */
+  readonly timings?: { readonly startedAt: Date; readonly firstTokenAt: Date | null; readonly endedAt: Date };
 }
 
 export interface RunOwnership {
@@ -116,6 +122,12 @@ export class MessagesRepository {
          WHERE id = $1`,
         [input.sessionId, DEFAULT_TITLE, input.id, input.autoTitle],
       );
+      await appendEvent(client, {
+        type: EVENT_TYPES.messageCreated,
+        sessionId: input.sessionId,
+        userId: input.ownerId,
+        payload: { messageId: input.id, role: 'user', contentChars: [...input.content].length },
+      });
       await client.query('COMMIT');
       return toRow(rows[0]!);
     } catch (error) {
@@ -231,13 +243,21 @@ export class MessagesRepository {
     );
   }
 
+  /** The answer's final state and its run.completed event, in one transaction. */
   async finish(id: string, final: FinalState): Promise<void> {
-    await this.db.query(
-      `UPDATE chat.messages SET content = $2, reasoning = $3, status = $4, finish_reason = $5,
-         prompt_tokens = $6, completion_tokens = $7, updated_at = clock_timestamp()
-       WHERE id = $1`,
-      [id, final.content, final.reasoning, final.status, final.finishReason, final.promptTokens, final.completionTokens],
-    );
+    await inTransaction(this.db, async (tx) => {
+      const { rows } = await tx.query<{ session_id: string; owner_id: string; run_id: string | null }>(
+        `UPDATE chat.messages m SET content = $2, reasoning = $3, status = $4, finish_reason = $5,
+           prompt_tokens = $6, completion_tokens = $7, updated_at = clock_timestamp()
+          FROM chat.sessions s WHERE m.id = $1 AND s.id = m.session_id
+         RETURNING m.session_id, s.owner_id, m.run_id`,
+        [id, final.content, final.reasoning, final.status, final.finishReason, final.promptTokens, final.completionTokens],
+      );
+      const row = rows[0];
+      // Gone (regenerated away): nothing happened that an event could describe.
+      if (!row) return;
+      await appendEvent(tx, runCompletedEvent({ messageId: id, sessionId: row.session_id, userId: row.owner_id, runId: row.run_id, final }));
+    });
   }
 
   /**

@@ -15,6 +15,7 @@ import {
 } from '@freechat/shared';
 import { createPool, runMigrations } from '@freechat/shared/postgres';
 import type { ChatConfig } from './config.js';
+import { createDomainEvents } from './events/runtime.js';
 import { createChatHandlers } from './grpc-handlers.js';
 import { createInferenceGateway } from './inference-client.js';
 import { MessagesRepository } from './messages-repository.js';
@@ -63,6 +64,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
   const messages = new MessagesRepository(pool);
   const runs = new RunManager({ messages, runLog, control, inference, runs: config.runs, logger: logger.child({ component: 'runs' }) });
   const reaper = createReaper({ store: messages, staleAfterMs: config.runs.staleAfterSeconds * 1000, logger });
+  const events = createDomainEvents({ config: config.events, db: pool, inference, logger });
   let serving = false;
 
   const grpc = createGrpcServer({
@@ -71,7 +73,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
       {
         name: ChatServiceClient.serviceName,
         definition: ChatServiceService,
-        implementation: createChatHandlers({ sessions, messages, runs, logger, isReady: () => serving }),
+        implementation: createChatHandlers({ sessions, messages, runs, usage: events.usage, logger, isReady: () => serving }),
       },
     ],
   });
@@ -93,6 +95,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
     await reaper.sweep();
     if (closing) return;
     reaper.start();
+    events.start();
     serving = true;
     grpc.setServing(true);
     logger.info('database ready; SERVING');
@@ -112,6 +115,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
       await runs.shutdown(0);
       serving = false;
       await reaper.stop();
+      await events.close();
       await shared.close();
       inference.close();
       await pool.end();

@@ -1,6 +1,9 @@
 // SQL for chat.sessions. Every query is scoped to its owner: someone else's session is simply absent.
 import type pg from 'pg';
 import { InvalidArgumentError } from './errors.js';
+import { EVENT_TYPES } from './events/domain-events.js';
+import { appendEvent } from './events/outbox.js';
+import { inTransaction } from './transaction.js';
 
 export interface SessionRow {
   readonly id: string;
@@ -39,12 +42,21 @@ const toRow = (r: Raw): SessionRow => ({ id: r.id, ownerId: r.owner_id, title: r
 export class SessionsRepository {
   constructor(private readonly db: pg.Pool) {}
 
-  async create(input: { id: string; ownerId: string; title: string }): Promise<SessionRow> {
-    const { rows } = await this.db.query<Raw>(
-      `INSERT INTO chat.sessions (id, owner_id, title) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-      [input.id, input.ownerId, input.title],
-    );
-    return toRow(rows[0]!);
+  /** The session and its session.created event, in one transaction. */
+  async create(input: { id: string; ownerId: string; title: string; titleSource: 'auto' | 'user' }): Promise<SessionRow> {
+    return inTransaction(this.db, async (tx) => {
+      const { rows } = await tx.query<Raw>(
+        `INSERT INTO chat.sessions (id, owner_id, title, title_source) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+        [input.id, input.ownerId, input.title, input.titleSource],
+      );
+      await appendEvent(tx, {
+        type: EVENT_TYPES.sessionCreated,
+        sessionId: input.id,
+        userId: input.ownerId,
+        payload: { title: input.title, titleSource: input.titleSource },
+      });
+      return toRow(rows[0]!);
+    });
   }
 
   async get(ownerId: string, id: string): Promise<SessionRow | undefined> {
@@ -74,20 +86,24 @@ export class SessionsRepository {
 
   async rename(ownerId: string, id: string, title: string): Promise<SessionRow | undefined> {
     const { rows } = await this.db.query<Raw>(
-      `UPDATE chat.sessions SET title = $3, updated_at = clock_timestamp()
+      `UPDATE chat.sessions SET title = $3, title_source = 'user', updated_at = clock_timestamp()
         WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
       [id, ownerId, title],
     );
     return rows[0] && toRow(rows[0]);
   }
 
-  /** True if a live session was deleted now. */
+  /** True if a live session was deleted now (with its session.deleted event, in one transaction). */
   async softDelete(ownerId: string, id: string): Promise<boolean> {
-    const { rowCount } = await this.db.query(
-      `UPDATE chat.sessions SET deleted_at = clock_timestamp() WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL`,
-      [id, ownerId],
-    );
-    return rowCount === 1;
+    return inTransaction(this.db, async (tx) => {
+      const { rowCount } = await tx.query(
+        `UPDATE chat.sessions SET deleted_at = clock_timestamp() WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL`,
+        [id, ownerId],
+      );
+      if (rowCount !== 1) return false;
+      await appendEvent(tx, { type: EVENT_TYPES.sessionDeleted, sessionId: id, userId: ownerId, payload: {} });
+      return true;
+    });
   }
 }
 
