@@ -48,6 +48,12 @@ export interface RocketMQServer {
   stop(): Promise<void>;
 }
 
+/** What Free Chat needs: chat's events topic (FIFO per session) and its orderly consumer group. */
+export const FREECHAT_ROCKETMQ = {
+  topics: [{ name: 'freechat-events', messageType: 'FIFO' }],
+  groups: [{ name: 'freechat-chat', orderly: true }],
+} as const satisfies Pick<StartRocketMQOptions, 'topics' | 'groups'>;
+
 const CLUSTER = 'DefaultCluster';
 const READY_LINE = 'rocketmq-proxy startup successfully';
 // JVM cold start on a busy machine has been seen at 40 s; leave room.

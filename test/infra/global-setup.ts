@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startConsul } from '../../scripts/infra/consul.js';
 import { startRedis } from '../../scripts/infra/redis.js';
+import { FREECHAT_ROCKETMQ, startRocketMQ } from '../../scripts/infra/rocketmq.js';
 import type { InfraEndpoints } from './endpoints.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -32,7 +33,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     stops.push(() => redis.stop());
     const consul = await startConsul({ dataDir: path.join(dataDir, 'consul') });
     stops.push(() => consul.stop());
-    project.provide('infra', { redisUrl: redis.url, consulAddress: consul.address } satisfies InfraEndpoints);
+    const rocketmq = await startRocketMQ({ dataDir: path.join(dataDir, 'rocketmq'), ...FREECHAT_ROCKETMQ });
+    stops.push(() => rocketmq.stop());
+    project.provide('infra', { redisUrl: redis.url, consulAddress: consul.address, rocketmqEndpoints: rocketmq.endpoints } satisfies InfraEndpoints);
   } catch (error) {
     await teardown();
     throw error;
