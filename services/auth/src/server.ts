@@ -1,6 +1,6 @@
 // Composition of the auth service: signing key, then gRPC + health, then migrations, then SERVING.
 import { AuthServiceClient, AuthServiceService } from '@freechat/proto/freechat/auth/v1/auth';
-import { createGrpcServer, type Logger } from '@freechat/shared';
+import { createDiscovery, createGrpcServer, type Logger } from '@freechat/shared';
 import { createPool } from '@freechat/shared/postgres';
 import { createAccessTokenIssuer } from './access-tokens.js';
 import { AuthService } from './auth-service.js';
@@ -59,6 +59,7 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
   const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
   const address = `${host}:${port}`;
   logger.info({ address }, 'listening; NOT_SERVING until the database is migrated');
+  const discovery = createDiscovery({ config: config.discovery, service: 'auth', logger });
 
   const pool = createPool({ url: config.database.url, max: config.database.poolMax, applicationName: 'freechat-auth' });
   const stopping = new AbortController();
@@ -86,6 +87,7 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
     });
     grpc.setServing(true);
     logger.info('database migrated; SERVING');
+    await discovery.register({ listenAddress: address, check: { kind: 'grpc' } });
   })();
   // Callers await `ready`; this only keeps a failed start from also being an unhandled rejection.
   ready.catch(() => {});
@@ -94,9 +96,12 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
   const close = (): Promise<void> => {
     stopping.abort();
     closed ??= (async () => {
+      // Out of the catalog first, so callers stop picking this instance while it still answers.
+      await discovery.deregister();
       await grpc.shutdown({ graceMs: config.shutdown.graceMs });
       await ready.catch(() => {});
       await pool.end();
+      discovery.close();
     })();
     return closed;
   };

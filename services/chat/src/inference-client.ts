@@ -6,7 +6,7 @@ import {
   type GenerateRequest,
   type GenerateResponse,
 } from '@freechat/proto/freechat/inference/v1/inference';
-import type { ServiceResolver } from '@freechat/shared';
+import type { ChannelProvider } from '@freechat/shared';
 
 export type InferenceFailureKind = 'unavailable' | 'prompt_too_long' | 'invalid_argument' | 'cancelled' | 'error';
 
@@ -27,27 +27,20 @@ export interface InferenceGateway {
   close(): void;
 }
 
-export function createInferenceGateway(options: { readonly resolver: ServiceResolver }): InferenceGateway {
-  // One channel per address the resolver hands out; grpc-js reconnects each on its own.
-  const clients = new Map<string, InferenceServiceClient>();
-  const clientFor = (address: string): InferenceServiceClient => {
-    let client = clients.get(address);
-    if (!client) {
-      client = new InferenceServiceClient(address, grpc.credentials.createInsecure());
-      clients.set(address, client);
-    }
-    return client;
-  };
+export function createInferenceGateway(options: { readonly channels: ChannelProvider }): InferenceGateway {
+  // Each Generate goes to the inference instance with the fewest running calls (the provider's
+  // policy for inference); the provider owns the channels.
+  const client = options.channels.client('inference', InferenceServiceClient);
 
   return {
     async *generate(request, signal) {
-      let address: string;
+      let call: grpc.ClientReadableStream<GenerateResponse>;
       try {
-        address = await options.resolver.resolve('inference');
+        call = client.generate(request);
       } catch (error) {
-        throw new InferenceCallError('unavailable', 'no inference address', { cause: error });
+        // No healthy instance: the same outcome as an unreachable one.
+        throw classify(error);
       }
-      const call = clientFor(address).generate(request);
       const cancel = (): void => call.cancel();
       signal.addEventListener('abort', cancel, { once: true });
       if (signal.aborted) cancel();
@@ -62,8 +55,7 @@ export function createInferenceGateway(options: { readonly resolver: ServiceReso
       }
     },
     close() {
-      for (const client of clients.values()) client.close();
-      clients.clear();
+      // The channels belong to the provider, closed by whoever created it.
     },
   };
 }

@@ -5,13 +5,13 @@ import { ChatServiceClient, ChatServiceService } from '@freechat/proto/freechat/
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
+  createDiscovery,
   createGrpcServer,
   createRedisClient,
-  createStaticResolver,
   redactRedisUrl,
   redisReady,
+  type ChannelProvider,
   type Logger,
-  type ServiceResolver,
 } from '@freechat/shared';
 import { createPool, runMigrations } from '@freechat/shared/postgres';
 import type { ChatConfig } from './config.js';
@@ -34,8 +34,8 @@ export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.met
 export interface StartChatServerOptions {
   readonly config: ChatConfig;
   readonly logger: Logger;
-  /** Default: the static address in config.upstreams. */
-  readonly resolver?: ServiceResolver;
+  /** How inference is reached. Default: per config.discovery, Consul or the static address in config.upstreams. */
+  readonly channels?: ChannelProvider;
   /** Default: Redis Streams when redis.url is set, else in memory; finished runs kept for runs.logRetentionSeconds. */
   readonly runLog?: RunLog;
 }
@@ -56,8 +56,8 @@ const INTERRUPT_MARGIN_MS = 5_000;
 export async function startChatServer(options: StartChatServerOptions): Promise<ChatServerHandle> {
   const { config, logger } = options;
   const pool = createPool({ url: config.database.url, max: config.database.poolSize, applicationName: 'freechat-chat' });
-  const resolver = options.resolver ?? createStaticResolver({ inference: config.upstreams.inference });
-  const inference = createInferenceGateway({ resolver });
+  const discovery = createDiscovery({ config: config.discovery, service: 'chat', logger, staticAddresses: { inference: config.upstreams.inference } });
+  const inference = createInferenceGateway({ channels: options.channels ?? discovery.channels });
   const shared = createRunSharing(config, logger, options.runLog);
   const { runLog, control } = shared;
   const sessions = new SessionsRepository(pool);
@@ -99,6 +99,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
     serving = true;
     grpc.setServing(true);
     logger.info('database ready; SERVING');
+    await discovery.register({ listenAddress: address, check: { kind: 'grpc' } });
   })();
   // Callers await `ready`; this only keeps a failed start from also being an unhandled rejection.
   ready.catch(() => {});
@@ -109,6 +110,8 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
     closed ??= (async () => {
       // Never end the pool under a migration still running.
       await ready.catch(() => {});
+      // Out of the catalog first, so the gateways stop picking this instance while it still answers.
+      await discovery.deregister();
       const graceMs = config.shutdown.graceMs;
       await grpc.shutdown({ drain: () => runs.shutdown(graceMs), graceMs: graceMs + INTERRUPT_MARGIN_MS });
       // Runs interrupted by a cut call still store their state before the pool goes.
@@ -118,6 +121,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
       await events.close();
       await shared.close();
       inference.close();
+      discovery.close();
       await pool.end();
     })();
     return closed;

@@ -10,7 +10,6 @@ import cors from './plugins/app/cors.js';
 import sseStreams from './plugins/app/sse-streams.js';
 import upstreams from './plugins/app/upstreams.js';
 import webUi from './plugins/external/web-ui.js';
-import type { GatewayClients } from './rpc.js';
 import authRoutes from './routes/auth.js';
 import healthRoutes from './routes/health.js';
 import messageRoutes from './routes/messages.js';
@@ -21,8 +20,6 @@ import sessionRoutes from './routes/sessions.js';
 export interface BuildAppOptions {
   readonly config: GatewayConfig;
   readonly logger: Logger;
-  /** gRPC clients owned by the caller; default: opened from config.upstreams and closed with the app. */
-  readonly clients?: GatewayClients;
   /** Milliseconds since the epoch, for token expiry; default Date.now. */
   readonly now?: () => number;
 }
@@ -53,9 +50,10 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   void app.register(webUi, { dir: config.webUi.dir });
   // The app's own shared services
   void app.register(upstreams, {
-    addresses: { auth: config.upstreams.auth, chat: config.upstreams.chat, inference: config.upstreams.inference },
+    discovery: config.discovery,
+    staticAddresses: { auth: config.upstreams.auth, chat: config.upstreams.chat, inference: config.upstreams.inference },
     callTimeoutMs: config.upstreams.callTimeoutMs,
-    ...(options.clients && { clients: options.clients }),
+    logger,
   });
   void app.register(sseStreams, { heartbeatMs: config.sse.heartbeatMs });
   void app.register(authenticate, {

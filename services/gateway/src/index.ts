@@ -3,6 +3,6 @@ export { loadGatewayConfig, gatewayConfigSchema, GATEWAY_ENV, type GatewayConfig
 export { buildApp, type BuildAppOptions } from './app.js';
 export { startGatewayServer, type StartGatewayServerOptions, type GatewayServerHandle } from './server.js';
 export { ApiError, ERRORS, classifyError, fromGrpcStatus, type ErrorCode, type ErrorBody } from './errors.js';
-export { createGatewayClients, closeGatewayClients, type GatewayClients, type UpstreamAddresses } from './rpc.js';
+export { createGatewayClients, type GatewayClients } from './rpc.js';
 export { formatSseEvent, type SseEvent } from './sse.js';
 export { parseLastEventId, formatEventId } from './mapping.js';

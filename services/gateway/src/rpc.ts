@@ -1,34 +1,24 @@
 // gRPC clients of the upstream services and a promise-returning unary call with a deadline.
-import { credentials, Metadata, type CallOptions, type Client, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { AuthServiceClient } from '@freechat/proto/freechat/auth/v1/auth';
 import { ChatServiceClient } from '@freechat/proto/freechat/chat/v1/chat';
 import { InferenceServiceClient } from '@freechat/proto/freechat/inference/v1/inference';
+import type { BalancedClient, ChannelProvider } from '@freechat/shared';
 
+/** Every call picks a healthy instance; with none, the call throws UNAVAILABLE (503 to the browser). */
 export interface GatewayClients {
-  readonly auth: AuthServiceClient;
-  readonly chat: ChatServiceClient;
+  readonly auth: BalancedClient<AuthServiceClient>;
+  readonly chat: BalancedClient<ChatServiceClient>;
   /** Only for the model's description (ListModels); generation goes through chat. */
-  readonly inference: InferenceServiceClient;
+  readonly inference: BalancedClient<InferenceServiceClient>;
 }
 
-export interface UpstreamAddresses {
-  readonly auth: string;
-  readonly chat: string;
-  readonly inference: string;
-}
-
-export function createGatewayClients(addresses: UpstreamAddresses): GatewayClients {
+export function createGatewayClients(channels: ChannelProvider): GatewayClients {
   return {
-    auth: new AuthServiceClient(addresses.auth, credentials.createInsecure()),
-    chat: new ChatServiceClient(addresses.chat, credentials.createInsecure()),
-    inference: new InferenceServiceClient(addresses.inference, credentials.createInsecure()),
+    auth: channels.client('auth', AuthServiceClient),
+    chat: channels.client('chat', ChatServiceClient),
+    inference: channels.client('inference', InferenceServiceClient),
   };
-}
-
-export function closeGatewayClients(clients: GatewayClients): void {
-  clients.auth.close();
-  clients.chat.close();
-  clients.inference.close();
 }
 
 // ts-proto's unary methods are overloaded; the last overload (request, metadata, options, callback)
@@ -46,7 +36,7 @@ type UnaryMethodName<C> = {
   [K in keyof C]: UnarySignature<C[K]> extends never ? never : K;
 }[keyof C];
 
-export function unaryCall<C extends Client, K extends UnaryMethodName<C>>(
+export function unaryCall<C extends object, K extends UnaryMethodName<C>>(
   client: C,
   method: K,
   request: UnarySignature<C[K]>['request'],
@@ -58,6 +48,7 @@ export function unaryCall<C extends Client, K extends UnaryMethodName<C>>(
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: unknown) => void,
   ) => ClientUnaryCall;
+  // The executor turns a synchronous throw (no healthy instance) into a rejection.
   return new Promise((resolve, reject) => {
     fn.call(client, request, new Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) =>
       error ? reject(error) : resolve(response as UnarySignature<C[K]>['response']),

@@ -16,7 +16,7 @@ export interface GatewayServerHandle {
   readonly url: string;
   readonly port: number;
   readonly app: FastifyInstance;
-  /** Stops accepting, ends event streams (clients resume elsewhere), waits up to shutdown.graceMs for requests, closes upstream clients. */
+  /** Leaves Consul, stops accepting, ends event streams (clients resume elsewhere), waits up to shutdown.graceMs for requests, closes upstream clients. */
   close(): Promise<void>;
 }
 
@@ -29,10 +29,15 @@ export async function startGatewayServer(options: StartGatewayServerOptions): Pr
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
   const url = `http://${host}:${port}`;
   logger.info({ url }, 'gateway listening');
+  // /healthz, not /readyz: an auth or chat outage must not make Consul drop every gateway.
+  const { discovery } = app.upstreams;
+  await discovery.register({ listenAddress: `${config.http.host}:${port}`, check: { kind: 'http', path: '/healthz' } });
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closed ??= (async () => {
+      // Out of the catalog first, so load balancers stop sending here while it still answers.
+      await discovery.deregister();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<'expired'>((resolve) => {
         timer = setTimeout(() => resolve('expired'), config.shutdown.graceMs);

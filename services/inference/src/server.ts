@@ -1,5 +1,5 @@
 // Composition of the inference service: gRPC + health first, then the model, then SERVING.
-import { createGrpcServer, createWallClock, type Logger } from '@freechat/shared';
+import { createDiscovery, createGrpcServer, createWallClock, type Logger } from '@freechat/shared';
 import { InferenceServiceClient, InferenceServiceService } from '@freechat/proto/freechat/inference/v1/inference';
 import type { InferenceConfig } from './config.js';
 import { createOnnxEngine } from './engine/index.js';
@@ -64,6 +64,7 @@ export async function startInferenceServer(options: StartInferenceServerOptions)
   const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
   const address = `${host}:${port}`;
   logger.info({ address }, 'listening; NOT_SERVING until the model is loaded');
+  const discovery = createDiscovery({ config: config.discovery, service: 'inference', logger });
 
   const ready = (async () => {
     const model = await modelResolver(config, logger);
@@ -75,6 +76,8 @@ export async function startInferenceServer(options: StartInferenceServerOptions)
     engine = created;
     grpc.setServing(true);
     logger.info({ model: created.model.id, source: created.model.source, dir: created.model.path }, 'model loaded; SERVING');
+    // Only now: a model load can outlast Consul's deregister-after, which would drop the entry.
+    await discovery.register({ listenAddress: address, check: { kind: 'grpc' }, tags: [created.model.source] });
   })();
   // Callers await `ready`; this only keeps a failed load from also being an unhandled rejection.
   ready.catch(() => {});
@@ -83,8 +86,11 @@ export async function startInferenceServer(options: StartInferenceServerOptions)
   const close = (): Promise<void> => {
     closing = true;
     closed ??= (async () => {
+      // Out of the catalog first, so callers stop picking this instance while it still answers.
+      await discovery.deregister();
       await grpc.shutdown({ drain: async () => engine?.drain(), graceMs: config.shutdown.graceMs });
       await engine?.close();
+      discovery.close();
     })();
     return closed;
   };

@@ -1,6 +1,7 @@
 // Liveness and readiness, both unauthenticated: /healthz says the process answers, /readyz that
-// auth and chat report SERVING on their gRPC health service.
-import { checkGrpcHealth, type HealthState } from '@freechat/shared';
+// auth and chat report SERVING on their gRPC health service, asked through the same channels as
+// every call (so in Consul mode: a healthy instance exists and answers).
+import { checkServiceHealth, type HealthState } from '@freechat/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ApiError } from '../errors.js';
@@ -29,10 +30,10 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async () => {
-      const { addresses } = app.upstreams;
+      const { channels } = app.upstreams.discovery;
       const [auth, chat] = await Promise.all([
-        checkGrpcHealth(addresses.auth, { timeoutMs: 2_000 }),
-        checkGrpcHealth(addresses.chat, { timeoutMs: 2_000 }),
+        checkServiceHealth(channels, 'auth', { timeoutMs: 2_000 }),
+        checkServiceHealth(channels, 'chat', { timeoutMs: 2_000 }),
       ]);
       const states: Record<'auth' | 'chat', HealthState> = { auth, chat };
       const notServing = Object.entries(states).filter(([, state]) => state !== 'SERVING');

@@ -1,6 +1,6 @@
 // The model behind the chat, as the inference service describes it, so the UI can warn about the
 // built-in model and bound its settings. Cached briefly: it changes only when inference restarts.
-import { checkGrpcHealth } from '@freechat/shared';
+import { checkServiceHealth } from '@freechat/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError, isGrpcError } from '../errors.js';
 import { CachedValue } from '../cached-value.js';
@@ -15,7 +15,7 @@ export interface ModelRoutesOptions {
 }
 
 const models: FastifyPluginAsyncTypebox<ModelRoutesOptions> = async (app, options) => {
-  const { clients, addresses, callTimeoutMs } = app.upstreams;
+  const { clients, discovery, callTimeoutMs } = app.upstreams;
 
   const listModels = async (): Promise<ModelsJson> => {
     try {
@@ -23,8 +23,11 @@ const models: FastifyPluginAsyncTypebox<ModelRoutesOptions> = async (app, option
       return { state: 'ready', models: response.models.map(toModelJson) };
     } catch (error) {
       if (!isGrpcError(error)) throw error;
-      // Reachable but NOT_SERVING: the model is still loading. Anything else: inference is down.
-      if ((await checkGrpcHealth(addresses.inference, { timeoutMs: 2_000 })) === 'NOT_SERVING') return { state: 'loading', models: [] };
+      // Reachable but NOT_SERVING: the model is still loading. Anything else (in Consul mode also a
+      // loading instance, which registers only once SERVING): inference is down.
+      if ((await checkServiceHealth(discovery.channels, 'inference', { timeoutMs: 2_000 })) === 'NOT_SERVING') {
+        return { state: 'loading', models: [] };
+      }
       app.log.warn({ err: error }, 'inference ListModels failed');
       throw new ApiError('upstream_unavailable');
     }

@@ -36,6 +36,8 @@ export interface Discovery {
   readonly channels: ChannelProvider;
   /** Announces this instance in Consul (nothing in static mode). Call once it is ready to serve. */
   register(options: RegisterSelfOptions): Promise<ServiceRegistration>;
+  /** Withdraws what register announced (waiting for one in flight); first step of a shutdown. Never throws. */
+  deregister(): Promise<void>;
   /** Stops watching and closes every channel: after the service's own calls have ended. */
   close(): void;
 }
@@ -45,14 +47,10 @@ export function createDiscovery(options: CreateDiscoveryOptions): Discovery {
   const logger = options.logger.child({ component: 'discovery' });
   const consulAddress = config.consul.address;
   if (!consulAddress) {
-    const channels = createChannelProvider({ source: createStaticSource(options.staticAddresses ?? {}), logger, ...(options.policies && { policies: options.policies }) });
+    const source = createStaticSource(options.staticAddresses ?? {});
+    const channels = createChannelProvider({ source, logger, ...(options.policies && { policies: options.policies }) });
     options.logger.info('discovery: static addresses');
-    return {
-      mode: 'static',
-      channels,
-      register: async () => ({ id: '', deregister: async () => {} }),
-      close: () => channels.close(),
-    };
+    return withSelfRegistration('static', channels, async () => ({ id: '', deregister: async () => {} }));
   }
 
   const consul = createConsulClient(consulAddress);
@@ -62,23 +60,39 @@ export function createDiscovery(options: CreateDiscoveryOptions): Discovery {
     ...(options.policies && { policies: options.policies }),
   });
   options.logger.info(`discovery: consul at ${consulAddress}`);
+  return withSelfRegistration('consul', channels, ({ listenAddress, check, tags }) => {
+    const separator = listenAddress.lastIndexOf(':');
+    return registerService({
+      consul,
+      service,
+      host: advertisedHost(listenAddress.slice(0, separator), config.advertiseHost),
+      port: Number(listenAddress.slice(separator + 1)),
+      check,
+      checkIntervalMs: config.checkIntervalMs,
+      deregisterCriticalAfterMs: config.deregisterCriticalAfterMs,
+      // The protocol first, so an operator reading the catalog knows how to talk to it.
+      tags: [check.kind, ...(tags ?? [])],
+      logger,
+      ...(options.reassertIntervalMs !== undefined && { reassertIntervalMs: options.reassertIntervalMs }),
+    });
+  });
+}
+
+function withSelfRegistration(
+  mode: Discovery['mode'],
+  channels: ChannelProvider,
+  register: (options: RegisterSelfOptions) => Promise<ServiceRegistration>,
+): Discovery {
+  let registration: Promise<ServiceRegistration> | undefined;
   return {
-    mode: 'consul',
+    mode,
     channels,
-    register: ({ listenAddress, check, tags }) => {
-      const separator = listenAddress.lastIndexOf(':');
-      return registerService({
-        consul,
-        service,
-        host: advertisedHost(listenAddress.slice(0, separator), config.advertiseHost),
-        port: Number(listenAddress.slice(separator + 1)),
-        check,
-        checkIntervalMs: config.checkIntervalMs,
-        deregisterCriticalAfterMs: config.deregisterCriticalAfterMs,
-        ...(tags && { tags }),
-        logger,
-        ...(options.reassertIntervalMs !== undefined && { reassertIntervalMs: options.reassertIntervalMs }),
-      });
+    register(options) {
+      registration = register(options);
+      return registration;
+    },
+    async deregister() {
+      await (await registration)?.deregister();
     },
     close: () => channels.close(),
   };

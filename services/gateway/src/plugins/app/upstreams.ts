@@ -1,11 +1,14 @@
-// The gRPC clients of auth, chat and inference as one decorator. Clients this plugin opened, it closes.
+// How the gateway reaches auth, chat and inference, as one decorator: the discovery (Consul or the
+// configured addresses) that provides every gRPC channel, and balanced clients over it. This plugin
+// opens the discovery and closes it; server.ts registers the gateway through it once listening.
+import { createDiscovery, type Discovery, type DiscoveryConfig, type Logger } from '@freechat/shared';
 import type { FastifyPluginAsync } from 'fastify';
-import { closeGatewayClients, createGatewayClients, type GatewayClients, type UpstreamAddresses } from '../../rpc.js';
+import { createGatewayClients, type GatewayClients } from '../../rpc.js';
 import { sharedPlugin } from '../shared-plugin.js';
 
 export interface Upstreams {
   readonly clients: GatewayClients;
-  readonly addresses: UpstreamAddresses;
+  readonly discovery: Discovery;
   /** Deadline of every unary call. */
   readonly callTimeoutMs: number;
 }
@@ -17,16 +20,18 @@ declare module 'fastify' {
 }
 
 export interface UpstreamsPluginOptions extends Record<string, unknown> {
-  readonly addresses: UpstreamAddresses;
+  readonly discovery: DiscoveryConfig;
+  /** Where the upstreams are when no Consul is configured. */
+  readonly staticAddresses: { readonly auth: string; readonly chat: string; readonly inference: string };
   readonly callTimeoutMs: number;
-  /** Clients owned by the caller (left open on close); default: opened here from `addresses`. */
-  readonly clients?: GatewayClients;
+  readonly logger: Logger;
 }
 
 const upstreams: FastifyPluginAsync<UpstreamsPluginOptions> = async (app, options) => {
-  const clients = options.clients ?? createGatewayClients(options.addresses);
-  app.decorate('upstreams', { clients, addresses: options.addresses, callTimeoutMs: options.callTimeoutMs });
-  if (!options.clients) app.addHook('onClose', async () => closeGatewayClients(clients));
+  const discovery = createDiscovery({ config: options.discovery, service: 'gateway', logger: options.logger, staticAddresses: options.staticAddresses });
+  const clients = createGatewayClients(discovery.channels);
+  app.decorate('upstreams', { clients, discovery, callTimeoutMs: options.callTimeoutMs });
+  app.addHook('onClose', async () => discovery.close());
 };
 
 export default sharedPlugin('upstreams', upstreams);
