@@ -192,6 +192,8 @@ export async function startRocketMQ(options: StartRocketMQOptions): Promise<Rock
     throw error;
   }
 
+  // The JVMs take 10 s and more to honour SIGTERM; the store is memory-mapped, so SIGKILL after a
+  // short grace loses nothing a restart needs.
   let current: ManagedProcess = proxy;
   return {
     endpoints: `127.0.0.1:${grpcPort}`,
@@ -200,14 +202,14 @@ export async function startRocketMQ(options: StartRocketMQOptions): Promise<Rock
     get proxy() {
       return current;
     },
-    stopProxy: () => current.stop(15_000),
+    stopProxy: () => current.stop(5_000),
     async startProxy() {
-      await current.stop(15_000);
+      await current.stop(5_000);
       current = await launchProxy();
     },
     async stop() {
-      await current.stop(15_000);
-      await namesrv.stop(15_000);
+      await current.stop(5_000);
+      await namesrv.stop(5_000);
     },
   };
 }

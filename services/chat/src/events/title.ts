@@ -19,8 +19,8 @@ export function titlePrompt(exchange: { user: string; assistant: string }): { sy
 export function cleanTitle(raw: string): string | undefined {
   let text = raw.replace(/<think>[\s\S]*?(<\/think>|$)/gi, '').replace(/<\/?think>/gi, '');
   text = text.split('\n').map((line) => line.trim()).find((line) => line !== '') ?? '';
-  text = text.replace(/^#+\s*/, '').replace(/^title\s*:\s*/i, '');
   text = text.replace(/[*_`]+/g, '');
+  text = text.replace(/^#+\s*/, '').replace(/^title\s*:\s*/i, '');
   text = text.replace(/^["'“”‘’«»\s]+|["'“”‘’«»\s]+$/g, '');
   text = text.replace(/[\s.,;:!?。…-]+$/u, '');
   text = text.replace(/\s+/g, ' ').trim();

@@ -9,6 +9,8 @@ import {
   type CreateSessionRequest,
   type DeleteSessionRequest,
   type DeleteSessionResponse,
+  type GetUsageRequest,
+  type GetUsageResponse,
   type GetSessionRequest,
   type ListMessagesRequest,
   type ListMessagesResponse,
@@ -116,6 +118,7 @@ export function chatApi(client: ChatServiceClient) {
     deleteSession: wrap<DeleteSessionRequest, DeleteSessionResponse>(client.deleteSession),
     listMessages: wrap<ListMessagesRequest, ListMessagesResponse>(client.listMessages),
     stopRun: wrap<StopRunRequest, StopRunResponse>(client.stopRun),
+    getUsage: wrap<GetUsageRequest, GetUsageResponse>(client.getUsage),
   };
 }
 

@@ -80,7 +80,8 @@ export function createRocketMQBus(options: RocketMQBusOptions): EventBus {
         backoff,
         retryDelayMs: options.retryDelayMs,
         invisibleMs: options.invisibleMs ?? 30_000,
-        awaitMs: options.awaitMs ?? 2_000,
+        // 3 s is verified; 2 s is refused by the proxy ("deadline time remaining is not enough for polling").
+        awaitMs: options.awaitMs ?? 3_000,
       });
       subscriptions.add(subscription);
       return {
