@@ -1,6 +1,6 @@
 // A run's numbered events, readable by any number of callers, live or after the fact.
 // The interface is what a shared store (Redis Streams) can honour too: nothing here assumes one process.
-import { NotFoundError } from './errors.js';
+import { NotFoundError, UnavailableError } from './errors.js';
 import { isTerminal, type RunEvent, type RunEventBody } from './run-events.js';
 
 /** An append after the run's terminal event: someone else (a stop, an orphan sweep) already ended it. */
@@ -12,7 +12,7 @@ export class RunEndedError extends Error {
 }
 
 /** The shared store is unreachable or lost the run's events; the run itself may still be going. */
-export class RunLogUnavailableError extends Error {
+export class RunLogUnavailableError extends UnavailableError {
   override readonly name = 'RunLogUnavailableError';
 }
 

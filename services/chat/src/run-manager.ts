@@ -146,14 +146,24 @@ export class RunManager {
     const { runLog, control } = this.options;
     const first = control.claim(runId).then(() => runLog.append(runId, runStarted(runId, userMessage.id, assistantMessage.id)));
     run.finished = first
-      .then(() => this.execute(run))
+      .then(() => this.execute(run), () => {})
       .catch((error: unknown) => this.options.logger.error({ err: error, runId }, 'run could not be concluded'))
       .finally(() => {
         this.active.delete(runId);
         return control.release(runId);
       });
     // The caller subscribes from seq 1, which must exist by then.
-    await first;
+    try {
+      await first;
+    } catch (error) {
+      // No live stream can be offered (the run log is away): refuse now, with the question kept and
+      // the answer row closed, rather than answer into a log nobody can read.
+      run.controller.abort();
+      await this.options.messages
+        .finish(assistantMessage.id, { content: '', reasoning: '', status: 'error', finishReason: 'error', promptTokens: null, completionTokens: 0 })
+        .catch((cause: unknown) => this.options.logger.error({ err: cause, runId }, 'could not close the answer of a run that never started'));
+      throw error;
+    }
     return { runId, userMessage, assistantMessage };
   }
 
