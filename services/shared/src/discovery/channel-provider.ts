@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { InstanceSource, ServiceInstance } from './instance-source.js';
 import { pickInstance, type BalancingPolicy } from './picker.js';
-import { catalogName, type ServiceName } from './service-names.js';
+import type { ServiceName } from './service-names.js';
 
 export interface GrpcClientConstructor<C extends grpc.Client> {
   new (address: string, credentials: grpc.ChannelCredentials, options?: Partial<grpc.ClientOptions>): C;
@@ -25,7 +25,7 @@ export class NoHealthyInstanceError extends Error implements grpc.ServiceError {
   readonly details: string;
   readonly metadata = new grpc.Metadata();
   constructor(readonly service: ServiceName) {
-    super(`no healthy instance of ${catalogName(service)}`);
+    super(`no healthy instance of the ${service} service`);
     this.details = this.message;
   }
 }
@@ -48,7 +48,7 @@ export interface ChannelProvider {
   client<C extends grpc.Client>(service: ServiceName, constructor: GrpcClientConstructor<C>): BalancedClient<C>;
   /** Resolves once the instances of `service` are known (the list may be empty). */
   synced(service: ServiceName): Promise<void>;
-  /** The instances calls go to now, with their load: for tests, logs and readiness. */
+  /** The instances calls go to now, with their load (starts following `service` if not yet). */
   instances(service: ServiceName): readonly InstanceStats[];
   /** Stops watching and closes every channel. */
   close(): void;
@@ -206,15 +206,20 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
       const cached = balanced.get(cacheKey);
       if (cached) return cached as BalancedClient<C>;
       watch(service);
+      // Under both names grpc-js gives a method: the definition's key and its originalName (the
+      // health service's keys are `Check`, its clients call `check`).
       const methods = Object.fromEntries(
-        Object.keys(constructor.service).map((method) => [method, (...args: unknown[]) => dispatch(service, constructor, method, args)]),
+        Object.entries(constructor.service).flatMap(([method, definition]) => {
+          const call = (...args: unknown[]): unknown => dispatch(service, constructor, method, args);
+          return definition.originalName ? [[method, call], [definition.originalName, call]] : [[method, call]];
+        }),
       );
       balanced.set(cacheKey, methods);
       return methods as unknown as BalancedClient<C>;
     },
     synced: (service) => watch(service).synced,
     instances: (service) =>
-      (watched.get(service)?.instances ?? []).map((instance) => ({
+      watch(service).instances.map((instance) => ({
         id: instance.id,
         address: instance.address,
         outstanding: instance.outstanding,

@@ -8,6 +8,8 @@ export const discoveryConfig = {
     consul: z.strictObject({
       /** Empty: static addresses from config, no registration. */
       address: z.string(),
+      /** Catalog names are `<prefix>-<service>` (freechat-auth, …). */
+      serviceNamePrefix: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
     }),
     /** Empty: the listen host, or the machine's hostname when listening on every interface. */
     advertiseHost: z.string(),

@@ -11,6 +11,8 @@ export interface ConsulSourceOptions {
   /** Shown in logs: the address the client talks to. */
   readonly address: string;
   readonly logger: Logger;
+  /** Catalog names are `<prefix>-<service>`; default `freechat`. */
+  readonly namePrefix?: string;
   /** How long one blocking query may wait for a change (Consul's `wait`). */
   readonly waitSeconds?: number;
   /** Ceiling of the retry delay while Consul cannot be reached. */
@@ -30,7 +32,7 @@ export function createConsulSource(options: ConsulSourceOptions): InstanceSource
       const watch = consul.watch({
         method: consul.health.service,
         // The watch helper types every option as a string; Consul only tests `passing` for truth.
-        options: { service: catalogName(service), passing: 'true', wait: `${options.waitSeconds ?? 30}s` },
+        options: { service: catalogName(service, options.namePrefix), passing: 'true', wait: `${options.waitSeconds ?? 30}s` },
         backoffFactor: 100,
         backoffMax: options.backoffMaxMs ?? 5_000,
       });

@@ -55,7 +55,7 @@ export function createDiscovery(options: CreateDiscoveryOptions): Discovery {
 
   const consul = createConsulClient(consulAddress);
   const channels = createChannelProvider({
-    source: createConsulSource({ consul, address: consulAddress, logger }),
+    source: createConsulSource({ consul, address: consulAddress, logger, namePrefix: config.consul.serviceNamePrefix }),
     logger,
     ...(options.policies && { policies: options.policies }),
   });
@@ -65,6 +65,7 @@ export function createDiscovery(options: CreateDiscoveryOptions): Discovery {
     return registerService({
       consul,
       service,
+      namePrefix: config.consul.serviceNamePrefix,
       host: advertisedHost(listenAddress.slice(0, separator), config.advertiseHost),
       port: Number(listenAddress.slice(separator + 1)),
       check,

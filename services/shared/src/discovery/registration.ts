@@ -11,6 +11,8 @@ export type HealthCheckSpec = { readonly kind: 'grpc' } | { readonly kind: 'http
 export interface RegisterServiceOptions {
   readonly consul: Consul;
   readonly service: ServiceName;
+  /** Catalog names are `<prefix>-<service>`; default `freechat`. */
+  readonly namePrefix?: string;
   /** Where callers reach this instance (never a wildcard such as 0.0.0.0). */
   readonly host: string;
   readonly port: number;
@@ -39,7 +41,7 @@ const RELEASE_VERSION = (createRequire(import.meta.url)('../../package.json') as
 
 /** Pure: the body of Consul's `PUT /v1/agent/service/register` (in the consul client's key style). */
 export function registrationRequest(options: Omit<RegisterServiceOptions, 'consul' | 'logger' | 'reassertIntervalMs'>) {
-  const name = catalogName(options.service);
+  const name = catalogName(options.service, options.namePrefix);
   const target = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
   const interval = `${options.checkIntervalMs}ms`;
   const check =
