@@ -5,10 +5,10 @@ NPM ?= npm
 INSTALL_STAMP := node_modules/.freechat-install
 PACKAGE_FILES := package.json package-lock.json $(wildcard */package.json services/*/package.json)
 
-.PHONY: help install proto build run test bench bench-ui model-tiny clean
+.PHONY: help install proto build run run-infra infra-provision infra-up infra-down test bench bench-ui model-tiny clean
 
 help: ## List the targets
-	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 # `npm install`, not `npm ci`: the registry mirror here has no other-platform optional packages
 # (rollup, esbuild), so the lockfile lacks them and `npm ci` refuses it. The lockfile still pins versions.
@@ -30,7 +30,26 @@ build: proto ## Type-check and compile every workspace (and type-check scripts, 
 run: build ## Start Free Chat on its embedded defaults: http://localhost:3000
 	node --enable-source-maps --import tsx scripts/run/main.ts
 
-test: build ## Run the whole test suite (installs Chromium for the browser tests if missing)
+# Free Chat against the real servers of `make infra-up`: two chat and two inference replicas found
+# through Consul, runs shared through Redis, domain events through RocketMQ.
+run-infra: build infra-up ## Start Free Chat on real Redis, Consul and RocketMQ (2 chat + 2 inference replicas)
+	set -a && . $(abspath $(INFRA_ENV)) && set +a && \
+	FREECHAT_CHAT_REPLICAS=$${FREECHAT_CHAT_REPLICAS:-2} FREECHAT_INFERENCE_REPLICAS=$${FREECHAT_INFERENCE_REPLICAS:-2} \
+	node --enable-source-maps --import tsx scripts/run/main.ts
+
+infra-provision: ## Obtain Redis (apt), Consul (Go build) and RocketMQ (Maven jars), cached by version
+	./scripts/infra/provision.sh
+
+INFRA_CLI := node --conditions=freechat-source --import tsx scripts/infra/cli.ts
+INFRA_ENV := $(or $(FREECHAT_DATA_DIR),.data)/infra.env
+
+infra-up: install infra-provision ## Start real Redis, Consul and RocketMQ on free ports; endpoints in .data/infra.env
+	$(INFRA_CLI) up
+
+infra-down: install ## Stop what `make infra-up` started
+	$(INFRA_CLI) down
+
+test: build infra-provision ## Run the whole test suite on real servers (installs Chromium and the servers if missing)
 	./scripts/ensure-chromium.sh >/dev/null
 	npx vitest run
 

@@ -24,3 +24,24 @@ describe('make run plan', () => {
     expect(custom.processes.find((p) => p.name === 'chat')!.readiness).toEqual({ kind: 'grpc', address: '127.0.0.1:6000' });
   });
 });
+
+describe('make run-infra plan (replicas)', () => {
+  const plan = (env: Record<string, string>) => planStack({ env, databaseUrl: 'postgres://x', repoRoot: '/repo' });
+
+  it('starts two chat and two inference replicas on their own ports, found through Consul', () => {
+    const processes = plan({ CONSUL_HTTP_ADDR: '127.0.0.1:8500', FREECHAT_CHAT_REPLICAS: '2', FREECHAT_INFERENCE_REPLICAS: '2' }).processes;
+    expect(processes.map((p) => p.name)).toEqual(['inference-1', 'inference-2', 'auth', 'chat-1', 'chat-2', 'gateway']);
+    const chats = processes.filter((p) => p.service === 'chat');
+    expect(chats.map((p) => p.env['FREECHAT_CHAT_ADDRESS'])).toEqual(['127.0.0.1:50052', '127.0.0.1:50152']);
+    expect(chats.map((p) => p.readiness)).toEqual([
+      { kind: 'grpc', address: '127.0.0.1:50052' },
+      { kind: 'grpc', address: '127.0.0.1:50152' },
+    ]);
+    expect(processes.find((p) => p.name === 'inference-2')!.env['FREECHAT_INFERENCE_ADDRESS']).toBe('127.0.0.1:50153');
+  });
+
+  it('refuses replicas without discovery, and nonsense counts, with the variable named', () => {
+    expect(() => plan({ FREECHAT_CHAT_REPLICAS: '2' })).toThrow(/CONSUL_HTTP_ADDR/);
+    expect(() => plan({ CONSUL_HTTP_ADDR: 'x:1', FREECHAT_INFERENCE_REPLICAS: 'two' })).toThrow(/FREECHAT_INFERENCE_REPLICAS/);
+  });
+});

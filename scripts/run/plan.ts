@@ -3,8 +3,12 @@
 
 export type Readiness = { readonly kind: 'grpc'; readonly address: string } | { readonly kind: 'http'; readonly url: string };
 
+export type ServiceName = 'auth' | 'chat' | 'inference' | 'gateway';
+
 export interface ProcessSpec {
-  readonly name: 'auth' | 'chat' | 'inference' | 'gateway';
+  /** The service, or `<service>-<n>` for its n-th replica when it has several. */
+  readonly name: string;
+  readonly service: ServiceName;
   readonly entry: string;
   readonly env: Readonly<Record<string, string>>;
   readonly readiness: Readiness;
@@ -24,6 +28,8 @@ export interface PlanInput {
 }
 
 const DEFAULT_ADDRESSES = { auth: '127.0.0.1:50051', chat: '127.0.0.1:50052', inference: '127.0.0.1:50053' } as const;
+/** Replica n (from 0) of a service listens this many ports above the first one. */
+const REPLICA_PORT_STEP = 100;
 
 export function planStack({ env, databaseUrl, repoRoot }: PlanInput): StackPlan {
   const address = (name: keyof typeof DEFAULT_ADDRESSES, variable: string) => env[variable] || DEFAULT_ADDRESSES[name];
@@ -43,14 +49,42 @@ export function planStack({ env, databaseUrl, repoRoot }: PlanInput): StackPlan 
     FREECHAT_WEB_UI_DIR: env['FREECHAT_WEB_UI_DIR'] || `${repoRoot}/web-ui/dist`,
   };
   const entry = (name: string) => `${repoRoot}/services/${name}/dist/main.js`;
+  const replicas = { chat: count(env, 'FREECHAT_CHAT_REPLICAS'), inference: count(env, 'FREECHAT_INFERENCE_REPLICAS') };
+  if ((replicas.chat > 1 || replicas.inference > 1) && !env['CONSUL_HTTP_ADDR']) {
+    throw new Error('several replicas need service discovery: set CONSUL_HTTP_ADDR (make run-infra does)');
+  }
+  const grpcService = (service: 'inference' | 'auth' | 'chat', address: string, variable: string, count = 1): ProcessSpec[] =>
+    Array.from({ length: count }, (_, n) => {
+      const own = n === 0 ? address : shiftPort(address, n * REPLICA_PORT_STEP);
+      return {
+        name: count > 1 ? `${service}-${n + 1}` : service,
+        service,
+        entry: entry(service),
+        env: { ...shared, [variable]: own },
+        readiness: { kind: 'grpc', address: own },
+      };
+    });
   return {
     dataDir,
     publicUrl: `http://localhost:${port}`,
     processes: [
-      { name: 'inference', entry: entry('inference'), env: shared, readiness: { kind: 'grpc', address: inference } },
-      { name: 'auth', entry: entry('auth'), env: shared, readiness: { kind: 'grpc', address: auth } },
-      { name: 'chat', entry: entry('chat'), env: shared, readiness: { kind: 'grpc', address: chat } },
-      { name: 'gateway', entry: entry('gateway'), env: shared, readiness: { kind: 'http', url: `http://127.0.0.1:${port}/readyz` } },
+      ...grpcService('inference', inference, 'FREECHAT_INFERENCE_ADDRESS', replicas.inference),
+      ...grpcService('auth', auth, 'FREECHAT_AUTH_ADDRESS'),
+      ...grpcService('chat', chat, 'FREECHAT_CHAT_ADDRESS', replicas.chat),
+      { name: 'gateway', service: 'gateway', entry: entry('gateway'), env: shared, readiness: { kind: 'http', url: `http://127.0.0.1:${port}/readyz` } },
     ],
   };
+}
+
+function count(env: PlanInput['env'], variable: string): number {
+  const value = env[variable];
+  if (value === undefined || value === '') return 1;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error(`${variable} must be a whole number from 1 to 8, not "${value}"`);
+  return n;
+}
+
+function shiftPort(address: string, by: number): string {
+  const colon = address.lastIndexOf(':');
+  return `${address.slice(0, colon)}:${Number(address.slice(colon + 1)) + by}`;
 }

@@ -40,7 +40,7 @@ export class FailedPreconditionError extends Error {
 
 /** Starting up or shutting down. */
 export class UnavailableError extends Error {
-  override readonly name = 'UnavailableError';
+  override readonly name: string = 'UnavailableError';
 }
 
 /** Why a run ended with a RunError event. The messages are generic: causes go to the log only. */
