@@ -8,7 +8,7 @@ import { loadAuthConfig, startAuthServer, type AuthServerHandle } from '@freecha
 import { loadChatConfig, startChatServer, type ChatServerHandle } from '@freechat/chat';
 import { loadGatewayConfig, startGatewayServer, type GatewayConfig, type GatewayServerHandle } from '../../src/index.js';
 import { loadInferenceConfig, startInferenceServer, type EngineFactory, type InferenceServerHandle } from '@freechat/inference';
-import { createLogger, type Logger } from '@freechat/shared';
+import { createLogger, type DiscoveryConfig, type Logger } from '@freechat/shared';
 import { startThrowawayPostgres } from '@freechat/shared/postgres';
 
 export interface StackOptions {
@@ -18,6 +18,8 @@ export interface StackOptions {
   readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Wraps or replaces the inference engine (e.g. to relabel deltas as reasoning or to pace them). */
   readonly engineFactory?: EngineFactory;
+  /** Every service registers in this Consul and finds the others there. Default: static addresses. */
+  readonly consul?: { readonly address: string; readonly serviceNamePrefix: string };
 }
 
 export interface Stack {
@@ -41,6 +43,11 @@ const MODEL_CACHE = path.join(tmpdir(), 'freechat-test-model-cache');
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const level = options.logLevel ?? (process.env['FREECHAT_TEST_LOG_LEVEL'] as StackOptions['logLevel']) ?? 'silent';
   const logger = createLogger({ service: 'stack', level });
+  // Checked often, so tests see registrations turn healthy quickly.
+  const discovery = <C extends { readonly discovery: DiscoveryConfig }>(config: C): C =>
+    options.consul
+      ? { ...config, discovery: { ...config.discovery, consul: options.consul, advertiseHost: '127.0.0.1', checkIntervalMs: 300 } }
+      : config;
   const closers: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
     for (const closer of closers.reverse()) await closer().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
@@ -55,7 +62,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       env: { FREECHAT_MODEL: 'tiny', FREECHAT_MODEL_CACHE: MODEL_CACHE, FREECHAT_INFERENCE_ADDRESS: '127.0.0.1:0' },
     });
     const inference = await startInferenceServer({
-      config: { ...inferenceBase, engine: { ...inferenceBase.engine, intraOpThreads: 1 }, shutdown: { graceMs: 2_000 } },
+      config: discovery({ ...inferenceBase, engine: { ...inferenceBase.engine, intraOpThreads: 1 }, shutdown: { graceMs: 2_000 } }),
       logger: logger.child({ service: 'inference' }),
       ...(options.engineFactory && { engineFactory: options.engineFactory }),
     });
@@ -70,7 +77,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     const auth = await startAuthServer({
       // Cheap password hashing: tests register many users.
-      config: { ...authBase, argon2: { memoryCostKib: 256, timeCost: 1, parallelism: 1 }, shutdown: { graceMs: 2_000 } },
+      config: discovery({ ...authBase, argon2: { memoryCostKib: 256, timeCost: 1, parallelism: 1 }, shutdown: { graceMs: 2_000 } }),
       logger: logger.child({ service: 'auth' }),
     });
     closers.push(() => auth.close());
@@ -78,7 +85,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const chatBase = loadChatConfig({
       env: { DATABASE_URL: postgres.url, FREECHAT_CHAT_ADDRESS: '127.0.0.1:0', FREECHAT_INFERENCE_ADDRESS: inference.address },
     });
-    const chat = await startChatServer({ config: { ...chatBase, shutdown: { graceMs: 2_000 } }, logger: logger.child({ service: 'chat' }) });
+    const chat = await startChatServer({ config: discovery({ ...chatBase, shutdown: { graceMs: 2_000 } }), logger: logger.child({ service: 'chat' }) });
     closers.push(() => chat.close());
 
     await Promise.all([inference.ready, auth.ready, chat.ready]);
@@ -98,7 +105,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ) as unknown as GatewayConfig;
     let clockOffsetMs = 0;
     const gateway = await startGatewayServer({
-      config: { ...gatewayConfig, shutdown: { graceMs: gatewayConfig.shutdown.graceMs > 5_000 ? 5_000 : gatewayConfig.shutdown.graceMs } },
+      config: discovery({ ...gatewayConfig, shutdown: { graceMs: gatewayConfig.shutdown.graceMs > 5_000 ? 5_000 : gatewayConfig.shutdown.graceMs } }),
       logger: logger.child({ service: 'gateway' }),
       now: () => Date.now() + clockOffsetMs,
     });
