@@ -44,6 +44,8 @@ return id
 
 type Entry = [id: string, fields: string[]];
 
+const READ_BATCH = 512;
+
 export class RedisRunLog implements RunLog {
   /** Next seq of each run this process appends to: an append that does not land there is a lost log. */
   private readonly nextSeq = new Map<string, number>();
@@ -96,7 +98,7 @@ export class RedisRunLog implements RunLog {
       for (let first = true; ; first = false) {
         let entries: Entry[];
         try {
-          entries = (await redis.xrange(runLogKey(runId), `(0-${next}`, '+', 'COUNT', 512)) as Entry[];
+          entries = (await redis.xrange(runLogKey(runId), `(0-${next}`, '+', 'COUNT', READ_BATCH)) as Entry[];
         } catch (error) {
           throw new RunLogUnavailableError('the run log is unreachable', { cause: error });
         }
@@ -106,28 +108,44 @@ export class RedisRunLog implements RunLog {
           yield event;
           if (isTerminal(event.event)) return;
         }
-        if (entries.length > 0) continue;
-        // Ended with nothing after `next` (checked once more after seeing the end: it may have come
-        // between the read and the check).
-        if (endSeen) return;
-        const [exists, ended] = await Promise.all([redis.exists(runLogKey(runId)), redis.exists(endKey(runId))]).catch((error: unknown) => {
-          throw new RunLogUnavailableError('the run log is unreachable', { cause: error });
-        });
-        if (exists === 0) {
-          if (first) throw new NotFoundError('run');
-          // It existed and is gone without an end: Redis lost it (restart) or it expired under us.
-          throw new RunLogUnavailableError('the run log was lost');
+        if (entries.length === READ_BATCH) continue;
+        if (entries.length === 0) {
+          // Ended with nothing after `next` (checked once more after seeing the end: it may have
+          // come between the read and the check).
+          if (endSeen) return;
+          const [exists, ended] = await this.existence(runId);
+          if (exists === 0) {
+            if (first) throw new NotFoundError('run');
+            // It existed and is gone without an end: Redis lost it (restart) or it expired under us.
+            throw new RunLogUnavailableError('the run log was lost');
+          }
+          if (ended === 1) {
+            endSeen = true;
+            continue;
+          }
         }
-        if (ended === 1) {
-          endSeen = true;
-          continue;
-        }
+        // After a read with entries no check is needed: we listened before reading, so anything
+        // appended since is already a pending notification.
         if (signal?.aborted) return;
         await listener.next(pollMs, signal);
         if (signal?.aborted) return;
       }
     } finally {
       listener.close();
+    }
+  }
+
+  /** Whether the run's log and its end marker exist, in one round trip. */
+  private async existence(runId: string): Promise<[number, number]> {
+    try {
+      const results = await this.options.redis.pipeline().exists(runLogKey(runId)).exists(endKey(runId)).exec();
+      const values = (results ?? []).map(([error, value]) => {
+        if (error) throw error;
+        return value as number;
+      });
+      return [values[0] ?? 0, values[1] ?? 0];
+    } catch (error) {
+      throw new RunLogUnavailableError('the run log is unreachable', { cause: error });
     }
   }
 
