@@ -62,8 +62,9 @@ export class OutboxStore {
         return undefined;
       }
       const { rows } = await client.query<Raw>(
-        `SELECT seq::text, id, type, session_id, user_id, occurred_at, payload FROM chat.outbox
-          WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+        // Ordered by the bigint column: `ORDER BY seq` would sort the text output column ('10' < '9').
+        `SELECT o.seq::text AS seq, o.id, o.type, o.session_id, o.user_id, o.occurred_at, o.payload FROM chat.outbox o
+          WHERE o.published_at IS NULL ORDER BY o.seq LIMIT $1`,
         [limit],
       );
       const pending = rows.map((r) => ({ seq: r.seq, event: toEvent(r) }));
