@@ -3,11 +3,9 @@
 // restarted); the endpoints go to .data/infra.env as sourceable shell for `make run-infra`.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startConsul } from './consul.js';
 import { stopByPid } from './managed-process.js';
 import { REPO_ROOT } from './paths.js';
-import { startRedis } from './redis.js';
-import { FREECHAT_ROCKETMQ, startRocketMQ } from './rocketmq.js';
+import { startInfra } from './servers.js';
 
 const dataDir = path.join(process.env['FREECHAT_DATA_DIR'] || path.join(REPO_ROOT, '.data'));
 const infraDir = path.join(dataDir, 'infra');
@@ -73,26 +71,9 @@ async function up(): Promise<void> {
     // Data from an earlier run is dropped: topics and groups are created fresh, as for the tests.
     rmSync(infraDir, { recursive: true, force: true });
     mkdirSync(infraDir, { recursive: true });
-    // Side by side; all settle before deciding, so a failure never leaves a half-started server behind.
-    const settled = await Promise.allSettled([
-      startRedis({ dataDir: path.join(infraDir, 'redis'), keepAlive: true }),
-      startConsul({ dataDir: path.join(infraDir, 'consul'), keepAlive: true }),
-      startRocketMQ({ dataDir: path.join(infraDir, 'rocketmq'), keepAlive: true, ...FREECHAT_ROCKETMQ }),
-    ] as const);
-    const [redisResult, consulResult, rocketmqResult] = settled;
-    if (redisResult.status === 'fulfilled') processes.push({ name: 'redis', pid: redisResult.value.process.pid });
-    if (consulResult.status === 'fulfilled') processes.push({ name: 'consul', pid: consulResult.value.process.pid });
-    if (rocketmqResult.status === 'fulfilled') {
-      processes.push({ name: 'rocketmq-namesrv', pid: rocketmqResult.value.namesrv.pid }, { name: 'rocketmq-proxy', pid: rocketmqResult.value.proxy.pid });
-    }
-    for (const result of settled) if (result.status === 'rejected') throw result.reason;
-    const redis = (redisResult as PromiseFulfilledResult<Awaited<ReturnType<typeof startRedis>>>).value;
-    const consul = (consulResult as PromiseFulfilledResult<Awaited<ReturnType<typeof startConsul>>>).value;
-    const rocketmq = (rocketmqResult as PromiseFulfilledResult<Awaited<ReturnType<typeof startRocketMQ>>>).value;
-    const state: State = {
-      processes,
-      env: { REDIS_URL: redis.url, CONSUL_HTTP_ADDR: consul.address, ROCKETMQ_ENDPOINTS: rocketmq.endpoints },
-    };
+    const servers = await startInfra({ dataDir: infraDir, keepAlive: true });
+    processes.push(...servers.processes.map((p) => ({ name: p.name, pid: p.pid })));
+    const state: State = { processes, env: { ...servers.env } };
     writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
     writeFileSync(
       envFile,

@@ -6,9 +6,9 @@ export interface InfraEndpoints {
   /** `redis://127.0.0.1:PORT` of a real Redis. */
   readonly redisUrl: string;
   /** `127.0.0.1:PORT`: the HTTP API of a real Consul agent (dev mode). */
-  readonly consulAddress?: string;
+  readonly consulAddress: string;
   /** `127.0.0.1:PORT`: the gRPC proxy of a real RocketMQ 5 (name server + broker in local mode). */
-  readonly rocketmqEndpoints?: string;
+  readonly rocketmqEndpoints: string;
 }
 
 declare module 'vitest' {

@@ -5,9 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startConsul } from '../../scripts/infra/consul.js';
-import { startRedis } from '../../scripts/infra/redis.js';
-import { FREECHAT_ROCKETMQ, startRocketMQ } from '../../scripts/infra/rocketmq.js';
+import { startInfra, type InfraServers } from '../../scripts/infra/servers.js';
 import type { InfraEndpoints } from './endpoints.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -16,31 +14,29 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const env = parseEnvFile(readFileSync(reuse, 'utf8'));
     project.provide('infra', {
       redisUrl: required(env, 'REDIS_URL'),
-      ...(env['CONSUL_HTTP_ADDR'] && { consulAddress: env['CONSUL_HTTP_ADDR'] }),
-      ...(env['ROCKETMQ_ENDPOINTS'] && { rocketmqEndpoints: env['ROCKETMQ_ENDPOINTS'] }),
+      consulAddress: required(env, 'CONSUL_HTTP_ADDR'),
+      rocketmqEndpoints: required(env, 'ROCKETMQ_ENDPOINTS'),
     } satisfies InfraEndpoints);
     return async () => {};
   }
 
   const dataDir = mkdtempSync(path.join(tmpdir(), 'freechat-test-infra-'));
-  const stops: (() => Promise<void>)[] = [];
-  const teardown = async (): Promise<void> => {
-    for (const stop of stops.reverse()) await stop().catch(() => {});
-    rmSync(dataDir, { recursive: true, force: true });
-  };
+  let servers: InfraServers;
   try {
-    const redis = await startRedis({ dataDir: path.join(dataDir, 'redis') });
-    stops.push(() => redis.stop());
-    const consul = await startConsul({ dataDir: path.join(dataDir, 'consul') });
-    stops.push(() => consul.stop());
-    const rocketmq = await startRocketMQ({ dataDir: path.join(dataDir, 'rocketmq'), ...FREECHAT_ROCKETMQ });
-    stops.push(() => rocketmq.stop());
-    project.provide('infra', { redisUrl: redis.url, consulAddress: consul.address, rocketmqEndpoints: rocketmq.endpoints } satisfies InfraEndpoints);
+    servers = await startInfra({ dataDir });
   } catch (error) {
-    await teardown();
+    rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
-  return teardown;
+  project.provide('infra', {
+    redisUrl: servers.env.REDIS_URL,
+    consulAddress: servers.env.CONSUL_HTTP_ADDR,
+    rocketmqEndpoints: servers.env.ROCKETMQ_ENDPOINTS,
+  } satisfies InfraEndpoints);
+  return async () => {
+    await servers.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
 }
 
 /** `KEY=value` lines (optionally `export`ed, optionally quoted), as `make infra-up` writes them. */
