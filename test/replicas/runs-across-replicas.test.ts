@@ -106,6 +106,33 @@ describe('two chat replicas and two gateways sharing runs through Redis', () => 
     expect(stored.content).toBe(contentOf(events));
   });
 
+  it('deleting a conversation through gateway B stops its run on chat A', async () => {
+    stack.engine.set({ delayMs: 40 });
+    const sessionId = await newSession();
+    let deletedAt = 0;
+    const stream = readSse(stack.gatewayA.url, `/api/sessions/${sessionId}/messages`, {
+      method: 'POST',
+      token: user.accessToken,
+      body: { content: 'Talk for a long time', params: { maxNewTokens: 400 } },
+      timeoutMs: 30_000,
+      until: (_event, events) => {
+        if (deletedAt === 0 && events.filter((e) => e.event === 'content').length >= 3) {
+          deletedAt = Date.now();
+          void jsonRequest(stack.gatewayB.url, `/api/sessions/${sessionId}`, { method: 'DELETE', token: user.accessToken });
+        }
+        return false;
+      },
+    });
+    const { events } = await stream;
+    expect(deletedAt).toBeGreaterThan(0);
+    // Ended by the deletion (cancelled), long before 400 tokens at 40 ms each.
+    expect(events.at(-1)!.event).toBe('done');
+    expect(events.at(-1)!.data.finishReason).toBe('cancelled');
+    expect(Date.now() - deletedAt).toBeLessThan(3_000);
+    const gone = await jsonRequest(stack.gatewayA.url, `/api/sessions/${sessionId}`, { token: user.accessToken });
+    expect(gone.status).toBe(404);
+  });
+
   it('gives a reader on chat B a clear end, and keeps the generated text, when chat A is killed mid-run', async () => {
     stack.engine.set({ delayMs: 40 });
     const sessionId = await newSession();
