@@ -8,10 +8,11 @@ import {
   type RunEvent,
   type Session,
   type Usage,
+  type GetUsageResponse,
 } from '@freechat/proto/freechat/chat/v1/chat';
 import { ModelSource, type ModelInfo } from '@freechat/proto/freechat/inference/v1/inference';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
-import type { AuthResultJson, FinishReasonJson, MessageJson, ModelJson, SessionJson, UsageJson, UserJson } from './schemas.js';
+import type { AuthResultJson, FinishReasonJson, MessageJson, ModelJson, SessionJson, UsageJson, UsageReportJson, UserJson } from './schemas.js';
 import type { SseEvent } from './sse.js';
 
 export function toIsoTime(timestamp: Timestamp | undefined): string | null {
@@ -75,6 +76,15 @@ export function toMessageJson(message: Message): MessageJson {
     usage: toUsageJson(message.usage),
     createdAt: toIsoTime(message.createdAt),
     runId: message.runId || null,
+  };
+}
+
+export function toUsageReportJson(report: GetUsageResponse): UsageReportJson {
+  const total = report.total;
+  return {
+    days: report.days.map((d) => ({ date: d.date, requests: d.requests, promptTokens: d.promptTokens, completionTokens: d.completionTokens })),
+    total: { requests: total?.requests ?? 0, promptTokens: total?.promptTokens ?? 0, completionTokens: total?.completionTokens ?? 0 },
+    from: report.fromDate,
   };
 }
 

@@ -125,3 +125,26 @@ export const ModelsSchema = Type.Object(
   closed,
 );
 export type ModelsJson = Static<typeof ModelsSchema>;
+
+export const DailyUsageSchema = Type.Object(
+  {
+    // YYYY-MM-DD, UTC.
+    date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+    requests: Type.Integer(),
+    promptTokens: Type.Integer(),
+    completionTokens: Type.Integer(),
+  },
+  closed,
+);
+
+export const UsageReportSchema = Type.Object(
+  {
+    // Newest first; days without usage are left out.
+    days: Type.Array(DailyUsageSchema),
+    total: Type.Object({ requests: Type.Integer(), promptTokens: Type.Integer(), completionTokens: Type.Integer() }, closed),
+    // The window's first day (UTC); it ends today.
+    from: Type.String(),
+  },
+  closed,
+);
+export type UsageReportJson = Static<typeof UsageReportSchema>;
