@@ -1,8 +1,8 @@
 // The one way a Free Chat service calls another over gRPC. It follows the instances an InstanceSource
 // reports (Consul's healthy ones, or the configured address), keeps one channel per instance, and
 // hands out clients whose every call is sent to the instance the picker chooses at that moment.
-// An instance that leaves gets no new calls; its channel closes once its last call has ended, so
-// streams running on a draining instance finish there.
+// An instance that leaves gets no new calls and its channel is closed; grpc-js lets calls already
+// running on a closed channel finish, so streams on a draining instance end there normally.
 import type { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -73,7 +73,6 @@ interface LiveInstance extends ServiceInstance {
   readonly clients: Map<GrpcClientConstructor<grpc.Client>, grpc.Client>;
   outstanding: number;
   started: number;
-  departed: boolean;
 }
 
 interface WatchedService {
@@ -90,24 +89,8 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
   const { source, logger } = options;
   const policies = { ...DEFAULT_POLICIES, ...options.policies };
   const watched = new Map<ServiceName, WatchedService>();
-  const balanced = new Map<string, unknown>();
-  const constructorIds = new Map<GrpcClientConstructor<grpc.Client>, number>();
-  // Departed instances still finishing calls included, so close() leaves nothing open.
-  const openChannels = new Set<grpc.Channel>();
+  const balanced = new Map<ServiceName, Map<GrpcClientConstructor<grpc.Client>, unknown>>();
   let closed = false;
-
-  const closeChannel = (channel: grpc.Channel): void => {
-    openChannels.delete(channel);
-    channel.close();
-  };
-  const closeWhenIdle = (instance: LiveInstance): void => {
-    if (instance.departed && instance.outstanding === 0) closeChannel(instance.channel);
-  };
-  const openChannel = (address: string): grpc.Channel => {
-    const channel = new grpc.Channel(address, grpc.credentials.createInsecure(), {});
-    openChannels.add(channel);
-    return channel;
-  };
 
   const update = (service: ServiceName, entry: WatchedService, next: readonly ServiceInstance[]): void => {
     const current = new Map(entry.instances.map((instance) => [instance.id, instance]));
@@ -120,18 +103,14 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
       } else {
         kept.push({
           ...wanted,
-          channel: openChannel(wanted.address),
+          channel: new grpc.Channel(wanted.address, grpc.credentials.createInsecure(), {}),
           clients: new Map(),
           outstanding: 0,
           started: 0,
-          departed: false,
         });
       }
     }
-    for (const gone of current.values()) {
-      gone.departed = true;
-      closeWhenIdle(gone);
-    }
+    for (const gone of current.values()) gone.channel.close();
     kept.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const before = entry.instances.map((i) => i.id).join(',');
     entry.instances = kept;
@@ -190,10 +169,7 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
     instance.outstanding++;
     instance.started++;
     // Every grpc-js call, unary or streaming, emits `status` exactly once when it ends.
-    call.once('status', () => {
-      instance.outstanding--;
-      closeWhenIdle(instance);
-    });
+    call.once('status', () => instance.outstanding--);
     return call;
   };
 
@@ -201,9 +177,9 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
     description: source.description,
     client<C extends grpc.Client>(service: ServiceName, constructor: GrpcClientConstructor<C>): BalancedClient<C> {
       const key = constructor as unknown as GrpcClientConstructor<grpc.Client>;
-      if (!constructorIds.has(key)) constructorIds.set(key, constructorIds.size);
-      const cacheKey = `${service}/${constructorIds.get(key)}`;
-      const cached = balanced.get(cacheKey);
+      const ofService = balanced.get(service) ?? new Map<GrpcClientConstructor<grpc.Client>, unknown>();
+      balanced.set(service, ofService);
+      const cached = ofService.get(key);
       if (cached) return cached as BalancedClient<C>;
       watch(service);
       // Under both names grpc-js gives a method: the definition's key and its originalName (the
@@ -214,7 +190,7 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
           return definition.originalName ? [[method, call], [definition.originalName, call]] : [[method, call]];
         }),
       );
-      balanced.set(cacheKey, methods);
+      ofService.set(key, methods);
       return methods as unknown as BalancedClient<C>;
     },
     synced: (service) => watch(service).synced,
@@ -231,9 +207,9 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
       closed = true;
       for (const entry of watched.values()) {
         entry.unsubscribe();
+        for (const instance of entry.instances) instance.channel.close();
         entry.instances = [];
       }
-      for (const channel of [...openChannels]) closeChannel(channel);
     },
   };
 }
