@@ -3,7 +3,7 @@
 // two tabs never spend the same one), streams for SSE. The access token lives in memory only; the
 // refresh token in localStorage.
 import { ApiError, NetworkError, errorFromResponse } from './errors';
-import type { AuthResult, GenerationRequest, ModelInfo, ServerMessage, Session, User } from './types';
+import type { AuthResult, GenerationRequest, ModelInfo, ServerMessage, Session, UsageReport, User } from './types';
 
 export interface TokenStore {
   getRefreshToken(): string | null;
@@ -69,6 +69,7 @@ export class ApiClient {
   deleteSession = (id: string): Promise<void> => this.json('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
   listMessages = (id: string): Promise<{ messages: ServerMessage[] }> => this.json('GET', `/api/sessions/${encodeURIComponent(id)}/messages`);
   listModels = (): Promise<{ models: ModelInfo[] }> => this.json('GET', '/api/models');
+  getUsage = (days: number): Promise<UsageReport> => this.json('GET', `/api/me/usage?days=${days}`);
   stopRun = (runId: string): Promise<void> => this.json('POST', `/api/runs/${encodeURIComponent(runId)}/stop`);
 
   sendMessage(sessionId: string, content: string, request: GenerationRequest, signal: AbortSignal): Promise<Response | null> {

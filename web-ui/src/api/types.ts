@@ -29,6 +29,19 @@ export interface Usage {
   readonly completionTokens: number;
 }
 
+export interface DailyUsage extends Usage {
+  /** YYYY-MM-DD, UTC. */
+  readonly date: string;
+  readonly requests: number;
+}
+
+export interface UsageReport {
+  /** Newest first; days without usage left out. */
+  readonly days: readonly DailyUsage[];
+  readonly total: Usage & { readonly requests: number };
+  readonly from: string;
+}
+
 export interface ServerMessage {
   readonly id: string;
   readonly sessionId: string;

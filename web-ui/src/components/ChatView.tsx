@@ -203,6 +203,7 @@ export function ChatView({ client, sessionId, settings, onSettings, onCreated, o
           {settingsOpen && (
             <SettingsPanel
               settings={settings}
+              loadUsage={client.getUsage}
               onChange={(next) => {
                 saveSettings(next);
                 onSettings(next);

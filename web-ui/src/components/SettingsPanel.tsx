@@ -1,6 +1,20 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { UsageReport } from '../api/types';
 import { LIMITS, type Settings } from '../state/settings';
+import { describeUsage } from '../state/usage';
 
-export function SettingsPanel({ settings, onChange }: { settings: Settings; onChange: (settings: Settings) => void }) {
+const USAGE_DAYS = 30;
+
+export function SettingsPanel({
+  settings,
+  onChange,
+  loadUsage,
+}: {
+  settings: Settings;
+  onChange: (settings: Settings) => void;
+  /** The signed-in user's usage; asked once each time the panel opens. */
+  loadUsage?: (days: number) => Promise<UsageReport>;
+}) {
   const number = (value: string, fallback: number): number => {
     const n = Number(value);
     return value.trim() === '' || !Number.isFinite(n) ? fallback : n;
@@ -33,6 +47,27 @@ export function SettingsPanel({ settings, onChange }: { settings: Settings; onCh
           onChange={(e) => onChange({ ...settings, maxTokens: Math.round(Math.min(LIMITS.maxTokens.max, Math.max(LIMITS.maxTokens.min, number(e.currentTarget.value, settings.maxTokens)))) })}
         />
       </label>
+      {loadUsage && <UsageLine load={loadUsage} />}
     </section>
+  );
+}
+
+function UsageLine({ load }: { load: (days: number) => Promise<UsageReport> }) {
+  const [text, setText] = useState('Loading usage…');
+  useEffect(() => {
+    let current = true;
+    load(USAGE_DAYS).then(
+      (report) => current && setText(describeUsage(report, USAGE_DAYS)),
+      // Usage is a nicety: the panel's settings still work without it.
+      () => current && setText('Usage is unavailable right now.'),
+    );
+    return () => {
+      current = false;
+    };
+  }, [load]);
+  return (
+    <p class="usage" role="status">
+      {text}
+    </p>
   );
 }

@@ -1,5 +1,5 @@
 // The signed-in app: sidebar, the open conversation (from the URL), banners and alerts.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
 import { ApiError, describeError } from '../api/errors';
 import type { Session, User } from '../api/types';
@@ -7,6 +7,8 @@ import { pathForSession, sessionIdFromPath } from '../state/route';
 import { loadSettings, type Settings } from '../state/settings';
 import { ChatView } from './ChatView';
 import { Sidebar } from './Sidebar';
+
+const TITLE_REFRESH_DELAYS_MS = [2_500, 8_000];
 
 export const BUILT_IN_NOTICE = 'This server runs the built-in offline model: its replies are random text.';
 
@@ -38,6 +40,16 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
       .then(({ sessions: list }) => setSessions(list))
       .catch((e: unknown) => setError(describeError(e)));
   }, [client]);
+
+  // A conversation's title is written by the chat service shortly after its first answer (the
+  // title writer consumes run.completed): look again a little later, twice, then stop.
+  const lateRefresh = useRef<ReturnType<typeof setTimeout>[]>([]);
+  const sessionsChanged = useCallback(() => {
+    refreshSessions();
+    for (const timer of lateRefresh.current) clearTimeout(timer);
+    lateRefresh.current = TITLE_REFRESH_DELAYS_MS.map((ms) => setTimeout(refreshSessions, ms));
+  }, [refreshSessions]);
+  useEffect(() => () => lateRefresh.current.forEach(clearTimeout), []);
 
   useEffect(() => {
     refreshSessions();
@@ -137,7 +149,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
           settings={settings}
           onSettings={setSettings}
           onCreated={onCreated}
-          onSessionsChanged={refreshSessions}
+          onSessionsChanged={sessionsChanged}
           onError={setError}
           onConnection={setConnection}
         />
