@@ -78,6 +78,8 @@ export async function registerService(options: RegisterServiceOptions): Promise<
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let announced = false;
+  // Deregistration waits for it: a registration landing after the deregistration would linger.
+  let inFlight: Promise<void> = Promise.resolve();
   const reassert = async (): Promise<void> => {
     try {
       if (!announced) {
@@ -94,11 +96,14 @@ export async function registerService(options: RegisterServiceOptions): Promise<
       announced = false;
     }
     if (!stopped) {
-      timer = setTimeout(() => void reassert(), options.reassertIntervalMs ?? 30_000);
+      const interval = options.reassertIntervalMs ?? 30_000;
+      // Not registered yet (Consul away at start): try again soon, callers cannot find us until then.
+      timer = setTimeout(() => (inFlight = reassert()), announced ? interval : Math.min(interval, 2_000));
       timer.unref();
     }
   };
-  await reassert();
+  inFlight = reassert();
+  await inFlight;
 
   let deregistered: Promise<void> | undefined;
   return {
@@ -107,6 +112,7 @@ export async function registerService(options: RegisterServiceOptions): Promise<
       stopped = true;
       clearTimeout(timer);
       deregistered ??= (async () => {
+        await inFlight;
         try {
           await consul.agent.service.deregister({ id: request.id, ...timeout });
           logger.info({ id: request.id }, 'deregistered from consul');
