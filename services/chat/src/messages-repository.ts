@@ -246,6 +246,8 @@ export class MessagesRepository {
   /** The answer's final state and its run.completed event, in one transaction. */
   async finish(id: string, final: FinalState): Promise<void> {
     await inTransaction(this.db, async (tx) => {
+      // The session first, as every other writer does: one lock order, no deadlock.
+      await tx.query(`SELECT 1 FROM chat.sessions WHERE id = (SELECT session_id FROM chat.messages WHERE id = $1) FOR UPDATE`, [id]);
       const { rows } = await tx.query<{ session_id: string; owner_id: string; run_id: string | null }>(
         `UPDATE chat.messages m SET content = $2, reasoning = $3, status = $4, finish_reason = $5,
            prompt_tokens = $6, completion_tokens = $7, updated_at = clock_timestamp()
