@@ -166,6 +166,17 @@ export async function startRocketMQ(options: StartRocketMQOptions): Promise<Rock
     return proc;
   };
 
+  /** Every topic has a route at the name server: clients can use it (the broker has registered). */
+  const routable = async (proc: ManagedProcess): Promise<void> => {
+    for (const topic of options.topics) {
+      await waitFor(`rocketmq route of ${topic.name}`, async () => (await namesrvRequest(namesrvPort, GET_ROUTEINFO_BY_TOPIC, { topic: topic.name })).code === 0, {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        process: proc,
+      });
+    }
+  };
+
   let proxy: ManagedProcess | undefined;
   try {
     await waitFor(`rocketmq name server on ${namesrvAddress}`, () => listening(namesrvPort), { timeoutMs: 60_000, process: namesrv });
@@ -179,13 +190,7 @@ export async function startRocketMQ(options: StartRocketMQOptions): Promise<Rock
     });
     const brokerAddress = `127.0.0.1:${brokerPort}`;
     await createResources({ env, jvm: jvm('-Xmx128m'), dir, namesrvAddress, brokerAddress, topics: options.topics, groups: options.groups });
-    for (const topic of options.topics) {
-      await waitFor(`rocketmq route of ${topic.name}`, async () => (await namesrvRequest(namesrvPort, GET_ROUTEINFO_BY_TOPIC, { topic: topic.name })).code === 0, {
-        timeoutMs: 60_000,
-        intervalMs: 500,
-        process: proxy,
-      });
-    }
+    await routable(proxy);
   } catch (error) {
     await proxy?.stop();
     await namesrv.stop();
@@ -206,6 +211,9 @@ export async function startRocketMQ(options: StartRocketMQOptions): Promise<Rock
     async startProxy() {
       await current.stop(5_000);
       current = await launchProxy();
+      // The name server drops the old broker's route when its connection closes; clients get a
+      // route again with the restarted broker's first registration (~10 s after it starts).
+      await routable(current);
     },
     async stop() {
       await current.stop(5_000);

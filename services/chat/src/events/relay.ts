@@ -3,7 +3,7 @@
 // consumers skip what they have seen). Wakes every pollIntervalMs, at once after a full batch, and
 // backs off while the bus is unreachable. Sending a message never waits for any of this.
 import type { Logger } from '@freechat/shared';
-import { backoffDelay, pause, type EventPublisher } from '@freechat/shared/events';
+import { backoffDelay, failureSummary, pause, type EventPublisher } from '@freechat/shared/events';
 import type { OutboxStore, PendingEvent } from './outbox.js';
 
 export interface OutboxRelayOptions {
@@ -46,7 +46,7 @@ export class OutboxRelay {
         const result = await store.publishBatch(batchSize, (pending) => this.publishInOrder(pending));
         if (result?.error !== undefined) {
           failures++;
-          logger[failures === 1 ? 'warn' : 'debug']({ err: result.error, published: result.published, failures }, 'publishing events failed; backing off');
+          logger[failures === 1 ? 'warn' : 'debug']({ failure: failureSummary(result.error), published: result.published, failures }, 'publishing events failed; backing off');
           delay = backoffDelay(failures, { baseMs: pollIntervalMs, maxMs: maxBackoffMs });
         } else {
           if (failures > 0) logger.info({ published: result?.published }, 'publishing events again');

@@ -32,7 +32,13 @@ export interface DomainEvents {
 export function createDomainEvents(options: DomainEventsOptions): DomainEvents {
   const { config, db, inference } = options;
   const logger = options.logger.child({ component: 'events' });
-  const bus = createEventBus({ endpoints: config.endpoints, topic: config.topic, retryDelayMs: config.retryDelayMs, logger });
+  const bus = createEventBus({
+    endpoints: config.endpoints,
+    topic: config.topic,
+    retryDelayMs: config.retryDelayMs,
+    maxBackoffMs: config.relay.maxBackoffMs,
+    logger,
+  });
   if (bus.mode === 'rocketmq') logger.info({ endpoints: config.endpoints, topic: config.topic, group: config.consumerGroup }, 'domain events: RocketMQ');
   else logger.info('domain events: in this process (set ROCKETMQ_ENDPOINTS to publish them to RocketMQ)');
   const outbox = new OutboxStore(db);

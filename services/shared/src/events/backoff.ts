@@ -22,3 +22,12 @@ export function pause(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * What went wrong, for a log line. The RocketMQ client's gRPC errors carry circular metadata that
+ * pino cannot serialise (it logs "[unable to serialize]" instead of the cause).
+ */
+export function failureSummary(error: unknown): { message: string; code?: unknown } {
+  if (error instanceof Error) return { message: error.message.slice(0, 500), ...((error as { code?: unknown }).code !== undefined && { code: (error as { code?: unknown }).code }) };
+  return { message: String(error).slice(0, 500) };
+}

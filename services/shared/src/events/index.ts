@@ -6,7 +6,7 @@ import { createRocketMQBus } from './rocketmq.js';
 
 export type { Delivery, EventBus, EventBusMode, EventHandler, EventPublisher, EventSubscription, SubscribeOptions } from './bus.js';
 export { decodeEvent, encodeEvent, MalformedEventError, type DomainEvent } from './domain-event.js';
-export { backoffDelay, pause, type BackoffOptions } from './backoff.js';
+export { backoffDelay, failureSummary, pause, type BackoffOptions } from './backoff.js';
 export { createInProcessBus, type InProcessBusOptions } from './in-process.js';
 export { createRocketMQBus, EVENT_ID_PROPERTY, EVENT_TYPE_PROPERTY, type RocketMQBusOptions } from './rocketmq.js';
 
@@ -15,10 +15,18 @@ export interface CreateEventBusOptions {
   readonly endpoints: string;
   readonly topic: string;
   readonly retryDelayMs: number;
+  /** Longest wait between reconnection attempts while RocketMQ is away. */
+  readonly maxBackoffMs?: number;
   readonly logger: Logger;
 }
 
 export function createEventBus(options: CreateEventBusOptions): EventBus {
   if (options.endpoints.trim() === '') return createInProcessBus({ retryDelayMs: options.retryDelayMs });
-  return createRocketMQBus({ endpoints: options.endpoints.trim(), topic: options.topic, retryDelayMs: options.retryDelayMs, logger: options.logger });
+  return createRocketMQBus({
+    endpoints: options.endpoints.trim(),
+    topic: options.topic,
+    retryDelayMs: options.retryDelayMs,
+    logger: options.logger,
+    ...(options.maxBackoffMs !== undefined && { maxBackoffMs: options.maxBackoffMs }),
+  });
 }

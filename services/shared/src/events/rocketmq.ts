@@ -6,7 +6,7 @@
 // recreated, with backoff, until it answers.
 import { Producer, SimpleConsumer, type MessageView } from 'rocketmq-client-nodejs';
 import type { Logger } from '../logger.js';
-import { backoffDelay, pause } from './backoff.js';
+import { backoffDelay, failureSummary, pause } from './backoff.js';
 import type { EventBus, EventHandler, EventSubscription, SubscribeOptions } from './bus.js';
 import { decodeEvent, encodeEvent, MalformedEventError } from './domain-event.js';
 
@@ -152,7 +152,7 @@ class RocketMQSubscription {
         if (signal.aborted) break;
         failures++;
         // Once per outage at warn; the retries after it at debug.
-        logger[failures === 1 ? 'warn' : 'debug']({ err: error, group, failures }, 'RocketMQ receive failed; retrying');
+        logger[failures === 1 ? 'warn' : 'debug']({ failure: failureSummary(error), group, failures }, 'RocketMQ receive failed; retrying');
         // A fresh client after a failure: the proxy may have restarted with new sessions.
         if (consumer) void shutdownQuietly(consumer, this.options.startupTimeoutMs);
         consumer = undefined;
@@ -191,14 +191,14 @@ class RocketMQSubscription {
     } catch (error) {
       if (!(error instanceof MalformedEventError)) throw error;
       // Nothing to hand anyone, and it would block its group forever.
-      logger.error({ err: error, messageId: message.messageId, group }, 'dropping a message that is not an event');
+      logger.error({ failure: failureSummary(error), messageId: message.messageId, group }, 'dropping a message that is not an event');
       await consumer.ack(message);
       return true;
     }
     try {
       await handler(event, { attempt: message.deliveryAttempt ?? 1 });
     } catch (error) {
-      logger.warn({ err: error, eventId: event.id, type: event.type, attempt: message.deliveryAttempt, group }, 'event handler failed; it will come again');
+      logger.warn({ failure: failureSummary(error), eventId: event.id, type: event.type, attempt: message.deliveryAttempt, group }, 'event handler failed; it will come again');
       await consumer.changeInvisibleDuration(message, this.options.retryDelayMs);
       return false;
     }
