@@ -77,20 +77,8 @@ export async function startReplicaStack(options: { readonly redisUrl: string; re
     closers.push(() => chatB.close());
     await chatB.ready;
 
-    const chatAAddress = `127.0.0.1:${await freePort()}`;
-    const chatAProcess = startProcess({
-      name: 'chat-a',
-      command: process.execPath,
-      args: ['--conditions=freechat-source', '--import', 'tsx', path.join(REPO_ROOT, 'services/chat/src/main.ts')],
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...chatEnv, FREECHAT_CHAT_ADDRESS: chatAAddress, FREECHAT_CHAT_OWNER_LEASE_MS: String(options.ownerLeaseMs), FREECHAT_LOG_LEVEL: 'warn' },
-      logFile: path.join(mkdtempSync(path.join(tmpdir(), 'freechat-replicas-chat-a-')), 'chat-a.log'),
-    });
-    closers.push(() => chatAProcess.stop(5_000));
-    await waitFor('chat A', async () => (await checkGrpcHealth(chatAAddress, { timeoutMs: 1_000 })) === 'SERVING', {
-      timeoutMs: 60_000,
-      process: chatAProcess,
-    });
+    const chatA = await startChatProcess('chat-a', { ...chatEnv, FREECHAT_CHAT_OWNER_LEASE_MS: String(options.ownerLeaseMs) });
+    closers.push(() => chatA.process.stop(5_000));
 
     const gateway = async (chatAddress: string, name: string): Promise<GatewayServerHandle> => {
       const base = loadGatewayConfig({
@@ -106,11 +94,34 @@ export async function startReplicaStack(options: { readonly redisUrl: string; re
       closers.push(() => server.close());
       return server;
     };
-    const gatewayA = await gateway(chatAAddress, 'gateway-a');
+    const gatewayA = await gateway(chatA.address, 'gateway-a');
     const gatewayB = await gateway(chatB.address, 'gateway-b');
-    return { gatewayA, gatewayB, chatA: { address: chatAAddress, process: chatAProcess }, chatB, engine, databaseUrl: postgres.url, close };
+    return { gatewayA, gatewayB, chatA, chatB, engine, databaseUrl: postgres.url, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/**
+ * The chat service as its own OS process (from source, like `make run` from dist), on a free port,
+ * resolved once SERVING. Its log is kept in a temporary directory and shown if it fails to start.
+ */
+export async function startChatProcess(name: string, env: Readonly<Record<string, string>>): Promise<ChatProcess> {
+  const address = `127.0.0.1:${await freePort()}`;
+  const proc = startProcess({
+    name,
+    command: process.execPath,
+    args: ['--conditions=freechat-source', '--import', 'tsx', path.join(REPO_ROOT, 'services/chat/src/main.ts')],
+    cwd: REPO_ROOT,
+    env: { ...process.env, FREECHAT_LOG_LEVEL: 'warn', ...env, FREECHAT_CHAT_ADDRESS: address },
+    logFile: path.join(mkdtempSync(path.join(tmpdir(), `freechat-replicas-${name}-`)), `${name}.log`),
+  });
+  try {
+    await waitFor(name, async () => (await checkGrpcHealth(address, { timeoutMs: 1_000 })) === 'SERVING', { timeoutMs: 90_000, process: proc });
+  } catch (error) {
+    await proc.stop(2_000);
+    throw error;
+  }
+  return { address, process: proc };
 }

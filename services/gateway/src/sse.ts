@@ -90,9 +90,19 @@ export class SseRegistry {
   }
 }
 
+/**
+ * When the chat replica serving a stream goes away mid-run, the gateway attaches again (another
+ * replica serves the same run from the shared log) instead of failing the client: retried with
+ * backoff for this long, then the client gets the `error` event.
+ */
+export const REATTACH_WINDOW_MS = 15_000;
+const REATTACH_BACKOFF_MS = [100, 250, 500, 1_000, 2_000];
+
 export interface RelayRunOptions {
   readonly raw: ServerResponse;
   readonly call: ClientReadableStream<RunEvent>;
+  /** Attaches to the run again after `afterSeq`; without it an upstream failure ends the stream. */
+  readonly reattach?: (runId: string, afterSeq: number) => ClientReadableStream<RunEvent>;
   /** Already read by awaitStreamStart; written first. */
   readonly first: RunEvent | undefined;
   /** The id a client already has (`<runId>:<seq>`), for an error before any new event. */
@@ -105,10 +115,16 @@ export interface RelayRunOptions {
 
 /** Writes the response head and relays the run until it ends, the client leaves, or the server shuts down. */
 export function relayRun(options: RelayRunOptions): Promise<void> {
-  const { raw, call, registry, logger } = options;
+  const { raw, registry, logger } = options;
+  let call = options.call;
   return new Promise((resolve) => {
     let finished = false;
     let lastId = options.resumedFrom ?? '';
+    // Where a re-attach continues from: the last event this client was sent.
+    let position: { runId: string; seq: number } | undefined = parseId(lastId);
+    let lostAt: number | undefined;
+    let attempt = 0;
+    let retryTimer: NodeJS.Timeout | undefined;
 
     let waitingForDrain = false;
     const write = (frame: string): void => {
@@ -127,12 +143,16 @@ export function relayRun(options: RelayRunOptions): Promise<void> {
       const sse = toSseEvent(event);
       if (!sse) return;
       lastId = sse.id;
+      position = { runId: event.runId, seq: event.seq };
+      lostAt = undefined;
+      attempt = 0;
       write(formatSseEvent(sse));
     };
     const finish = (detach: boolean): void => {
       if (finished) return;
       finished = true;
       clearInterval(heartbeat);
+      clearTimeout(retryTimer);
       unregister();
       call.off('data', send);
       // Cancelling our call only detaches this reader; the run itself goes on (chat's contract).
@@ -150,17 +170,49 @@ export function relayRun(options: RelayRunOptions): Promise<void> {
     const heartbeat = setInterval(() => write(HEARTBEAT_FRAME), registry.heartbeatMs);
     raw.on('close', () => finish(true));
 
-    if (options.first) send(options.first);
-    call.on('data', send);
-    call.once('end', () => finish(false));
-    call.once('error', (error: unknown) => {
-      if (finished || (error as { code?: number }).code === GrpcStatus.CANCELLED) return finish(false);
+    const fail = (error: unknown): void => {
       const { apiError, unexpected } = classifyError(error);
       if (unexpected) logger.error({ err: error }, 'run stream failed upstream');
       // Not a run event, so it reuses the last id: a reconnect resumes exactly where the log left off.
       write(formatSseEvent({ id: lastId, type: 'error', data: { code: apiError.code, message: apiError.message } }));
       finish(false);
-    });
+    };
+    const bind = (current: ClientReadableStream<RunEvent>): void => {
+      // A failed call may still emit 'end' after its 'error': only a live call's end ends the relay.
+      let failed = false;
+      current.on('data', send);
+      current.once('end', () => {
+        if (current === call && !failed) finish(false);
+      });
+      current.once('error', (error: unknown) => {
+        failed = true;
+        if (current !== call || finished) return;
+        if ((error as { code?: number }).code === GrpcStatus.CANCELLED) return finish(false);
+        current.off('data', send);
+        const now = Date.now();
+        lostAt ??= now;
+        const retryable = (error as { code?: number }).code === GrpcStatus.UNAVAILABLE && options.reattach && position;
+        if (!retryable || now - lostAt > REATTACH_WINDOW_MS) return fail(error);
+        const delay = REATTACH_BACKOFF_MS[Math.min(attempt++, REATTACH_BACKOFF_MS.length - 1)]!;
+        if (attempt === 1) logger.warn({ runId: position!.runId, afterSeq: position!.seq }, 'run stream lost upstream; attaching again');
+        retryTimer = setTimeout(() => {
+          if (finished) return;
+          call = options.reattach!(position!.runId, position!.seq);
+          bind(call);
+          if (waitingForDrain) call.pause();
+        }, delay);
+      });
+    };
+
+    if (options.first) send(options.first);
+    bind(call);
     call.resume();
   });
+}
+
+/** `<runId>:<seq>` back into its parts; undefined for an empty or foreign id. */
+function parseId(id: string): { runId: string; seq: number } | undefined {
+  const colon = id.lastIndexOf(':');
+  const seq = Number(id.slice(colon + 1));
+  return colon > 0 && Number.isInteger(seq) ? { runId: id.slice(0, colon), seq } : undefined;
 }

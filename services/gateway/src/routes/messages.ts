@@ -51,6 +51,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
       raw: reply.raw,
       call,
       first: start.event,
+      reattach: (runId, afterSeq) => clients.chat.attachRun({ userId: requireUser(request).userId, runId, afterSeq }),
       registry: app.sseStreams,
       headers: reply.getHeaders(),
       logger: request.log,

@@ -43,6 +43,7 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
         call,
         first: start.kind === 'event' ? start.event : undefined,
         resumedFrom: afterSeq > 0 ? formatEventId(runId, afterSeq) : '',
+        reattach: (id, after) => clients.chat.attachRun({ userId: requireUser(request).userId, runId: id, afterSeq: after }),
         registry: app.sseStreams,
         headers: reply.getHeaders(),
         logger: request.log,

@@ -25,4 +25,5 @@ export type DiscoveryConfig = DeepReadonly<z.output<(typeof discoveryConfig)['di
 export const DISCOVERY_ENV = {
   CONSUL_HTTP_ADDR: 'discovery.consul.address',
   FREECHAT_ADVERTISE_HOST: 'discovery.advertiseHost',
+  FREECHAT_SERVICE_NAME_PREFIX: 'discovery.consul.serviceNamePrefix',
 } as const;
