@@ -2,6 +2,7 @@
 // it applied an event commit together, so a redelivered event is recognised and changes nothing.
 import type { DomainEvent } from '@freechat/shared/events';
 import type pg from 'pg';
+import { inTransaction } from '../transaction.js';
 
 export class ConsumerStore {
   constructor(private readonly db: pg.Pool) {}
@@ -16,26 +17,16 @@ export class ConsumerStore {
    * (and no effect) when it already was.
    */
   async applyOnce(consumer: string, eventId: string, effect: (tx: pg.PoolClient) => Promise<void>): Promise<boolean> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
-      const { rowCount } = await client.query(
-        `INSERT INTO chat.processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-        [consumer, eventId],
-      );
-      if (rowCount !== 1) {
-        await client.query('ROLLBACK');
-        return false;
-      }
-      await effect(client);
-      await client.query('COMMIT');
+    return inTransaction(this.db, async (tx) => {
+      const { rowCount } = await tx.query(`INSERT INTO chat.processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
+        consumer,
+        eventId,
+      ]);
+      // Already applied: nothing was written, so committing the empty transaction changes nothing.
+      if (rowCount !== 1) return false;
+      await effect(tx);
       return true;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Gives up on the event for this consumer: recorded with why, and counted as processed. */

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent } from '@freechat/shared/events';
 import type pg from 'pg';
+import { inTransaction } from '../transaction.js';
 import type { EventDraft } from './domain-events.js';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -53,14 +54,9 @@ export class OutboxStore {
     limit: number,
     publish: (pending: readonly PendingEvent[]) => Promise<{ published: number; error?: unknown }>,
   ): Promise<{ published: number; error?: unknown } | undefined> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.db, async (client) => {
       const lock = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS ok`);
-      if (!lock.rows[0]?.ok) {
-        await client.query('ROLLBACK');
-        return undefined;
-      }
+      if (!lock.rows[0]?.ok) return undefined;
       const { rows } = await client.query<Raw>(
         // Ordered by the bigint column: `ORDER BY seq` would sort the text output column ('10' < '9').
         `SELECT o.seq::text AS seq, o.id, o.type, o.session_id, o.user_id, o.occurred_at, o.payload FROM chat.outbox o
@@ -80,14 +76,8 @@ export class OutboxStore {
           String((result.error as Error)?.message ?? result.error).slice(0, 500),
         ]);
       }
-      await client.query('COMMIT');
       return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async pendingCount(): Promise<number> {
