@@ -23,7 +23,8 @@ export function webUiDir(): string {
 
 export async function startAppStack(options: Omit<StackOptions, 'gateway'> & { gateway?: StackOptions['gateway'] } = {}): Promise<Stack> {
   const dir = webUiDir();
-  return startStack({ ...options, gateway: { ...options.gateway, webUi: { dir } } });
+  // The browser tests assert on titles taken from first messages; the model's titles would replace them.
+  return startStack({ generatedTitles: false, ...options, gateway: { ...options.gateway, webUi: { dir } } });
 }
 
 export const CHROMIUM_PATH = process.env['FREECHAT_CHROMIUM'] ?? '/usr/bin/chromium';

@@ -18,6 +18,11 @@ export interface StackOptions {
   readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Wraps or replaces the inference engine (e.g. to relabel deltas as reasoning or to pace them). */
   readonly engineFactory?: EngineFactory;
+  /**
+   * Whether chat replaces a new conversation's first-message title with one the model writes.
+   * Default true; suites that assert on first-message titles turn it off.
+   */
+  readonly generatedTitles?: boolean;
   /** Every service registers in this Consul and finds the others there. Default: static addresses. */
   readonly consul?: { readonly address: string; readonly serviceNamePrefix: string };
 }
@@ -85,7 +90,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const chatBase = loadChatConfig({
       env: { DATABASE_URL: postgres.url, FREECHAT_CHAT_ADDRESS: '127.0.0.1:0', FREECHAT_INFERENCE_ADDRESS: inference.address },
     });
-    const chat = await startChatServer({ config: discovery({ ...chatBase, shutdown: { graceMs: 2_000 } }), logger: logger.child({ service: 'chat' }) });
+    const events = { ...chatBase.events, titles: { ...chatBase.events.titles, enabled: options.generatedTitles ?? true } };
+    const chat = await startChatServer({ config: discovery({ ...chatBase, events, shutdown: { graceMs: 2_000 } }), logger: logger.child({ service: 'chat' }) });
     closers.push(() => chat.close());
 
     await Promise.all([inference.ready, auth.ready, chat.ready]);
