@@ -69,7 +69,9 @@ describe('two chat replicas and two gateways sharing runs through Redis', () => 
   });
 
   it('stops through gateway B a run owned by chat A, within a decode step', async () => {
-    const stepMs = 60;
+    // A slow model's step (a 2-core machine under test load takes tens of milliseconds for the
+    // stop's own path: HTTP, gRPC, PostgreSQL, Redis pub/sub), so "within a step" measures the design.
+    const stepMs = 250;
     stack.engine.set({ delayMs: stepMs });
     const sessionId = await newSession();
     const arrivals: { event: SseEventRecord; at: number }[] = [];
@@ -97,7 +99,7 @@ describe('two chat replicas and two gateways sharing runs through Redis', () => 
     // The stop returns once the owner stored the stopped answer and logged its end.
     const end = arrivals.find((a) => a.event.event === 'done')!;
     expect(end.event.data.finishReason).toBe('cancelled');
-    expect(end.at).toBeLessThanOrEqual(stopConfirmed + 50);
+    expect(end.at).toBeLessThanOrEqual(stopConfirmed + stepMs);
     // At most the token being decoded when the stop arrived (and its frame) came after it.
     const lateTokens = arrivals.filter((a) => a.event.event === 'content' && a.at > stopSent).length;
     expect(lateTokens).toBeLessThanOrEqual(1);
