@@ -16,6 +16,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { jsonRequest, readSse, registerUser, type SseEventRecord } from '../../services/gateway/test/support/http.js';
 import { createEngineControl } from '../browser/support/engine-control.js';
 import { infraEndpoints } from '../infra/endpoints.js';
+import { waitFor } from '../../scripts/infra/managed-process.js';
 import { startChatProcess, type ChatProcess } from './support.js';
 
 const OWNER_LEASE_MS = 1_500;
@@ -78,6 +79,15 @@ beforeAll(async () => {
   const gatewayBase = loadGatewayConfig({ env: { PORT: '0', FREECHAT_GATEWAY_HOST: '127.0.0.1' } });
   gateway = await startGatewayServer({ config: { ...gatewayBase, discovery: discovery(gatewayBase), shutdown: { graceMs: 2_000 } }, logger });
   closers.push(() => gateway.close());
+  // Both chat replicas must be in rotation (Consul checks them first) before the test kills one.
+  await waitFor(
+    'both chat replicas passing in Consul, and the gateway ready',
+    async () => {
+      const passing = await fetch(`http://${consulAddress}/v1/health/service/${prefix}-chat?passing=true`).then((r) => r.json() as Promise<unknown[]>);
+      return passing.length === 2 && (await fetch(`${gateway.url}/readyz`)).ok;
+    },
+    { timeoutMs: 30_000 },
+  );
 });
 
 afterAll(async () => {

@@ -1,9 +1,9 @@
 // ChatService over the repositories and the run manager: validation first, ownership in every query,
 // errors mapped to status codes with internal causes kept in the log.
 import { randomUUID } from 'node:crypto';
-import type { handleUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, type handleUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import type { ChatServiceServer, RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
-import { drained, toServiceError, type Logger } from '@freechat/shared';
+import { ATTACH_LIVE, ATTACH_STATE_KEY, drained, toServiceError, type Logger } from '@freechat/shared';
 import { NotFoundError, UnavailableError } from './errors.js';
 import { toMessage, toSession, toStatus } from './grpc-mapping.js';
 import type { MessagesRepository } from './messages-repository.js';
@@ -116,10 +116,18 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
         const { request } = call;
         const ownerId = requireUuid('user_id', request.userId);
         const runId = requireUuid('run_id', request.runId);
-        return runs.attach(ownerId, runId, request.afterSeq, signal);
+        const attached = await runs.attach(ownerId, runId, request.afterSeq, signal);
+        if (attached.state === 'streaming') call.sendMetadata(liveMetadata());
+        return attached.events;
       });
     },
   };
+}
+
+function liveMetadata(): Metadata {
+  const metadata = new Metadata();
+  metadata.set(ATTACH_STATE_KEY, ATTACH_LIVE);
+  return metadata;
 }
 
 function requireReady(options: ChatHandlersOptions): void {

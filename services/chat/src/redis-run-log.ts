@@ -135,6 +135,11 @@ export class RedisRunLog implements RunLog {
     }
   }
 
+  async ended(runId: string): Promise<boolean | undefined> {
+    const [exists, ended] = await this.existence(runId);
+    return exists === 0 ? undefined : ended === 1;
+  }
+
   /** Whether the run's log and its end marker exist, in one round trip. */
   private async existence(runId: string): Promise<[number, number]> {
     try {

@@ -34,6 +34,8 @@ export interface RunLog {
    * Ends after the terminal event. Throws NotFoundError (on the first pull) for an unknown or expired run.
    */
   subscribe(runId: string, afterSeq: number, options?: SubscribeOptions): AsyncIterable<RunEvent>;
+  /** Whether the run's terminal event is in the log; undefined when the run is unknown or expired. */
+  ended(runId: string): Promise<boolean | undefined>;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,10 @@ export class MemoryRunLog implements RunLog {
       await Promise.race([run.changed, stop]);
       if (signal?.aborted) return;
     }
+  }
+
+  ended(runId: string): Promise<boolean | undefined> {
+    return Promise.resolve(this.runs.get(runId)?.finished);
   }
 
   close(): Promise<void> {

@@ -32,6 +32,12 @@ export interface RegenerateRunInput extends RunRequest {
   readonly content?: string | undefined;
 }
 
+/** An attached reader: the events after its seq, and whether any can come at all. */
+export interface AttachedRun {
+  readonly state: 'streaming' | 'nothing_left';
+  readonly events: AsyncIterable<RunEvent>;
+}
+
 export interface StartedRun {
   readonly runId: string;
   readonly userMessage: MessageRow;
@@ -172,9 +178,15 @@ export class RunManager {
   }
 
   /** The run's events after `afterSeq`, live until it ends. NotFoundError for someone else's, unknown or expired run. */
-  async attach(ownerId: string, runId: string, afterSeq: number, signal: AbortSignal): Promise<AsyncIterable<RunEvent>> {
+  async attach(ownerId: string, runId: string, afterSeq: number, signal: AbortSignal): Promise<AttachedRun> {
     if (!(await this.options.messages.findRun(ownerId, runId))) throw new NotFoundError('run');
-    return this.events(runId, afterSeq, signal);
+    const { runLog } = this.options;
+    // Decided here, not by the caller's timer: an ended run with nothing after `afterSeq` says so at
+    // once. The end is checked first: once ended, the log no longer changes, so the read is final.
+    const ended = await runLog.ended(runId);
+    if (ended === undefined) throw new NotFoundError('run');
+    const state = ended && (await runLog.read(runId, afterSeq))?.length === 0 ? 'nothing_left' : 'streaming';
+    return { state, events: state === 'nothing_left' ? noEvents() : this.events(runId, afterSeq, signal) };
   }
 
   /**
@@ -428,6 +440,8 @@ export class RunManager {
     };
   }
 }
+
+async function* noEvents(): AsyncIterable<RunEvent> {}
 
 const ROLES = { system: Role.ROLE_SYSTEM, user: Role.ROLE_USER, assistant: Role.ROLE_ASSISTANT } as const;
 

@@ -107,6 +107,17 @@ describe.each(implementations)('%s', (_name, create) => {
     await log.close();
   });
 
+  it('says whether a run has ended: not yet, ended, or unknown', async () => {
+    const log = create(60_000);
+    fresh();
+    await log.append(r, runStarted(r, 'u', 'm'));
+    expect(await log.ended(r)).toBe(false);
+    await log.append(r, done());
+    expect(await log.ended(r)).toBe(true);
+    expect(await log.ended(randomUUID())).toBeUndefined();
+    await log.close();
+  });
+
   it('treats an unknown run as not found', async () => {
     const log = create(60_000);
     const unknown = randomUUID();

@@ -2,8 +2,8 @@
 // gRPC run stream. A client that goes away is a normal case: its gRPC call is cancelled, which
 // detaches it from the run without stopping the run.
 import type { ServerResponse } from 'node:http';
-import type { ClientReadableStream } from '@grpc/grpc-js';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { status as GrpcStatus, type ClientReadableStream, type Metadata } from '@grpc/grpc-js';
+import { ATTACH_LIVE, ATTACH_STATE_KEY } from '@freechat/shared';
 import type { RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
 import type { FastifyBaseLogger } from 'fastify';
 import { classifyError } from './errors.js';
@@ -38,7 +38,8 @@ export type StreamStart = { kind: 'event'; event: RunEvent } | { kind: 'error'; 
 
 /**
  * Waits for the upstream's first word so that errors before any event (not found, bad input)
- * become ordinary JSON answers. After `quietMs` without one, the stream is opened anyway.
+ * become ordinary JSON answers. Chat's `freechat-attach: live` metadata (a reader attached to a run
+ * that is still going) opens the stream at once; after `quietMs` without any word it is opened anyway.
  */
 export function awaitStreamStart(call: ClientReadableStream<RunEvent>, quietMs: number | undefined): Promise<StreamStart> {
   return new Promise((resolve) => {
@@ -47,7 +48,13 @@ export function awaitStreamStart(call: ClientReadableStream<RunEvent>, quietMs: 
       call.off('data', onData);
       call.off('error', onError);
       call.off('end', onEnd);
+      call.off('metadata', onMetadata);
       resolve(start);
+    };
+    const onMetadata = (metadata: Metadata): void => {
+      if (metadata.get(ATTACH_STATE_KEY)[0] !== ATTACH_LIVE) return;
+      call.pause();
+      settle({ kind: 'quiet' });
     };
     // Paused before the listener goes, so no event falls between this and the relay.
     const onData = (event: RunEvent): void => {
@@ -66,6 +73,7 @@ export function awaitStreamStart(call: ClientReadableStream<RunEvent>, quietMs: 
     call.on('data', onData);
     call.once('error', onError);
     call.once('end', onEnd);
+    call.on('metadata', onMetadata);
   });
 }
 

@@ -11,3 +11,11 @@ export async function drained(call: ServerWritableStream<unknown, unknown>): Pro
     once(call, 'close', { signal: controller.signal }),
   ]).finally(() => controller.abort());
 }
+
+/**
+ * AttachRun's initial metadata: chat sends `freechat-attach: live` as soon as it knows the reader is
+ * attached to a run that may still produce events (and nothing when it will end the stream at once),
+ * so the gateway opens its event stream without guessing from a timer.
+ */
+export const ATTACH_STATE_KEY = 'freechat-attach';
+export const ATTACH_LIVE = 'live';

@@ -28,6 +28,6 @@ export {
   type VerifyAccessTokenOptions,
 } from './access-tokens.js';
 export { mapError, toServiceError, type MappedStatus } from './grpc-errors.js';
-export { drained } from './grpc-streams.js';
+export { drained, ATTACH_STATE_KEY, ATTACH_LIVE } from './grpc-streams.js';
 export { runServiceMain, type ServiceMainOptions, type StartedService } from './service-main.js';
 export { createRedisClient, redisReady, redisConfigSchema, redactRedisUrl, REDIS_ENV, type CreateRedisClientOptions, type Redis } from './redis.js';

@@ -32,8 +32,9 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
       const afterSeq = parseLastEventId(request.headers['last-event-id'] ?? request.query.lastEventId, runId);
       if (afterSeq === null) throw new ApiError('invalid_request', `Last-Event-ID must be ${runId}:<seq> from this run's events`);
       const call = clients.chat.attachRun({ userId: requireUser(request).userId, runId, afterSeq });
-      // Attaching to a live run may be quiet for a while: open the stream after one heartbeat anyway.
-      const start = await awaitStreamStart(call, Math.min(app.sseStreams.heartbeatMs, 1_000));
+      // Chat says at once whether the run is live (metadata) or over (it ends the call); the heartbeat
+      // interval is only a safety net should it say neither.
+      const start = await awaitStreamStart(call, app.sseStreams.heartbeatMs);
       if (start.kind === 'error') throw start.error;
       // Nothing after the client's last event and the run is over: 204 tells EventSource not to reconnect.
       if (start.kind === 'ended') return reply.code(204).send(null);
