@@ -485,6 +485,7 @@ describe('models', () => {
       // Chatting needs auth and chat; the model may still be loading or restarting.
       const ready = await gateway.app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(200);
+      expect(ready.json().upstreams).toEqual({ auth: 'SERVING', chat: 'SERVING', inference: 'UNREACHABLE' });
     } finally {
       await gateway.close();
     }
@@ -518,7 +519,32 @@ describe('health', () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ready', upstreams: { auth: 'SERVING', chat: 'SERVING' } });
+    expect(ready.json()).toEqual({ status: 'ready', upstreams: { auth: 'SERVING', chat: 'SERVING', inference: 'SERVING' } });
+  });
+
+  it('is not ready while chat is down, naming chat, and chat calls are 503 with the error shape', async () => {
+    const config = loadGatewayConfig({
+      env: {
+        PORT: '0',
+        FREECHAT_AUTH_ADDRESS: stack.auth.address,
+        FREECHAT_CHAT_ADDRESS: `127.0.0.1:${await freePort()}`,
+        FREECHAT_INFERENCE_ADDRESS: stack.inference.address,
+      },
+    });
+    const gateway = await startGatewayServer({ config: { ...config, shutdown: { graceMs: 2_000 } }, logger: stack.logger });
+    try {
+      const ready = await gateway.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toEqual({
+        error: { code: 'service_unavailable', message: 'not ready: chat UNREACHABLE' },
+        status: 'unavailable',
+        upstreams: { auth: 'SERVING', chat: 'UNREACHABLE', inference: 'SERVING' },
+      });
+      const user = await registerUser(gateway.url);
+      expectError(await gateway.app.inject({ method: 'GET', url: '/api/sessions', headers: auth(user) }), 503, 'service_unavailable');
+    } finally {
+      await gateway.close();
+    }
   });
 });
 

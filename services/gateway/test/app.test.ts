@@ -67,7 +67,11 @@ describe('upstreams down', () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);
-    expect(ready.json()).toEqual({ error: { code: 'service_unavailable', message: 'not ready: auth UNREACHABLE, chat UNREACHABLE' } });
+    expect(ready.json()).toEqual({
+      error: { code: 'service_unavailable', message: 'not ready: auth UNREACHABLE, chat UNREACHABLE' },
+      status: 'unavailable',
+      upstreams: { auth: 'UNREACHABLE', chat: 'UNREACHABLE', inference: 'UNREACHABLE' },
+    });
   });
 
   it('answers 503 without transport details when auth cannot be reached', async () => {
