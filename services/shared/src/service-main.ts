@@ -1,9 +1,10 @@
 // The one way a Free Chat service process starts: configuration (a bad key stops it with the key's
-// name), logs, the server, and an orderly exit on SIGTERM/SIGINT registered before anything slow.
+// name), logs, the server, and an orderly exit on SIGTERM/SIGINT registered before anything slow;
+// with FREECHAT_EXIT_WITH_PARENT=1 (`make run` sets it) also when its parent process dies.
 import { ConfigError } from './errors.js';
 import type { LevelWithSilent } from 'pino';
 import { createLogger, type Logger } from './logger.js';
-import { onTerminate } from './process-signals.js';
+import { exitWithParentFromEnv, onTerminate } from './process-signals.js';
 
 export interface StartedService {
   /** Resolves when the service is ready (SERVING); rejects when it cannot become ready. */
@@ -30,7 +31,8 @@ export function runServiceMain<C extends { readonly log: { readonly level: Level
     const config = options.loadConfig();
     const logger = createLogger({ service: options.service, level: config.log.level });
     const server = await options.start(config, logger);
-    onTerminate(() => server.close(), { logger });
+    const exitWithParent = exitWithParentFromEnv(process.env);
+    onTerminate(() => server.close(), { logger, ...(exitWithParent ? { exitWithParent } : {}) });
     try {
       await server.ready;
     } catch (error) {

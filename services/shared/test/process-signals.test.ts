@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { onTerminate } from '../src/index.js';
+import { exitWithParentFromEnv } from '../src/process-signals.js';
 
 const logger = pino({ level: 'silent' });
 // A signal nothing else in the test process listens to, delivered with process.emit (no real signal).
@@ -30,5 +31,13 @@ describe('onTerminate', () => {
     process.emit(SIGNAL, SIGNAL);
     expect(await code).toBe(1);
     off();
+  });
+});
+
+describe('exitWithParentFromEnv', () => {
+  it('is on only when the supervisor asked for it, so containers and tests never watch their parent', () => {
+    expect(exitWithParentFromEnv({})).toBeUndefined();
+    expect(exitWithParentFromEnv({ FREECHAT_EXIT_WITH_PARENT: '0' })).toBeUndefined();
+    expect(exitWithParentFromEnv({ FREECHAT_EXIT_WITH_PARENT: '1' })).toEqual({ graceMs: 10_000 });
   });
 });
