@@ -15,6 +15,8 @@ export const chatConfigSchema = z.strictObject({
   redis: redisConfigSchema,
   runs: z.strictObject({
     maxPromptTokens: positiveInt,
+    // Answers of one user generating at once, counted in PostgreSQL (so across replicas).
+    maxRunningPerUser: positiveInt,
     logRetentionSeconds: z.coerce.number().min(0),
     flushIntervalMs: positiveInt,
     deltaWindowMs: positiveInt,
@@ -53,6 +55,7 @@ export const CHAT_ENV = {
   DATABASE_URL: 'database.url',
   FREECHAT_INFERENCE_ADDRESS: 'upstreams.inference',
   FREECHAT_CHAT_MAX_PROMPT_TOKENS: 'runs.maxPromptTokens',
+  FREECHAT_CHAT_MAX_RUNS_PER_USER: 'runs.maxRunningPerUser',
   FREECHAT_CHAT_SYSTEM_PROMPT: 'runs.systemPrompt',
   FREECHAT_LOG_LEVEL: 'log.level',
   ...DISCOVERY_ENV,

@@ -38,6 +38,26 @@ export class FailedPreconditionError extends Error {
   }
 }
 
+/**
+ * A per-user limit is reached (gRPC RESOURCE_EXHAUSTED). The details start with the stable code, as
+ * preconditions do; RESOURCE_EXHAUSTED without one is grpc-js's own (an oversize message).
+ */
+export const LIMITS = {
+  too_many_runs: 'too many answers are being generated for you at once; wait for one to finish or stop one',
+} as const;
+
+export type LimitCode = keyof typeof LIMITS;
+
+export class LimitExceededError extends Error {
+  override readonly name = 'LimitExceededError';
+  constructor(
+    readonly code: LimitCode,
+    detail?: string,
+  ) {
+    super(`${code}: ${LIMITS[code]}${detail ? ` (${detail})` : ''}`);
+  }
+}
+
 /** Starting up or shutting down. */
 export class UnavailableError extends Error {
   override readonly name: string = 'UnavailableError';

@@ -9,7 +9,7 @@ import {
   type Session,
 } from '@freechat/proto/freechat/chat/v1/chat';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from './errors.js';
+import { FailedPreconditionError, InvalidArgumentError, LimitExceededError, NotFoundError, UnavailableError } from './errors.js';
 import type { MessageRow } from './messages-repository.js';
 import type { SessionRow } from './sessions-repository.js';
 
@@ -60,6 +60,7 @@ export function toStatus(error: unknown): MappedStatus {
     if (e instanceof InvalidArgumentError) return Status.INVALID_ARGUMENT;
     if (e instanceof NotFoundError) return Status.NOT_FOUND;
     if (e instanceof FailedPreconditionError) return Status.FAILED_PRECONDITION;
+    if (e instanceof LimitExceededError) return Status.RESOURCE_EXHAUSTED;
     if (e instanceof UnavailableError) return Status.UNAVAILABLE;
     return undefined;
   });

@@ -5,6 +5,7 @@ import {
   InferenceServiceClient,
   type GenerateRequest,
   type GenerateResponse,
+  type ListModelsResponse,
 } from '@freechat/proto/freechat/inference/v1/inference';
 import type { ChannelProvider } from '@freechat/shared';
 
@@ -24,6 +25,8 @@ export class InferenceCallError extends Error {
 export interface InferenceGateway {
   /** Aborting the signal cancels the call, which frees the model's batch slot. Throws InferenceCallError. */
   generate(request: GenerateRequest, signal: AbortSignal): AsyncIterable<GenerateResponse>;
+  /** The served models and their limits. Throws InferenceCallError. */
+  listModels(timeoutMs: number): Promise<ListModelsResponse>;
   close(): void;
 }
 
@@ -53,6 +56,15 @@ export function createInferenceGateway(options: { readonly channels: ChannelProv
         // The consumer stopped early (or the call failed): make sure the model stops too.
         call.cancel();
       }
+    },
+    listModels(timeoutMs) {
+      return new Promise((resolve, reject) => {
+        try {
+          client.listModels({}, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => (error ? reject(classify(error)) : resolve(response)));
+        } catch (error) {
+          reject(classify(error));
+        }
+      });
     },
     close() {
       // The channels belong to the provider, closed by whoever created it.

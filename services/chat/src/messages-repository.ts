@@ -1,6 +1,6 @@
-// SQL for chat.messages: committing a user turn, the assistant row a run fills in, and the reaper.
+// SQL for chat.messages: admitting a run, committing a user turn with its answer row, the assistant row a run fills in, and the reaper.
 import type pg from 'pg';
-import type { PreconditionCode } from './errors.js';
+import type { LimitCode, PreconditionCode } from './errors.js';
 import { autoTitle, DEFAULT_TITLE } from './validation.js';
 import { EVENT_TYPES } from './events/domain-events.js';
 import { runCompletedEvent } from './events/event-drafts.js';
@@ -50,10 +50,48 @@ export interface AssistantRowInput {
   readonly runId: string;
 }
 
+/** Why a run was not started: the session is not the user's, or a precondition or limit says no. */
+export type RunRefusal = { readonly kind: 'not_found' } | { readonly kind: 'refused'; readonly code: PreconditionCode | LimitCode };
+
+export type TurnResult = { readonly kind: 'started'; readonly userMessage: MessageRow; readonly assistantMessage: MessageRow } | RunRefusal;
+
 export type RegenerationResult =
   | { readonly kind: 'prepared'; readonly userMessage: MessageRow; readonly assistantMessage: MessageRow; readonly removed: number }
-  | { readonly kind: 'not_found' }
-  | { readonly kind: 'refused'; readonly code: PreconditionCode };
+  | RunRefusal;
+
+/** Any value, as long as no other two-key advisory lock of the database uses it: "chat runs". */
+const USER_RUNS_LOCK_CLASS = 0x63_72_75_6e;
+
+/**
+ * The admission of a new run, inside the caller's transaction. Under a transaction-scoped advisory
+ * lock on the user (every replica's sends and regenerates of one user queue here, nothing else
+ * waits on it) and then the session's row lock (the order every writer of the session follows):
+ * the session must be the user's and live, nothing may stream in it (`run_in_progress`), and the
+ * user may have fewer than `maxRunningPerUser` answers streaming anywhere (`too_many_runs`). The
+ * count is of `streaming` rows in PostgreSQL, so it holds across replicas; a row a crashed replica
+ * left counts until the reaper closes it (`staleAfterSeconds`).
+ */
+async function admitRun(
+  tx: Queryable,
+  input: { readonly ownerId: string; readonly sessionId: string; readonly maxRunningPerUser: number },
+): Promise<{ readonly kind: 'admitted'; readonly title: string } | RunRefusal> {
+  await tx.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [USER_RUNS_LOCK_CLASS, input.ownerId]);
+  const session = await tx.query<{ title: string; streaming: boolean }>(
+    `SELECT title, EXISTS (SELECT 1 FROM chat.messages WHERE session_id = s.id AND status = 'streaming') AS streaming
+       FROM chat.sessions s WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL FOR UPDATE`,
+    [input.sessionId, input.ownerId],
+  );
+  const row = session.rows[0];
+  if (!row) return { kind: 'not_found' };
+  if (row.streaming) return { kind: 'refused', code: 'run_in_progress' };
+  const running = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM chat.messages m JOIN chat.sessions s ON s.id = m.session_id
+      WHERE m.status = 'streaming' AND s.owner_id = $1`,
+    [input.ownerId],
+  );
+  if (running.rows[0]!.n >= input.maxRunningPerUser) return { kind: 'refused', code: 'too_many_runs' };
+  return { kind: 'admitted', title: row.title };
+}
 
 const COLUMNS = `id, session_id, role, content, reasoning, status, finish_reason, prompt_tokens, completion_tokens, run_id, created_at`;
 
@@ -89,53 +127,44 @@ export class MessagesRepository {
   constructor(private readonly db: pg.Pool) {}
 
   /**
-   * Commits the user's message in its own transaction, bumps the session's activity and names a
-   * "New chat" session after its first user message. Undefined when the session is not the owner's.
+   * One transaction for a new turn, so no regenerate can slip between the user message and its
+   * answer row: admit the run (`admitRun`), add the user message, bump the session's activity
+   * (naming a "New chat" session after its first user message), append `message.created`, and
+   * insert the streaming answer row.
    */
-  async insertUserMessage(input: {
-    id: string;
+  async startTurn(input: {
     ownerId: string;
     sessionId: string;
+    userMessageId: string;
     content: string;
     autoTitle: string;
-  }): Promise<MessageRow | undefined> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
-      const session = await client.query(
-        `SELECT 1 FROM chat.sessions WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL FOR UPDATE`,
-        [input.sessionId, input.ownerId],
-      );
-      if (session.rowCount !== 1) {
-        await client.query('ROLLBACK');
-        return undefined;
-      }
-      const { rows } = await client.query<Raw>(
+    assistant: Omit<AssistantRowInput, 'sessionId'>;
+    maxRunningPerUser: number;
+  }): Promise<TurnResult> {
+    return inTransaction(this.db, async (tx) => {
+      const admitted = await admitRun(tx, input);
+      if (admitted.kind !== 'admitted') return admitted;
+      const { rows } = await tx.query<Raw>(
         `INSERT INTO chat.messages (id, session_id, role, content, status) VALUES ($1, $2, 'user', $3, 'complete') RETURNING ${COLUMNS}`,
-        [input.id, input.sessionId, input.content],
+        [input.userMessageId, input.sessionId, input.content],
       );
-      await client.query(
+      await tx.query(
         `UPDATE chat.sessions SET updated_at = clock_timestamp(),
            title = CASE WHEN title = $2 AND NOT EXISTS (
                      SELECT 1 FROM chat.messages WHERE session_id = $1 AND role = 'user' AND id <> $3)
                    THEN $4 ELSE title END
          WHERE id = $1`,
-        [input.sessionId, DEFAULT_TITLE, input.id, input.autoTitle],
+        [input.sessionId, DEFAULT_TITLE, input.userMessageId, input.autoTitle],
       );
-      await appendEvent(client, {
+      await appendEvent(tx, {
         type: EVENT_TYPES.messageCreated,
         sessionId: input.sessionId,
         userId: input.ownerId,
-        payload: { messageId: input.id, role: 'user', contentChars: [...input.content].length },
+        payload: { messageId: input.userMessageId, role: 'user', contentChars: [...input.content].length },
       });
-      await client.query('COMMIT');
-      return toRow(rows[0]!);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+      const assistantMessage = await this.insertAssistant({ ...input.assistant, sessionId: input.sessionId }, tx);
+      return { kind: 'started', userMessage: toRow(rows[0]!), assistantMessage: assistantMessage! };
+    });
   }
 
   /** The run's row, unless the session was deleted since the user message was committed. */
@@ -161,6 +190,7 @@ export class MessagesRepository {
     sessionId: string;
     content: string | undefined;
     assistant: Omit<AssistantRowInput, 'sessionId'>;
+    maxRunningPerUser: number;
   }): Promise<RegenerationResult> {
     const client = await this.db.connect();
     const refuse = async (result: RegenerationResult): Promise<RegenerationResult> => {
@@ -169,14 +199,9 @@ export class MessagesRepository {
     };
     try {
       await client.query('BEGIN');
-      const session = await client.query<{ title: string }>(
-        `SELECT title FROM chat.sessions WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL FOR UPDATE`,
-        [input.sessionId, input.ownerId],
-      );
-      const title = session.rows[0]?.title;
-      if (title === undefined) return await refuse({ kind: 'not_found' });
-      const streaming = await client.query(`SELECT 1 FROM chat.messages WHERE session_id = $1 AND status = 'streaming' LIMIT 1`, [input.sessionId]);
-      if (streaming.rowCount !== 0) return await refuse({ kind: 'refused', code: 'run_in_progress' });
+      const admitted = await admitRun(client, input);
+      if (admitted.kind !== 'admitted') return await refuse(admitted);
+      const { title } = admitted;
       const last = await client.query<Raw & { user_messages: string }>(
         `SELECT ${COLUMNS}, count(*) OVER ()::text AS user_messages FROM chat.messages
           WHERE session_id = $1 AND role = 'user' ORDER BY created_at DESC, id DESC LIMIT 1`,

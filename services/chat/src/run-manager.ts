@@ -4,16 +4,17 @@ import { randomUUID } from 'node:crypto';
 import { Channel, FinishReason as InferenceFinish, Role, type GenerateRequest } from '@freechat/proto/freechat/inference/v1/inference';
 import type { Logger } from '@freechat/shared';
 import type { ChatConfig } from './config.js';
-import { FailedPreconditionError, NotFoundError, UnavailableError, type RunErrorCode } from './errors.js';
+import { FailedPreconditionError, LimitExceededError, NotFoundError, UnavailableError, type RunErrorCode } from './errors.js';
 import { InferenceCallError, type InferenceGateway } from './inference-client.js';
 import { MessageWriter } from './message-writer.js';
-import type { FinalState, MessageRow, MessagesRepository } from './messages-repository.js';
+import type { FinalState, MessageRow, MessagesRepository, RunRefusal } from './messages-repository.js';
 import { planPrompt, type PromptPlan } from './prompt-plan.js';
 import { DeltaBatcher } from './delta-batcher.js';
 import { contentDelta, FinishReason, isTerminal, reasoningDelta, runDone, runError, runStarted, type RunEvent, type RunEventBody } from './run-events.js';
 import type { RunControl, StopReason, StopTarget } from './run-control.js';
 import { RunEndedError, type RunLog } from './run-log.js';
-import { autoTitle, type GenerationParamsInput } from './validation.js';
+import { autoTitle, validateMaxNewTokens, type GenerationParamsInput } from './validation.js';
+import type { ModelLimits } from './model-limits.js';
 
 /** What every run is started with, whichever way its user message came. */
 export interface RunRequest {
@@ -49,6 +50,8 @@ export interface RunManagerOptions {
   readonly runLog: RunLog;
   readonly control: RunControl;
   readonly inference: InferenceGateway;
+  /** The model's max_new_tokens limit, checked before a run's rows are written. */
+  readonly modelLimits: Pick<ModelLimits, 'maxNewTokens'>;
   readonly runs: ChatConfig['runs'];
   readonly logger: Logger;
 }
@@ -94,45 +97,53 @@ export class RunManager {
   }
 
   /**
-   * Commits the user message, creates the streaming assistant row and the run's first event, then
-   * lets the run go on its own. NotFoundError if the session is not the user's.
+   * Commits the user message and the streaming assistant row in one transaction, logs the run's
+   * first event, then lets the run go on its own. NotFoundError if the session is not the user's;
+   * FailedPreconditionError `run_in_progress` while an answer streams in the session;
+   * LimitExceededError `too_many_runs` when the user already has `runs.maxRunningPerUser` running.
    */
   async start(input: StartRunInput): Promise<StartedRun> {
     this.requireAccepting();
-    const { messages } = this.options;
-    const userMessage = await messages.insertUserMessage({
-      id: randomUUID(),
+    await this.checkModelLimits(input);
+    const runId = randomUUID();
+    const turn = await this.options.messages.startTurn({
       ownerId: input.ownerId,
       sessionId: input.sessionId,
+      userMessageId: randomUUID(),
       content: input.content,
       autoTitle: autoTitle(input.content),
+      assistant: { id: randomUUID(), runId },
+      maxRunningPerUser: this.options.runs.maxRunningPerUser,
     });
-    if (!userMessage) throw new NotFoundError('session');
-    const runId = randomUUID();
-    // A DeleteSession between the two inserts wins: the user message stays, no run starts.
-    const assistantMessage = await messages.insertAssistant({ id: randomUUID(), sessionId: input.sessionId, runId });
-    if (!assistantMessage) throw new NotFoundError('session');
-    return this.launch(input, runId, userMessage, assistantMessage);
+    if (turn.kind !== 'started') throw refusal(turn);
+    return this.launch(input, runId, turn.userMessage, turn.assistantMessage);
   }
 
   /**
    * Answers the session's last user message again (edited first when `content` is set), replacing
-   * the answers after it, then runs exactly like `start`. NotFoundError if the session is not the
-   * user's; FailedPreconditionError while an answer streams or when there is nothing to answer.
+   * the answers after it, then runs exactly like `start`, with the same refusals, and
+   * FailedPreconditionError `nothing_to_regenerate` when there is nothing to answer.
    */
   async regenerate(input: RegenerateRunInput): Promise<StartedRun> {
     this.requireAccepting();
+    await this.checkModelLimits(input);
     const runId = randomUUID();
     const prepared = await this.options.messages.prepareRegeneration({
       ownerId: input.ownerId,
       sessionId: input.sessionId,
       content: input.content,
       assistant: { id: randomUUID(), runId },
+      maxRunningPerUser: this.options.runs.maxRunningPerUser,
     });
-    if (prepared.kind === 'not_found') throw new NotFoundError('session');
-    if (prepared.kind === 'refused') throw new FailedPreconditionError(prepared.code);
+    if (prepared.kind !== 'prepared') throw refusal(prepared);
     this.options.logger.info({ runId, sessionId: input.sessionId, edited: input.content !== undefined, removed: prepared.removed }, 'regenerating');
     return this.launch(input, runId, prepared.userMessage, prepared.assistantMessage);
+  }
+
+  /** InvalidArgumentError `params.max_new_tokens` above the model's limit (asked only when it is set). */
+  private async checkModelLimits(input: RunRequest): Promise<void> {
+    const requested = input.params?.maxNewTokens;
+    if (requested !== undefined) validateMaxNewTokens(requested, await this.options.modelLimits.maxNewTokens());
   }
 
   /** The one way a run starts once its rows exist: register it, log RunStarted, let it go on its own. */
@@ -442,6 +453,12 @@ export class RunManager {
 }
 
 async function* noEvents(): AsyncIterable<RunEvent> {}
+
+/** The error a refused run start is answered with. */
+function refusal(refused: RunRefusal): Error {
+  if (refused.kind === 'not_found') return new NotFoundError('session');
+  return refused.code === 'too_many_runs' ? new LimitExceededError(refused.code) : new FailedPreconditionError(refused.code);
+}
 
 const ROLES = { system: Role.ROLE_SYSTEM, user: Role.ROLE_USER, assistant: Role.ROLE_ASSISTANT } as const;
 

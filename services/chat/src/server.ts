@@ -18,6 +18,7 @@ import type { ChatConfig } from './config.js';
 import { createDomainEvents } from './events/runtime.js';
 import { createChatHandlers } from './grpc-handlers.js';
 import { createInferenceGateway } from './inference-client.js';
+import { ModelLimits } from './model-limits.js';
 import { MessagesRepository } from './messages-repository.js';
 import { createReaper } from './reaper.js';
 import { RunManager } from './run-manager.js';
@@ -62,7 +63,8 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
   const { runLog, control } = shared;
   const sessions = new SessionsRepository(pool);
   const messages = new MessagesRepository(pool);
-  const runs = new RunManager({ messages, runLog, control, inference, runs: config.runs, logger: logger.child({ component: 'runs' }) });
+  const modelLimits = new ModelLimits({ inference, ttlMs: 60_000, timeoutMs: 2_000, logger });
+  const runs = new RunManager({ messages, runLog, control, inference, modelLimits, runs: config.runs, logger: logger.child({ component: 'runs' }) });
   const reaper = createReaper({ store: messages, staleAfterMs: config.runs.staleAfterSeconds * 1000, logger });
   const events = createDomainEvents({ config: config.events, db: pool, inference, logger });
   let serving = false;

@@ -18,8 +18,20 @@ export function requireUuid(field: string, value: string): string {
   return value.toLowerCase();
 }
 
+/**
+ * NUL, which PostgreSQL's text cannot hold (an insert fails), and unpaired UTF-16 surrogates, which
+ * would be stored silently replaced by U+FFFD (protobuf and pg both encode UTF-8). The gateway's
+ * schemas refuse the same (`STORABLE_TEXT_PATTERN`); this is the check every other caller meets.
+ */
+const UNSTORABLE = /[\u0000\p{Cs}]/u;
+
+export function requireStorableText(field: string, value: string): void {
+  if (UNSTORABLE.test(value)) throw new InvalidArgumentError(field, 'must not contain NUL characters or unpaired surrogates');
+}
+
 /** Trimmed, 1-200 characters; empty is allowed only where a default applies (create). */
 export function validateTitle(value: string, options: { readonly emptyMeansDefault: boolean }): string {
+  requireStorableText('title', value);
   const title = value.trim();
   if (title === '' && options.emptyMeansDefault) return DEFAULT_TITLE;
   if (title === '') throw new InvalidArgumentError('title', 'must not be empty');
@@ -29,6 +41,7 @@ export function validateTitle(value: string, options: { readonly emptyMeansDefau
 
 /** Kept as written (leading spaces and newlines can matter), but never blank. */
 export function validateContent(value: string): string {
+  requireStorableText('content', value);
   if (value.trim() === '') throw new InvalidArgumentError('content', 'must not be empty');
   if (charCount(value) > MAX_CONTENT_CHARS) throw new InvalidArgumentError('content', `must be at most ${MAX_CONTENT_CHARS} characters`);
   return value;
@@ -37,6 +50,12 @@ export function validateContent(value: string): string {
 export function pageSize(requested: number): number {
   if (requested === 0) return DEFAULT_PAGE_SIZE;
   return Math.min(requested, MAX_PAGE_SIZE);
+}
+
+/** `max_new_tokens` against the model's limit (undefined: unknown, left to inference). */
+export function validateMaxNewTokens(requested: number | undefined, limit: number | undefined): void {
+  if (requested !== undefined && limit !== undefined && requested > limit)
+    throw new InvalidArgumentError('params.max_new_tokens', `must be at most ${limit}, the model's limit`);
 }
 
 /** The first user message, on one line and cut to 60 characters. */

@@ -199,6 +199,7 @@ describe('RegenerateMessage', () => {
       [{ content: '' }, 'content'],
       [{ content: '   \n' }, 'content'],
       [{ content: 'x'.repeat(32_001) }, 'content'],
+      [{ content: 'nul \u0000 inside' }, 'content'],
       [{ params: { topP: 0 } }, 'params.top_p'],
       [{ params: { maxNewTokens: 0 } }, 'params.max_new_tokens'],
     ];

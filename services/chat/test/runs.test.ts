@@ -384,8 +384,9 @@ describe('crashes, restarts and shutdown', () => {
       const status = async (id: string) => (await db.query('SELECT status, finish_reason, content, reasoning FROM chat.messages WHERE id = $1', [id])).rows[0];
       expect(await status(stale)).toEqual({ status: 'error', finish_reason: 'error', content: 'half an answer', reasoning: 'half a thought' });
       expect((await status(fresh)).status).toBe('streaming');
-      // A run longer than the stale time is kept alive by its heartbeat and ends complete.
-      const ref = { userId, sessionId };
+      // A run longer than the stale time is kept alive by its heartbeat and ends complete. In another
+      // conversation: one whose answer is still `streaming` takes no new message until it is closed.
+      const ref = { userId, sessionId: (await restarted.api.createSession({ userId, title: '' })).id };
       const { events } = await collect(send(restarted.client, ref, 'Long answer please', { maxNewTokens: 500 }));
       expect(events.at(-1)?.event?.$case).toBe('done');
       expect((await assistantOf(ref, restarted.api)).status).toBe(MessageStatus.MESSAGE_STATUS_COMPLETE);

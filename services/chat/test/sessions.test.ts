@@ -163,6 +163,9 @@ describe('validation names the field', () => {
     ['an empty user_id', () => api.listSessions({ userId: '', pageSize: 0, pageToken: '' }), 'user_id'],
     ['a title over 200 characters', () => api.createSession({ userId: user, title: 'x'.repeat(201) }), 'title'],
     ['an empty title on rename', () => api.renameSession({ userId: user, sessionId: randomUUID(), title: '  ' }), 'title'],
+    // PostgreSQL's text cannot hold NUL: refused by name, never an internal error.
+    ['a NUL in a new title', () => api.createSession({ userId: user, title: 'a\u0000b' }), 'title'],
+    ['a NUL in a rename', () => api.renameSession({ userId: user, sessionId: randomUUID(), title: 'a\u0000b' }), 'title'],
     ['a session_id that is not a UUID', () => api.getSession({ userId: user, sessionId: '42' }), 'session_id'],
     ['a run_id that is not a UUID', () => api.stopRun({ userId: user, runId: 'run-1' }), 'run_id'],
   ];
@@ -180,6 +183,7 @@ describe('validation names the field', () => {
   const streamCases: [string, Record<string, unknown>, string][] = [
     ['empty content', { content: '  \n ' }, 'content'],
     ['content over 32000 characters', { content: 'x'.repeat(32_001) }, 'content'],
+    ['a NUL in content', { content: 'hi \u0000 there' }, 'content'],
     ['a negative temperature', { params: { temperature: -1 } }, 'params.temperature'],
     ['top_p above 1', { params: { topP: 1.5 } }, 'params.top_p'],
     ['max_new_tokens 0', { params: { maxNewTokens: 0 } }, 'params.max_new_tokens'],

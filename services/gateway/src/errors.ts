@@ -1,6 +1,7 @@
 // Every error the public API can answer: a stable snake_case code, its HTTP status and a default
 // message. Codes are part of the API: never rename or reuse one.
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { PATTERN_DESCRIPTIONS } from './schemas.js';
 
 export const ERRORS = {
   invalid_request: { status: 400, message: 'invalid request' },
@@ -15,6 +16,7 @@ export const ERRORS = {
   payload_too_large: { status: 413, message: 'request body too large' },
   unsupported_media_type: { status: 415, message: 'unsupported content type; send application/json' },
   rate_limited: { status: 429, message: 'too many requests; try again later' },
+  too_many_runs: { status: 429, message: 'too many answers are being generated for you at once; wait for one to finish or stop one' },
   internal: { status: 500, message: 'internal error' },
   service_unavailable: { status: 503, message: 'service temporarily unavailable' },
   upstream_unavailable: { status: 503, message: 'the model service is unavailable; try again shortly' },
@@ -62,19 +64,25 @@ export function isGrpcError(error: unknown): error is Error & { code: number; de
 }
 
 /**
- * FAILED_PRECONDITION details that start with one of these codes (`run_in_progress: ...`, chat's
- * contract) keep the code, so clients can tell the cases apart without reading messages.
+ * Details that start with one of these codes (`run_in_progress: ...`, chat's contract) keep the code,
+ * so clients can tell the cases apart without reading messages: FAILED_PRECONDITION's, and
+ * RESOURCE_EXHAUSTED's per-user limits (without a code, RESOURCE_EXHAUSTED stays `rate_limited`
+ * with no details: grpc-js uses it for oversize messages).
  */
-const PRECONDITION_CODES: ReadonlySet<ErrorCode> = new Set(['run_in_progress', 'nothing_to_regenerate']);
+const CODED_DETAILS: ReadonlyMap<number, ReadonlySet<ErrorCode>> = new Map([
+  [GrpcStatus.FAILED_PRECONDITION, new Set<ErrorCode>(['run_in_progress', 'nothing_to_regenerate'])],
+  [GrpcStatus.RESOURCE_EXHAUSTED, new Set<ErrorCode>(['too_many_runs'])],
+]);
 
 /** Pure: the API error for a gRPC status. Unknown or internal statuses become 500 "internal error". */
 export function fromGrpcStatus(code: number, details: string | undefined): ApiError {
   const mapped = FROM_GRPC.get(code);
   if (!mapped) return new ApiError('internal');
-  if (code === GrpcStatus.FAILED_PRECONDITION && details) {
+  const coded = CODED_DETAILS.get(code);
+  if (coded && details) {
     const match = /^([a-z]+(?:_[a-z]+)*): (.+)$/s.exec(details);
-    const precondition = match?.[1] as ErrorCode | undefined;
-    if (precondition && PRECONDITION_CODES.has(precondition)) return new ApiError(precondition, match![2]);
+    const known = match?.[1] as ErrorCode | undefined;
+    if (known && coded.has(known)) return new ApiError(known, match![2]);
   }
   return mapped.passDetails && details ? new ApiError(mapped.code, details) : new ApiError(mapped.code);
 }
@@ -95,6 +103,20 @@ export interface ClassifiedError {
   readonly unexpected: boolean;
 }
 
+/**
+ * fastify's message names the field ("body/content must match pattern \"…\""); a pattern the
+ * schemas describe (PATTERN_DESCRIPTIONS) is said in words instead.
+ */
+function validationMessage(message: unknown, validation: readonly unknown[]): string | undefined {
+  if (typeof message !== 'string') return undefined;
+  const first = validation[0] as { keyword?: unknown; params?: { pattern?: unknown } } | undefined;
+  const pattern = first?.keyword === 'pattern' ? first.params?.pattern : undefined;
+  const description = typeof pattern === 'string' ? PATTERN_DESCRIPTIONS.get(pattern) : undefined;
+  if (!description) return message;
+  const at = message.indexOf(' must match pattern ');
+  return at === -1 ? message : `${message.slice(0, at)} ${description}`;
+}
+
 /** Pure: any thrown value → the API error to answer with. */
 export function classifyError(error: unknown): ClassifiedError {
   if (error instanceof ApiError) return { apiError: error, unexpected: error.status >= 500 && error.code === 'internal' };
@@ -105,7 +127,7 @@ export function classifyError(error: unknown): ClassifiedError {
   const e = error as { code?: unknown; statusCode?: unknown; validation?: unknown; message?: unknown };
   if (e && typeof e === 'object') {
     if (Array.isArray(e.validation)) {
-      return { apiError: new ApiError('invalid_request', typeof e.message === 'string' ? e.message : undefined), unexpected: false };
+      return { apiError: new ApiError('invalid_request', validationMessage(e.message, e.validation)), unexpected: false };
     }
     const known = typeof e.code === 'string' ? FASTIFY_CODES[e.code] : undefined;
     if (known) return { apiError: new ApiError(known), unexpected: false };

@@ -5,6 +5,18 @@ import { Type, type Static } from 'typebox';
 const closed = { additionalProperties: false } as const;
 
 export const Uuid = Type.String({ format: 'uuid' });
+
+/**
+ * Text the chat service can store: no NUL (PostgreSQL's text cannot hold it) and no unpaired UTF-16
+ * surrogate (JSON allows "\ud800"; it would be stored silently replaced by U+FFFD). TypeBox compiles
+ * patterns with the `u` flag, so a surrogate pair is one code point outside the refused range.
+ */
+export const STORABLE_TEXT_PATTERN = '^[^\\u0000\\uD800-\\uDFFF]*$';
+/** What the error says instead of the pattern (errors.ts). */
+export const PATTERN_DESCRIPTIONS: ReadonlyMap<string, string> = new Map([
+  [STORABLE_TEXT_PATTERN, 'must not contain NUL characters or unpaired surrogates'],
+]);
+export const StorableText = (options: { minLength?: number; maxLength: number }) => Type.String({ ...options, pattern: STORABLE_TEXT_PATTERN });
 const IsoTime = Type.String({ format: 'date-time' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 

@@ -62,6 +62,15 @@ describe('incremental detokenizer', () => {
     const start = new TextEncoder().encode('héllo ').length;
     expect(pieces.slice(start, start + 3)).toEqual(['', '', '你']);
   });
+
+  it('drops NUL, which no answer needs and PostgreSQL cannot store', () => {
+    const text = 'a\u0000b\u0000';
+    const bytes = new TextEncoder().encode(text);
+    const d = new IncrementalDetokenizer((ids) => new TextDecoder().decode(Uint8Array.from(ids, (i) => bytes[i]!)));
+    const pieces = Array.from(bytes.keys(), (i) => d.push(i));
+    pieces.push(d.flush());
+    expect(pieces.join('')).toBe('ab');
+  });
 });
 
 describe('token router', () => {

@@ -9,13 +9,13 @@ import { ApiError } from '../errors.js';
 import { toMessageJson } from '../mapping.js';
 import { requireUser } from '../plugins/app/authenticate.js';
 import { unaryCall } from '../rpc.js';
-import { errorResponses, MessageSchema } from '../schemas.js';
+import { errorResponses, MessageSchema, StorableText } from '../schemas.js';
 import { awaitStreamStart, relayRun } from '../sse.js';
 import { SessionParams } from './sessions.js';
 
 const closed = { additionalProperties: false } as const;
 
-const Content = Type.String({ minLength: 1, maxLength: 32_000 });
+const Content = StorableText({ minLength: 1, maxLength: 32_000 });
 const RunOptions = {
   enableThinking: Type.Optional(Type.Boolean()),
   params: Type.Optional(

@@ -5,11 +5,11 @@ import { Type } from 'typebox';
 import { toSessionJson } from '../mapping.js';
 import { requireUser } from '../plugins/app/authenticate.js';
 import { unaryCall } from '../rpc.js';
-import { errorResponses, SessionSchema, Uuid } from '../schemas.js';
+import { errorResponses, SessionSchema, StorableText, Uuid } from '../schemas.js';
 
 const closed = { additionalProperties: false } as const;
 export const SessionParams = Type.Object({ id: Uuid }, closed);
-const Title = Type.String({ minLength: 1, maxLength: 200 });
+const Title = StorableText({ minLength: 1, maxLength: 200 });
 
 const sessions: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
@@ -45,7 +45,7 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         // Empty or absent: the chat service names it ("New chat", then after the first message).
-        body: Type.Optional(Type.Object({ title: Type.Optional(Type.String({ maxLength: 200 })) }, closed)),
+        body: Type.Optional(Type.Object({ title: Type.Optional(StorableText({ maxLength: 200 })) }, closed)),
         response: { 201: SessionSchema, ...errorResponses },
       },
     },
