@@ -18,6 +18,8 @@ export interface ChatViewProps {
   readonly sessionId: string | null;
   readonly settings: Settings;
   readonly onSettings: (settings: Settings) => void;
+  /** The model's maxNewTokensLimit; `settings` already respects it. */
+  readonly modelMaxTokens?: number | undefined;
   /** A conversation was created for the first message: open it without reloading. */
   readonly onCreated: (session: Session) => void;
   /** Titles or order may have changed. */
@@ -29,7 +31,7 @@ export interface ChatViewProps {
 let keySeq = 0;
 const newKey = (): string => `local-${++keySeq}`;
 
-export function ChatView({ client, sessionId, settings, onSettings, onCreated, onSessionsChanged, onError, onConnection }: ChatViewProps) {
+export function ChatView({ client, sessionId, settings, onSettings, modelMaxTokens, onCreated, onSessionsChanged, onError, onConnection }: ChatViewProps) {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [loading, setLoading] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -203,6 +205,7 @@ export function ChatView({ client, sessionId, settings, onSettings, onCreated, o
           {settingsOpen && (
             <SettingsPanel
               settings={settings}
+              modelMaxTokens={modelMaxTokens}
               loadUsage={client.getUsage}
               onChange={(next) => {
                 saveSettings(next);

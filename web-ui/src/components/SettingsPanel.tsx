@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { UsageReport } from '../api/types';
-import { LIMITS, type Settings } from '../state/settings';
+import { LIMITS, maxTokensBound, type Settings } from '../state/settings';
 import { describeUsage } from '../state/usage';
 
 const USAGE_DAYS = 30;
@@ -9,8 +9,11 @@ export function SettingsPanel({
   settings,
   onChange,
   loadUsage,
+  modelMaxTokens,
 }: {
   settings: Settings;
+  /** The model's maxNewTokensLimit (GET /api/models); undefined while unknown. */
+  modelMaxTokens?: number | undefined;
   onChange: (settings: Settings) => void;
   /** The signed-in user's usage; asked once each time the panel opens. */
   loadUsage?: (days: number) => Promise<UsageReport>;
@@ -19,6 +22,7 @@ export function SettingsPanel({
     const n = Number(value);
     return value.trim() === '' || !Number.isFinite(n) ? fallback : n;
   };
+  const maxTokens = maxTokensBound(modelMaxTokens);
   return (
     <section id="settings-panel" class="settings" aria-label="Generation settings">
       <label class="check">
@@ -41,10 +45,10 @@ export function SettingsPanel({
         <input
           type="number"
           min={LIMITS.maxTokens.min}
-          max={LIMITS.maxTokens.max}
+          max={maxTokens}
           step={1}
           value={settings.maxTokens}
-          onChange={(e) => onChange({ ...settings, maxTokens: Math.round(Math.min(LIMITS.maxTokens.max, Math.max(LIMITS.maxTokens.min, number(e.currentTarget.value, settings.maxTokens)))) })}
+          onChange={(e) => onChange({ ...settings, maxTokens: Math.round(Math.min(maxTokens, Math.max(LIMITS.maxTokens.min, number(e.currentTarget.value, settings.maxTokens)))) })}
         />
       </label>
       {loadUsage && <UsageLine load={loadUsage} />}

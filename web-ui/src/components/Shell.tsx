@@ -4,7 +4,7 @@ import type { ApiClient } from '../api/client';
 import { ApiError, describeError } from '../api/errors';
 import type { Session, User } from '../api/types';
 import { pathForSession, sessionIdFromPath } from '../state/route';
-import { loadSettings, type Settings } from '../state/settings';
+import { loadSettings, withModelLimit, type Settings } from '../state/settings';
 import { ChatView } from './ChatView';
 import { Sidebar } from './Sidebar';
 
@@ -19,6 +19,8 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
   const [connection, setConnection] = useState<string | null>(null);
   const [builtIn, setBuiltIn] = useState(false);
   const [settings, setSettings] = useState(loadSettings);
+  // The model's maxNewTokensLimit: what is sent never exceeds it (the API answers 400 above it).
+  const [modelMaxTokens, setModelMaxTokens] = useState<number | undefined>(undefined);
   const [sidebarOpen, setSidebarOpen] = useState(false);
 
   const navigate = useCallback((id: string | null, options: { replace?: boolean } = {}) => {
@@ -55,7 +57,11 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
     refreshSessions();
     client
       .listModels()
-      .then(({ models }) => setBuiltIn(models.some((m) => m.builtIn)))
+      .then(({ models }) => {
+        setBuiltIn(models.some((m) => m.builtIn));
+        const limits = models.map((m) => m.maxNewTokensLimit).filter((n) => n > 0);
+        setModelMaxTokens(limits.length > 0 ? Math.min(...limits) : undefined);
+      })
       .catch((e: unknown) => {
         // An older gateway without /api/models: no banner, nothing to tell the user.
         if (!(e instanceof ApiError && e.status === 404)) setError(describeError(e));
@@ -146,7 +152,8 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
         <ChatView
           client={client}
           sessionId={sessionId}
-          settings={settings}
+          settings={withModelLimit(settings, modelMaxTokens)}
+          modelMaxTokens={modelMaxTokens}
           onSettings={setSettings}
           onCreated={onCreated}
           onSessionsChanged={sessionsChanged}

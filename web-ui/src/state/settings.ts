@@ -30,6 +30,19 @@ export function parseSettings(raw: string | null): Settings {
   };
 }
 
+/** The most `maxTokens` can be: the app's bound, or the model's `maxNewTokensLimit` when lower. */
+export const maxTokensBound = (modelLimit: number | undefined): number =>
+  modelLimit !== undefined && modelLimit >= LIMITS.maxTokens.min ? Math.min(LIMITS.maxTokens.max, modelLimit) : LIMITS.maxTokens.max;
+
+/**
+ * The settings as sent: `maxTokens` clamped to the model's limit (the API refuses more with 400).
+ * The stored preference is kept as it is, so a model with a higher limit gets it back.
+ */
+export const withModelLimit = (settings: Settings, modelLimit: number | undefined): Settings => {
+  const max = maxTokensBound(modelLimit);
+  return settings.maxTokens > max ? { ...settings, maxTokens: max } : settings;
+};
+
 const KEY = 'freechat.settings';
 export const loadSettings = (): Settings => parseSettings(localStorage.getItem(KEY));
 export const saveSettings = (settings: Settings): void => localStorage.setItem(KEY, JSON.stringify(settings));
