@@ -227,5 +227,16 @@ describe('make run, faults', () => {
     expect(Date.now() - killedAt).toBeLessThan(15_000);
     const ports = [portOf(baseUrl), ...['FREECHAT_AUTH_ADDRESS', 'FREECHAT_CHAT_ADDRESS', 'FREECHAT_INFERENCE_ADDRESS'].map((v) => portOf(env[v]!))];
     for (const port of ports) expect(await portFree(port), `port ${port}`).toBe(true);
+
+    // The next `make run` starts and answers on the same data directory (the killed run's embedded
+    // PostgreSQL, still running, gives way to the new one).
+    const again = await startStack();
+    const registered = await api('POST', '/api/auth/register', { username: 'returning_rosa', password: 'correct horse battery' });
+    expect(registered.status).toBe(201);
+    const token = registered.json.accessToken as string;
+    const session = await api('POST', '/api/sessions', {}, token);
+    expect(session.status).toBe(201);
+    expect(await chatOnce(token, session.json.id)).toBe('done');
+    expect(await stopStack(again.child)).toBe(0);
   }, 300_000);
 });
