@@ -1,7 +1,7 @@
 // Composition of the auth service: signing key, then gRPC + health, then migrations, then SERVING.
 import { AuthServiceClient, AuthServiceService } from '@freechat/proto/freechat/auth/v1/auth';
 import { createDiscovery, createGrpcServer, type Logger } from '@freechat/shared';
-import { createPool } from '@freechat/shared/postgres';
+import { createPool, watchDatabase, type DatabaseWatch } from '@freechat/shared/postgres';
 import { createAccessTokenIssuer } from './access-tokens.js';
 import { AuthService } from './auth-service.js';
 import type { AuthConfig } from './config.js';
@@ -63,6 +63,7 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
 
   const pool = createPool({ url: config.database.url, max: config.database.poolMax, applicationName: 'freechat-auth' });
   const stopping = new AbortController();
+  let watch: DatabaseWatch | undefined;
   const ready = (async () => {
     let passwords: PasswordHasher;
     try {
@@ -87,6 +88,8 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
     });
     grpc.setServing(true);
     logger.info('database migrated; SERVING');
+    // From now on health follows the database: NOT_SERVING while it is away, SERVING once it is back.
+    watch = watchDatabase({ pool, logger, onChange: (reachable) => grpc.setServing(reachable) });
     await discovery.register({ listenAddress: address, check: { kind: 'grpc' } });
   })();
   // Callers await `ready`; this only keeps a failed start from also being an unhandled rejection.
@@ -96,6 +99,8 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
   const close = (): Promise<void> => {
     stopping.abort();
     closed ??= (async () => {
+      // Before shutdown reports NOT_SERVING, so nothing turns it back to SERVING.
+      watch?.stop();
       // Out of the catalog first, so callers stop picking this instance while it still answers.
       await discovery.deregister();
       await grpc.shutdown({ graceMs: config.shutdown.graceMs });

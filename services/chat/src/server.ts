@@ -13,7 +13,7 @@ import {
   type ChannelProvider,
   type Logger,
 } from '@freechat/shared';
-import { createPool, runMigrations } from '@freechat/shared/postgres';
+import { createPool, runMigrations, watchDatabase, type DatabaseWatch } from '@freechat/shared/postgres';
 import type { ChatConfig } from './config.js';
 import { createDomainEvents } from './events/runtime.js';
 import { createChatHandlers } from './grpc-handlers.js';
@@ -91,6 +91,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
   logger.info({ address }, 'listening; NOT_SERVING until the database is ready');
 
   let closing = false;
+  let watch: DatabaseWatch | undefined;
   const ready = (async () => {
     await shared.ready();
     await runMigrations(pool, { schema: 'chat', directory: MIGRATIONS_DIR, logger });
@@ -101,6 +102,8 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
     serving = true;
     grpc.setServing(true);
     logger.info('database ready; SERVING');
+    // From now on health follows the database: NOT_SERVING while it is away, SERVING once it is back.
+    watch = watchDatabase({ pool, logger, onChange: (reachable) => grpc.setServing(reachable) });
     await discovery.register({ listenAddress: address, check: { kind: 'grpc' } });
   })();
   // Callers await `ready`; this only keeps a failed start from also being an unhandled rejection.
@@ -112,6 +115,8 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
     closed ??= (async () => {
       // Never end the pool under a migration still running.
       await ready.catch(() => {});
+      // Before shutdown reports NOT_SERVING, so nothing turns it back to SERVING.
+      watch?.stop();
       // Out of the catalog first, so the gateways stop picking this instance while it still answers.
       await discovery.deregister();
       const graceMs = config.shutdown.graceMs;

@@ -20,9 +20,17 @@ export interface RunningPostgres {
   stop(): Promise<void>;
 }
 
+/** A server that can also be taken away and brought back on the same port and data: for outage tests. */
+export interface PausablePostgres extends RunningPostgres {
+  /** Stops the server (connections are cut, data kept). */
+  pause(): Promise<void>;
+  /** Starts it again on the same port and data directory. */
+  resume(): Promise<void>;
+}
+
 const USER = 'freechat';
 
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<PausablePostgres> {
   const dataDir = path.resolve(options.dataDir);
   const pgdata = path.join(dataDir, 'pgdata');
   await mkdir(dataDir, { recursive: true });
@@ -56,7 +64,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   });
   const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   options.logger?.info({ port, dataDir }, 'embedded PostgreSQL started');
-  return { url, stop: () => server.stop() };
+  return { url, stop: () => server.stop(), pause: () => server.stop(), resume: () => server.start() };
 }
 
 /**

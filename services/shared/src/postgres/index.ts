@@ -1,4 +1,5 @@
-export { startEmbeddedPostgres, type EmbeddedPostgresOptions, type RunningPostgres } from './embedded-postgres.js';
+export { startEmbeddedPostgres, type EmbeddedPostgresOptions, type RunningPostgres, type PausablePostgres } from './embedded-postgres.js';
 export { runMigrations, orderMigrations, type Migration, type RunMigrationsOptions } from './migrations.js';
 export { createPool, type PoolOptions } from './pool.js';
 export { startThrowawayPostgres } from './throwaway-postgres.js';
+export { watchDatabase, type DatabaseWatch, type DatabaseWatchOptions } from './database-watch.js';
