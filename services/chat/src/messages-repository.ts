@@ -260,6 +260,23 @@ export class MessagesRepository {
     return row && { sessionId: row.session_id, messageId: row.id };
   }
 
+  /**
+   * The run's answer row with the user message it answers (the last one before it), if the run is
+   * in one of the user's live sessions: what a reader is told when the run's log is gone.
+   */
+  async findRunAnswer(ownerId: string, runId: string): Promise<(MessageRow & { readonly userMessageId: string }) | undefined> {
+    const { rows } = await this.db.query<Raw & { user_message_id: string | null }>(
+      `SELECT ${COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')},
+              (SELECT u.id FROM chat.messages u WHERE u.session_id = m.session_id AND u.role = 'user'
+                  AND (u.created_at, u.id) < (m.created_at, m.id) ORDER BY u.created_at DESC, u.id DESC LIMIT 1) AS user_message_id
+         FROM chat.messages m JOIN chat.sessions s ON s.id = m.session_id
+        WHERE m.run_id = $1 AND s.owner_id = $2 AND s.deleted_at IS NULL`,
+      [runId, ownerId],
+    );
+    const row = rows[0];
+    return row && { ...toRow(row), userMessageId: row.user_message_id ?? '' };
+  }
+
   /** Text so far; also the heartbeat that keeps the reaper away. Never overwrites a finished row. */
   async saveProgress(id: string, content: string, reasoning: string): Promise<void> {
     await this.db.query(

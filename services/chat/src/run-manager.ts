@@ -13,6 +13,7 @@ import { DeltaBatcher } from './delta-batcher.js';
 import { contentDelta, FinishReason, isTerminal, reasoningDelta, runDone, runError, runStarted, type RunEvent, type RunEventBody } from './run-events.js';
 import type { RunControl, StopReason, StopTarget } from './run-control.js';
 import { RunEndedError, type RunLog } from './run-log.js';
+import { storedRunEvents } from './stored-run-events.js';
 import { autoTitle, validateMaxNewTokens, type GenerationParamsInput } from './validation.js';
 import type { ModelLimits } from './model-limits.js';
 
@@ -33,9 +34,12 @@ export interface RegenerateRunInput extends RunRequest {
   readonly content?: string | undefined;
 }
 
-/** An attached reader: the events after its seq, and whether any can come at all. */
+/**
+ * An attached reader: the events after its seq, and whether any can come at all; `stored`: the log
+ * is gone and the events are rebuilt from the stored answer (`storedRunEvents`), all at once.
+ */
 export interface AttachedRun {
-  readonly state: 'streaming' | 'nothing_left';
+  readonly state: 'streaming' | 'nothing_left' | 'stored';
   readonly events: AsyncIterable<RunEvent>;
 }
 
@@ -188,16 +192,38 @@ export class RunManager {
     if (!this.accepting) throw new UnavailableError('the chat service is shutting down');
   }
 
-  /** The run's events after `afterSeq`, live until it ends. NotFoundError for someone else's, unknown or expired run. */
+  /**
+   * The run's events after `afterSeq`, live until it ends. NotFoundError for someone else's or an
+   * unknown run. A run whose log is gone (expired, or lost with a restart) is answered from its
+   * stored message (`storedRunEvents`); one still `streaming` there with no owner left is closed
+   * first, as the reaper would.
+   */
   async attach(ownerId: string, runId: string, afterSeq: number, signal: AbortSignal): Promise<AttachedRun> {
     if (!(await this.options.messages.findRun(ownerId, runId))) throw new NotFoundError('run');
     const { runLog } = this.options;
     // Decided here, not by the caller's timer: an ended run with nothing after `afterSeq` says so at
     // once. The end is checked first: once ended, the log no longer changes, so the read is final.
     const ended = await runLog.ended(runId);
-    if (ended === undefined) throw new NotFoundError('run');
+    if (ended === undefined) return this.attachStored(ownerId, runId, afterSeq);
     const state = ended && (await runLog.read(runId, afterSeq))?.length === 0 ? 'nothing_left' : 'streaming';
     return { state, events: state === 'nothing_left' ? noEvents() : this.events(runId, afterSeq, signal) };
+  }
+
+  /** `attach` for a run whose log is gone: the stored answer, closed first if nobody owns it any more. */
+  private async attachStored(ownerId: string, runId: string, afterSeq: number): Promise<AttachedRun> {
+    const { messages, control, logger } = this.options;
+    let answer = await messages.findRunAnswer(ownerId, runId);
+    if (answer?.status === 'streaming') {
+      // Still generating somewhere (its log was lost, not its owner): nothing honest to replay yet.
+      if (this.active.has(runId) || (await control.isOwned(runId))) throw new NotFoundError('run');
+      if (await messages.closeOrphanedRun(runId, { content: '', reasoning: '' })) {
+        logger.warn({ runId }, 'closed a run whose owner and log are gone');
+      }
+      answer = await messages.findRunAnswer(ownerId, runId);
+    }
+    if (!answer || answer.status === 'streaming') throw new NotFoundError('run');
+    const events = storedRunEvents({ ...answer, runId, assistantMessageId: answer.id, status: answer.status }, afterSeq);
+    return { state: 'stored', events: fromArray(events) };
   }
 
   /**
@@ -453,6 +479,10 @@ export class RunManager {
 }
 
 async function* noEvents(): AsyncIterable<RunEvent> {}
+
+async function* fromArray(events: readonly RunEvent[]): AsyncIterable<RunEvent> {
+  yield* events;
+}
 
 /** The error a refused run start is answered with. */
 function refusal(refused: RunRefusal): Error {

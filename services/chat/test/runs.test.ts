@@ -271,7 +271,7 @@ describe('ownership of runs', () => {
     expect((await api.listMessages(ref)).messages).toHaveLength(2);
   });
 
-  it('a finished run whose log expired is NOT_FOUND, and the message keeps the result', async () => {
+  it('a finished run whose log expired is answered from the stored message, which keeps the result', async () => {
     const shortLived = await startChat(chatConfig(postgres.url, inference.address, { runs: { logRetentionSeconds: 0.1 } }));
     try {
       const userId = randomUUID();
@@ -280,8 +280,15 @@ describe('ownership of runs', () => {
       const { events } = await collect(send(shortLived.client, ref, 'Quick one', { maxNewTokens: 4 }));
       const runId = started(events).runId;
       await new Promise((r) => setTimeout(r, 300));
-      const attach = await collect(shortLived.client.attachRun({ userId, runId, afterSeq: 0 }));
-      expect(attach.error?.code).toBe(Status.NOT_FOUND);
+      // From the start: the whole run in one go, numbered afresh; part-way: only the terminal event.
+      const replay = await collect(shortLived.client.attachRun({ userId, runId, afterSeq: 0 }));
+      expect(replay.error).toBeUndefined();
+      expect(replay.events.map((e) => e.seq)).toEqual(replay.events.map((_, i) => i + 1));
+      expect(textOf(replay.events, 'content')).toBe(textOf(events, 'content'));
+      expect(replay.events.at(-1)?.event).toEqual(events.at(-1)?.event);
+      const rest = await collect(shortLived.client.attachRun({ userId, runId, afterSeq: 2 }));
+      expect(rest.error).toBeUndefined();
+      expect(rest.events).toEqual([{ runId, seq: 3, event: events.at(-1)?.event }]);
       expect((await failure(shortLived.api.stopRun({ userId, runId }))).code).toBe(Status.NOT_FOUND);
       expect(await assistantOf(ref, shortLived.api)).toMatchObject({
         status: MessageStatus.MESSAGE_STATUS_COMPLETE,
