@@ -27,6 +27,8 @@ export const MESSAGES = {
   unavailable: 'The service is temporarily unavailable. Please try again in a moment.',
   sessionExpired: 'Your session has expired. Please log in again.',
   runInProgress: 'An answer is still being written in this conversation.',
+  wrongCredentials: 'Wrong username or password.',
+  stalled: 'Server not responding — still trying',
 } as const;
 
 /** A sentence for the user; 4xx messages from the gateway are already meant for people. */
@@ -41,6 +43,19 @@ export function describeError(error: unknown): string {
     return error.message || MESSAGES.server;
   }
   return MESSAGES.server;
+}
+
+/** A refused login is about what was typed, not an expired session (both are 401s). */
+export function describeLoginError(error: unknown): string {
+  return error instanceof ApiError && error.status === 401 ? MESSAGES.wrongCredentials : describeError(error);
+}
+
+/**
+ * The API could not be asked (no answer, or a 5xx/429): worth a retry. A refusal (another 4xx)
+ * is an answer, and retrying it changes nothing.
+ */
+export function isTransient(error: unknown): boolean {
+  return error instanceof NetworkError || (error instanceof ApiError && (error.status >= 500 || error.status === 429));
 }
 
 /** An `error` event inside a run stream. */

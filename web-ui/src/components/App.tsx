@@ -1,12 +1,17 @@
-// Who is signed in: restores the session from the refresh token, else shows the auth screen.
-import { useEffect, useMemo, useState } from 'preact/hooks';
+// Who is signed in: restores the session from the refresh token, else shows the auth screen. A
+// refused token means logging in again; an API that cannot be reached means Retry, not the login form.
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiClient, localTokenStore } from '../api/client';
-import { MESSAGES, describeError } from '../api/errors';
+import { MESSAGES, describeError, isTransient } from '../api/errors';
 import type { User } from '../api/types';
 import { AuthScreen } from './AuthScreen';
 import { Shell } from './Shell';
 
-type AuthState = { kind: 'restoring' } | { kind: 'anonymous'; notice: string | null } | { kind: 'signed-in'; user: User };
+type AuthState =
+  | { kind: 'restoring' }
+  | { kind: 'unreachable'; message: string; retrying: boolean }
+  | { kind: 'anonymous'; notice: string | null }
+  | { kind: 'signed-in'; user: User };
 
 export function App() {
   const [auth, setAuth] = useState<AuthState>({ kind: 'restoring' });
@@ -15,14 +20,30 @@ export function App() {
     [],
   );
 
-  useEffect(() => {
+  const restore = useCallback(() => {
     client
       .restore()
       .then((user) => setAuth(user ? { kind: 'signed-in', user } : { kind: 'anonymous', notice: null }))
-      .catch((e: unknown) => setAuth({ kind: 'anonymous', notice: describeError(e) }));
+      .catch((e: unknown) =>
+        // The refresh token was not refused, only not checked: keep it and offer to try again.
+        setAuth(isTransient(e) ? { kind: 'unreachable', message: describeError(e), retrying: false } : { kind: 'anonymous', notice: describeError(e) }),
+      );
   }, [client]);
+  useEffect(restore, [restore]);
 
   if (auth.kind === 'restoring') return <div class="splash" aria-busy="true" />;
+  if (auth.kind === 'unreachable') {
+    return (
+      <Unreachable
+        message={auth.message}
+        retrying={auth.retrying}
+        onRetry={() => {
+          setAuth({ ...auth, retrying: true });
+          restore();
+        }}
+      />
+    );
+  }
   if (auth.kind === 'anonymous') return <AuthScreen client={client} notice={auth.notice} onAuthenticated={(user) => setAuth({ kind: 'signed-in', user })} />;
   return (
     <Shell
@@ -34,5 +55,23 @@ export function App() {
         setAuth({ kind: 'anonymous', notice: null });
       }}
     />
+  );
+}
+
+function Unreachable({ message, retrying, onRetry }: { message: string; retrying: boolean; onRetry: () => void }) {
+  return (
+    <main class="auth">
+      <div class="auth-card">
+        <h1>Free Chat</h1>
+        <p role="alert">
+          {message} You are still signed in: nothing is lost.
+        </p>
+        <div class="auth-actions">
+          <button type="button" class="button primary" disabled={retrying} onClick={onRetry} autoFocus>
+            {retrying ? 'Retrying…' : 'Retry'}
+          </button>
+        </div>
+      </div>
+    </main>
   );
 }

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
-import { describeError } from '../api/errors';
+import { describeError, describeLoginError } from '../api/errors';
 import type { User } from '../api/types';
+import { PASSWORD_RULE, USERNAME_RULE } from '../state/credential-rules';
 
 export function AuthScreen({ client, onAuthenticated, notice }: { client: ApiClient; onAuthenticated: (user: User) => void; notice: string | null }) {
   const [username, setUsername] = useState('');
@@ -21,7 +22,7 @@ export function AuthScreen({ client, onAuthenticated, notice }: { client: ApiCli
       const user = mode === 'login' ? await client.login(username.trim(), password) : await client.register(username.trim(), password);
       onAuthenticated(user);
     } catch (e) {
-      setError(describeError(e));
+      setError(mode === 'login' ? describeLoginError(e) : describeError(e));
       setPending(null);
     }
   };
@@ -43,8 +44,18 @@ export function AuthScreen({ client, onAuthenticated, notice }: { client: ApiCli
         </label>
         <label>
           Password
-          <input name="password" type="password" autoComplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            aria-describedby="account-rules"
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
         </label>
+        <p id="account-rules" class="muted hint">
+          New accounts: a username of {USERNAME_RULE}; a password of {PASSWORD_RULE}.
+        </p>
         {error && (
           <p role="alert" class="alert inline">
             {error}

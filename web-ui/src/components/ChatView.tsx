@@ -2,7 +2,7 @@
 // re-attaches to an answer still being written (after a reload or a switch of conversation).
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
-import { describeError, describeRunError } from '../api/errors';
+import { ApiError, describeError, describeRunError } from '../api/errors';
 import type { Session } from '../api/types';
 import { applyRun, fromServer, pendingAnswer, prepareRegenerate, resumableRun, userMessage, type ChatMessage } from '../state/conversation';
 import { LiveRun } from '../state/live-run';
@@ -26,14 +26,25 @@ export interface ChatViewProps {
   readonly onSessionsChanged: () => void;
   readonly onError: (message: string | null) => void;
   readonly onConnection: (message: string | null) => void;
+  /** Leave a conversation that does not exist for an empty new chat. */
+  readonly onNewChat: () => void;
 }
+
+// How long a silent stream (no event, no heartbeat) waits before saying "not responding"; the
+// browser tests shorten it through localStorage rather than wait the real 30 s.
+const stallTimeoutMs = (): number | undefined => {
+  const ms = Number(localStorage.getItem('freechat.stallTimeoutMs'));
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+};
 
 let keySeq = 0;
 const newKey = (): string => `local-${++keySeq}`;
 
-export function ChatView({ client, sessionId, settings, onSettings, modelMaxTokens, onCreated, onSessionsChanged, onError, onConnection }: ChatViewProps) {
+export function ChatView({ client, sessionId, settings, onSettings, modelMaxTokens, onCreated, onSessionsChanged, onError, onConnection, onNewChat }: ChatViewProps) {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [loading, setLoading] = useState(false);
+  // The URL names a conversation the API does not know (never existed, deleted, someone else's).
+  const [missing, setMissing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [draft, setDraft] = useState('');
   const [settingsOpen, setSettingsOpen] = useState(false);
@@ -63,6 +74,7 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
       const run: LiveRun = new LiveRun({
         client,
         ...options,
+        ...(stallTimeoutMs() !== undefined ? { stallTimeoutMs: stallTimeoutMs()! } : {}),
         onUpdate: show,
         onEnd: (state) => {
           show(state);
@@ -95,6 +107,7 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
     setBusy(false);
     onConnection(null);
     setMessages([]);
+    setMissing(false);
     setScrollToken((t) => t + 1);
     setFocusToken((t) => t + 1);
     if (sessionId === null) return;
@@ -112,7 +125,9 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
         if (resume) startRun(resume.key, { runId: resume.runId });
       })
       .catch((error: unknown) => {
-        if (!cancelled) onError(describeError(error));
+        if (cancelled) return;
+        if (error instanceof ApiError && error.status === 404) setMissing(true);
+        else onError(describeError(error));
       })
       .finally(() => {
         if (!cancelled) setLoading(false);
@@ -184,6 +199,22 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
   }, [busy, stop]);
+
+  if (missing) {
+    return (
+      <div class="chat">
+        <div class="scroller">
+          <div class="empty" role="status">
+            <h1>This conversation doesn’t exist or was deleted</h1>
+            <p>It may have been deleted, or the link is wrong.</p>
+            <button type="button" class="button primary" onClick={onNewChat}>
+              Start a new chat
+            </button>
+          </div>
+        </div>
+      </div>
+    );
+  }
 
   const empty = messages.length === 0 && !loading;
   return (

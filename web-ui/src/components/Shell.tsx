@@ -159,6 +159,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
           onSessionsChanged={sessionsChanged}
           onError={setError}
           onConnection={setConnection}
+          onNewChat={newChat}
         />
       </main>
     </div>

@@ -1,6 +1,7 @@
 // Drives one answer being generated: reads its stream, buffers events and applies them once per
 // animation frame, re-attaches after a dropped connection from the last event applied, and stops
-// it on request. The run belongs to the server; `detach()` only stops listening.
+// it on request, and says so when the server goes quiet (no event, no heartbeat) for a while. The
+// run belongs to the server; `detach()` only stops listening.
 import type { ApiClient } from '../api/client';
 import { ApiError, MESSAGES, describeError } from '../api/errors';
 import type { RunEvent } from '../api/run-events';
@@ -23,7 +24,11 @@ export interface LiveRunOptions {
   readonly now?: () => number;
   readonly requestFrame?: (callback: () => void) => void;
   readonly delay?: (ms: number) => Promise<void>;
+  /** Silence (no byte, not even a heartbeat) this long on an open request says "not responding". */
+  readonly stallTimeoutMs?: number;
 }
+
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 
 const RETRY_DELAYS_MS = [500, 1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000];
 
@@ -38,6 +43,8 @@ export class LiveRun {
   private readonly now: () => number;
   private readonly requestFrame: (callback: () => void) => void;
   private readonly delay: (ms: number) => Promise<void>;
+  private stallTimer: ReturnType<typeof setTimeout> | undefined;
+  private stalled = false;
 
   constructor(private readonly options: LiveRunOptions) {
     this.state = initialRun(options.runId ?? null);
@@ -59,7 +66,30 @@ export class LiveRun {
 
   detach(): void {
     this.detached = true;
+    this.quiet();
     this.abort.abort();
+  }
+
+  /** The server showed a sign of life: the silence clock starts again. */
+  private alive = (): void => {
+    clearTimeout(this.stallTimer);
+    if (this.stalled) {
+      this.stalled = false;
+      this.options.onConnection(null);
+    }
+    this.stallTimer = setTimeout(() => {
+      if (this.detached) return;
+      // Still listening: the stream may resume, and Stop is a request of its own.
+      this.stalled = true;
+      this.options.onConnection(MESSAGES.stalled);
+    }, this.options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
+  };
+
+  /** No request open: nothing to wait for. */
+  private quiet(): void {
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    this.stalled = false;
   }
 
   private sendStop(): void {
@@ -105,12 +135,19 @@ export class LiveRun {
     let first = this.options.open !== undefined;
     while (!this.detached) {
       try {
+        this.alive();
         const response = first
           ? await this.options.open!(this.abort.signal)
           : await this.options.client.attach(this.state.runId!, this.state.lastSeq, this.abort.signal);
         if (attempt > 0) this.options.onConnection(null);
         attempt = 0;
-        if (response) await readRunEvents(response, this.receive);
+        if (response) {
+          this.alive();
+          await readRunEvents(response, this.receive, this.alive);
+        }
+        const wasStalled = this.stalled;
+        this.quiet();
+        if (wasStalled && !this.detached) this.options.onConnection(null);
         this.flush();
         if (this.detached) return;
         if (!response || this.state.phase === 'finished') {
@@ -122,7 +159,10 @@ export class LiveRun {
         first = this.state.runId === null && first;
         if (first) throw new ApiError(500, 'internal', 'stream ended before the run started');
       } catch (error) {
+        const wasStalled = this.stalled;
+        this.quiet();
         if (this.detached) return;
+        if (wasStalled) this.options.onConnection(null);
         this.flush();
         const retriable = !(error instanceof ApiError) || error.status >= 500 || error.status === 429;
         // Before the run exists there is nothing to re-attach to: resending could double the message.
