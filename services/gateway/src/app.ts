@@ -2,13 +2,15 @@
 // route plugin per resource group. Starting a listener is server.ts's business.
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '@freechat/shared';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { GatewayConfig } from './config.js';
 import { classifyError } from './errors.js';
 import authenticate from './plugins/app/authenticate.js';
 import cors from './plugins/app/cors.js';
 import sseStreams from './plugins/app/sse-streams.js';
 import upstreams from './plugins/app/upstreams.js';
+import rateLimit from './plugins/external/rate-limit.js';
+import securityHeaders from './plugins/external/security-headers.js';
 import webUi from './plugins/external/web-ui.js';
 import authRoutes from './routes/auth.js';
 import healthRoutes from './routes/health.js';
@@ -25,6 +27,25 @@ export interface BuildAppOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Pure: how a request appears in logs. The path without its query string (queries can carry
+ * secrets: resume ids, tokens a client put there by mistake), and the route template.
+ */
+export function serializeRequestForLog(request: Pick<FastifyRequest, 'method' | 'url' | 'ip'> & { routeOptions?: { url?: string | undefined } }) {
+  return {
+    method: request.method,
+    path: request.url.split('?')[0],
+    ...(request.routeOptions?.url && { route: request.routeOptions.url }),
+    remoteAddress: request.ip,
+  };
+}
+
+/** Pure: a thrown value as something pino's `err` serializer logs with its message and stack. */
+export function errorForLog(error: unknown): Error {
+  if (error instanceof Error) return error;
+  return new Error(`non-Error thrown: ${typeof error === 'string' ? error : Object.prototype.toString.call(error)}`);
+}
+
 export function buildApp(options: BuildAppOptions): FastifyInstance {
   const { config, logger } = options;
   const app = Fastify({
@@ -32,6 +53,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     bodyLimit: config.http.bodyLimitBytes,
     // Idle keep-alive sockets are closed on shutdown; open event streams are ended by sse-streams.
     forceCloseConnections: 'idle',
+    // Every request's logger: its `req` without the query string.
+    childLoggerFactory: (parent, bindings, childOptions) =>
+      parent.child(bindings, { ...childOptions, serializers: { ...childOptions.serializers, req: serializeRequestForLog } }),
   }).withTypeProvider<TypeBoxTypeProvider>();
   // TypeBox validates what the schemas declare: unknown fields are refused (fastify's default Ajv
   // would drop them), and JSON bodies are never coerced ("5" is not 5), while query strings and
@@ -42,12 +66,14 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
 
   app.setErrorHandler((error, request, reply) => {
     const { apiError, unexpected } = classifyError(error);
-    if (unexpected) request.log.error({ err: error }, 'request failed');
+    if (unexpected) request.log.error({ err: errorForLog(error) }, 'request failed');
     else request.log.info({ code: apiError.code, cause: (error as Error).message }, 'request refused');
     return reply.code(apiError.status).send(apiError.toBody());
   });
 
-  // External wrappers
+  // External wrappers: headers and limits first, so they cover every route, the UI and 404s.
+  void app.register(securityHeaders);
+  void app.register(rateLimit, { config: config.rateLimit, redisUrl: config.redis.url, logger, ...(options.now && { now: options.now }) });
   void app.register(webUi, { dir: config.webUi.dir });
   // The app's own shared services
   void app.register(upstreams, {

@@ -1,10 +1,14 @@
 // The gateway's configuration: one schema, read once at start (defaults live in config/*.yaml).
 import path from 'node:path';
-import { loadConfig, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, type DeepReadonly } from '@freechat/shared';
+import { loadConfig, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, REDIS_ENV, redisConfigSchema, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const address = z.string().regex(/^.+:\d+$/, 'expected host:port');
 const positiveInt = z.coerce.number().int().positive();
+const booleanish = z.preprocess((value) => (value === 'false' ? false : value === 'true' ? true : value), z.boolean());
+
+/** One limit: at most `max` requests per `windowMs` for each key (a client IP, or a user). */
+const limit = z.strictObject({ max: positiveInt, windowMs: positiveInt });
 
 // From YAML a list; from FREECHAT_CORS_ORIGINS a comma-separated string.
 const origins = z.preprocess(
@@ -24,6 +28,22 @@ export const gatewayConfigSchema = z.strictObject({
   auth: z.strictObject({ jwksRefetchMinIntervalMs: z.coerce.number().int().min(0) }),
   webUi: z.strictObject({ dir: z.string().min(1) }),
   sse: z.strictObject({ heartbeatMs: positiveInt }),
+  rateLimit: z.strictObject({
+    enabled: booleanish,
+    /** Every route not named below (health probes are never limited). */
+    default: z.strictObject({ perIp: limit, perUser: limit }),
+    login: z.strictObject({ perIp: limit }),
+    register: z.strictObject({ perIp: limit }),
+    /** Sending a message and regenerating an answer. */
+    send: z.strictObject({ perIp: limit, perUser: limit }),
+    loginBackoff: z.strictObject({
+      maxFailures: positiveInt,
+      failureWindowMs: positiveInt,
+      baseLockoutMs: positiveInt,
+      maxLockoutMs: positiveInt,
+    }),
+  }),
+  redis: redisConfigSchema,
   ...serviceConfigBase,
   ...discoveryConfig,
 });
@@ -40,6 +60,13 @@ export const GATEWAY_ENV = {
   FREECHAT_WEB_UI_DIR: 'webUi.dir',
   FREECHAT_SSE_HEARTBEAT_MS: 'sse.heartbeatMs',
   FREECHAT_LOG_LEVEL: 'log.level',
+  FREECHAT_RATE_LIMIT_ENABLED: 'rateLimit.enabled',
+  FREECHAT_RATE_LIMIT_PER_IP: 'rateLimit.default.perIp.max',
+  FREECHAT_RATE_LIMIT_PER_USER: 'rateLimit.default.perUser.max',
+  FREECHAT_RATE_LIMIT_LOGIN_PER_IP: 'rateLimit.login.perIp.max',
+  FREECHAT_RATE_LIMIT_REGISTER_PER_IP: 'rateLimit.register.perIp.max',
+  FREECHAT_RATE_LIMIT_SEND_PER_USER: 'rateLimit.send.perUser.max',
+  ...REDIS_ENV,
   ...DISCOVERY_ENV,
 } as const;
 

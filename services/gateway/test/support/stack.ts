@@ -42,6 +42,18 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+// Suites register many users and send many messages from 127.0.0.1: limits they never reach.
+// Rate-limit tests pass their own `gateway.rateLimit`.
+const generous = { max: 1_000_000, windowMs: 60_000 };
+export const GENEROUS_RATE_LIMITS: GatewayConfig['rateLimit'] = {
+  enabled: true,
+  default: { perIp: generous, perUser: generous },
+  login: { perIp: generous },
+  register: { perIp: generous },
+  send: { perIp: generous, perUser: generous },
+  loginBackoff: { maxFailures: 1_000_000, failureWindowMs: 60_000, baseLockoutMs: 1, maxLockoutMs: 1 },
+};
+
 // Shared across test files and runs: the builder writes atomically and skips a current build.
 const MODEL_CACHE = path.join(tmpdir(), 'freechat-test-model-cache');
 
@@ -107,7 +119,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     const overrides = options.gateway ?? {};
     const gatewayConfig = Object.fromEntries(
-      Object.entries(gatewayBase).map(([key, value]) => [key, { ...value, ...overrides[key as keyof GatewayConfig] }]),
+      Object.entries({ ...gatewayBase, rateLimit: GENEROUS_RATE_LIMITS }).map(([key, value]) => [key, { ...value, ...overrides[key as keyof GatewayConfig] }]),
     ) as unknown as GatewayConfig;
     let clockOffsetMs = 0;
     const gateway = await startGatewayServer({
