@@ -20,7 +20,8 @@ describe('generated titles', { timeout: 90_000 }, () => {
     await send(page, 'what should I plant in my garden this spring');
     await questions(page).first().waitFor();
     await answerFinished(page);
-    await conversations(page).getByRole('link', { name: 'Spring Garden Planning', exact: true }).waitFor({ timeout: 20_000 });
+    // The sidebar looks again 2.5, 8 and 20 s after the answer.
+    await conversations(page).getByRole('link', { name: 'Spring Garden Planning', exact: true }).waitFor({ timeout: 30_000 });
 
     // A second conversation, renamed by hand before its first answer ends: the model's title never lands.
     engine.set({ contentScript: 'Model Chosen Name', delayMs: 150 });
@@ -33,7 +34,7 @@ describe('generated titles', { timeout: 90_000 }, () => {
     await title.fill('My bread notes');
     await title.press('Enter');
     await answerFinished(page);
-    // Past the sidebar's last refresh after an answer (8 s): still the person's name.
+    // Past the sidebar's second look after the answer (8 s), the title writer long done: still the person's name.
     await new Promise((resolve) => setTimeout(resolve, 10_000));
     await page.reload();
     await conversations(page).getByRole('link', { name: 'My bread notes', exact: true }).waitFor();
