@@ -12,10 +12,11 @@ export interface WebUiPluginOptions extends Record<string, unknown> {
   readonly dir: string;
 }
 
+// No inline styles or scripts: the Content-Security-Policy (style-src/script-src 'self') refuses them.
 export const PLACEHOLDER_PAGE = `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Free Chat</title><meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 44rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5">
+<body>
 <h1>Free Chat</h1>
 <p>The gateway is running, but the web UI is not built yet (no <code>web-ui/dist</code>).</p>
 <h2>API</h2>
