@@ -3,72 +3,19 @@
 // planned port already taken is refused before anything starts; and a supervisor killed with
 // SIGKILL takes its services with it, leaving their ports free.
 // Runs the built services (services/*/dist): `make test` builds first.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../services/shared/src/index.js';
+import { killLeftovers, launchMakeRun, prepareMakeRun, startMakeRun, stopMakeRun, type MakeRunSetup } from './support/make-run.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-let dataDir: string;
-let env: Record<string, string>;
-let baseUrl: string;
-const started = new Set<ChildProcess>();
-
-interface Stack {
-  readonly child: ChildProcess;
-  output(): string;
-  /** The pid of each service as the supervisor last started it. */
-  pids(): Record<string, number>;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-}
-
-function launch(extraEnv: Record<string, string> = {}): Stack {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/run/main.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.add(child);
-  child.once('exit', () => started.delete(child));
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return {
-    child,
-    output: () => output,
-    pids: () => Object.fromEntries([...output.matchAll(/started (\S+) \(pid (\d+)\)/g)].map((m) => [m[1]!, Number(m[2])])),
-    waitFor: async (pattern, timeoutMs = 60_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = pattern.exec(output);
-        if (match) return match;
-        if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${output.slice(-4000)}`);
-        if (child.exitCode !== null) throw new Error(`make run exited (${child.exitCode}) before ${pattern}:\n${output.slice(-4000)}`);
-        await sleep(100);
-      }
-    },
-  };
-}
-
-async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
-  const stack = launch(extraEnv);
-  await stack.waitFor(/Free Chat is ready at/, 240_000);
-  return stack;
-}
-
-async function stopStack(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = once(child, 'exit');
-  child.kill('SIGINT');
-  const [code] = await exited;
-  return code as number | null;
-}
+let setup: MakeRunSetup;
+const api: MakeRunSetup['api'] = (...args) => setup.api(...args);
+const launch = (extraEnv?: Record<string, string>) => launchMakeRun(setup.env, extraEnv);
+const startStack = (extraEnv?: Record<string, string>) => startMakeRun(setup.env, extraEnv);
 
 /** Alive and not a zombie (a re-parented child may wait a moment to be reaped). */
 function alive(pid: number): boolean {
@@ -106,19 +53,9 @@ async function portFree(port: number): Promise<boolean> {
 
 const portOf = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
 
-async function api(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${baseUrl}${url}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
-}
-
 /** Sends a message and returns the last SSE event's name ('done' when the answer completed). */
 async function chatOnce(token: string, sessionId: string): Promise<string | undefined> {
-  const response = await fetch(`${baseUrl}/api/sessions/${sessionId}/messages`, {
+  const response = await fetch(`${setup.baseUrl}/api/sessions/${sessionId}/messages`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ content: 'Are you back?', params: { maxNewTokens: 4, temperature: 0 } }),
@@ -129,43 +66,29 @@ async function chatOnce(token: string, sessionId: string): Promise<string | unde
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'freechat-faults-'));
-  await chmod(dataDir, 0o755);
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  env = {
-    FREECHAT_DATA_DIR: dataDir,
-    PORT: String(port),
-    FREECHAT_AUTH_ADDRESS: `127.0.0.1:${await freePort()}`,
-    FREECHAT_CHAT_ADDRESS: `127.0.0.1:${await freePort()}`,
-    FREECHAT_INFERENCE_ADDRESS: `127.0.0.1:${await freePort()}`,
-    FREECHAT_MODEL: 'tiny',
-    FREECHAT_MODEL_CACHE: path.join(dataDir, 'models'),
-    FREECHAT_LOG_LEVEL: 'warn',
-  };
-  delete process.env['DATABASE_URL'];
+  setup = await prepareMakeRun('faults');
 });
 
 afterAll(async () => {
-  for (const child of started) child.kill('SIGKILL');
+  killLeftovers();
   // A supervisor killed with SIGKILL leaves embedded PostgreSQL running: stop it here.
-  const postmaster = await readFile(path.join(dataDir, 'postgres/pgdata/postmaster.pid'), 'utf8').catch(() => undefined);
+  const postmaster = await readFile(path.join(setup.dataDir, 'postgres/pgdata/postmaster.pid'), 'utf8').catch(() => undefined);
   const pid = Number(postmaster?.split('\n')[0]);
   if (pid && alive(pid)) {
     process.kill(pid, 'SIGINT');
     await eventually('PostgreSQL stopped', () => (alive(pid) ? undefined : true), 30_000).catch(() => process.kill(pid, 'SIGKILL'));
   }
-  await rm(dataDir, { recursive: true, force: true });
+  await setup?.cleanup();
 });
 
 describe('make run, faults', () => {
   it('refuses to start, naming the process and address, when a planned port is already taken', async () => {
-    const squatter = (await listen(portOf(env['FREECHAT_CHAT_ADDRESS']!)))!;
+    const squatter = (await listen(portOf(setup.env['FREECHAT_CHAT_ADDRESS']!)))!;
     try {
       const stack = launch();
       const [code] = await once(stack.child, 'exit');
       expect(code).toBe(1);
-      expect(stack.output()).toContain(`${env['FREECHAT_CHAT_ADDRESS']} (chat) is already in use by another process`);
+      expect(stack.output()).toContain(`${setup.env['FREECHAT_CHAT_ADDRESS']} (chat) is already in use by another process`);
       expect(stack.output()).not.toContain('starting embedded PostgreSQL');
     } finally {
       squatter.close();
@@ -192,7 +115,7 @@ describe('make run, faults', () => {
 
       // Chat dies and its port is taken by another process: every restart fails, and past the
       // limit chat is given up on, saying why; the other services keep running.
-      const chatPort = portOf(env['FREECHAT_CHAT_ADDRESS']!);
+      const chatPort = portOf(setup.env['FREECHAT_CHAT_ADDRESS']!);
       process.kill(first['chat']!, 'SIGKILL');
       squatter = await eventually('the chat port', () => listen(chatPort), 2_000);
       const gaveUp = await stack.waitFor(/giving up on chat exited 3 times within 120 s \(exit codes: SIGKILL, 1, 1\); the limit is 2 restarts/);
@@ -212,7 +135,7 @@ describe('make run, faults', () => {
       expect(stack.output().match(/started chat \(pid/g)).toHaveLength(3);
     } finally {
       squatter?.close();
-      expect(await stopStack(stack.child)).toBe(0);
+      expect(await stopMakeRun(stack.child)).toBe(0);
     }
   }, 300_000);
 
@@ -225,7 +148,7 @@ describe('make run, faults', () => {
     const killedAt = Date.now();
     await eventually('every service process gone', () => (Object.values(pids).every((pid) => !alive(pid)) ? true : undefined), 15_000);
     expect(Date.now() - killedAt).toBeLessThan(15_000);
-    const ports = [portOf(baseUrl), ...['FREECHAT_AUTH_ADDRESS', 'FREECHAT_CHAT_ADDRESS', 'FREECHAT_INFERENCE_ADDRESS'].map((v) => portOf(env[v]!))];
+    const ports = [portOf(setup.baseUrl), ...['FREECHAT_AUTH_ADDRESS', 'FREECHAT_CHAT_ADDRESS', 'FREECHAT_INFERENCE_ADDRESS'].map((v) => portOf(setup.env[v]!))];
     for (const port of ports) expect(await portFree(port), `port ${port}`).toBe(true);
 
     // The next `make run` starts and answers on the same data directory (the killed run's embedded
@@ -237,6 +160,6 @@ describe('make run, faults', () => {
     const session = await api('POST', '/api/sessions', {}, token);
     expect(session.status).toBe(201);
     expect(await chatOnce(token, session.json.id)).toBe('done');
-    expect(await stopStack(again.child)).toBe(0);
+    expect(await stopMakeRun(again.child)).toBe(0);
   }, 300_000);
 });

@@ -1,53 +1,11 @@
 // `make run` for real: embedded PostgreSQL and four service processes, a browser's HTTP calls,
 // then Ctrl-C and a second start that still has the user, the session and the messages.
 // Runs the built services (services/*/dist): `make test` builds first.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../services/shared/src/index.js';
+import { killLeftovers, prepareMakeRun, startMakeRun, stopMakeRun, type MakeRunSetup } from './support/make-run.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-let dataDir: string;
-let env: Record<string, string>;
-let baseUrl: string;
-
-async function startStack(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/run/main.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Free Chat is ready at')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`make run exited with ${code} before it was ready:\n${output.slice(-4000)}`)));
-  });
-  return child;
-}
-
-async function stopStack(child: ChildProcess): Promise<number | null> {
-  const exited = once(child, 'exit');
-  child.kill('SIGINT');
-  const [code] = await exited;
-  return code as number | null;
-}
-
-async function api(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${baseUrl}${url}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
-}
+let setup: MakeRunSetup;
+const api: MakeRunSetup['api'] = (...args) => setup.api(...args);
 
 /** Reads a whole SSE response into [event, data] pairs. */
 async function readEvents(response: Response): Promise<{ event: string; data: any }[]> {
@@ -62,32 +20,19 @@ async function readEvents(response: Response): Promise<{ event: string; data: an
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'freechat-run-'));
-  await chmod(dataDir, 0o755);
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  env = {
-    FREECHAT_DATA_DIR: dataDir,
-    PORT: String(port),
-    FREECHAT_AUTH_ADDRESS: `127.0.0.1:${await freePort()}`,
-    FREECHAT_CHAT_ADDRESS: `127.0.0.1:${await freePort()}`,
-    FREECHAT_INFERENCE_ADDRESS: `127.0.0.1:${await freePort()}`,
-    FREECHAT_MODEL: 'tiny',
-    FREECHAT_MODEL_CACHE: path.join(dataDir, 'models'),
-    FREECHAT_LOG_LEVEL: 'warn',
-  };
-  delete process.env['DATABASE_URL'];
+  setup = await prepareMakeRun('run');
 });
 
 afterAll(async () => {
-  await rm(dataDir, { recursive: true, force: true });
+  killLeftovers();
+  await setup?.cleanup();
 });
 
 describe('make run', () => {
   it('serves a chat, stops cleanly on Ctrl-C, and keeps everything across a restart', async () => {
-    let stack = await startStack();
+    let stack = (await startMakeRun(setup.env)).child;
     // The built web UI is what a browser gets at /, not the placeholder page.
-    const home = await fetch(`${baseUrl}/`);
+    const home = await fetch(`${setup.baseUrl}/`);
     expect(home.headers.get('content-type')).toContain('text/html');
     const html = await home.text();
     expect(html).toContain('<div id="app"></div>');
@@ -97,7 +42,7 @@ describe('make run', () => {
     const token = registered.json.accessToken as string;
     const session = await api('POST', '/api/sessions', { title: 'Kept' }, token);
     expect(session.status).toBe(201);
-    const streamed = await fetch(`${baseUrl}/api/sessions/${session.json.id}/messages`, {
+    const streamed = await fetch(`${setup.baseUrl}/api/sessions/${session.json.id}/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ content: 'Hello there', params: { maxNewTokens: 8, temperature: 0 } }),
@@ -107,9 +52,9 @@ describe('make run', () => {
     expect(events[0]!.event).toBe('run');
     expect(events.at(-1)!.event).toBe('done');
     const answer = events.filter((e) => e.event === 'content').map((e) => e.data.delta).join('');
-    expect(await stopStack(stack)).toBe(0);
+    expect(await stopMakeRun(stack)).toBe(0);
 
-    stack = await startStack();
+    stack = (await startMakeRun(setup.env)).child;
     try {
       const login = await api('POST', '/api/auth/login', { username: 'persistent_pat', password: 'correct horse battery' });
       expect(login.status).toBe(200);
@@ -121,7 +66,7 @@ describe('make run', () => {
       expect(messages.json.messages[1].content).toBe(answer);
       expect(messages.json.messages[1].status).toBe('complete');
     } finally {
-      expect(await stopStack(stack)).toBe(0);
+      expect(await stopMakeRun(stack)).toBe(0);
     }
   }, 300_000);
 });
