@@ -24,6 +24,8 @@ export const chatConfigSchema = z.strictObject({
     ownerLeaseMs: z.coerce.number().int().min(100),
     stopTimeoutMs: positiveInt,
     staleAfterSeconds: z.coerce.number().positive(),
+    // How long a finished run retries its final write while PostgreSQL is away.
+    storageOutageMs: positiveInt,
     systemPrompt: z.string(),
     generation: z.strictObject({
       temperature: z.number().min(0).optional(),

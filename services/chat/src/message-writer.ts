@@ -1,5 +1,6 @@
 // Persists a streaming answer: deltas are merged in memory and written at most once per interval,
-// never on the token path and never awaited by it. The final write is awaited and retried.
+// never on the token path and never awaited by it. The final write is awaited and retried (an
+// outage of the database up to a bound: the answer waits in memory meanwhile).
 import type { Logger } from '@freechat/shared';
 import type { FinalState } from './messages-repository.js';
 
@@ -15,9 +16,13 @@ export interface MessageWriterOptions {
   /** Touch the row at least this often even with nothing new, so the reaper knows the run is alive. */
   readonly heartbeatMs: number;
   readonly logger: Logger;
-  /** Attempts for the final write (a brief database hiccup must not lose an answer). */
-  readonly finalAttempts?: number;
+  /**
+   * How long the final write is retried (a database outage must not lose an answer): from
+   * `retryDelayMs`, doubling up to `maxRetryDelayMs`. Meanwhile the answer is held in memory.
+   */
+  readonly finalRetryForMs?: number;
   readonly retryDelayMs?: number;
+  readonly maxRetryDelayMs?: number;
 }
 
 export type Channel = 'reasoning' | 'content';
@@ -49,21 +54,28 @@ export class MessageWriter {
     return { content: this.content, reasoning: this.reasoning };
   }
 
-  /** Stops periodic writes, waits for one in flight, then writes the final state. Throws only if every attempt failed. */
+  /**
+   * Stops periodic writes, waits for one in flight, then writes the final state, retrying for up to
+   * `finalRetryForMs`. Throws only if every attempt failed.
+   */
   async finish(final: Omit<FinalState, 'content' | 'reasoning'>): Promise<void> {
     this.finished = true;
     clearInterval(this.timer);
     await this.inFlight;
-    const { store, messageId, logger, finalAttempts = 3, retryDelayMs = 200 } = this.options;
+    const { store, messageId, logger, finalRetryForMs = 1_000, retryDelayMs = 200, maxRetryDelayMs = 2_000 } = this.options;
     const timings = { startedAt: this.startedAt, firstTokenAt: this.firstTokenAt, endedAt: new Date() };
+    const deadline = Date.now() + finalRetryForMs;
     for (let attempt = 1; ; attempt++) {
       try {
         await store.finish(messageId, { ...final, content: this.content, reasoning: this.reasoning, timings });
+        if (attempt > 1) logger.info({ messageId, attempt }, 'final message write succeeded after retries');
         return;
       } catch (error) {
-        if (attempt >= finalAttempts) throw error;
-        logger.warn({ err: error, messageId, attempt }, 'final message write failed; retrying');
-        await new Promise((r) => setTimeout(r, retryDelayMs * attempt));
+        const delay = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** (attempt - 1), deadline - Date.now());
+        if (delay <= 0) throw error;
+        // Logged once, then only every tenth attempt: an outage must not flood the log.
+        if (attempt === 1 || attempt % 10 === 0) logger.warn({ err: error, messageId, attempt }, 'final message write failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
       }
     }
   }

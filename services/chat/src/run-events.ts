@@ -22,7 +22,8 @@ export const runDone = (
   usage: { promptTokens: number; completionTokens: number },
 ): RunEventBody => ({ $case: 'done', done: { finishReason, messageId, usage } });
 
-export const runError = (code: RunErrorCode): RunEventBody => ({ $case: 'error', error: { code, message: RUN_ERRORS[code] } });
+/** `message` replaces the code's standard message when the run knows more (e.g. how much was kept). */
+export const runError = (code: RunErrorCode, message: string = RUN_ERRORS[code]): RunEventBody => ({ $case: 'error', error: { code, message } });
 
 export const isTerminal = (event: RunEventBody | undefined): boolean => event?.$case === 'done' || event?.$case === 'error';
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Channel, FinishReason as InferenceFinish, Role, type GenerateRequest } from '@freechat/proto/freechat/inference/v1/inference';
 import type { Logger } from '@freechat/shared';
 import type { ChatConfig } from './config.js';
-import { FailedPreconditionError, LimitExceededError, NotFoundError, UnavailableError, type RunErrorCode } from './errors.js';
+import { FailedPreconditionError, LimitExceededError, NotFoundError, RUN_ERRORS, UnavailableError, type RunErrorCode } from './errors.js';
 import { InferenceCallError, type InferenceGateway } from './inference-client.js';
 import { MessageWriter } from './message-writer.js';
 import type { FinalState, MessageRow, MessagesRepository, RunRefusal } from './messages-repository.js';
@@ -351,6 +351,7 @@ export class RunManager {
       messageId: run.assistantMessageId,
       flushIntervalMs: runs.flushIntervalMs,
       heartbeatMs: (runs.staleAfterSeconds * 1000) / 3,
+      finalRetryForMs: runs.storageOutageMs,
       logger,
     });
     const outcome = await this.generate(run, writer, logger);
@@ -359,8 +360,10 @@ export class RunManager {
     try {
       await writer.finish(final);
     } catch (error) {
-      logger.error({ err: error }, 'could not store the answer');
-      event = runError('storage_error');
+      const { content, reasoning } = writer.text;
+      const kept = [...content].length + [...reasoning].length;
+      logger.error({ err: error, keptChars: kept, retriedForMs: runs.storageOutageMs }, 'could not store the answer');
+      event = runError('storage_error', storageErrorMessage(kept));
     }
     try {
       await runLog.append(run.runId, event);
@@ -482,6 +485,11 @@ async function* noEvents(): AsyncIterable<RunEvent> {}
 
 async function* fromArray(events: readonly RunEvent[]): AsyncIterable<RunEvent> {
   yield* events;
+}
+
+/** What a client is told when its answer could not be stored: how much it has that nothing else does. */
+export function storageErrorMessage(keptChars: number): string {
+  return `${RUN_ERRORS.storage_error}; ${keptChars} characters were kept in the live stream only`;
 }
 
 /** The error a refused run start is answered with. */

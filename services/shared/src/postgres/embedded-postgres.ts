@@ -70,7 +70,22 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   });
   const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   options.logger?.info({ port, dataDir }, 'embedded PostgreSQL started');
-  return { url, stop: () => server.stop(), pause: () => server.stop(), resume: () => server.start() };
+  // The package forgets a running server when start() is called again: resume only what was paused.
+  let paused = false;
+  return {
+    url,
+    stop: () => server.stop(),
+    pause: async () => {
+      if (paused) return;
+      await server.stop();
+      paused = true;
+    },
+    resume: async () => {
+      if (!paused) return;
+      await server.start();
+      paused = false;
+    },
+  };
 }
 
 /**

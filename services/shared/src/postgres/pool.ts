@@ -17,5 +17,8 @@ export function createPool(options: PoolOptions): pg.Pool {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  // Nor may one checked out between two queries (a transaction awaiting its caller) when the database
+  // goes away: the next query on it fails instead, and the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
