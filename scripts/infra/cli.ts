@@ -3,7 +3,7 @@
 // restarted); the endpoints go to .data/infra.env as sourceable shell for `make run-infra`.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stopByPid } from './managed-process.js';
+import { isAlive, stopByPid } from './managed-process.js';
 import { REPO_ROOT } from './paths.js';
 import { startInfra } from './servers.js';
 
@@ -23,15 +23,6 @@ const log = (message: string): void => void process.stderr.write(`[infra] ${mess
 function readState(): State | undefined {
   if (!existsSync(stateFile)) return undefined;
   return JSON.parse(readFileSync(stateFile, 'utf8')) as State;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function print(state: State): void {
@@ -56,7 +47,7 @@ async function down(): Promise<void> {
 
 async function up(): Promise<void> {
   const existing = readState();
-  if (existing && existing.processes.every((p) => alive(p.pid))) {
+  if (existing && existing.processes.every((p) => isAlive(p.pid))) {
     log('already up');
     print(existing);
     return;

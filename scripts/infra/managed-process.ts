@@ -129,16 +129,19 @@ export function logTail(proc: ManagedProcess | undefined, lines = 30): string {
   }
 }
 
+/** Whether a process with this pid exists (signal 0 only asks). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Stops a process started by an earlier `make infra-up` (by pid file) and waits for it to go. */
 export async function stopByPid(pid: number, graceMs = 15_000): Promise<void> {
-  const alive = (): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = (): boolean => isAlive(pid);
   if (!alive()) return;
   killGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
