@@ -18,6 +18,7 @@ export const ERRORS = {
   rate_limited: { status: 429, message: 'too many requests; try again later' },
   too_many_runs: { status: 429, message: 'too many answers are being generated for you at once; wait for one to finish or stop one' },
   internal: { status: 500, message: 'internal error' },
+  upstream_response_too_large: { status: 502, message: 'the answer was larger than the service may send' },
   service_unavailable: { status: 503, message: 'service temporarily unavailable' },
   upstream_unavailable: { status: 503, message: 'the model service is unavailable; try again shortly' },
   upstream_timeout: { status: 504, message: 'upstream service timed out' },
@@ -67,17 +68,23 @@ export function isGrpcError(error: unknown): error is Error & { code: number; de
  * Details that start with one of these codes (`run_in_progress: ...`, chat's contract) keep the code,
  * so clients can tell the cases apart without reading messages: FAILED_PRECONDITION's, and
  * RESOURCE_EXHAUSTED's per-user limits (without a code, RESOURCE_EXHAUSTED stays `rate_limited`
- * with no details: grpc-js uses it for oversize messages).
+ * with no details, except grpc-js's oversize messages: `upstream_response_too_large`).
  */
 const CODED_DETAILS: ReadonlyMap<number, ReadonlySet<ErrorCode>> = new Map([
   [GrpcStatus.FAILED_PRECONDITION, new Set<ErrorCode>(['run_in_progress', 'nothing_to_regenerate'])],
   [GrpcStatus.RESOURCE_EXHAUSTED, new Set<ErrorCode>(['too_many_runs'])],
 ]);
 
+/** grpc-js's wording for a message over `grpc.max_(send|receive)_message_length`. */
+const OVERSIZE_MESSAGE = /^(Received|Sent) message larger than max/;
+
 /** Pure: the API error for a gRPC status. Unknown or internal statuses become 500 "internal error". */
 export function fromGrpcStatus(code: number, details: string | undefined): ApiError {
   const mapped = FROM_GRPC.get(code);
   if (!mapped) return new ApiError('internal');
+  // grpc-js reports a message over the size limit as RESOURCE_EXHAUSTED: our fault, not the caller's
+  // rate, so never a 429 that would have them retry the same oversize request.
+  if (code === GrpcStatus.RESOURCE_EXHAUSTED && details && OVERSIZE_MESSAGE.test(details)) return new ApiError('upstream_response_too_large');
   const coded = CODED_DETAILS.get(code);
   if (coded && details) {
     const match = /^([a-z]+(?:_[a-z]+)*): (.+)$/s.exec(details);

@@ -43,6 +43,13 @@ describe('error registry', () => {
     expect(error.code).toBe(code);
   });
 
+  it('never reports an oversize gRPC message as 429: it is a 502 the caller cannot fix by waiting', () => {
+    for (const details of ['Received message larger than max (5242880 vs 4194304)', 'Sent message larger than max (9 vs 4)']) {
+      expect(fromGrpcStatus(GrpcStatus.RESOURCE_EXHAUSTED, details)).toMatchObject({ status: 502, code: 'upstream_response_too_large' });
+    }
+    expect(fromGrpcStatus(GrpcStatus.RESOURCE_EXHAUSTED, 'queue full').code).toBe('rate_limited');
+  });
+
   it('passes client-facing details but never transport or internal ones', () => {
     expect(fromGrpcStatus(GrpcStatus.INVALID_ARGUMENT, 'title: must not be empty').message).toBe('title: must not be empty');
     expect(fromGrpcStatus(GrpcStatus.UNAVAILABLE, 'connect ECONNREFUSED 10.0.0.7:50052').message).not.toContain('10.0.0.7');
