@@ -103,4 +103,15 @@ describe('createChannelProvider', () => {
     await expect.poll(() => updates).toEqual(['SERVING', 'NOT_SERVING']);
     stream.cancel();
   });
+
+  it('sends a call that could not reach a replica that just died to another one', async () => {
+    const [alive, dying] = [await server(), await server()];
+    const source = manualSource();
+    const channels = provider(source);
+    source.set([alive.instance, dying.instance]);
+    for (let i = 0; i < 2; i++) expect(await checkServiceHealth(channels, 'auth')).toBe('SERVING');
+    // Killed without leaving the source (Consul has not noticed yet): its channel still looks usable.
+    dying.handle.server.forceShutdown();
+    for (let i = 0; i < 6; i++) expect(await checkServiceHealth(channels, 'auth')).toBe('SERVING');
+  });
 });

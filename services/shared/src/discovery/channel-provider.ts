@@ -85,6 +85,10 @@ interface WatchedService {
 
 const FAILING = grpc.connectivityState.TRANSIENT_FAILURE;
 
+/** grpc-js's words for a call that failed before any connection carried it. */
+const neverSent = (error: grpc.ServiceError): boolean =>
+  error.code === grpc.status.UNAVAILABLE && /^No connection established/.test(error.details ?? '');
+
 export function createChannelProvider(options: ChannelProviderOptions): ChannelProvider {
   const { source, logger } = options;
   const policies = { ...DEFAULT_POLICIES, ...options.policies };
@@ -139,15 +143,16 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
     return created;
   };
 
-  const pick = (service: ServiceName): LiveInstance | undefined => {
+  const pick = (service: ServiceName, exclude: ReadonlySet<string> = new Set()): LiveInstance | undefined => {
     const entry = watch(service);
-    const loads = entry.instances.map((instance) => ({
+    const instances = entry.instances.filter((instance) => !exclude.has(instance.id));
+    const loads = instances.map((instance) => ({
       id: instance.id,
       outstanding: instance.outstanding,
       failing: instance.channel.getConnectivityState(false) === FAILING,
     }));
     const index = pickInstance(policies[service], loads, entry.turn++);
-    return index === undefined ? undefined : entry.instances[index];
+    return index === undefined ? undefined : instances[index];
   };
 
   const clientOf = <C extends grpc.Client>(instance: LiveInstance, constructor: GrpcClientConstructor<C>): C => {
@@ -161,9 +166,7 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
     return client as C;
   };
 
-  const dispatch = <C extends grpc.Client>(service: ServiceName, constructor: GrpcClientConstructor<C>, method: string, args: unknown[]): unknown => {
-    const instance = pick(service);
-    if (!instance) throw new NoHealthyInstanceError(service);
+  const send = <C extends grpc.Client>(instance: LiveInstance, constructor: GrpcClientConstructor<C>, method: string, args: unknown[]): EventEmitter => {
     const client = clientOf(instance, constructor) as unknown as Record<string, (...a: unknown[]) => EventEmitter>;
     const call = client[method]!.apply(client, args);
     instance.outstanding++;
@@ -171,6 +174,31 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
     // Every grpc-js call, unary or streaming, emits `status` exactly once when it ends.
     call.once('status', () => instance.outstanding--);
     return call;
+  };
+
+  const dispatch = <C extends grpc.Client>(service: ServiceName, constructor: GrpcClientConstructor<C>, method: string, args: unknown[]): unknown => {
+    const instance = pick(service);
+    if (!instance) throw new NoHealthyInstanceError(service);
+    const definition = constructor.service[method]!;
+    const callback = args.at(-1);
+    if (definition.requestStream || definition.responseStream || typeof callback !== 'function') return send(instance, constructor, method, args);
+    // A unary call that never reached its instance (a replica that just died still looks idle to
+    // grpc-js until a connect fails) goes to the next instance: nothing was sent, so even a
+    // non-idempotent call is safe to repeat. The deadline in `args` bounds all attempts together.
+    const tried = new Set<string>();
+    const attempt = (target: LiveInstance): EventEmitter => {
+      tried.add(target.id);
+      return send(target, constructor, method, [
+        ...args.slice(0, -1),
+        (error: grpc.ServiceError | null, response: unknown) => {
+          const next = error && neverSent(error) ? pick(service, tried) : undefined;
+          if (next) attempt(next);
+          else (callback as (e: grpc.ServiceError | null, r: unknown) => void)(error, response);
+        },
+      ]);
+    };
+    // Cancelling the returned call cancels the first attempt only; unary callers here use deadlines.
+    return attempt(instance);
   };
 
   return {
