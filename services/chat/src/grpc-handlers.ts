@@ -9,7 +9,7 @@ import { toMessage, toSession, toStatus } from './grpc-mapping.js';
 import type { MessagesRepository } from './messages-repository.js';
 import type { RunManager } from './run-manager.js';
 import type { SessionsRepository } from './sessions-repository.js';
-import { pageSize, requireUuid, validateContent, validateParams, validateTitle } from './validation.js';
+import { messagePageLimit, pageSize, requireUuid, validateContent, validateParams, validateTitle } from './validation.js';
 import { usageDays, usageReport, windowStart, type UsageStore } from './events/usage.js';
 
 export interface ChatHandlersOptions {
@@ -76,8 +76,10 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
     }),
     listMessages: unary('ListMessages', async (request) => {
       const userId = requireUuid('user_id', request.userId);
+      const limit = messagePageLimit(request.limit);
       const session = await ownedSession(userId, requireUuid('session_id', request.sessionId));
-      return { messages: (await messages.listBySession(session.id)).map(toMessage) };
+      const page = await messages.listPage(session.id, limit, request.before);
+      return { messages: page.messages.map(toMessage), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
     }),
     getUsage: unary('GetUsage', async (request) => {
       const userId = requireUuid('user_id', request.userId);

@@ -1,6 +1,6 @@
 // SQL for chat.messages: admitting a run, committing a user turn with its answer row, the assistant row a run fills in, and the reaper.
 import type pg from 'pg';
-import type { LimitCode, PreconditionCode } from './errors.js';
+import { InvalidArgumentError, type LimitCode, type PreconditionCode } from './errors.js';
 import { autoTitle, DEFAULT_TITLE } from './validation.js';
 import { EVENT_TYPES } from './events/domain-events.js';
 import { runCompletedEvent } from './events/event-drafts.js';
@@ -123,6 +123,47 @@ const toRow = (r: Raw): MessageRow => ({
   createdAt: r.created_at,
 });
 
+export interface MessagePage {
+  /** Oldest to newest within the page. */
+  readonly messages: MessageRow[];
+  /** Present while older messages exist. */
+  readonly nextCursor: string | undefined;
+}
+
+/** PostgreSQL's exact microseconds: a JS Date would round created_at to milliseconds and repeat or skip rows. */
+const CREATED_US = `(extract(epoch FROM created_at) * 1000000)::bigint::text`;
+
+interface MessageCursor {
+  readonly createdUs: string;
+  readonly id: string;
+}
+
+function encodeMessageCursor(cursor: MessageCursor): string {
+  return Buffer.from(JSON.stringify([cursor.createdUs, cursor.id])).toString('base64url');
+}
+
+/** Anything but a cursor this service wrote (shape-wise) is INVALID_ARGUMENT on `before`, never a query error. */
+export function decodeMessageCursor(token: string): MessageCursor {
+  try {
+    if (/^[A-Za-z0-9_-]{1,200}$/.test(token)) {
+      const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+      if (Array.isArray(value) && value.length === 2) {
+        const [createdUs, id] = value as unknown[];
+        if (
+          typeof createdUs === 'string' &&
+          /^-?\d{1,16}$/.test(createdUs) &&
+          typeof id === 'string' &&
+          /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)
+        )
+          return { createdUs, id };
+      }
+    }
+  } catch {
+    // Falls through to the same answer as any other malformed cursor.
+  }
+  throw new InvalidArgumentError('before', 'is not a cursor from a previous response');
+}
+
 export class MessagesRepository {
   constructor(private readonly db: pg.Pool) {}
 
@@ -240,13 +281,36 @@ export class MessagesRepository {
     }
   }
 
-  /** Oldest first; the caller has checked the session is the user's. */
+  /** Every message, oldest first; the caller has checked the session is the user's. Tests only: clients page. */
   async listBySession(sessionId: string): Promise<MessageRow[]> {
     const { rows } = await this.db.query<Raw>(
       `SELECT ${COLUMNS} FROM chat.messages WHERE session_id = $1 ORDER BY created_at, id`,
       [sessionId],
     );
     return rows.map(toRow);
+  }
+
+  /**
+   * One page going back in time: the newest `limit` messages older than `before` (a cursor from the
+   * previous page; absent: the newest of all), returned oldest to newest so a page reads top to
+   * bottom. Keyed on (created_at, id), unique and fixed per row, so messages added meanwhile never
+   * shift an older page. One extra row says whether older ones exist. The caller has checked the
+   * session is the user's; a cursor from another session only selects within this one.
+   */
+  async listPage(sessionId: string, limit: number, before: string | undefined): Promise<MessagePage> {
+    const cursor = before ? decodeMessageCursor(before) : undefined;
+    const { rows } = await this.db.query<Raw & { created_us: string }>(
+      `SELECT ${COLUMNS}, ${CREATED_US} AS created_us FROM chat.messages
+        WHERE session_id = $1
+          AND ($2::bigint IS NULL OR (created_at, id) < ('epoch'::timestamptz + $2::bigint * interval '1 microsecond', $3::uuid))
+        ORDER BY created_at DESC, id DESC
+        LIMIT $4`,
+      [sessionId, cursor?.createdUs ?? null, cursor?.id ?? null, limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    const oldest = page.at(-1);
+    const nextCursor = rows.length > limit && oldest ? encodeMessageCursor({ createdUs: oldest.created_us, id: oldest.id }) : undefined;
+    return { messages: page.reverse().map(toRow), nextCursor };
   }
 
   /** The run's session and message, if it is in one of the user's live sessions. */

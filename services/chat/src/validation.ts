@@ -7,6 +7,8 @@ export const MAX_CONTENT_CHARS = 32_000;
 export const AUTO_TITLE_CHARS = 60;
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
+export const DEFAULT_MESSAGE_PAGE = 50;
+export const MAX_MESSAGE_PAGE = 200;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -50,6 +52,13 @@ export function validateContent(value: string): string {
 export function pageSize(requested: number): number {
   if (requested === 0) return DEFAULT_PAGE_SIZE;
   return Math.min(requested, MAX_PAGE_SIZE);
+}
+
+/** ListMessages' `limit`: absent or 0 is the default; above the maximum is refused, not clamped, like the gateway does. */
+export function messagePageLimit(requested: number | undefined): number {
+  if (!requested) return DEFAULT_MESSAGE_PAGE;
+  if (requested > MAX_MESSAGE_PAGE) throw new InvalidArgumentError('limit', `must be at most ${MAX_MESSAGE_PAGE}`);
+  return requested;
 }
 
 /** `max_new_tokens` against the model's limit (undefined: unknown, left to inference). */
