@@ -58,12 +58,33 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
     });
   };
 
+  // Pages go back in time, newest page first; each page reads top to bottom (oldest to newest), so
+  // `messages.at(-1)` of the first page is the latest message. A cursor of the wrong shape is refused
+  // here; one that only looks right is refused by chat (INVALID_ARGUMENT naming `before`): 400 either way.
   app.get(
     '/api/sessions/:id/messages',
-    { schema: { params: SessionParams, response: { 200: Type.Object({ messages: Type.Array(MessageSchema) }, closed), ...errorResponses } } },
+    {
+      schema: {
+        params: SessionParams,
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+            before: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' })),
+          },
+          closed,
+        ),
+        response: { 200: Type.Object({ messages: Type.Array(MessageSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }, closed), ...errorResponses },
+      },
+    },
     async (request) => {
-      const response = await unaryCall(clients.chat, 'listMessages', { userId: requireUser(request).userId, sessionId: request.params.id }, callTimeoutMs);
-      return { messages: response.messages.map(toMessageJson) };
+      const { limit, before } = request.query;
+      const response = await unaryCall(
+        clients.chat,
+        'listMessages',
+        { userId: requireUser(request).userId, sessionId: request.params.id, ...(limit !== undefined && { limit }), ...(before !== undefined && { before }) },
+        callTimeoutMs,
+      );
+      return { messages: response.messages.map(toMessageJson), nextCursor: response.nextCursor ?? null };
     },
   );
 
