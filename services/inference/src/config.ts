@@ -22,6 +22,8 @@ export const inferenceConfigSchema = z.strictObject({
     maxQueueSize: z.coerce.number().int().min(0),
     maxContextTokens: positiveInt,
     maxNewTokensLimit: positiveInt,
+    maxPromptTokens: positiveInt,
+    prefillChunkTokens: positiveInt,
     intraOpThreads: z.coerce.number().int().min(0),
     threadSpinning: z.enum(['auto', 'on', 'off']),
   }),
@@ -42,6 +44,8 @@ export const INFERENCE_ENV = {
   ...DISCOVERY_ENV,
   FREECHAT_ENGINE_MAX_BATCH_SIZE: 'engine.maxBatchSize',
   FREECHAT_ENGINE_MAX_QUEUE_SIZE: 'engine.maxQueueSize',
+  FREECHAT_ENGINE_MAX_PROMPT_TOKENS: 'engine.maxPromptTokens',
+  FREECHAT_ENGINE_PREFILL_CHUNK_TOKENS: 'engine.prefillChunkTokens',
   FREECHAT_ENGINE_INTRA_OP_THREADS: 'engine.intraOpThreads',
   FREECHAT_ENGINE_THREAD_SPINNING: 'engine.threadSpinning',
 } as const;

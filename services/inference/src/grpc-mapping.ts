@@ -61,6 +61,7 @@ export function toGenerationRequest(request: GenerateRequest, requestId: string,
     requestId,
     messages,
     ...(request.enableThinking !== undefined && { enableThinking: request.enableThinking }),
+    ...(request.fairnessKey !== '' && { fairnessKey: request.fairnessKey }),
     sampling,
     signal,
   };
@@ -98,6 +99,7 @@ export function toModelInfo(model: LoadedModelInfo): ModelInfo {
     maxContextTokens: model.limits.maxContextTokens,
     maxNewTokensLimit: model.limits.maxNewTokensLimit,
     maxBatchSize: model.limits.maxBatchSize,
+    maxPromptTokens: model.limits.maxPromptTokens,
   };
 }
 

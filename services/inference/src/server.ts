@@ -38,6 +38,7 @@ export const defaultEngineFactory: EngineFactory = (model, config, logger) =>
     source: model.source,
     variant: model.variant,
     limits: config.engine,
+    prefillChunkTokens: config.engine.prefillChunkTokens,
     intraOpThreads: config.engine.intraOpThreads,
     threadSpinning: config.engine.threadSpinning,
     logger: logger.child({ component: 'engine' }),

@@ -5,7 +5,7 @@ import { IncrementalDetokenizer } from '../src/engine/incremental-detokenizer.js
 import { TokenRouter, heldSuffixLength } from '../src/engine/token-router.js';
 import { concatRows, emptyKvBatch, selectRows, stepMask, type KvBatch } from '../src/engine/kv-batch.js';
 import { planStep } from '../src/engine/step-plan.js';
-import { resolveSampling, checkPromptLength } from '../src/engine/validate-request.js';
+import { resolveSampling, checkPromptLength, resolveMaxPromptTokens } from '../src/engine/validate-request.js';
 import { InvalidArgumentError } from '../src/engine/errors.js';
 
 const params = { temperature: 1, topK: 0, topP: 1, repetitionPenalty: 1 };
@@ -202,7 +202,17 @@ describe('request validation', () => {
     expect(field({ maxNewTokens: 0 })).toBe('sampling.max_new_tokens');
     expect(field({ stop: [''] })).toBe('sampling.stop[0]');
     expect(field({ temperature: 0, topP: 1, maxNewTokens: 50 })).toBe('ok');
-    expect(() => checkPromptLength(100, limits)).toThrow(/context holds 100/);
-    expect(() => checkPromptLength(99, limits)).not.toThrow();
+    const model = { ...limits, maxPromptTokens: resolveMaxPromptTokens(limits) };
+    expect(() => checkPromptLength(100, model)).toThrow('messages: the prompt is 100 tokens; the model accepts at most 99 prompt tokens');
+    expect(() => checkPromptLength(99, model)).not.toThrow();
+  });
+
+  it('bounds prompts by the configured token limit, never beyond the context less one answer token', () => {
+    expect(resolveMaxPromptTokens({ ...limits, maxPromptTokens: 60 })).toBe(60);
+    expect(resolveMaxPromptTokens({ ...limits, maxPromptTokens: 500 })).toBe(99);
+    expect(resolveMaxPromptTokens(limits)).toBe(99);
+    const model = { ...limits, maxPromptTokens: 60 };
+    expect(() => checkPromptLength(61, model)).toThrow(/61 tokens; the model accepts at most 60/);
+    expect(() => checkPromptLength(60, model)).not.toThrow();
   });
 });

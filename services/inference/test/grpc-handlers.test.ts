@@ -14,7 +14,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 function countingEngine(count: number) {
   const state = { pulled: 0, signal: undefined as AbortSignal | undefined };
   const engine = {
-    model: { id: 'fake', source: 'directory', path: '/fake', limits: { maxBatchSize: 1, maxQueueSize: 0, maxContextTokens: 8, maxNewTokensLimit: 8 } },
+    model: { id: 'fake', source: 'directory', path: '/fake', limits: { maxBatchSize: 1, maxQueueSize: 0, maxContextTokens: 8, maxNewTokensLimit: 8, maxPromptTokens: 7 } },
     activeCount: 0,
     async *generate(request: GenerationRequest): AsyncIterable<GenerationEvent> {
       state.signal = request.signal;

@@ -106,6 +106,8 @@ describe('Generate and ListModels on a loaded model', () => {
           maxContextTokens: 1024,
           maxNewTokensLimit: 1000,
           maxBatchSize: 4,
+          // The configured 3072 does not fit this 1024-token context: one token is kept for the answer.
+          maxPromptTokens: 1023,
         },
       ],
     });

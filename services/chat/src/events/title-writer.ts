@@ -65,6 +65,8 @@ async function generate(options: TitleWriterOptions, exchange: { user: string; a
         { role: Role.ROLE_USER, content: prompt.user },
       ],
       enableThinking: false,
+      // Titles are background work: all of them share one turn beside the users' answers.
+      fairnessKey: 'chat-titles',
       sampling: { stop: ['\n'], maxNewTokens: options.maxNewTokens, temperature: 0 },
     },
     signal,

@@ -1,16 +1,18 @@
 // Continuous batching over one ONNX Runtime session. Each step: drop cancelled sequences, admit
 // waiting ones, run one prefill chunk, then one decode step for every running sequence. A sequence
-// that finishes its prefill joins the batch for the very next decode step.
+// that finishes its prefill joins the batch for the very next decode step. Admission and the choice
+// of prefill chunk go round-robin across fairness keys (users), see fair-plan.ts.
 import ort from 'onnxruntime-node';
 import { randomInt } from 'node:crypto';
 import { loadChatTokenizer, type ChatTokenizer } from './chat-tokenizer.js';
 import { ResourceExhaustedError, UnavailableError } from './errors.js';
+import { pickPrefill, planAdmission } from './fair-plan.js';
 import { advance, concatRows, emptyKvBatch, selectRows, stepMask, type KvBatch, type KvShape } from './kv-batch.js';
 import { readModelFiles, type ModelFiles } from './model-files.js';
 import { Sequence, type Clock } from './sequence.js';
 import { nextChunk, planStep } from './step-plan.js';
-import { checkPromptLength, resolveSampling } from './validate-request.js';
-import type { Engine, EngineLimits, GenerationEvent, GenerationRequest, LoadedModelInfo, ModelSourceKind } from './types.js';
+import { checkPromptLength, resolveMaxPromptTokens, resolveSampling } from './validate-request.js';
+import type { Engine, EngineLimits, GenerationEvent, GenerationRequest, LoadedModelInfo, ModelLimits, ModelSourceKind } from './types.js';
 
 export interface EngineLogger {
   info(obj: object, msg?: string): void;
@@ -29,7 +31,10 @@ export interface OnnxEngineOptions {
   readonly intraOpThreads?: number;
   /** Whether idle ONNX Runtime threads spin; `auto` decides from the model's size. */
   readonly threadSpinning?: ThreadSpinning;
-  /** Prompt tokens per prefill chunk. Bounds both the logits buffer and the stall of running streams. */
+  /**
+   * Prompt tokens per prefill chunk (default 256). Bounds both the logits buffer and how long one
+   * step, hence every running stream's next token, waits on a long prompt's prefill.
+   */
   readonly prefillChunkTokens?: number;
   /** Used when a request sets no max_new_tokens. */
   readonly defaultMaxNewTokens?: number;
@@ -74,12 +79,15 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engi
 class OnnxEngine implements Engine {
   readonly model: LoadedModelInfo;
   private readonly shape: KvShape;
-  private readonly limits: EngineLimits;
+  private readonly limits: ModelLimits;
   private readonly clock: Clock;
   private readonly logger: EngineLogger;
   private readonly routerBase;
   private readonly waiting: Sequence[] = [];
   private readonly prefilling: Prefilling[] = [];
+  /** Fairness key → the step its last prefill chunk ran in; only keys with a prompt prefilling. */
+  private readonly lastPrefill = new Map<string, number>();
+  private steps = 0;
   /** Row i of `kv` belongs to running[i]. */
   private running: Sequence[] = [];
   private kv: KvBatch;
@@ -92,9 +100,11 @@ class OnnxEngine implements Engine {
     private readonly tokenizer: ChatTokenizer,
     private readonly session: ort.InferenceSession,
   ) {
+    const maxContextTokens = Math.min(options.limits.maxContextTokens, files.maxPositionEmbeddings);
     this.limits = {
       ...options.limits,
-      maxContextTokens: Math.min(options.limits.maxContextTokens, files.maxPositionEmbeddings),
+      maxContextTokens,
+      maxPromptTokens: resolveMaxPromptTokens({ ...options.limits, maxContextTokens }),
     };
     this.model = { id: options.id, source: options.source, path: options.modelDir, limits: this.limits };
     this.shape = { numLayers: files.numLayers, numKvHeads: files.numKvHeads, headDim: files.headDim };
@@ -135,6 +145,7 @@ class OnnxEngine implements Engine {
       this.limits.maxContextTokens,
       this.clock,
       this.clock(),
+      request.fairnessKey ?? '',
     );
     if (request.signal) {
       if (request.signal.aborted) seq.cancel();
@@ -166,6 +177,7 @@ class OnnxEngine implements Engine {
         for (const seq of [...this.running, ...this.prefilling.map((p) => p.seq)]) seq.fail(failure);
         this.running = [];
         this.prefilling.length = 0;
+        this.lastPrefill.clear();
         this.kv = emptyKvBatch(this.shape);
       }
       // Let gRPC writes and new arrivals in between steps.
@@ -181,7 +193,13 @@ class OnnxEngine implements Engine {
       waiting: this.waiting.length,
       maxBatchSize: this.limits.maxBatchSize,
     });
-    for (const seq of this.waiting.splice(0, plan.admit)) {
+    const admit = planAdmission(
+      this.waiting.map((s) => s.fairnessKey),
+      [...this.prefilling.map((p) => p.seq.fairnessKey), ...this.running.map((s) => s.fairnessKey)],
+      plan.admit,
+    );
+    for (const seq of admit.map((i) => this.waiting[i]!)) {
+      this.waiting.splice(this.waiting.indexOf(seq), 1);
       seq.admittedAt = this.clock();
       this.prefilling.push({ seq, kv: emptyKvBatch(this.shape, 1) });
     }
@@ -204,11 +222,18 @@ class OnnxEngine implements Engine {
         seq.finish('cancelled');
       }
     }
+    this.forgetIdleKeys();
     this.retainRunning((seq) => {
       if (!seq.isCancelled) return true;
       seq.finish('cancelled');
       return false;
     });
+  }
+
+  /** Keeps `lastPrefill` to keys still prefilling, so it never grows with the number of users. */
+  private forgetIdleKeys(): void {
+    const live = new Set(this.prefilling.map((p) => p.seq.fairnessKey));
+    for (const key of this.lastPrefill.keys()) if (!live.has(key)) this.lastPrefill.delete(key);
   }
 
   /** Keeps running sequences the predicate accepts, and their KV rows. */
@@ -221,8 +246,13 @@ class OnnxEngine implements Engine {
   }
 
   private async prefillChunk(): Promise<void> {
-    const entry = this.prefilling[0]!;
+    const index = pickPrefill(
+      this.prefilling.map((p) => p.seq.fairnessKey),
+      this.lastPrefill,
+    );
+    const entry = this.prefilling[index]!;
     const { seq } = entry;
+    this.lastPrefill.set(seq.fairnessKey, ++this.steps);
     const { start, end } = nextChunk(seq.promptIds.length, seq.position, this.options.prefillChunkTokens ?? 256);
     const ids = seq.promptIds.slice(start, end);
     const positions = ids.map((_, i) => start + i);
@@ -232,7 +262,8 @@ class OnnxEngine implements Engine {
     if (end < seq.promptIds.length) return;
     const vocab = this.files.vocabSize;
     const result = seq.acceptLogits(logits.subarray((ids.length - 1) * vocab, ids.length * vocab));
-    this.prefilling.shift();
+    this.prefilling.splice(this.prefilling.indexOf(entry), 1);
+    this.forgetIdleKeys();
     if (result !== 'continue') return seq.finish(result);
     this.running.push(seq);
     this.kv = concatRows([this.kv, entry.kv]);

@@ -32,6 +32,8 @@ export class Sequence {
     private readonly maxContextTokens: number,
     private readonly clock: Clock,
     readonly arrivedAt: number,
+    /** Whose request this is, for fair admission; '' is the shared key of requests that set none. */
+    readonly fairnessKey = '',
   ) {
     this.seen = new Set(promptIds);
     this.random = seededRandom(params.seed);

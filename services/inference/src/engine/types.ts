@@ -35,6 +35,8 @@ export interface GenerationRequest {
   /** Undefined: the chat template's default (Qwen3 thinks). */
   readonly enableThinking?: boolean;
   readonly sampling: SamplingRequest;
+  /** Whose request this is: prefill chunks and batch slots go round-robin across keys. Unset: one shared key. */
+  readonly fairnessKey?: string;
   /** Aborting removes the sequence from the batch at the next step and ends the stream with `cancelled`. */
   readonly signal?: AbortSignal;
 }
@@ -64,13 +66,20 @@ export interface EngineLimits {
   readonly maxQueueSize: number;
   readonly maxContextTokens: number;
   readonly maxNewTokensLimit: number;
+  /** Longest prompt accepted, in tokens. Unset (or above it): the context less one token for the answer. */
+  readonly maxPromptTokens?: number;
+}
+
+/** The limits a loaded model enforces, every one resolved. */
+export interface ModelLimits extends EngineLimits {
+  readonly maxPromptTokens: number;
 }
 
 export interface LoadedModelInfo {
   readonly id: string;
   readonly source: ModelSourceKind;
   readonly path: string;
-  readonly limits: EngineLimits;
+  readonly limits: ModelLimits;
 }
 
 export interface Engine {

@@ -1,7 +1,7 @@
 // Checks a request against the model's limits before it costs anything. Field names follow the
 // proto contract so a client can find its mistake.
 import { InvalidArgumentError } from './errors.js';
-import type { EngineLimits, GenerationRequest, SamplingParams } from './types.js';
+import type { EngineLimits, GenerationRequest, ModelLimits, SamplingParams } from './types.js';
 
 export const MAX_STOP_STRINGS = 8;
 export const MAX_STOP_STRING_LENGTH = 256;
@@ -53,11 +53,16 @@ export function resolveSampling(
   return { temperature, topP, topK, repetitionPenalty, maxNewTokens, seed, stop };
 }
 
-/** The prompt must leave room for at least one generated token. */
-export function checkPromptLength(promptTokens: number, limits: EngineLimits): void {
-  if (promptTokens >= limits.maxContextTokens)
+/** The prompt bound a model enforces: the configured one, never more than the context less one answer token. */
+export function resolveMaxPromptTokens(limits: EngineLimits): number {
+  return Math.max(1, Math.min(limits.maxPromptTokens ?? Number.POSITIVE_INFINITY, limits.maxContextTokens - 1));
+}
+
+/** Counted with the model's own tokenizer and chat template, so this is the authoritative answer. */
+export function checkPromptLength(promptTokens: number, limits: ModelLimits): void {
+  if (promptTokens > limits.maxPromptTokens)
     throw new InvalidArgumentError(
       'messages',
-      `the prompt is ${promptTokens} tokens; the context holds ${limits.maxContextTokens} including the answer`,
+      `the prompt is ${promptTokens} tokens; the model accepts at most ${limits.maxPromptTokens} prompt tokens`,
     );
 }
