@@ -75,3 +75,12 @@ export const RUN_ERRORS = {
 } as const;
 
 export type RunErrorCode = keyof typeof RUN_ERRORS;
+
+/**
+ * The run error for a prompt the model refused, with the model's own counts ("the prompt is N
+ * tokens; the model accepts at most M prompt tokens"), which inference sends on the `messages` field.
+ */
+export function promptTooLongMessage(details: string): string {
+  const counts = details.replace(/^messages:\s*/, '').trim();
+  return /\d/.test(counts) ? `${RUN_ERRORS.prompt_too_long}: ${counts}` : RUN_ERRORS.prompt_too_long;
+}

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Channel, FinishReason as InferenceFinish, Role, type GenerateRequest } from '@freechat/proto/freechat/inference/v1/inference';
 import type { Logger } from '@freechat/shared';
 import type { ChatConfig } from './config.js';
-import { FailedPreconditionError, LimitExceededError, NotFoundError, RUN_ERRORS, UnavailableError, type RunErrorCode } from './errors.js';
+import { FailedPreconditionError, LimitExceededError, NotFoundError, promptTooLongMessage, RUN_ERRORS, UnavailableError, type RunErrorCode } from './errors.js';
 import { InferenceCallError, type InferenceGateway } from './inference-client.js';
 import { MessageWriter } from './message-writer.js';
 import type { FinalState, MessageRow, MessagesRepository, RunRefusal } from './messages-repository.js';
@@ -76,7 +76,7 @@ interface ActiveRun {
 type Outcome =
   | { readonly kind: 'finished'; readonly finishReason: 'stop' | 'length' | 'cancelled'; readonly promptTokens: number; readonly completionTokens: number }
   | { readonly kind: 'stopped'; readonly completionTokens: number }
-  | { readonly kind: 'failed'; readonly code: RunErrorCode; readonly completionTokens: number };
+  | { readonly kind: 'failed'; readonly code: RunErrorCode; readonly completionTokens: number; readonly message?: string };
 
 const FINISH_FROM_INFERENCE: ReadonlyMap<InferenceFinish, 'stop' | 'length' | 'cancelled'> = new Map([
   [InferenceFinish.FINISH_REASON_STOP, 'stop'],
@@ -397,7 +397,9 @@ export class RunManager {
       if (run.stopReason) return { kind: 'stopped', completionTokens };
       if (error instanceof InferenceCallError) {
         logger.warn({ kind: error.kind, details: error.message }, 'inference failed');
-        return { kind: 'failed', code: FAILURE_CODES[error.kind], completionTokens };
+        // How long is too long is what the user needs to fix it: the model's counts go to them too.
+        const message = error.kind === 'prompt_too_long' ? promptTooLongMessage(error.message) : undefined;
+        return { kind: 'failed', code: FAILURE_CODES[error.kind], completionTokens, ...(message && { message }) };
       }
       logger.error({ err: error }, 'run failed');
       return { kind: 'failed', code: 'internal', completionTokens };
@@ -526,6 +528,6 @@ function conclude(
   const code = outcome.kind === 'failed' ? outcome.code : 'interrupted';
   return {
     final: { status: 'error', finishReason: 'error', promptTokens: null, completionTokens: outcome.completionTokens },
-    terminal: () => runError(code),
+    terminal: () => runError(code, outcome.kind === 'failed' ? outcome.message : undefined),
   };
 }

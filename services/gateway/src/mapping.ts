@@ -103,6 +103,8 @@ export function toModelJson(model: ModelInfo): ModelJson {
     builtIn: source === 'built-in',
     maxContextTokens: model.maxContextTokens,
     maxNewTokensLimit: model.maxNewTokensLimit,
+    // 0 from an inference service older than the field: unknown, said as null.
+    maxPromptTokens: model.maxPromptTokens > 0 ? model.maxPromptTokens : null,
   };
 }
 

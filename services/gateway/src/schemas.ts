@@ -123,6 +123,10 @@ export const ModelSchema = Type.Object(
     builtIn: Type.Boolean(),
     maxContextTokens: Type.Integer(),
     maxNewTokensLimit: Type.Integer(),
+    // Longest prompt the model accepts, in its tokens (chat template included); null when unknown.
+    // A longer conversation is trimmed by chat; a single message longer still ends its run with
+    // the SSE `error` `prompt_too_long`, naming both counts.
+    maxPromptTokens: Nullable(Type.Integer()),
   },
   closed,
 );

@@ -454,8 +454,10 @@ describe('models', () => {
       builtIn: true,
       maxContextTokens: expect.any(Number),
       maxNewTokensLimit: expect.any(Number),
+      maxPromptTokens: expect.any(Number),
     });
     expect(models[0].maxContextTokens).toBeGreaterThan(0);
+    expect(models[0].maxPromptTokens).toBeLessThan(models[0].maxContextTokens);
     expect(models[0].maxNewTokensLimit).toBeGreaterThan(0);
     expectError(await app.inject({ method: 'GET', url: '/api/models' }), 401, 'unauthenticated');
   });

@@ -219,14 +219,17 @@ describe('config', () => {
 
 describe('models', () => {
   it('maps ModelInfo to the public shape without server paths', () => {
-    const base = { id: 'qwen3', path: '/srv/models/qwen3', maxContextTokens: 4096, maxNewTokensLimit: 2048, maxBatchSize: 8 };
+    const base = { id: 'qwen3', path: '/srv/models/qwen3', maxContextTokens: 4096, maxNewTokensLimit: 2048, maxBatchSize: 8, maxPromptTokens: 3072 };
     expect(toModelJson({ ...base, source: ModelSource.MODEL_SOURCE_BUILT_IN })).toEqual({
       id: 'qwen3',
       source: 'built-in',
       builtIn: true,
       maxContextTokens: 4096,
       maxNewTokensLimit: 2048,
+      maxPromptTokens: 3072,
     });
+    // An inference service older than the field sends 0: unknown, not a limit of nothing.
+    expect(toModelJson({ ...base, maxPromptTokens: 0, source: ModelSource.MODEL_SOURCE_HUB })).toMatchObject({ maxPromptTokens: null });
     expect(toModelJson({ ...base, source: ModelSource.MODEL_SOURCE_HUB })).toMatchObject({ source: 'hub', builtIn: false });
     expect(toModelJson({ ...base, source: ModelSource.MODEL_SOURCE_DIRECTORY })).toMatchObject({ source: 'directory', builtIn: false });
     expect(toModelJson({ ...base, source: ModelSource.MODEL_SOURCE_UNSPECIFIED })).toMatchObject({ source: 'unknown', builtIn: false });
