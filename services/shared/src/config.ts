@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.js';
+import { grpcTransportConfig } from './grpc-transport.js';
 import { LOG_LEVELS } from './logger.js';
 
 export type DeepReadonly<T> = T extends (infer U)[]
@@ -117,4 +118,6 @@ function findRepoConfigDir(): string {
 export const serviceConfigBase = {
   shutdown: z.strictObject({ graceMs: z.coerce.number().int().min(0) }),
   log: z.strictObject({ level: z.enum(LOG_LEVELS) }),
+  // Mutual TLS and message size limits of every internal gRPC connection (env: GRPC_TRANSPORT_ENV).
+  ...grpcTransportConfig,
 };

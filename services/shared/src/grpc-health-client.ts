@@ -1,5 +1,5 @@
 // Asks a gRPC server's standard health service how it is: for readiness probes and `make run`.
-import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import type { ChannelProvider } from './discovery/channel-provider.js';
 import type { ServiceName } from './discovery/service-names.js';
@@ -19,7 +19,7 @@ interface HealthCheckClient {
 
 /** One `Check` call with a deadline; any transport failure is UNREACHABLE, never a throw. */
 export async function checkGrpcHealth(address: string, options: HealthCheckOptions = {}): Promise<HealthState> {
-  const client = new HealthClient(address, credentials.createInsecure()) as unknown as HealthCheckClient;
+  const client = new HealthClient(address, options.credentials ?? credentials.createInsecure()) as unknown as HealthCheckClient;
   try {
     return await askHealth(client, options);
   } finally {
@@ -39,6 +39,8 @@ export interface HealthCheckOptions {
   /** Default: the server as a whole (''). */
   readonly service?: string;
   readonly timeoutMs?: number;
+  /** checkGrpcHealth only: e.g. a GrpcTransport's channelCredentials() for a server under mTLS. Default plaintext. */
+  readonly credentials?: ChannelCredentials;
 }
 
 function askHealth(client: Pick<HealthCheckClient, 'check'>, options: HealthCheckOptions): Promise<HealthState> {

@@ -1,7 +1,12 @@
 // A grpc-js server that always carries grpc.health.v1.Health and shuts down in a fixed order.
+// With mutual TLS it also serves its health as plain HTTP on a second port: Consul's gRPC check
+// (and a kubelet probe) cannot present a client certificate, so they could not reach grpc.health.
+import { createServer, type Server as HttpServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from 'pino';
+import type { HealthCheckSpec } from './discovery/registration.js';
+import { createGrpcTransport, type GrpcTransport } from './grpc-transport.js';
 
 export interface GrpcServiceRegistration {
   /** Fully-qualified name reported by the health service, e.g. `freechat.inference.v1.InferenceService`. */
@@ -23,17 +28,30 @@ export interface GrpcServerHandle {
   listen(address: string): Promise<number>;
   setServing(serving: boolean): void;
   shutdown(options: ShutdownOptions): Promise<void>;
+  /**
+   * How Consul should check this server, known once listening: grpc.health in plaintext; with
+   * mTLS, `GET /readyz` on the HTTP health port (200 SERVING, 503 NOT_SERVING).
+   */
+  healthCheck(): HealthCheckSpec;
+  /** Bound port of the HTTP health endpoint; undefined when there is none. */
+  healthPort(): number | undefined;
 }
 
 export interface CreateGrpcServerOptions {
   readonly services: readonly GrpcServiceRegistration[];
   readonly logger: Logger;
   readonly serverOptions?: grpc.ServerOptions;
+  /** Credentials and message size limits (from the `grpc` config section). Default: plaintext, 4 MiB both ways. */
+  readonly transport?: GrpcTransport;
 }
 
 export function createGrpcServer(options: CreateGrpcServerOptions): GrpcServerHandle {
   const { logger } = options;
-  const server = new grpc.Server(options.serverOptions);
+  const transport = options.transport ?? createGrpcTransport();
+  const server = new grpc.Server({ ...transport.serverOptions, ...options.serverOptions });
+  let servingNow = false;
+  let http: HttpServer | undefined;
+  let httpPort: number | undefined;
   const names = ['', ...options.services.map((s) => s.name)];
   // Not serving until the owner says so: load balancers must not route to a server without a model.
   const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING' as ServingStatus])));
@@ -42,17 +60,46 @@ export function createGrpcServer(options: CreateGrpcServerOptions): GrpcServerHa
 
   const setServing = (serving: boolean): void => {
     const status: ServingStatus = serving ? 'SERVING' : 'NOT_SERVING';
+    servingNow = serving;
     for (const name of names) health.setStatus(name, status);
     logger.info({ health: status }, 'health status changed');
   };
 
-  const listen = (address: string): Promise<number> =>
-    new Promise((resolve, reject) => {
-      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
+  const listenHttp = async (grpcAddress: string): Promise<void> => {
+    const address = transport.healthAddress || `${grpcAddress.slice(0, grpcAddress.lastIndexOf(':'))}:0`;
+    const separator = address.lastIndexOf(':');
+    // Only health, never data: nothing here needs the caller's identity.
+    http = createServer((request, response) => {
+      const ok = request.url === '/healthz' || (request.url === '/readyz' && servingNow);
+      const known = request.url === '/healthz' || request.url === '/readyz';
+      response.writeHead(known ? (ok ? 200 : 503) : 404, { 'content-type': 'text/plain' });
+      response.end(known ? (ok ? 'ok\n' : 'not serving\n') : 'not found\n');
+    });
+    await new Promise<void>((resolve, reject) => {
+      http!.once('error', (error) => reject(new Error(`cannot listen on ${address} (health): ${error.message}`, { cause: error })));
+      http!.listen(Number(address.slice(separator + 1)), address.slice(0, separator).replace(/^\[(.*)\]$/, '$1'), () => resolve());
+    });
+    httpPort = (http.address() as { port: number }).port;
+  };
+
+  const listen = async (address: string): Promise<number> => {
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(address, transport.serverCredentials(), (error, port) => {
         if (error) reject(new Error(`cannot listen on ${address}: ${error.message}`, { cause: error }));
         else resolve(port);
       });
     });
+    if (transport.mode === 'mtls' || transport.healthAddress) {
+      try {
+        await listenHttp(address);
+      } catch (error) {
+        server.forceShutdown();
+        throw error;
+      }
+    }
+    logger.info({ ...transport.summary, ...(httpPort !== undefined && { healthPort: httpPort }) }, `gRPC server: ${transport.mode === 'mtls' ? 'mutual TLS (client certificates required)' : 'plaintext'}`);
+    return port;
+  };
 
   const shutdown = async ({ drain, graceMs }: ShutdownOptions): Promise<void> => {
     setServing(false);
@@ -72,8 +119,13 @@ export function createGrpcServer(options: CreateGrpcServerOptions): GrpcServerHa
       }
     } finally {
       clearTimeout(timer);
+      http?.closeAllConnections();
+      await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
     }
   };
 
-  return { server, listen, setServing, shutdown };
+  const healthCheck = (): HealthCheckSpec =>
+    httpPort === undefined ? { kind: 'grpc' } : { kind: 'http', path: '/readyz', port: httpPort };
+
+  return { server, listen, setServing, shutdown, healthCheck, healthPort: () => httpPort };
 }

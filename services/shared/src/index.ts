@@ -9,6 +9,15 @@ export {
   type GrpcServiceRegistration,
   type ShutdownOptions,
 } from './grpc-server.js';
+export {
+  createGrpcTransport,
+  grpcTransportConfig,
+  GRPC_TRANSPORT_ENV,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  PLAINTEXT_TRANSPORT_CONFIG,
+  type GrpcTransport,
+  type GrpcTransportConfig,
+} from './grpc-transport.js';
 export { onTerminate, type OnTerminateOptions } from './process-signals.js';
 export * from './discovery/index.js';
 export { checkGrpcHealth, checkServiceHealth, type HealthCheckOptions, type HealthState } from './grpc-health-client.js';

@@ -6,6 +6,7 @@
 import type { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { createGrpcTransport, type GrpcTransport } from '../grpc-transport.js';
 import type { InstanceSource, ServiceInstance } from './instance-source.js';
 import { pickInstance, type BalancingPolicy } from './picker.js';
 import type { ServiceName } from './service-names.js';
@@ -57,6 +58,8 @@ export interface ChannelProvider {
 export interface ChannelProviderOptions {
   readonly source: InstanceSource;
   readonly logger: Logger;
+  /** Credentials (mTLS or plaintext) and message size limits of every channel. Default: plaintext, 4 MiB. */
+  readonly transport?: GrpcTransport;
   /** Default: least-outstanding for inference (calls differ wildly in cost), round robin otherwise. */
   readonly policies?: Partial<Record<ServiceName, BalancingPolicy>>;
 }
@@ -91,6 +94,7 @@ const neverSent = (error: grpc.ServiceError): boolean =>
 
 export function createChannelProvider(options: ChannelProviderOptions): ChannelProvider {
   const { source, logger } = options;
+  const transport = options.transport ?? createGrpcTransport();
   const policies = { ...DEFAULT_POLICIES, ...options.policies };
   const watched = new Map<ServiceName, WatchedService>();
   const balanced = new Map<ServiceName, Map<GrpcClientConstructor<grpc.Client>, unknown>>();
@@ -107,7 +111,7 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
       } else {
         kept.push({
           ...wanted,
-          channel: new grpc.Channel(wanted.address, grpc.credentials.createInsecure(), {}),
+          channel: new grpc.Channel(wanted.address, transport.channelCredentials(), transport.channelOptions),
           clients: new Map(),
           outstanding: 0,
           started: 0,
@@ -160,7 +164,7 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
     let client = instance.clients.get(key);
     if (!client) {
       // Every client of an instance shares its one channel (one connection per instance).
-      client = new constructor(instance.address, grpc.credentials.createInsecure(), { channelOverride: instance.channel });
+      client = new constructor(instance.address, transport.channelCredentials(), { channelOverride: instance.channel });
       instance.clients.set(key, client);
     }
     return client as C;

@@ -8,6 +8,7 @@ import type { DiscoveryConfig } from './config.js';
 import { createConsulClient } from './consul-client.js';
 import { createConsulSource } from './consul-source.js';
 import { createStaticSource } from './instance-source.js';
+import type { GrpcTransport } from '../grpc-transport.js';
 import type { BalancingPolicy } from './picker.js';
 import { registerService, type HealthCheckSpec, type ServiceRegistration } from './registration.js';
 import type { ServiceName } from './service-names.js';
@@ -20,6 +21,8 @@ export interface CreateDiscoveryOptions {
   /** Where its upstreams are when no Consul is configured. */
   readonly staticAddresses?: Readonly<Partial<Record<ServiceName, string>>>;
   readonly policies?: Partial<Record<ServiceName, BalancingPolicy>>;
+  /** Credentials and size limits of every channel; default plaintext, 4 MiB. */
+  readonly transport?: GrpcTransport;
   /** Registration check period (default 30 s); tests shorten it. */
   readonly reassertIntervalMs?: number;
 }
@@ -46,9 +49,16 @@ export function createDiscovery(options: CreateDiscoveryOptions): Discovery {
   const { config, service } = options;
   const logger = options.logger.child({ component: 'discovery' });
   const consulAddress = config.consul.address;
+  const summary = options.transport?.summary ?? { grpcTransport: 'plaintext' };
+  options.logger.info(summary, `gRPC clients: ${summary['grpcTransport'] === 'mtls' ? 'mutual TLS (presenting this service\'s certificate, verifying servers against the CA)' : 'plaintext'}`);
   if (!consulAddress) {
     const source = createStaticSource(options.staticAddresses ?? {});
-    const channels = createChannelProvider({ source, logger, ...(options.policies && { policies: options.policies }) });
+    const channels = createChannelProvider({
+      source,
+      logger,
+      ...(options.transport && { transport: options.transport }),
+      ...(options.policies && { policies: options.policies }),
+    });
     options.logger.info('discovery: static addresses');
     return withSelfRegistration('static', channels, async () => ({ id: '', deregister: async () => {} }));
   }
@@ -57,6 +67,7 @@ export function createDiscovery(options: CreateDiscoveryOptions): Discovery {
   const channels = createChannelProvider({
     source: createConsulSource({ consul, address: consulAddress, logger, namePrefix: config.consul.serviceNamePrefix }),
     logger,
+    ...(options.transport && { transport: options.transport }),
     ...(options.policies && { policies: options.policies }),
   });
   options.logger.info(`discovery: consul at ${consulAddress}`);
@@ -71,8 +82,9 @@ export function createDiscovery(options: CreateDiscoveryOptions): Discovery {
       check,
       checkIntervalMs: config.checkIntervalMs,
       deregisterCriticalAfterMs: config.deregisterCriticalAfterMs,
-      // The protocol first, so an operator reading the catalog knows how to talk to it.
-      tags: [check.kind, ...(tags ?? [])],
+      // The protocol first, so an operator reading the catalog knows how to talk to it (an HTTP
+      // check on a port of its own is a gRPC server's health endpoint under mTLS).
+      tags: [check.kind === 'http' && check.port === undefined ? 'http' : 'grpc', ...(tags ?? [])],
       logger,
       ...(options.reassertIntervalMs !== undefined && { reassertIntervalMs: options.reassertIntervalMs }),
     });

@@ -5,8 +5,12 @@ import type Consul from 'consul';
 import type { Logger } from 'pino';
 import { catalogName, type ServiceName } from './service-names.js';
 
-/** gRPC services: grpc.health.v1 (NOT_SERVING counts as critical). HTTP: a path answering 2xx. */
-export type HealthCheckSpec = { readonly kind: 'grpc' } | { readonly kind: 'http'; readonly path: string };
+/**
+ * gRPC services: grpc.health.v1 (NOT_SERVING counts as critical). HTTP: a path answering 2xx, on the
+ * service's port or on `port` (a gRPC server under mutual TLS serves its health there, as plain
+ * HTTP: Consul's gRPC check cannot present a client certificate our servers would accept).
+ */
+export type HealthCheckSpec = { readonly kind: 'grpc' } | { readonly kind: 'http'; readonly path: string; readonly port?: number };
 
 export interface RegisterServiceOptions {
   readonly consul: Consul;
@@ -42,12 +46,13 @@ const RELEASE_VERSION = (createRequire(import.meta.url)('../../package.json') as
 /** Pure: the body of Consul's `PUT /v1/agent/service/register` (in the consul client's key style). */
 export function registrationRequest(options: Omit<RegisterServiceOptions, 'consul' | 'logger' | 'reassertIntervalMs'>) {
   const name = catalogName(options.service, options.namePrefix);
-  const target = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const target = `${host}:${options.port}`;
   const interval = `${options.checkIntervalMs}ms`;
   const check =
     options.check.kind === 'grpc'
       ? { grpc: target, grpcusetls: false }
-      : { http: `http://${target}${options.check.path}` };
+      : { http: `http://${host}:${options.check.port ?? options.port}${options.check.path}` };
   return {
     id: `${name}-${options.host}-${options.port}`,
     name,
