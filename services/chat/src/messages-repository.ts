@@ -5,6 +5,7 @@ import { autoTitle, DEFAULT_TITLE } from './validation.js';
 import { EVENT_TYPES } from './events/domain-events.js';
 import { runCompletedEvent } from './events/event-drafts.js';
 import { appendEvent } from './events/outbox.js';
+import type { HistoryMessage } from './prompt-plan.js';
 import { inTransaction } from './transaction.js';
 
 export type MessageRole = 'user' | 'assistant';
@@ -311,6 +312,41 @@ export class MessagesRepository {
     const oldest = page.at(-1);
     const nextCursor = rows.length > limit && oldest ? encodeMessageCursor({ createdUs: oldest.created_us, id: oldest.id }) : undefined;
     return { messages: page.reverse().map(toRow), nextCursor };
+  }
+
+  /**
+   * The history a prompt can use, oldest first, ending with the answered user message: only the
+   * columns the plan needs, read newest first in growing batches (8, 16, … 64 rows) from that
+   * message back, stopping when `enough(rowsNewestFirst)` says older rows cannot be used or the
+   * first message is reached. Content over `maxContentBytes` is not read (its length is known without
+   * reading it): such a row comes back `oversized`, except the answered message, always read whole.
+   * Later messages (another run's) are never read.
+   */
+  async readPromptHistory(
+    input: { readonly sessionId: string; readonly userMessageId: string; readonly maxContentBytes: number },
+    enough: (newestFirst: readonly HistoryMessage[]) => boolean,
+  ): Promise<HistoryMessage[]> {
+    const newestFirst: HistoryMessage[] = [];
+    for (let batch = 8; ; batch = Math.min(batch * 2, 64)) {
+      const from = newestFirst.at(-1);
+      // The first batch starts at the answered message (inclusive), later ones before the last row read.
+      const { rows } = await this.db.query<{ id: string; role: MessageRole; status: MessageStatus; content: string | null }>(
+        `SELECT id, role, status, CASE WHEN id = $2 OR octet_length(content) <= $4 THEN content END AS content
+           FROM chat.messages
+          WHERE session_id = $1
+            AND (created_at, id) ${from ? '<' : '<='} (SELECT created_at, id FROM chat.messages WHERE id = $3)
+          ORDER BY created_at DESC, id DESC
+          LIMIT $5`,
+        [input.sessionId, input.userMessageId, from?.id ?? input.userMessageId, input.maxContentBytes, batch],
+      );
+      for (const r of rows)
+        newestFirst.push(
+          r.content === null
+            ? { id: r.id, role: r.role, status: r.status, content: '', oversized: true }
+            : { id: r.id, role: r.role, status: r.status, content: r.content },
+        );
+      if (rows.length < batch || enough(newestFirst)) return newestFirst.reverse();
+    }
   }
 
   /** The run's session and message, if it is in one of the user's live sessions. */

@@ -8,7 +8,7 @@ import { FailedPreconditionError, LimitExceededError, NotFoundError, promptTooLo
 import { InferenceCallError, type InferenceGateway } from './inference-client.js';
 import { MessageWriter } from './message-writer.js';
 import type { FinalState, MessageRow, MessagesRepository, RunRefusal } from './messages-repository.js';
-import { planPrompt, type PromptPlan } from './prompt-plan.js';
+import { historyIsEnough, maxUsefulContentBytes, planPrompt, type PromptPlan } from './prompt-plan.js';
 import { DeltaBatcher } from './delta-batcher.js';
 import { contentDelta, FinishReason, isTerminal, reasoningDelta, runDone, runError, runStarted, type RunEvent, type RunEventBody } from './run-events.js';
 import type { RunControl, StopReason, StopTarget } from './run-control.js';
@@ -379,8 +379,13 @@ export class RunManager {
     const { messages, runs } = this.options;
     const state = { completionTokens: 0 };
     try {
-      const history = await messages.listBySession(run.sessionId);
-      const base = { history, userMessageId: run.userMessageId, systemPrompt: runs.systemPrompt, maxPromptTokens: runs.maxPromptTokens };
+      const budget = { systemPrompt: runs.systemPrompt, maxPromptTokens: runs.maxPromptTokens };
+      // Only as much of the conversation as the budget can reach, never the whole of it.
+      const history = await messages.readPromptHistory(
+        { sessionId: run.sessionId, userMessageId: run.userMessageId, maxContentBytes: maxUsefulContentBytes(runs.maxPromptTokens) },
+        (newestFirst) => historyIsEnough(newestFirst, budget),
+      );
+      const base = { ...budget, history, userMessageId: run.userMessageId };
       let plan = planPrompt(base);
       for (let attempt = 1; ; attempt++) {
         if (plan.droppedTurns > 0) logger.info({ droppedTurns: plan.droppedTurns, estimatedTokens: plan.estimatedTokens }, 'history cut to fit the prompt');

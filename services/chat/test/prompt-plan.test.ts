@@ -1,6 +1,6 @@
 // The prompt plan alone: which turns go to the model, in which order, within the budget.
 import { describe, expect, it } from 'vitest';
-import { estimateTokensByChars, planPrompt, type HistoryMessage } from '../src/prompt-plan.js';
+import { estimateTokensByChars, historyIsEnough, maxUsefulContentBytes, planPrompt, type HistoryMessage } from '../src/prompt-plan.js';
 
 let next = 0;
 const user = (content: string): HistoryMessage => ({ id: `m${++next}`, role: 'user', content, status: 'complete' });
@@ -112,5 +112,64 @@ describe('planPrompt', () => {
     const plan = planPrompt({ history, userMessageId: history[0]!.id, systemPrompt: '', maxPromptTokens: 10_000 });
     expect(plan.estimatedTokens).toBeGreaterThanOrEqual(100);
     expect(plan.estimatedTokens).toBeLessThan(120);
+  });
+});
+
+describe('reading only as much history as the budget reaches', () => {
+  /** A deterministic pseudo-random history: turns of varied length, some answers empty or streaming. */
+  function randomHistory(seed: number, turns: number): HistoryMessage[] {
+    let state = seed;
+    const random = (n: number): number => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) % n;
+    const history: HistoryMessage[] = [];
+    for (let t = 0; t < turns; t++) {
+      history.push(user('u'.repeat(1 + random(40))));
+      const answers = random(3);
+      for (let a = 0; a < answers; a++) history.push(random(5) === 0 ? assistant('', random(2) ? 'streaming' : 'error') : assistant('é'.repeat(random(60))));
+    }
+    history.push(user('the new one'));
+    return history;
+  }
+  const samePrompt = (plan: ReturnType<typeof planPrompt>) => [plan.messages, plan.estimatedTokens, plan.earlierTurns];
+
+  it('stops only where planning over what was read gives the prompt planning over everything gives', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const history = randomHistory(seed, 25);
+      const userMessageId = history.at(-1)!.id;
+      for (const maxPromptTokens of [10, 80, 200, 500, 5_000]) {
+        const budget = { systemPrompt: seed % 2 ? 'sys' : '', maxPromptTokens };
+        const full = planPrompt({ ...budget, history, userMessageId });
+        const newestFirst = [...history].reverse();
+        const stop = newestFirst.findIndex((_, i) => historyIsEnough(newestFirst.slice(0, i + 1), budget));
+        const read = stop === -1 ? history : newestFirst.slice(0, stop + 1).reverse();
+        expect(samePrompt(planPrompt({ ...budget, history: read, userMessageId }))).toEqual(samePrompt(full));
+        expect(samePrompt(planPrompt({ ...budget, history: read, userMessageId, maxEarlierTurns: 1 }))).toEqual(
+          samePrompt(planPrompt({ ...budget, history, userMessageId, maxEarlierTurns: 1 })),
+        );
+        // Everything fits: all of it is needed, nothing says stop early.
+        if (full.droppedTurns === 0) expect(stop).toBe(-1);
+      }
+    }
+  });
+
+  it('stops at once when the new message alone is over budget', () => {
+    const history = [user('old'), user('n'.repeat(100))];
+    expect(historyIsEnough([history[1]!], { systemPrompt: '', maxPromptTokens: 10 })).toBe(true);
+    expect(historyIsEnough([history[1]!], { systemPrompt: '', maxPromptTokens: 10_000 })).toBe(false);
+  });
+
+  it('never leaves out content that could fit: anything over maxUsefulContentBytes costs more than the budget', () => {
+    for (const text of ['a'.repeat(400), 'é'.repeat(400), '中'.repeat(400), '😀'.repeat(400), 'ab中😀'.repeat(100)]) {
+      const bytes = Buffer.byteLength(text);
+      const maxPromptTokens = Math.floor(bytes / 4) - 1;
+      expect(bytes).toBeGreaterThan(maxUsefulContentBytes(maxPromptTokens));
+      expect(estimateTokensByChars(text)).toBeGreaterThan(maxPromptTokens);
+    }
+  });
+
+  it('ends the plan at a message too long to have been read', () => {
+    const history: HistoryMessage[] = [user('first'), { ...assistant(''), oversized: true }, user('second'), assistant('ok'), user('now')];
+    const plan = planPrompt({ history, userMessageId: history[4]!.id, systemPrompt: '', maxPromptTokens: 10_000 });
+    expect(plan.messages.map((m) => m.content)).toEqual(['second', 'ok', 'now']);
+    expect(plan).toMatchObject({ earlierTurns: 1, droppedTurns: 1 });
   });
 });
