@@ -63,6 +63,11 @@ export function describeRunError(code: string, message: string): string {
   if (code === 'rate_limited' || code === 'resource_exhausted') return 'The model is busy right now. Please try again in a moment.';
   if (code === 'service_unavailable' || code === 'unavailable') return MESSAGES.unavailable;
   if (code === 'invalid_request' && message) return message;
+  if (code === 'prompt_too_long') {
+    // The server's message names its token counts: the authoritative "how long is too long".
+    const said = message || 'the conversation is too long for the model';
+    return `${said.charAt(0).toUpperCase()}${said.slice(1)}. Shorten the message or start a new chat.`;
+  }
   return 'The answer could not be completed. Please try again.';
 }
 

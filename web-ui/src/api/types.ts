@@ -61,6 +61,8 @@ export interface ModelInfo {
   readonly builtIn: boolean;
   readonly maxContextTokens: number;
   readonly maxNewTokensLimit: number;
+  /** Longest prompt in the model's tokens; null when the server does not say. */
+  readonly maxPromptTokens?: number | null;
 }
 
 export interface GenerationParams {

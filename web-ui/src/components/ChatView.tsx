@@ -20,6 +20,8 @@ export interface ChatViewProps {
   readonly onSettings: (settings: Settings) => void;
   /** The model's maxNewTokensLimit; `settings` already respects it. */
   readonly modelMaxTokens?: number | undefined;
+  /** The model's maxPromptTokens: the composer warns when a draft likely exceeds it. */
+  readonly modelMaxPromptTokens?: number | undefined;
   /** A conversation was created for the first message: open it without reloading. */
   readonly onCreated: (session: Session) => void;
   /** Titles or order may have changed. */
@@ -40,7 +42,7 @@ const stallTimeoutMs = (): number | undefined => {
 let keySeq = 0;
 const newKey = (): string => `local-${++keySeq}`;
 
-export function ChatView({ client, sessionId, settings, onSettings, modelMaxTokens, onCreated, onSessionsChanged, onError, onConnection, onNewChat }: ChatViewProps) {
+export function ChatView({ client, sessionId, settings, onSettings, modelMaxTokens, modelMaxPromptTokens, onCreated, onSessionsChanged, onError, onConnection, onNewChat }: ChatViewProps) {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [loading, setLoading] = useState(false);
   // The URL names a conversation the API does not know (never existed, deleted, someone else's).
@@ -253,6 +255,7 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
             settingsOpen={settingsOpen}
             onToggleSettings={() => setSettingsOpen((o) => !o)}
             focusToken={focusToken}
+            maxPromptTokens={modelMaxPromptTokens}
           />
         </div>
       </div>

@@ -1,6 +1,7 @@
 // The message box docked at the bottom: Enter sends, Shift+Enter breaks the line; Stop while an
-// answer streams.
-import { useEffect, useRef } from 'preact/hooks';
+// answer streams. Says so when the draft is likely too long for the model (the server decides).
+import { useEffect, useMemo, useRef } from 'preact/hooks';
+import { promptLengthWarning } from '../state/prompt-length';
 
 export interface ComposerProps {
   readonly draft: string;
@@ -11,11 +12,13 @@ export interface ComposerProps {
   readonly settingsOpen: boolean;
   readonly onToggleSettings: () => void;
   readonly focusToken: number;
+  /** The model's prompt limit in tokens, when known. */
+  readonly maxPromptTokens?: number | undefined;
 }
 
 const MAX_HEIGHT_PX = 240;
 
-export function Composer({ draft, onDraft, busy, onSend, onStop, settingsOpen, onToggleSettings, focusToken }: ComposerProps) {
+export function Composer({ draft, onDraft, busy, onSend, onStop, settingsOpen, onToggleSettings, focusToken, maxPromptTokens }: ComposerProps) {
   const area = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
     const el = area.current;
@@ -25,6 +28,7 @@ export function Composer({ draft, onDraft, busy, onSend, onStop, settingsOpen, o
   }, [draft]);
   useEffect(() => area.current?.focus(), [focusToken]);
 
+  const tooLong = useMemo(() => promptLengthWarning(draft, maxPromptTokens), [draft, maxPromptTokens]);
   const canSend = !busy && draft.trim() !== '';
   const send = (): void => {
     if (canSend) onSend(draft);
@@ -55,7 +59,14 @@ export function Composer({ draft, onDraft, busy, onSend, onStop, settingsOpen, o
         <button type="button" class="button ghost small" aria-expanded={settingsOpen} aria-controls="settings-panel" onClick={onToggleSettings}>
           Settings
         </button>
-        <span class="hint">Enter to send · Shift+Enter for a new line</span>
+        {tooLong ? (
+          // Not a block: the estimate is rough, and the server's refusal names the real counts.
+          <span class="hint too-long" role="status">
+            {tooLong}
+          </span>
+        ) : (
+          <span class="hint">Enter to send · Shift+Enter for a new line</span>
+        )}
         {busy ? (
           <button type="button" class="button stop" onClick={onStop}>
             Stop

@@ -22,6 +22,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
   const [settings, setSettings] = useState(loadSettings);
   // The model's maxNewTokensLimit: what is sent never exceeds it (the API answers 400 above it).
   const [modelMaxTokens, setModelMaxTokens] = useState<number | undefined>(undefined);
+  const [modelMaxPromptTokens, setModelMaxPromptTokens] = useState<number | undefined>(undefined);
   const [sidebarOpen, setSidebarOpen] = useState(false);
 
   const navigate = useCallback((id: string | null, options: { replace?: boolean } = {}) => {
@@ -62,6 +63,8 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
         setBuiltIn(models.some((m) => m.builtIn));
         const limits = models.map((m) => m.maxNewTokensLimit).filter((n) => n > 0);
         setModelMaxTokens(limits.length > 0 ? Math.min(...limits) : undefined);
+        const promptLimits = models.map((m) => m.maxPromptTokens ?? 0).filter((n) => n > 0);
+        setModelMaxPromptTokens(promptLimits.length > 0 ? Math.min(...promptLimits) : undefined);
       })
       .catch((e: unknown) => {
         // An older gateway without /api/models: no banner, nothing to tell the user.
@@ -155,6 +158,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
           sessionId={sessionId}
           settings={withModelLimit(settings, modelMaxTokens)}
           modelMaxTokens={modelMaxTokens}
+          modelMaxPromptTokens={modelMaxPromptTokens}
           onSettings={setSettings}
           onCreated={onCreated}
           onSessionsChanged={sessionsChanged}
