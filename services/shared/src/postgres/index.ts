@@ -3,3 +3,4 @@ export { runMigrations, orderMigrations, type Migration, type RunMigrationsOptio
 export { createPool, type PoolOptions } from './pool.js';
 export { startThrowawayPostgres } from './throwaway-postgres.js';
 export { watchDatabase, type DatabaseWatch, type DatabaseWatchOptions } from './database-watch.js';
+export { bootstrapServiceRoles, roleDatabaseUrl, serviceRoleName, SERVICE_SCHEMAS, type ServiceRole, type SchemaOwningService } from './roles.js';

@@ -47,7 +47,11 @@ export async function runMigrations(pool: pg.Pool, options: RunMigrationsOptions
   try {
     // One lock per schema: services migrate their own schemas in parallel, replicas of one queue up.
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [`freechat.migrations.${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    // Only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+    // schema exists, which a service's own role (owning just its schema) does not have.
+    if ((await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount === 0) {
+      await client.query(`CREATE SCHEMA ${schema}`);
+    }
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
          version integer PRIMARY KEY,
