@@ -116,7 +116,8 @@ describe('errors in the browser', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Retry', exact: true }).waitFor({ timeout: 20_000 });
     expect(squash(await page.getByRole('alert').innerText())).toMatch(/temporarily unavailable|went wrong/);
     expect(await page.getByRole('button', { name: 'Log in', exact: true }).count()).toBe(0);
-    // The refresh token was not thrown away: it is still there to try again with.
-    expect(await page.evaluate(`localStorage.getItem('freechat.refreshToken') !== null`)).toBe(true);
+    // The session was not thrown away: its cookie is still there to try again with.
+    expect(await page.evaluate(`localStorage.getItem('freechat.signedIn')`)).toBe('1');
+    expect((await page.context().cookies()).map((c) => c.name)).toContain('freechat_refresh');
   });
 });

@@ -1,6 +1,7 @@
 // Issues access tokens: ES256 JWTs that every other service verifies with the JWKS alone
 // (verifyAccessToken in services/shared/src/access-tokens.ts). Issuing needs the private key,
 // which only this service has.
+import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { SigningKey } from './signing-keys.js';
 
@@ -21,7 +22,8 @@ export function createAccessTokenIssuer(options: { key: SigningKey; ttlSeconds: 
       // Whole seconds, from the injected clock rather than jsonwebtoken's own Date.now().
       const iat = Math.floor(now.getTime() / 1000);
       const exp = iat + ttlSeconds;
-      const token = jwt.sign({ sub: userId, typ: ACCESS_TYPE, username, iat, exp, iss: ISSUER, aud: AUDIENCE }, key.privateKey, {
+      // `jti` names this token so logout can revoke it before it expires.
+      const token = jwt.sign({ sub: userId, typ: ACCESS_TYPE, username, iat, exp, iss: ISSUER, aud: AUDIENCE, jti: randomUUID() }, key.privateKey, {
         algorithm: 'ES256',
         keyid: key.kid,
       });

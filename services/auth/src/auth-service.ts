@@ -12,8 +12,8 @@ import type { UserRecord, UsersRepository } from './users-repository.js';
 export interface IssuedTokens {
   readonly accessToken: string;
   readonly accessTokenExpiresAt: Date;
-  readonly refreshToken: string;
-  readonly refreshTokenExpiresAt: Date;
+  /** Absent when a just-rotated token was presented within the grace window: keep the current one. */
+  readonly refresh?: { readonly token: string; readonly expiresAt: Date };
 }
 
 export interface Session {
@@ -27,6 +27,8 @@ export interface AuthServiceOptions {
   readonly passwords: PasswordHasher;
   readonly accessTokens: AccessTokenIssuer;
   readonly refreshTokenTtlSeconds: number;
+  /** How long a just-rotated refresh token still yields an access token (concurrent tabs). */
+  readonly refreshReuseGraceMs: number;
   readonly now: () => Date;
   readonly logger: Logger;
 }
@@ -66,7 +68,7 @@ export class AuthService {
     const next = this.newRefreshToken(now);
     const outcome = await this.options.tokens.transaction(async (tx) => {
       const stored = await tx.lockByHash(hashRefreshToken(refreshToken));
-      const decision = decideRefresh(stored, now);
+      const decision = decideRefresh(stored, now, this.options.refreshReuseGraceMs);
       if (decision === 'rotate' && stored) {
         await tx.insert({ ...next.row, userId: stored.user.id, familyId: stored.familyId });
         await tx.markUsed(stored.id, now, next.row.id);
@@ -76,6 +78,7 @@ export class AuthService {
       return { decision, stored };
     });
     const { decision, stored } = outcome;
+    if (decision === 'grace' && stored) return this.session(stored.user, undefined, now);
     if (decision !== 'rotate' || !stored) {
       if (decision === 'reuse-detected') {
         this.options.logger.warn({ userId: stored?.user.id, familyId: stored?.familyId }, 'rotated refresh token presented again; family revoked');
@@ -107,15 +110,14 @@ export class AuthService {
     return this.session(user, next, now);
   }
 
-  private session(user: UserRecord, refresh: NewToken, now: Date): Session {
+  private session(user: UserRecord, refresh: NewToken | undefined, now: Date): Session {
     const access = this.options.accessTokens.issue({ userId: user.id, username: user.username }, now);
     return {
       user,
       tokens: {
         accessToken: access.token,
         accessTokenExpiresAt: access.expiresAt,
-        refreshToken: refresh.token,
-        refreshTokenExpiresAt: refresh.row.expiresAt,
+        ...(refresh && { refresh: { token: refresh.token, expiresAt: refresh.row.expiresAt } }),
       },
     };
   }

@@ -16,6 +16,7 @@ export const authConfigSchema = z.strictObject({
   auth: z.strictObject({
     accessTokenTtlSeconds: positiveInt,
     refreshTokenTtlSeconds: positiveInt,
+    refreshReuseGraceSeconds: z.coerce.number().int().min(0).max(300),
     signingKeyFile: z.string(),
   }),
   argon2: z.strictObject({
@@ -38,6 +39,7 @@ export const AUTH_ENV = {
   FREECHAT_AUTH_SIGNING_KEY_FILE: 'auth.signingKeyFile',
   FREECHAT_AUTH_ACCESS_TOKEN_TTL_SECONDS: 'auth.accessTokenTtlSeconds',
   FREECHAT_AUTH_REFRESH_TOKEN_TTL_SECONDS: 'auth.refreshTokenTtlSeconds',
+  FREECHAT_AUTH_REFRESH_REUSE_GRACE_SECONDS: 'auth.refreshReuseGraceSeconds',
   FREECHAT_LOG_LEVEL: 'log.level',
   ...DISCOVERY_ENV,
 } as const;

@@ -1,6 +1,6 @@
 // AuthService over gRPC: each method calls one use case and maps its result or error.
 import type { AuthServiceServer } from '@freechat/proto/freechat/auth/v1/auth';
-import { toServiceError, type Logger } from '@freechat/shared';
+import { createCallerVerifier, toServiceError, type Logger } from '@freechat/shared';
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type { AuthService } from './auth-service.js';
 import { notReady } from './errors.js';
@@ -21,10 +21,12 @@ export function createAuthHandlers(options: AuthHandlersOptions): AuthServiceSer
     if (!service) throw notReady();
     return service;
   };
+  // Auth verifies its own tokens with its own keys: no fetch, and no trust in the request.
+  const callerOf = createCallerVerifier({ keysFor: async () => options.jwksJson });
   const unary =
-    <Req, Res>(method: string, run: (request: Req) => Promise<Res>) =>
+    <Req, Res>(method: string, run: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-      run(call.request).then(
+      run(call.request, call).then(
         (response) => callback(null, response),
         (error: unknown) => {
           const mapped = toStatus(error);
@@ -42,7 +44,7 @@ export function createAuthHandlers(options: AuthHandlersOptions): AuthServiceSer
       await requireService().logout(r.refreshToken);
       return {};
     }),
-    getUser: unary('GetUser', async (r) => toUser(await requireService().getUser(r.userId))),
+    getUser: unary('GetUser', async (_r, call) => toUser(await requireService().getUser((await callerOf(call.metadata)).userId))),
     getPublicKeys: unary('GetPublicKeys', async () => ({ jwksJson: options.jwksJson })),
   };
 }

@@ -23,8 +23,7 @@ export function toAuthResponse(session: Session): AuthResponse {
     tokens: {
       accessToken: tokens.accessToken,
       accessTokenExpiresAt: toTimestamp(tokens.accessTokenExpiresAt),
-      refreshToken: tokens.refreshToken,
-      refreshTokenExpiresAt: toTimestamp(tokens.refreshTokenExpiresAt),
+      ...(tokens.refresh && { refreshToken: tokens.refresh.token, refreshTokenExpiresAt: toTimestamp(tokens.refresh.expiresAt) }),
     },
   };
 }

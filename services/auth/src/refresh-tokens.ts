@@ -25,17 +25,18 @@ export interface RefreshTokenState {
   readonly revokedAt: Date | null;
 }
 
-export type RefreshDecision = 'rotate' | 'reuse-detected' | 'expired' | 'revoked' | 'unknown';
+export type RefreshDecision = 'rotate' | 'grace' | 'reuse-detected' | 'expired' | 'revoked' | 'unknown';
 
 /**
- * A revoked family stays revoked. A token already rotated is being replayed — by a thief or by a
- * client that lost the race to another use — so its whole family goes, expired or not. Only then
- * does expiry count.
+ * A revoked family stays revoked. A token rotated less than `graceMs` ago is another tab that lost
+ * the race to the same cookie: it gets a new access token but no new refresh token (the winner's
+ * is already in the shared cookie). Later, a rotated token is being replayed, by a thief or a
+ * client that kept a stale copy, so its whole family goes, expired or not. Only then does expiry count.
  */
-export function decideRefresh(state: RefreshTokenState | undefined, now: Date): RefreshDecision {
+export function decideRefresh(state: RefreshTokenState | undefined, now: Date, graceMs = 0): RefreshDecision {
   if (!state) return 'unknown';
   if (state.revokedAt) return 'revoked';
-  if (state.usedAt) return 'reuse-detected';
+  if (state.usedAt) return now.getTime() - state.usedAt.getTime() < graceMs ? 'grace' : 'reuse-detected';
   if (now.getTime() >= state.expiresAt.getTime()) return 'expired';
   return 'rotate';
 }

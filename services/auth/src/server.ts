@@ -83,6 +83,7 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
       passwords,
       accessTokens: createAccessTokenIssuer({ key: signingKey, ttlSeconds: config.auth.accessTokenTtlSeconds }),
       refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
+      refreshReuseGraceMs: config.auth.refreshReuseGraceSeconds * 1000,
       now,
       logger,
     });

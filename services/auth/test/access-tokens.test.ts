@@ -37,19 +37,24 @@ function signRaw(header: Record<string, unknown>, claims: Record<string, unknown
 }
 
 const iat = Math.floor(NOW.getTime() / 1000);
-const goodClaims = { sub: subject.userId, typ: 'access', username: 'alice', iat, exp: iat + 900, iss: 'freechat-auth', aud: 'freechat' };
+const goodClaims = { sub: subject.userId, typ: 'access', username: 'alice', iat, exp: iat + 900, iss: 'freechat-auth', aud: 'freechat', jti: 'token-1' };
 
 describe('issued access tokens', () => {
   it('carry kid, ES256 and the agreed claims, and verify with the JWKS', () => {
     const { token, expiresAt } = issuer.issue(subject, NOW);
     const decoded = jwt.decode(token, { complete: true });
     expect(decoded?.header).toMatchObject({ alg: 'ES256', kid: key.kid });
-    expect(decoded?.payload).toEqual(goodClaims);
+    const jti = (decoded?.payload as { jti: string }).jti;
+    expect(decoded?.payload).toEqual({ ...goodClaims, jti });
+    // Every token its own id: logout revokes one token, not every token of its second.
+    expect(jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect((jwt.decode(issuer.issue(subject, NOW).token) as { jti: string }).jti).not.toBe(jti);
     expect(ISSUER).toBe(goodClaims.iss);
     expect(AUDIENCE).toBe(goodClaims.aud);
     expect(expiresAt.getTime()).toBe(NOW.getTime() + 900_000);
-    expect(verifyAccessToken(token, jwksJson, { now: NOW.getTime() })).toEqual(subject);
-    expect(verifyAccessToken(token, jwks, { now: NOW.getTime() + 60_000 })).toEqual(subject);
+    const verified = { ...subject, tokenId: jti, expiresAtMs: expiresAt.getTime() };
+    expect(verifyAccessToken(token, jwksJson, { now: NOW.getTime() })).toEqual(verified);
+    expect(verifyAccessToken(token, jwks, { now: NOW.getTime() + 60_000 })).toEqual(verified);
   });
 
   it('expire at exp (with 30 s tolerance for clock skew)', () => {
@@ -102,6 +107,8 @@ describe('verifyAccessToken refuses', () => {
     const { exp: _exp, ...noExp } = goodClaims;
     expect(signed(noExp)).toBe('invalid-claims');
     expect(signed({ ...goodClaims, sub: '' })).toBe('invalid-claims');
+    const { jti: _jti, ...noJti } = goodClaims;
+    expect(signed(noJti)).toBe('invalid-claims');
     expect(signed({ ...goodClaims, iat: iat + 3600 })).toBe('not-yet-valid');
     expect(signed({ ...goodClaims, nbf: iat + 3600 })).toBe('not-yet-valid');
     expect(reasonOf(signRaw({ alg: 'ES256', kid: key.kid, crit: ['b64'] }, goodClaims))).toBe('malformed');

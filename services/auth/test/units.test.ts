@@ -53,6 +53,15 @@ describe('refresh decision', () => {
     expect(decideRefresh({ ...live, revokedAt: now }, now)).toBe('revoked');
   });
 
+  it('lets a token rotated within the grace window yield an access token, not revoke the family', () => {
+    const now = new Date('2026-03-01T12:00:00Z');
+    const used = { expiresAt: new Date(now.getTime() + 60_000), usedAt: new Date(now.getTime() - 9_999), revokedAt: null };
+    expect(decideRefresh(used, now, 10_000)).toBe('grace');
+    expect(decideRefresh({ ...used, usedAt: new Date(now.getTime() - 10_000) }, now, 10_000)).toBe('reuse-detected');
+    expect(decideRefresh({ ...used, revokedAt: now }, now, 10_000)).toBe('revoked');
+    expect(decideRefresh(used, now, 0)).toBe('reuse-detected');
+  });
+
   it('makes opaque 32-byte tokens that no JWT resembles, and stores only their SHA-256', () => {
     const token = generateRefreshToken();
     expect(Buffer.from(token, 'base64url')).toHaveLength(32);
@@ -107,7 +116,7 @@ describe('config', () => {
     const config = loadAuthConfig({ env: { ...env, FREECHAT_DATA_DIR: 'rel/data', FREECHAT_AUTH_ACCESS_TOKEN_TTL_SECONDS: '60' } });
     expect(config.listen.address).toBe('127.0.0.1:50051');
     expect(config.env).toBe('development');
-    expect(config.auth).toEqual({ accessTokenTtlSeconds: 60, refreshTokenTtlSeconds: 7 * 24 * 3600, signingKeyFile: '' });
+    expect(config.auth).toEqual({ accessTokenTtlSeconds: 60, refreshTokenTtlSeconds: 7 * 24 * 3600, refreshReuseGraceSeconds: 10, signingKeyFile: '' });
     expect(config.argon2.memoryCostKib).toBeGreaterThanOrEqual(19 * 1024);
     expect(config.dataDir).toBe(path.resolve('rel/data'));
   });

@@ -51,6 +51,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
     // Idle keep-alive sockets are closed on shutdown; open event streams are ended by sse-streams.
     forceCloseConnections: 'idle',
     // Every request's logger: its `req` without the query string.
@@ -85,6 +86,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   void app.register(sseStreams, { heartbeatMs: config.sse.heartbeatMs });
   void app.register(authenticate, {
     jwksRefetchMinIntervalMs: config.auth.jwksRefetchMinIntervalMs,
+    redisUrl: config.redis.url,
+    logger,
     ...(options.now && { now: options.now }),
   });
   void app.register(cors, { allowedOrigins: config.http.corsOrigins });

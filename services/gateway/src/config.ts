@@ -22,6 +22,8 @@ export const gatewayConfigSchema = z.strictObject({
     port: z.coerce.number().int().min(0).max(65535),
     bodyLimitBytes: positiveInt,
     corsOrigins: origins,
+    /** Behind a reverse proxy: believe its X-Forwarded-For/-Proto (client IPs, https for Secure cookies). */
+    trustProxy: booleanish,
   }),
   upstreams: z.strictObject({ auth: address, chat: address, inference: address, callTimeoutMs: positiveInt }),
   models: z.strictObject({ cacheMs: z.coerce.number().int().min(0) }),
@@ -54,6 +56,7 @@ export const GATEWAY_ENV = {
   FREECHAT_GATEWAY_HOST: 'http.host',
   PORT: 'http.port',
   FREECHAT_CORS_ORIGINS: 'http.corsOrigins',
+  FREECHAT_TRUST_PROXY: 'http.trustProxy',
   FREECHAT_AUTH_ADDRESS: 'upstreams.auth',
   FREECHAT_CHAT_ADDRESS: 'upstreams.chat',
   FREECHAT_INFERENCE_ADDRESS: 'upstreams.inference',

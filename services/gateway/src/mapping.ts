@@ -30,8 +30,6 @@ export function toAuthResultJson(response: AuthResponse): AuthResultJson {
     user: toUserJson(response.user),
     accessToken: tokens?.accessToken ?? '',
     accessTokenExpiresAt: toIsoTime(tokens?.accessTokenExpiresAt),
-    refreshToken: tokens?.refreshToken ?? '',
-    refreshTokenExpiresAt: toIsoTime(tokens?.refreshTokenExpiresAt),
   };
 }
 

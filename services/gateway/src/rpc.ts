@@ -3,7 +3,8 @@ import { Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } f
 import { AuthServiceClient } from '@freechat/proto/freechat/auth/v1/auth';
 import { ChatServiceClient } from '@freechat/proto/freechat/chat/v1/chat';
 import { InferenceServiceClient } from '@freechat/proto/freechat/inference/v1/inference';
-import type { BalancedClient, ChannelProvider } from '@freechat/shared';
+import { callerMetadata as metadataFor, type BalancedClient, type ChannelProvider } from '@freechat/shared';
+import type { FastifyRequest } from 'fastify';
 
 /** Every call picks a healthy instance; with none, the call throws UNAVAILABLE (503 to the browser). */
 export interface GatewayClients {
@@ -36,11 +37,18 @@ type UnaryMethodName<C> = {
   [K in keyof C]: UnarySignature<C[K]> extends never ? never : K;
 }[keyof C];
 
+/** The metadata that says whom a call acts for: the access token `authenticate` verified. */
+export function callerMetadata(request: FastifyRequest): Metadata {
+  if (!request.accessToken) throw new Error('callerMetadata needs a route with onRequest: app.authenticate');
+  return metadataFor(request.accessToken);
+}
+
 export function unaryCall<C extends object, K extends UnaryMethodName<C>>(
   client: C,
   method: K,
   request: UnarySignature<C[K]>['request'],
   timeoutMs: number,
+  metadata: Metadata = new Metadata(),
 ): Promise<UnarySignature<C[K]>['response']> {
   const fn = client[method] as unknown as (
     request: unknown,
@@ -50,7 +58,7 @@ export function unaryCall<C extends object, K extends UnaryMethodName<C>>(
   ) => ClientUnaryCall;
   // The executor turns a synchronous throw (no healthy instance) into a rejection.
   return new Promise((resolve, reject) => {
-    fn.call(client, request, new Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) =>
+    fn.call(client, request, metadata, { deadline: Date.now() + timeoutMs }, (error, response) =>
       error ? reject(error) : resolve(response as UnarySignature<C[K]>['response']),
     );
   });

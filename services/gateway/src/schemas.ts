@@ -57,8 +57,6 @@ export const AuthResultSchema = Type.Object(
     user: UserSchema,
     accessToken: Type.String(),
     accessTokenExpiresAt: Nullable(IsoTime),
-    refreshToken: Type.String(),
-    refreshTokenExpiresAt: Nullable(IsoTime),
   },
   closed,
 );

@@ -15,7 +15,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   // The placeholder page, whether or not web-ui/dist has been built in this tree.
-  stack = await startStack({ gateway: { sse: { heartbeatMs: 50 }, webUi: { dir: path.join(tmpdir(), 'freechat-no-ui-built') } } });
+  stack = await startStack({ gateway: { http: { trustProxy: true }, sse: { heartbeatMs: 50 }, webUi: { dir: path.join(tmpdir(), 'freechat-no-ui-built') } } });
   app = stack.gateway.app;
 });
 afterAll(async () => {
@@ -47,7 +47,14 @@ describe('accounts and tokens', () => {
     const registered = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { username, password: 'long enough password' } });
     expect(registered.statusCode).toBe(201);
     const body = registered.json();
-    expect(body).toMatchObject({ user: { username }, accessToken: expect.any(String), refreshToken: expect.any(String) });
+    expect(body).toMatchObject({ user: { username }, accessToken: expect.any(String) });
+    // The refresh token is never where a page script could read it.
+    expect(body).not.toHaveProperty('refreshToken');
+    const cookie = registered.cookies.find((c) => c.name === 'freechat_refresh')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/auth' });
+    expect(cookie.secure).toBeUndefined();
+    expect(cookie.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(new Date(cookie.expires!).getTime()).toBeGreaterThan(Date.now() + 6 * 24 * 3600_000);
     expect(body.user.id).toMatch(/^[0-9a-f-]{36}$/);
 
     const again = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { username, password: 'long enough password' } });
@@ -65,25 +72,48 @@ describe('accounts and tokens', () => {
     expect(me.json()).toEqual({ id: body.user.id, username, createdAt: expect.any(String) });
   });
 
-  it('rotates the refresh token, refuses the old one, and logs out (204)', async () => {
+  it('rotates the refresh cookie, keeps a racing tab signed in, and refuses the old token once the grace window is over', async () => {
     const user = await registerUser(stack.url);
-    const refreshed = await app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: user.refreshToken } });
+    const refreshed = await app.inject({ method: 'POST', url: '/api/auth/refresh', headers: { cookie: user.refreshCookie } });
     expect(refreshed.statusCode).toBe(200);
-    const pair = refreshed.json();
-    expect(pair.refreshToken).not.toBe(user.refreshToken);
-    expect(pair.user.id).toBe(user.id);
-    const me = await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${pair.accessToken}` } });
+    const rotated = refreshed.cookies.find((c) => c.name === 'freechat_refresh')!;
+    expect(`freechat_refresh=${rotated.value}`).not.toBe(user.refreshCookie);
+    expect(refreshed.json().user.id).toBe(user.id);
+    const me = await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${refreshed.json().accessToken}` } });
     expect(me.statusCode).toBe(200);
 
-    const reused = await app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: user.refreshToken } });
-    expectError(reused, 401, 'unauthenticated');
+    // Another tab sent the same cookie a moment later: an access token, and the cookie left alone.
+    const racing = await app.inject({ method: 'POST', url: '/api/auth/refresh', headers: { cookie: user.refreshCookie } });
+    expect(racing.statusCode).toBe(200);
+    expect(racing.cookies.find((c) => c.name === 'freechat_refresh')).toBeUndefined();
+    expect((await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${racing.json().accessToken}` } })).statusCode).toBe(200);
 
-    const fresh = await registerUser(stack.url);
-    const logout = await app.inject({ method: 'POST', url: '/api/auth/logout', payload: { refreshToken: fresh.refreshToken } });
+    expectError(await app.inject({ method: 'POST', url: '/api/auth/refresh' }), 401, 'unauthenticated');
+    expectError(await app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: 'x' } }), 400, 'invalid_request');
+  });
+
+  it('sets the cookie Secure behind a TLS-terminating proxy', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/auth/register',
+      headers: { 'x-forwarded-proto': 'https' },
+      payload: { username: `tls_${Date.now()}`, password: 'long enough password' },
+    });
+    expect(response.statusCode).toBe(201);
+    expect(response.cookies.find((c) => c.name === 'freechat_refresh')!.secure).toBe(true);
+  });
+
+  it('logs out (204): the refresh cookie is cleared and dead, and the access token is refused at once', async () => {
+    const user = await registerUser(stack.url);
+    expect((await app.inject({ method: 'GET', url: '/api/me', headers: auth(user) })).statusCode).toBe(200);
+    const logout = await app.inject({ method: 'POST', url: '/api/auth/logout', headers: { ...auth(user), cookie: user.refreshCookie } });
     expect(logout.statusCode).toBe(204);
     expect(logout.body).toBe('');
-    const afterLogout = await app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: fresh.refreshToken } });
-    expectError(afterLogout, 401, 'unauthenticated');
+    expect(logout.cookies.find((c) => c.name === 'freechat_refresh')).toMatchObject({ value: '', path: '/api/auth' });
+    expectError(await app.inject({ method: 'GET', url: '/api/me', headers: auth(user) }), 401, 'unauthenticated');
+    expectError(await app.inject({ method: 'POST', url: '/api/auth/refresh', headers: { cookie: user.refreshCookie } }), 401, 'unauthenticated');
+    // Logging out twice, or without a session, is still a logout.
+    expect((await app.inject({ method: 'POST', url: '/api/auth/logout' })).statusCode).toBe(204);
   });
 
   it('refuses a refresh token used as an access token, tampered and expired tokens, and no token at all', async () => {
@@ -92,7 +122,7 @@ describe('accounts and tokens', () => {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const forgedPayload = Buffer.from(JSON.stringify({ ...claims, sub: MISSING_ID })).toString('base64url');
     const flipped = signature.slice(0, -2) + (signature.endsWith('AA') ? 'BB' : 'AA');
-    for (const token of [user.refreshToken, `${header}.${forgedPayload}.${signature}`, `${header}.${payload}.${flipped}`, 'garbage', '']) {
+    for (const token of [user.refreshCookie.split('=')[1], `${header}.${forgedPayload}.${signature}`, `${header}.${payload}.${flipped}`, 'garbage', '']) {
       const response = await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${token}` } });
       expectError(response, 401, 'unauthenticated');
     }
@@ -299,7 +329,7 @@ describe('bad input is a 4xx with the error shape, never a 500', () => {
     ['an unknown field at login', 'POST', '/api/auth/login', { username: 'a', password: 'b', admin: true }],
     ['a missing password', 'POST', '/api/auth/register', { username: 'someone' }],
     ['a number as username', 'POST', '/api/auth/register', { username: 12345, password: 'long enough password' }],
-    ['a missing refresh token', 'POST', '/api/auth/refresh', {}],
+    ['a body field on refresh (the cookie is the credential)', 'POST', '/api/auth/refresh', { refreshToken: 'x' }],
     ['a JSON array body', 'POST', '/api/auth/login', [1, 2]],
   ];
   it.each(bodies)('unauthenticated route: %s → 400', async (_name, method, url, payload) => {

@@ -10,9 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { CachedValue, isFresh } from '../src/cached-value.js';
 import { loadGatewayConfig } from '../src/config.js';
 import { ApiError, classifyError, ERRORS, fromGrpcStatus } from '../src/errors.js';
-import { decideJwks } from '../src/jwks-cache.js';
+import { decideJwks, peekKid } from '@freechat/shared';
 import { parseLastEventId, toIsoTime, toMessageJson, toModelJson, toSseEvent } from '../src/mapping.js';
-import { peekKid } from '../src/plugins/app/authenticate.js';
 import { isUiNavigation } from '../src/plugins/external/web-ui.js';
 import { formatSseEvent } from '../src/sse.js';
 

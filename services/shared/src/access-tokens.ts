@@ -10,6 +10,10 @@ export const ACCESS_TOKEN_TYPE = 'access';
 export interface AccessTokenSubject {
   readonly userId: string;
   readonly username: string;
+  /** The token's `jti`: what logout revokes. */
+  readonly tokenId: string;
+  /** Its `exp` in ms since the epoch: a revocation need not outlive it. */
+  readonly expiresAtMs: number;
 }
 
 /** The members read from a JWK; anything else in it is ignored. */
@@ -63,7 +67,7 @@ const importedKeys = new WeakMap<JsonWebKeySet, Map<string, KeyObject>>();
 /**
  * Returns the token's subject, or throws AccessTokenError. Checks: three base64url segments,
  * `alg` ES256 exactly, `kid` present in `jwks`, the P-256 signature, `iss`, `aud`, `typ: access`,
- * `exp` (and `nbf`/`iat` when present), `sub` and `username`. `jwks` may be the JSON text from
+ * `exp` (and `nbf`/`iat` when present), `sub`, `username` and `jti`. `jwks` may be the JSON text from
  * GetPublicKeys or its parsed object (parsed objects cache their imported keys).
  */
 export function verifyAccessToken(token: string, jwks: JsonWebKeySet | string, options: VerifyAccessTokenOptions = {}): AccessTokenSubject {
@@ -95,13 +99,14 @@ export function verifyAccessToken(token: string, jwks: JsonWebKeySet | string, o
     throw new AccessTokenError('wrong-audience');
   }
   if (claims['typ'] !== ACCESS_TOKEN_TYPE) throw new AccessTokenError('wrong-type');
-  const { exp, nbf, iat, sub, username } = claims;
+  const { exp, nbf, iat, sub, username, jti } = claims;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new AccessTokenError('invalid-claims');
   if (nowSeconds >= exp + tolerance) throw new AccessTokenError('expired');
   if (nbf !== undefined && (typeof nbf !== 'number' || nowSeconds + tolerance < nbf)) throw new AccessTokenError('not-yet-valid');
   if (iat !== undefined && (typeof iat !== 'number' || nowSeconds + tolerance < iat)) throw new AccessTokenError('not-yet-valid');
   if (typeof sub !== 'string' || sub === '' || typeof username !== 'string') throw new AccessTokenError('invalid-claims');
-  return { userId: sub, username };
+  if (typeof jti !== 'string' || jti === '' || jti.length > 128) throw new AccessTokenError('invalid-claims');
+  return { userId: sub, username, tokenId: jti, expiresAtMs: exp * 1000 };
 }
 
 /** Parses GetPublicKeys' `jwks_json`; throws AccessTokenError('malformed') on anything but `{keys: [...]}`. */

@@ -37,6 +37,16 @@ export {
   type VerifyAccessTokenOptions,
 } from './access-tokens.js';
 export { mapError, toServiceError, type MappedStatus } from './grpc-errors.js';
+export { JwksCache, decideJwks, peekKid, type JwksState, type JwksDecision, type JwksCacheOptions } from './jwks-cache.js';
+export {
+  callerMetadata,
+  bearerTokenOf,
+  createCallerVerifier,
+  UnauthenticatedCallerError,
+  CALLER_TOKEN_KEY,
+  type CallerVerifier,
+  type CallerVerifierOptions,
+} from './caller.js';
 export { drained, ATTACH_STATE_KEY, ATTACH_LIVE } from './grpc-streams.js';
 export { runServiceMain, type ServiceMainOptions, type StartedService } from './service-main.js';
 export { createRedisClient, redisReady, redisConfigSchema, redactRedisUrl, REDIS_ENV, type CreateRedisClientOptions, type Redis } from './redis.js';

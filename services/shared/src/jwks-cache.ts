@@ -1,7 +1,7 @@
 // The auth service's public keys, fetched once and kept; a token signed by a key we have not seen
 // (auth rotated its key) triggers a refetch, at most once per interval so forged kids cannot make
 // the gateway hammer auth.
-import { parseJwks, type JsonWebKeySet } from '@freechat/shared';
+import { parseJwks, type JsonWebKeySet } from './access-tokens.js';
 
 export interface JwksState {
   /** The kids the last fetched set holds. */
@@ -55,5 +55,16 @@ export class JwksCache {
     const jwks = parseJwks(await this.options.fetchJwks());
     this.jwks = jwks;
     this.state = { kids: new Set(jwks.keys.flatMap((k) => (typeof k['kid'] === 'string' ? [k['kid']] : []))), fetchedAt: this.now() };
+  }
+}
+
+/** Pure: the `kid` of a JWT header, if it has one; never throws. */
+export function peekKid(token: string): string | undefined {
+  try {
+    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
+    const kid = (header as { kid?: unknown } | null)?.kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
   }
 }

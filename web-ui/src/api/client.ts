@@ -1,22 +1,24 @@
 // The HTTP client: JSON requests with the access token, one shared refresh on 401 (single-flight,
-// and serialised across tabs with Web Locks when available, re-reading the stored refresh token so
-// two tabs never spend the same one), streams for SSE. The access token lives in memory only; the
-// refresh token in localStorage.
+// and serialised across tabs with Web Locks when available; tabs that still race are covered by the
+// server's grace window), streams for SSE. The access token lives in memory only; the refresh token
+// in an HttpOnly cookie that no script here can read. localStorage keeps only a hint that a session
+// exists, so a page load knows whether to try restoring one.
 import { ApiError, NetworkError, errorFromResponse } from './errors';
 import type { AuthResult, GenerationRequest, ModelInfo, ServerMessage, Session, UsageReport, User } from './types';
 
-export interface TokenStore {
-  getRefreshToken(): string | null;
-  setRefreshToken(token: string | null): void;
+/** Whether this browser holds a session cookie: a hint, not a secret (the cookie is the credential). */
+export interface SessionHint {
+  get(): boolean;
+  set(signedIn: boolean): void;
 }
 
-export const localTokenStore = (key = 'freechat.refreshToken'): TokenStore => ({
-  getRefreshToken: () => localStorage.getItem(key),
-  setRefreshToken: (token) => (token === null ? localStorage.removeItem(key) : localStorage.setItem(key, token)),
+export const localSessionHint = (key = 'freechat.signedIn'): SessionHint => ({
+  get: () => localStorage.getItem(key) === '1',
+  set: (signedIn) => (signedIn ? localStorage.setItem(key, '1') : localStorage.removeItem(key)),
 });
 
 export interface ApiClientOptions {
-  readonly store: TokenStore;
+  readonly hint: SessionHint;
   /** Refreshing failed: the user must log in again. */
   readonly onSessionExpired: () => void;
   readonly fetch?: typeof fetch;
@@ -38,8 +40,8 @@ export class ApiClient {
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
-  get hasRefreshToken(): boolean {
-    return this.options.store.getRefreshToken() !== null;
+  get hasSession(): boolean {
+    return this.options.hint.get();
   }
 
   async login(username: string, password: string): Promise<User> {
@@ -50,24 +52,28 @@ export class ApiClient {
     return this.accept(await this.json<AuthResult>('POST', '/api/auth/register', { body: { username, password }, auth: false }));
   }
 
-  /** Restores a session from the stored refresh token; null when there is none or it is spent. */
+  /** Restores a session from the refresh cookie; null when there is none or it is spent. */
   async restore(): Promise<User | null> {
-    if (!this.hasRefreshToken) return null;
+    if (!this.hasSession) return null;
     if (!(await this.refresh())) return null;
     return this.json<User>('GET', '/api/me');
   }
 
+  /** Ends the session on the server too: the cookie's token family and the access token are revoked. */
   async logout(): Promise<void> {
-    const refreshToken = this.options.store.getRefreshToken();
+    const accessToken = this.accessToken;
     this.forget();
-    if (refreshToken) await this.json<void>('POST', '/api/auth/logout', { body: { refreshToken }, auth: false }).catch(() => undefined);
+    const headers: Record<string, string> = accessToken ? { authorization: `Bearer ${accessToken}` } : {};
+    await this.send('POST', '/api/auth/logout', { auth: false, headers }).catch(() => undefined);
   }
 
   listSessions = (): Promise<{ sessions: Session[]; nextPageToken: string | null }> => this.json('GET', '/api/sessions?pageSize=100');
   createSession = (): Promise<Session> => this.json('POST', '/api/sessions', { body: {} });
   renameSession = (id: string, title: string): Promise<Session> => this.json('PATCH', `/api/sessions/${encodeURIComponent(id)}`, { body: { title } });
   deleteSession = (id: string): Promise<void> => this.json('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
-  listMessages = (id: string): Promise<{ messages: ServerMessage[] }> => this.json('GET', `/api/sessions/${encodeURIComponent(id)}/messages`);
+  /** The newest page, or with `before` (a page's nextCursor) the one before it; each page oldest to newest. */
+  listMessages = (id: string, before?: string): Promise<{ messages: ServerMessage[]; nextCursor: string | null }> =>
+    this.json('GET', `/api/sessions/${encodeURIComponent(id)}/messages${before ? `?before=${encodeURIComponent(before)}` : ''}`);
   listModels = (): Promise<{ models: ModelInfo[] }> => this.json('GET', '/api/models');
   getUsage = (days: number): Promise<UsageReport> => this.json('GET', `/api/me/usage?days=${days}`);
   stopRun = (runId: string): Promise<void> => this.json('POST', `/api/runs/${encodeURIComponent(runId)}/stop`);
@@ -88,13 +94,13 @@ export class ApiClient {
 
   private accept(result: AuthResult): User {
     this.accessToken = result.accessToken;
-    this.options.store.setRefreshToken(result.refreshToken);
+    this.options.hint.set(true);
     return result.user;
   }
 
   private forget(): void {
     this.accessToken = null;
-    this.options.store.setRefreshToken(null);
+    this.options.hint.set(false);
   }
 
   /** One refresh at a time; every caller waiting on a 401 shares it. */
@@ -112,11 +118,11 @@ export class ApiClient {
   }
 
   private async doRefresh(): Promise<boolean> {
-    const refreshToken = this.options.store.getRefreshToken();
-    if (!refreshToken) return false;
+    if (!this.hasSession) return false;
     let response: Response;
     try {
-      response = await this.send('POST', '/api/auth/refresh', { body: { refreshToken }, auth: false });
+      // The cookie rides along (same origin); the body is empty.
+      response = await this.send('POST', '/api/auth/refresh', { auth: false });
     } catch (error) {
       throw error instanceof NetworkError ? error : new NetworkError(error);
     }
@@ -151,7 +157,7 @@ export class ApiClient {
 
   /** Sends with the access token; on 401 refreshes once and retries. */
   private async authed(method: string, path: string, options: RequestOptions): Promise<Response> {
-    if (options.auth !== false && this.accessToken === null && this.hasRefreshToken) await this.refresh();
+    if (options.auth !== false && this.accessToken === null && this.hasSession) await this.refresh();
     const response = await this.send(method, path, options);
     if (response.status !== 401 || options.auth === false) return response;
     if (!(await this.refresh())) {

@@ -10,8 +10,6 @@ export interface AuthResult {
   readonly user: User;
   readonly accessToken: string;
   readonly accessTokenExpiresAt: string | null;
-  readonly refreshToken: string;
-  readonly refreshTokenExpiresAt: string | null;
 }
 
 export interface Session {

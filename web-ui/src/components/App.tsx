@@ -1,7 +1,7 @@
-// Who is signed in: restores the session from the refresh token, else shows the auth screen. A
+// Who is signed in: restores the session from the refresh cookie, else shows the auth screen. A
 // refused token means logging in again; an API that cannot be reached means Retry, not the login form.
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiClient, localTokenStore } from '../api/client';
+import { ApiClient, localSessionHint } from '../api/client';
 import { MESSAGES, describeError, isTransient } from '../api/errors';
 import type { User } from '../api/types';
 import { AuthScreen } from './AuthScreen';
@@ -16,7 +16,7 @@ type AuthState =
 export function App() {
   const [auth, setAuth] = useState<AuthState>({ kind: 'restoring' });
   const client = useMemo(
-    () => new ApiClient({ store: localTokenStore(), onSessionExpired: () => setAuth({ kind: 'anonymous', notice: MESSAGES.sessionExpired }) }),
+    () => new ApiClient({ hint: localSessionHint(), onSessionExpired: () => setAuth({ kind: 'anonymous', notice: MESSAGES.sessionExpired }) }),
     [],
   );
 
@@ -25,7 +25,7 @@ export function App() {
       .restore()
       .then((user) => setAuth(user ? { kind: 'signed-in', user } : { kind: 'anonymous', notice: null }))
       .catch((e: unknown) =>
-        // The refresh token was not refused, only not checked: keep it and offer to try again.
+        // The refresh cookie was not refused, only not checked: keep the session and offer to try again.
         setAuth(isTransient(e) ? { kind: 'unreachable', message: describeError(e), retrying: false } : { kind: 'anonymous', notice: describeError(e) }),
       );
   }, [client]);

@@ -13,13 +13,15 @@ import {
   type RegisterRequest,
   type User,
 } from '@freechat/proto/freechat/auth/v1/auth';
+import { callerMetadata } from '@freechat/shared';
 
 export interface AuthApi {
   register(username: string, password: string): Promise<AuthResponse>;
   login(username: string, password: string): Promise<AuthResponse>;
   refresh(refreshToken: string): Promise<AuthResponse>;
   logout(refreshToken: string): Promise<LogoutResponse>;
-  getUser(userId: string): Promise<User>;
+  /** The user the access token names, sent as call metadata; no token: a call without one. */
+  getUser(accessToken?: string): Promise<User>;
   getPublicKeys(): Promise<GetPublicKeysResponse>;
   close(): void;
 }
@@ -38,7 +40,12 @@ export function authClient(address: string): AuthApi {
     login: (username, password) => call<LoginRequest, AuthResponse>(client.login)({ username, password }),
     refresh: (refreshToken) => call<RefreshRequest, AuthResponse>(client.refresh)({ refreshToken }),
     logout: (refreshToken) => call<LogoutRequest, LogoutResponse>(client.logout)({ refreshToken }),
-    getUser: (userId) => call<GetUserRequest, User>(client.getUser)({ userId }),
+    getUser: (accessToken) =>
+      new Promise<User>((resolve, reject) =>
+        client.getUser({} satisfies GetUserRequest, accessToken ? callerMetadata(accessToken) : new grpc.Metadata(), (error, user) =>
+          error ? reject(error) : resolve(user),
+        ),
+      ),
     getPublicKeys: () => call<GetPublicKeysRequest, GetPublicKeysResponse>(client.getPublicKeys)({}),
     close: () => client.close(),
   };

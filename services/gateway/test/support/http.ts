@@ -32,7 +32,16 @@ export interface TestUser {
   readonly username: string;
   readonly password: string;
   accessToken: string;
-  refreshToken: string;
+  /** The refresh cookie as a `Cookie` header value (`freechat_refresh=…`). */
+  refreshCookie: string;
+}
+
+/** The `name=value` of the refresh cookie a response set, or undefined. */
+export function refreshCookieOf(headers: Headers): string | undefined {
+  return headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0]!)
+    .find((pair) => pair.startsWith('freechat_refresh=') && pair !== 'freechat_refresh=');
 }
 
 let counter = 0;
@@ -47,7 +56,7 @@ export async function registerUser(baseUrl: string, prefix = 'user'): Promise<Te
     username,
     password,
     accessToken: response.body.accessToken,
-    refreshToken: response.body.refreshToken,
+    refreshCookie: refreshCookieOf(response.headers) ?? '',
   };
 }
 

@@ -1,40 +1,36 @@
-// Verifies `Authorization: Bearer <access token>` against the auth service's public keys and puts
-// the subject on request.user. Route plugins opt in with `onRequest: app.authenticate`; nothing
-// is skipped by matching URLs.
-import { AccessTokenError, verifyAccessToken, type AccessTokenSubject } from '@freechat/shared';
+// Verifies `Authorization: Bearer <access token>` against the auth service's public keys and the
+// revoked-token list, and puts the subject on request.user. Route plugins opt in with
+// `onRequest: app.authenticate`; nothing is skipped by matching URLs.
+import { AccessTokenError, createRedisClient, JwksCache, peekKid, verifyAccessToken, type AccessTokenSubject, type Logger } from '@freechat/shared';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors.js';
-import { JwksCache } from '../../jwks-cache.js';
+import { MemoryRevokedTokens, RedisRevokedTokens, type RevokedTokens } from '../../auth/revoked-tokens.js';
 import { unaryCall } from '../../rpc.js';
 import { sharedPlugin } from '../shared-plugin.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     authenticate: (request: FastifyRequest) => Promise<void>;
+    /** Logout's deny-list: tokens refused until they expire. */
+    revokedTokens: RevokedTokens;
   }
   interface FastifyRequest {
     /** Set by `authenticate`; null on routes that do not require it. */
     user: AccessTokenSubject | null;
+    /** The bearer token `authenticate` verified, forwarded to upstream services as the caller's identity. */
+    accessToken: string | null;
   }
 }
 
 export interface AuthenticatePluginOptions extends Record<string, unknown> {
   readonly jwksRefetchMinIntervalMs: number;
+  /** Revocations in Redis (shared by every replica) when set; in this process otherwise. */
+  readonly redisUrl: string;
+  readonly logger: Logger;
   readonly now?: () => number;
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i;
-
-/** Pure: the `kid` of a JWT header, if it has one; never throws. */
-export function peekKid(token: string): string | undefined {
-  try {
-    const header: unknown = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
-    const kid = (header as { kid?: unknown } | null)?.kid;
-    return typeof kid === 'string' ? kid : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The user a verified request acts for; routes call it after `authenticate` ran. */
 export function requireUser(request: FastifyRequest): AccessTokenSubject {
@@ -53,20 +49,51 @@ const authenticate: FastifyPluginAsync<AuthenticatePluginOptions> = async (app, 
     now,
   });
 
+  let revoked: RevokedTokens = new MemoryRevokedTokens(now);
+  if (options.redisUrl) {
+    const redis = createRedisClient({ url: options.redisUrl, logger: options.logger, name: 'gateway-revoked-tokens' });
+    app.addHook('onClose', async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    });
+    revoked = new RedisRevokedTokens(redis, now);
+  }
+  app.decorate('revokedTokens', revoked);
+
+  /**
+   * Fails open while Redis is away, like the rate limits: a logged-out token then works until it
+   * expires (15 minutes at most), which beats refusing every signed-in user.
+   */
+  const isRevoked = async (request: FastifyRequest, tokenId: string): Promise<boolean> => {
+    try {
+      return await revoked.isRevoked(tokenId);
+    } catch (error) {
+      request.log.warn({ err: error }, 'revoked-token check skipped: store unreachable');
+      return false;
+    }
+  };
+
   app.decorateRequest('user', null);
+  app.decorateRequest('accessToken', null);
   app.decorate('authenticate', async (request: FastifyRequest) => {
     const match = BEARER.exec(request.headers.authorization ?? '');
     if (!match?.[1]) throw new ApiError('unauthenticated', 'missing bearer access token');
     const token = match[1];
     // A failure to get the keys is auth being unreachable (503), not the caller's fault.
     const jwks = await keys.forKid(peekKid(token));
+    let user: AccessTokenSubject;
     try {
-      request.user = verifyAccessToken(token, jwks, { now: now() });
+      user = verifyAccessToken(token, jwks, { now: now() });
     } catch (error) {
       if (!(error instanceof AccessTokenError)) throw error;
       request.log.info({ reason: error.reason }, 'access token refused');
       throw new ApiError('unauthenticated', 'invalid or expired access token');
     }
+    if (await isRevoked(request, user.tokenId)) {
+      request.log.info({ reason: 'revoked' }, 'access token refused');
+      throw new ApiError('unauthenticated', 'invalid or expired access token');
+    }
+    request.user = user;
+    request.accessToken = token;
   });
 };
 
