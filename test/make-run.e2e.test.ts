@@ -1,7 +1,11 @@
 // `make run` for real: embedded PostgreSQL and four service processes, a browser's HTTP calls,
 // then Ctrl-C and a second start that still has the user, the session and the messages.
 // Runs the built services (services/*/dist): `make test` builds first.
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkGrpcHealth, createGrpcTransport, PLAINTEXT_TRANSPORT_CONFIG } from '../services/shared/src/index.js';
 import { killLeftovers, prepareMakeRun, startMakeRun, stopMakeRun, type MakeRunSetup } from './support/make-run.js';
 
 let setup: MakeRunSetup;
@@ -67,6 +71,38 @@ describe('make run', () => {
       expect(messages.json.messages[1].status).toBe('complete');
     } finally {
       expect(await stopMakeRun(stack)).toBe(0);
+    }
+  }, 300_000);
+
+  it('runs the services with mutual TLS from a development CA and each database service as its own role', async () => {
+    const run = await startMakeRun(setup.env);
+    try {
+      const tls = path.join(setup.dataDir, 'tls');
+      const withCertificate = createGrpcTransport({ ...PLAINTEXT_TRANSPORT_CONFIG, tls: { caFile: `${tls}/ca.crt`, certFile: `${tls}/supervisor.crt`, keyFile: `${tls}/supervisor.key` } });
+      for (const variable of ['FREECHAT_AUTH_ADDRESS', 'FREECHAT_CHAT_ADDRESS', 'FREECHAT_INFERENCE_ADDRESS']) {
+        const address = setup.env[variable]!;
+        // A caller without a certificate from the CA gets nothing, not even health.
+        expect(await checkGrpcHealth(address, { timeoutMs: 1_000 })).toBe('UNREACHABLE');
+        expect(await checkGrpcHealth(address, { credentials: withCertificate.channelCredentials() })).toBe('SERVING');
+      }
+      expect(statSync(`${tls}/gateway.key`).mode & 0o077).toBe(0);
+
+      const rolesFile = path.join(setup.dataDir, 'postgres', 'service-roles.json');
+      expect(statSync(rolesFile).mode & 0o077).toBe(0);
+      const passwords = JSON.parse(readFileSync(rolesFile, 'utf8')) as Record<'auth' | 'chat', string>;
+      for (const password of Object.values(passwords)) expect(run.output()).not.toContain(password);
+      // Line 4 of postmaster.pid is the port embedded PostgreSQL listens on.
+      const port = readFileSync(path.join(setup.dataDir, 'postgres', 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[3];
+      const chat = new pg.Client({ connectionString: `postgres://freechat_chat:${encodeURIComponent(passwords.chat)}@127.0.0.1:${port}/freechat` });
+      await chat.connect();
+      try {
+        await expect(chat.query('SELECT count(*) FROM auth.users')).rejects.toMatchObject({ code: '42501' });
+        expect((await chat.query('SELECT count(*) FROM chat.sessions')).rowCount).toBe(1);
+      } finally {
+        await chat.end();
+      }
+    } finally {
+      expect(await stopMakeRun(run.child)).toBe(0);
     }
   }, 300_000);
 });

@@ -3,7 +3,19 @@
 // plan); Ctrl-C stops everything in order.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedPostgres, type RunningPostgres } from '@freechat/shared/postgres';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createGrpcTransport, PLAINTEXT_TRANSPORT_CONFIG as PLAINTEXT_GRPC } from '@freechat/shared';
+import { ensureDevCertificates } from '@freechat/shared/dev-tls';
+import {
+  bootstrapServiceRoles,
+  roleDatabaseUrl,
+  SERVICE_SCHEMAS,
+  serviceRoleName,
+  startEmbeddedPostgres,
+  type RunningPostgres,
+  type SchemaOwningService,
+} from '@freechat/shared/postgres';
 import { planStack } from './plan.js';
 import { restartPolicyFromEnv } from './restart-plan.js';
 import { assertPortsFree, Supervisor } from './supervisor.js';
@@ -23,7 +35,19 @@ async function main(): Promise<void> {
     postgres = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres') });
     databaseUrl = postgres.url;
   }
-  const plan = planStack({ env: process.env, databaseUrl, repoRoot });
+  // Embedded PostgreSQL: each service connects as its own role, owning only its schema. A
+  // DATABASE_URL given from outside is used as it is (run scripts/db/bootstrap.ts for roles there).
+  const databaseUrls = postgres ? await serviceDatabaseUrls(postgres.url, path.join(dataDir, 'postgres', 'service-roles.json')) : undefined;
+  if (databaseUrls) log(`services connect as their own database roles (${Object.keys(databaseUrls).map((s) => serviceRoleName(s as SchemaOwningService)).join(', ')})`);
+  // Mutual TLS between the services, from a development CA kept in the data directory.
+  const certificates = ensureDevCertificates({ dir: path.join(dataDir, 'tls'), names: ['auth', 'chat', 'inference', 'gateway', 'supervisor'] });
+  log(`mutual TLS between services (development CA in ${certificates.dir}${certificates.created ? ', created now' : ''})`);
+  const tls = { caFile: certificates.caFile, identities: certificates.identities as Record<'auth' | 'chat' | 'inference' | 'gateway', { certFile: string; keyFile: string }> };
+  const plan = planStack({ env: process.env, databaseUrl, ...(databaseUrls && { databaseUrls }), tls, repoRoot });
+  const supervisorTransport = createGrpcTransport(
+    { ...PLAINTEXT_GRPC, tls: { caFile: certificates.caFile, ...certificates.identities['supervisor']! } },
+    'make run',
+  );
   let shuttingDown: Promise<void> | undefined;
   const shutdown = (code: number) => {
     shuttingDown ??= (async () => {
@@ -40,6 +64,7 @@ async function main(): Promise<void> {
     stopGraceMs: 40_000,
     restartPolicy,
     log,
+    grpcCredentials: supervisorTransport.channelCredentials(),
   });
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
@@ -52,6 +77,23 @@ async function main(): Promise<void> {
   }
   log(`Free Chat is ready at ${plan.publicUrl}`);
   process.stdout.write(`Free Chat is ready at ${plan.publicUrl}\n`);
+}
+
+/**
+ * Creates the roles on first start with random passwords kept (mode 0600, never printed) in the
+ * PostgreSQL data directory, and sets them again on every start (a role lost with a reset database
+ * comes back). Returns each service's URL.
+ */
+async function serviceDatabaseUrls(adminUrl: string, file: string): Promise<Record<SchemaOwningService, string>> {
+  const services = Object.keys(SERVICE_SCHEMAS) as SchemaOwningService[];
+  const stored: Partial<Record<SchemaOwningService, string>> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const passwords = Object.fromEntries(services.map((s) => [s, stored[s] ?? randomBytes(24).toString('base64url')])) as Record<SchemaOwningService, string>;
+  writeFileSync(file, `${JSON.stringify(passwords, null, 2)}\n`, { mode: 0o600 });
+  await bootstrapServiceRoles({
+    adminUrl,
+    roles: services.map((s) => ({ role: serviceRoleName(s), schema: SERVICE_SCHEMAS[s], password: passwords[s] })),
+  });
+  return Object.fromEntries(services.map((s) => [s, roleDatabaseUrl(adminUrl, serviceRoleName(s), passwords[s])])) as Record<SchemaOwningService, string>;
 }
 
 await main().catch((error: unknown) => {

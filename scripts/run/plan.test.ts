@@ -45,3 +45,20 @@ describe('make run-infra plan (replicas)', () => {
     expect(() => plan({ CONSUL_HTTP_ADDR: 'x:1', FREECHAT_INFERENCE_REPLICAS: 'two' })).toThrow(/FREECHAT_INFERENCE_REPLICAS/);
   });
 });
+
+describe('make run plan (trust between services)', () => {
+  const tls = {
+    caFile: '/d/tls/ca.crt',
+    identities: Object.fromEntries(['auth', 'chat', 'inference', 'gateway'].map((s) => [s, { certFile: `/d/tls/${s}.crt`, keyFile: `/d/tls/${s}.key` }])) as never,
+  };
+  const plan = planStack({ env: {}, databaseUrl: 'postgres://admin@h/db', databaseUrls: { auth: 'postgres://freechat_auth@h/db', chat: 'postgres://freechat_chat@h/db' }, tls, repoRoot: '/repo' });
+  const envOf = (name: string) => plan.processes.find((p) => p.name === name)!.env;
+
+  it('gives each service its own certificate, and auth and chat their own database role', () => {
+    for (const service of ['auth', 'chat', 'inference', 'gateway']) {
+      expect(envOf(service)).toMatchObject({ FREECHAT_TLS_CA_FILE: '/d/tls/ca.crt', FREECHAT_TLS_CERT_FILE: `/d/tls/${service}.crt`, FREECHAT_TLS_KEY_FILE: `/d/tls/${service}.key` });
+    }
+    expect(envOf('auth')['DATABASE_URL']).toBe('postgres://freechat_auth@h/db');
+    expect(envOf('chat')['DATABASE_URL']).toBe('postgres://freechat_chat@h/db');
+  });
+});

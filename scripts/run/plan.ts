@@ -24,6 +24,13 @@ export interface StackPlan {
 export interface PlanInput {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly databaseUrl: string;
+  /** A service's own URL (its least-privilege role), used instead of databaseUrl. */
+  readonly databaseUrls?: Readonly<Partial<Record<'auth' | 'chat', string>>>;
+  /** Mutual TLS between the services: the CA and each service's certificate and key. */
+  readonly tls?: {
+    readonly caFile: string;
+    readonly identities: Readonly<Record<ServiceName, { readonly certFile: string; readonly keyFile: string }>>;
+  };
   readonly repoRoot: string;
 }
 
@@ -31,7 +38,7 @@ const DEFAULT_ADDRESSES = { auth: '127.0.0.1:50051', chat: '127.0.0.1:50052', in
 /** Replica n (from 0) of a service listens this many ports above the first one. */
 const REPLICA_PORT_STEP = 100;
 
-export function planStack({ env, databaseUrl, repoRoot }: PlanInput): StackPlan {
+export function planStack({ env, databaseUrl, databaseUrls, tls, repoRoot }: PlanInput): StackPlan {
   const address = (name: keyof typeof DEFAULT_ADDRESSES, variable: string) => env[variable] || DEFAULT_ADDRESSES[name];
   const auth = address('auth', 'FREECHAT_AUTH_ADDRESS');
   const chat = address('chat', 'FREECHAT_CHAT_ADDRESS');
@@ -48,6 +55,15 @@ export function planStack({ env, databaseUrl, repoRoot }: PlanInput): StackPlan 
     // Absolute, so the gateway finds the built UI whatever directory `make run` was started from.
     FREECHAT_WEB_UI_DIR: env['FREECHAT_WEB_UI_DIR'] || `${repoRoot}/web-ui/dist`,
   };
+  // Per service: its own certificate, and its own database role where it has a schema.
+  const own = (service: ServiceName): Record<string, string> => ({
+    ...(service !== 'inference' && service !== 'gateway' && databaseUrls?.[service] ? { DATABASE_URL: databaseUrls[service] } : {}),
+    ...(tls && {
+      FREECHAT_TLS_CA_FILE: tls.caFile,
+      FREECHAT_TLS_CERT_FILE: tls.identities[service].certFile,
+      FREECHAT_TLS_KEY_FILE: tls.identities[service].keyFile,
+    }),
+  });
   const entry = (name: string) => `${repoRoot}/services/${name}/dist/main.js`;
   const replicas = { chat: count(env, 'FREECHAT_CHAT_REPLICAS'), inference: count(env, 'FREECHAT_INFERENCE_REPLICAS') };
   if ((replicas.chat > 1 || replicas.inference > 1) && !env['CONSUL_HTTP_ADDR']) {
@@ -55,13 +71,13 @@ export function planStack({ env, databaseUrl, repoRoot }: PlanInput): StackPlan 
   }
   const grpcService = (service: 'inference' | 'auth' | 'chat', address: string, variable: string, count = 1): ProcessSpec[] =>
     Array.from({ length: count }, (_, n) => {
-      const own = n === 0 ? address : shiftPort(address, n * REPLICA_PORT_STEP);
+      const listenAt = n === 0 ? address : shiftPort(address, n * REPLICA_PORT_STEP);
       return {
         name: count > 1 ? `${service}-${n + 1}` : service,
         service,
         entry: entry(service),
-        env: { ...shared, [variable]: own },
-        readiness: { kind: 'grpc', address: own },
+        env: { ...shared, ...own(service), [variable]: listenAt },
+        readiness: { kind: 'grpc', address: listenAt },
       };
     });
   return {
@@ -71,7 +87,7 @@ export function planStack({ env, databaseUrl, repoRoot }: PlanInput): StackPlan 
       ...grpcService('inference', inference, 'FREECHAT_INFERENCE_ADDRESS', replicas.inference),
       ...grpcService('auth', auth, 'FREECHAT_AUTH_ADDRESS'),
       ...grpcService('chat', chat, 'FREECHAT_CHAT_ADDRESS', replicas.chat),
-      { name: 'gateway', service: 'gateway', entry: entry('gateway'), env: shared, readiness: { kind: 'http', url: `http://127.0.0.1:${port}/readyz` } },
+      { name: 'gateway', service: 'gateway', entry: entry('gateway'), env: { ...shared, ...own('gateway') }, readiness: { kind: 'http', url: `http://127.0.0.1:${port}/readyz` } },
     ],
   };
 }

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { checkGrpcHealth } from '@freechat/shared';
 import type { ProcessSpec, Readiness } from './plan.js';
 import { describeExit, planRestart, type ExitRecord, type RestartPolicy } from './restart-plan.js';
@@ -25,6 +26,8 @@ export interface SupervisorOptions {
   readonly restartPolicy: RestartPolicy;
   readonly log: (message: string) => void;
   readonly now?: () => number;
+  /** How readiness checks reach gRPC services: with mTLS on, a client certificate from the same CA. */
+  readonly grpcCredentials?: ChannelCredentials;
 }
 
 /** One planned process over its lifetime: the current child, its exits, a pending restart. */
@@ -119,7 +122,7 @@ export class Supervisor {
   private async waitReady(spec: ProcessSpec, child: ChildProcess): Promise<void> {
     const deadline = this.now() + this.options.readyTimeoutMs;
     for (;;) {
-      const ready = await isReady(spec.readiness);
+      const ready = await isReady(spec.readiness, this.options.grpcCredentials);
       if (!isAlive(child)) throw new Error(`${spec.name} exited (${child.signalCode ?? child.exitCode}) before it was ready`);
       if (ready) return;
       if (this.stopping) throw new Error(`stopping before ${spec.name} was ready`);
@@ -162,8 +165,8 @@ function isAlive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-async function isReady(readiness: Readiness): Promise<boolean> {
-  if (readiness.kind === 'grpc') return (await checkGrpcHealth(readiness.address, { timeoutMs: 1_000 })) === 'SERVING';
+async function isReady(readiness: Readiness, credentials: ChannelCredentials | undefined): Promise<boolean> {
+  if (readiness.kind === 'grpc') return (await checkGrpcHealth(readiness.address, { timeoutMs: 1_000, ...(credentials && { credentials }) })) === 'SERVING';
   try {
     return (await fetch(readiness.url, { signal: AbortSignal.timeout(1_000) })).ok;
   } catch {

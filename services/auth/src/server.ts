@@ -1,6 +1,6 @@
 // Composition of the auth service: signing key, then gRPC + health, then migrations, then SERVING.
 import { AuthServiceClient, AuthServiceService } from '@freechat/proto/freechat/auth/v1/auth';
-import { createDiscovery, createGrpcServer, type Logger } from '@freechat/shared';
+import { createDiscovery, createGrpcServer, createGrpcTransport, type Logger } from '@freechat/shared';
 import { createPool, watchDatabase, type DatabaseWatch } from '@freechat/shared/postgres';
 import { createAccessTokenIssuer } from './access-tokens.js';
 import { AuthService } from './auth-service.js';
@@ -45,8 +45,10 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
   logger.info({ kid: signingKey.kid, source: signingKey.source, file: signingKey.file }, 'signing key loaded');
 
   let service: AuthService | undefined;
+  const transport = createGrpcTransport(config.grpc, 'auth');
   const grpc = createGrpcServer({
     logger,
+    transport,
     services: [
       {
         name: AuthServiceClient.serviceName,
@@ -59,7 +61,7 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
   const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
   const address = `${host}:${port}`;
   logger.info({ address }, 'listening; NOT_SERVING until the database is migrated');
-  const discovery = createDiscovery({ config: config.discovery, service: 'auth', logger });
+  const discovery = createDiscovery({ config: config.discovery, service: 'auth', logger, transport });
 
   const pool = createPool({ url: config.database.url, max: config.database.poolMax, applicationName: 'freechat-auth' });
   const stopping = new AbortController();
@@ -91,7 +93,7 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
     logger.info('database migrated; SERVING');
     // From now on health follows the database: NOT_SERVING while it is away, SERVING once it is back.
     watch = watchDatabase({ pool, logger, onChange: (reachable) => grpc.setServing(reachable) });
-    await discovery.register({ listenAddress: address, check: { kind: 'grpc' } });
+    await discovery.register({ listenAddress: address, check: grpc.healthCheck() });
   })();
   // Callers await `ready`; this only keeps a failed start from also being an unhandled rejection.
   ready.catch(() => {});

@@ -1,5 +1,5 @@
 // The chat service's configuration: one schema, read once at start (defaults live in config/*.yaml).
-import { loadConfig, REDIS_ENV, redisConfigSchema, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, type DeepReadonly } from '@freechat/shared';
+import { loadConfig, REDIS_ENV, redisConfigSchema, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, GRPC_TRANSPORT_ENV, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -11,7 +11,9 @@ export const chatConfigSchema = z.strictObject({
     url: z.string().min(1, 'required: set DATABASE_URL to a PostgreSQL URL'),
     poolSize: positiveInt,
   }),
-  upstreams: z.strictObject({ inference: hostPort }),
+  upstreams: z.strictObject({ inference: hostPort, auth: hostPort }),
+  /** An access token with an unknown `kid` refetches auth's public keys, at most this often. */
+  auth: z.strictObject({ jwksRefetchMinIntervalMs: z.coerce.number().int().min(0) }),
   redis: redisConfigSchema,
   runs: z.strictObject({
     maxPromptTokens: positiveInt,
@@ -56,11 +58,13 @@ export const CHAT_ENV = {
   FREECHAT_CHAT_ADDRESS: 'listen.address',
   DATABASE_URL: 'database.url',
   FREECHAT_INFERENCE_ADDRESS: 'upstreams.inference',
+  FREECHAT_AUTH_ADDRESS: 'upstreams.auth',
   FREECHAT_CHAT_MAX_PROMPT_TOKENS: 'runs.maxPromptTokens',
   FREECHAT_CHAT_MAX_RUNS_PER_USER: 'runs.maxRunningPerUser',
   FREECHAT_CHAT_SYSTEM_PROMPT: 'runs.systemPrompt',
   FREECHAT_LOG_LEVEL: 'log.level',
   ...DISCOVERY_ENV,
+  ...GRPC_TRANSPORT_ENV,
   ROCKETMQ_ENDPOINTS: 'events.endpoints',
   FREECHAT_CHAT_OWNER_LEASE_MS: 'runs.ownerLeaseMs',
   ...REDIS_ENV,

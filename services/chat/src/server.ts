@@ -3,16 +3,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChatServiceClient, ChatServiceService } from '@freechat/proto/freechat/chat/v1/chat';
 import { randomUUID } from 'node:crypto';
+import { Metadata } from '@grpc/grpc-js';
 import { hostname } from 'node:os';
 import {
+  createCallerVerifier,
   createDiscovery,
   createGrpcServer,
+  JwksCache,
+  createGrpcTransport,
   createRedisClient,
   redactRedisUrl,
   redisReady,
   type ChannelProvider,
+  type JsonWebKeySet,
   type Logger,
 } from '@freechat/shared';
+import { AuthServiceClient } from '@freechat/proto/freechat/auth/v1/auth';
 import { createPool, runMigrations, watchDatabase, type DatabaseWatch } from '@freechat/shared/postgres';
 import type { ChatConfig } from './config.js';
 import { createDomainEvents } from './events/runtime.js';
@@ -39,6 +45,8 @@ export interface StartChatServerOptions {
   readonly channels?: ChannelProvider;
   /** Default: Redis Streams when redis.url is set, else in memory; finished runs kept for runs.logRetentionSeconds. */
   readonly runLog?: RunLog;
+  /** The keys that verify callers' access tokens. Default: auth's, fetched through discovery (GetPublicKeys). */
+  readonly accessTokenKeys?: (kid: string | undefined) => Promise<JsonWebKeySet | string>;
 }
 
 export interface ChatServerHandle {
@@ -57,7 +65,8 @@ const INTERRUPT_MARGIN_MS = 5_000;
 export async function startChatServer(options: StartChatServerOptions): Promise<ChatServerHandle> {
   const { config, logger } = options;
   const pool = createPool({ url: config.database.url, max: config.database.poolSize, applicationName: 'freechat-chat' });
-  const discovery = createDiscovery({ config: config.discovery, service: 'chat', logger, staticAddresses: { inference: config.upstreams.inference } });
+  const transport = createGrpcTransport(config.grpc, 'chat');
+  const discovery = createDiscovery({ config: config.discovery, service: 'chat', logger, transport, staticAddresses: { inference: config.upstreams.inference, auth: config.upstreams.auth } });
   const inference = createInferenceGateway({ channels: options.channels ?? discovery.channels });
   const shared = createRunSharing(config, logger, options.runLog);
   const { runLog, control } = shared;
@@ -67,15 +76,17 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
   const runs = new RunManager({ messages, runLog, control, inference, modelLimits, runs: config.runs, logger: logger.child({ component: 'runs' }) });
   const reaper = createReaper({ store: messages, staleAfterMs: config.runs.staleAfterSeconds * 1000, logger });
   const events = createDomainEvents({ config: config.events, db: pool, inference, logger });
+  const callerOf = createCallerVerifier({ keysFor: options.accessTokenKeys ?? authKeys(discovery.channels, config.auth.jwksRefetchMinIntervalMs) });
   let serving = false;
 
   const grpc = createGrpcServer({
     logger,
+    transport,
     services: [
       {
         name: ChatServiceClient.serviceName,
         definition: ChatServiceService,
-        implementation: createChatHandlers({ sessions, messages, runs, usage: events.usage, logger, isReady: () => serving }),
+        implementation: createChatHandlers({ sessions, messages, runs, usage: events.usage, logger, isReady: () => serving, callerOf }),
       },
     ],
   });
@@ -104,7 +115,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
     logger.info('database ready; SERVING');
     // From now on health follows the database: NOT_SERVING while it is away, SERVING once it is back.
     watch = watchDatabase({ pool, logger, onChange: (reachable) => grpc.setServing(reachable) });
-    await discovery.register({ listenAddress: address, check: { kind: 'grpc' } });
+    await discovery.register({ listenAddress: address, check: grpc.healthCheck() });
   })();
   // Callers await `ready`; this only keeps a failed start from also being an unhandled rejection.
   ready.catch(() => {});
@@ -182,4 +193,17 @@ function createRunSharing(config: ChatConfig, logger: Logger, runLogOverride: Ru
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** Auth's public keys, kept and refetched only for a kid not seen yet (auth rotated its key). */
+function authKeys(channels: ChannelProvider, minRefetchIntervalMs: number): (kid: string | undefined) => Promise<JsonWebKeySet> {
+  const auth = channels.client('auth', AuthServiceClient);
+  const cache = new JwksCache({
+    minRefetchIntervalMs,
+    fetchJwks: () =>
+      new Promise((resolve, reject) =>
+        auth.getPublicKeys({}, new Metadata(), { deadline: Date.now() + 5_000 }, (error, response) => (error ? reject(error) : resolve(response.jwksJson))),
+      ),
+  });
+  return (kid) => cache.forKid(kid);
 }

@@ -1,7 +1,7 @@
 // Builds the gateway's fastify application: external wrappers, then the app's own plugins, then one
 // route plugin per resource group. Starting a listener is server.ts's business.
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Logger } from '@freechat/shared';
+import { createGrpcTransport, type Logger } from '@freechat/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { GatewayConfig } from './config.js';
 import { classifyError } from './errors.js';
@@ -81,6 +81,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     discovery: config.discovery,
     staticAddresses: { auth: config.upstreams.auth, chat: config.upstreams.chat, inference: config.upstreams.inference },
     callTimeoutMs: config.upstreams.callTimeoutMs,
+    transport: createGrpcTransport(config.grpc, 'gateway'),
     logger,
   });
   void app.register(sseStreams, { heartbeatMs: config.sse.heartbeatMs });

@@ -1,6 +1,6 @@
 // The gateway's configuration: one schema, read once at start (defaults live in config/*.yaml).
 import path from 'node:path';
-import { loadConfig, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, REDIS_ENV, redisConfigSchema, type DeepReadonly } from '@freechat/shared';
+import { loadConfig, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, GRPC_TRANSPORT_ENV, REDIS_ENV, redisConfigSchema, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const address = z.string().regex(/^.+:\d+$/, 'expected host:port');
@@ -71,6 +71,7 @@ export const GATEWAY_ENV = {
   FREECHAT_RATE_LIMIT_SEND_PER_USER: 'rateLimit.send.perUser.max',
   ...REDIS_ENV,
   ...DISCOVERY_ENV,
+  ...GRPC_TRANSPORT_ENV,
 } as const;
 
 export interface LoadGatewayConfigOptions {

@@ -1,5 +1,5 @@
 // Composition of the inference service: gRPC + health first, then the model, then SERVING.
-import { createDiscovery, createGrpcServer, createWallClock, type Logger } from '@freechat/shared';
+import { createDiscovery, createGrpcServer, createGrpcTransport, createWallClock, type Logger } from '@freechat/shared';
 import { InferenceServiceClient, InferenceServiceService } from '@freechat/proto/freechat/inference/v1/inference';
 import type { InferenceConfig } from './config.js';
 import { createOnnxEngine } from './engine/index.js';
@@ -51,8 +51,10 @@ export async function startInferenceServer(options: StartInferenceServerOptions)
   let engine: Engine | undefined;
   let closing = false;
 
+  const transport = createGrpcTransport(config.grpc, 'inference');
   const grpc = createGrpcServer({
     logger,
+    transport,
     services: [
       {
         name: InferenceServiceClient.serviceName,
@@ -65,7 +67,7 @@ export async function startInferenceServer(options: StartInferenceServerOptions)
   const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
   const address = `${host}:${port}`;
   logger.info({ address }, 'listening; NOT_SERVING until the model is loaded');
-  const discovery = createDiscovery({ config: config.discovery, service: 'inference', logger });
+  const discovery = createDiscovery({ config: config.discovery, service: 'inference', logger, transport });
 
   const ready = (async () => {
     const model = await modelResolver(config, logger);
@@ -78,7 +80,7 @@ export async function startInferenceServer(options: StartInferenceServerOptions)
     grpc.setServing(true);
     logger.info({ model: created.model.id, source: created.model.source, dir: created.model.path }, 'model loaded; SERVING');
     // Only now: a model load can outlast Consul's deregister-after, which would drop the entry.
-    await discovery.register({ listenAddress: address, check: { kind: 'grpc' }, tags: [created.model.source] });
+    await discovery.register({ listenAddress: address, check: grpc.healthCheck(), tags: [created.model.source] });
   })();
   // Callers await `ready`; this only keeps a failed load from also being an unhandled rejection.
   ready.catch(() => {});

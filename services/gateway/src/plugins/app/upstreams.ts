@@ -1,7 +1,7 @@
 // How the gateway reaches auth, chat and inference, as one decorator: the discovery (Consul or the
 // configured addresses) that provides every gRPC channel, and balanced clients over it. This plugin
 // opens the discovery and closes it; server.ts registers the gateway through it once listening.
-import { createDiscovery, type Discovery, type DiscoveryConfig, type Logger } from '@freechat/shared';
+import { createDiscovery, type Discovery, type DiscoveryConfig, type GrpcTransport, type Logger } from '@freechat/shared';
 import type { FastifyPluginAsync } from 'fastify';
 import { createGatewayClients, type GatewayClients } from '../../rpc.js';
 import { sharedPlugin } from '../shared-plugin.js';
@@ -24,11 +24,13 @@ export interface UpstreamsPluginOptions extends Record<string, unknown> {
   /** Where the upstreams are when no Consul is configured. */
   readonly staticAddresses: { readonly auth: string; readonly chat: string; readonly inference: string };
   readonly callTimeoutMs: number;
+  /** mTLS or plaintext, and message size limits, of every upstream channel. */
+  readonly transport: GrpcTransport;
   readonly logger: Logger;
 }
 
 const upstreams: FastifyPluginAsync<UpstreamsPluginOptions> = async (app, options) => {
-  const discovery = createDiscovery({ config: options.discovery, service: 'gateway', logger: options.logger, staticAddresses: options.staticAddresses });
+  const discovery = createDiscovery({ config: options.discovery, service: 'gateway', logger: options.logger, transport: options.transport, staticAddresses: options.staticAddresses });
   const clients = createGatewayClients(discovery.channels);
   app.decorate('upstreams', { clients, discovery, callTimeoutMs: options.callTimeoutMs });
   app.addHook('onClose', async () => discovery.close());
