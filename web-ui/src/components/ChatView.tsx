@@ -44,6 +44,8 @@ const newKey = (): string => `local-${++keySeq}`;
 
 export function ChatView({ client, sessionId, settings, onSettings, modelMaxTokens, modelMaxPromptTokens, onCreated, onSessionsChanged, onError, onConnection, onNewChat }: ChatViewProps) {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
+  // The cursor of the page before the oldest loaded message; null once the first message is loaded.
+  const [earlierCursor, setEarlierCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   // The URL names a conversation the API does not know (never existed, deleted, someone else's).
   const [missing, setMissing] = useState(false);
@@ -54,8 +56,8 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
   const [focusToken, setFocusToken] = useState(0);
   const live = useRef<LiveRun | null>(null);
   const createdHere = useRef<string | null>(null);
-  const latest = useRef({ messages, sessionId, settings, busy });
-  latest.current = { messages, sessionId, settings, busy };
+  const latest = useRef({ messages, sessionId, settings, busy, earlierCursor });
+  latest.current = { messages, sessionId, settings, busy, earlierCursor };
 
   const startRun = useCallback(
     (key: string, options: { open?: (signal: AbortSignal) => Promise<Response | null>; runId?: string }, onStartFailed?: (message: string) => void) => {
@@ -109,6 +111,7 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
     setBusy(false);
     onConnection(null);
     setMessages([]);
+    setEarlierCursor(null);
     setMissing(false);
     setScrollToken((t) => t + 1);
     setFocusToken((t) => t + 1);
@@ -117,9 +120,11 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
     setLoading(true);
     client
       .listMessages(sessionId)
-      .then(({ messages: stored }) => {
+      .then(({ messages: stored, nextCursor }) => {
         if (cancelled) return;
+        // The newest page only: its last message is the latest, the one a streaming answer would be.
         const shown = fromServer(stored, thinkingMsOf);
+        setEarlierCursor(nextCursor);
         const resume = resumableRun(shown);
         // A streaming answer is rendered from the run's replay alone: its stored partial text is dropped.
         setMessages(resume ? applyRun(shown, resume.key, initialRun(resume.runId), describeRunError) : shown);
@@ -140,6 +145,25 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
   }, [client, sessionId, startRun, onError, onConnection]);
 
   useEffect(() => () => live.current?.detach(), []);
+
+  // "Show earlier messages": the page before the oldest loaded one goes on top. Resolves with how
+  // many were added, so the list can show them and keep the user's place.
+  const loadEarlier = useCallback(async (): Promise<number> => {
+    const { sessionId: sid, earlierCursor: cursor } = latest.current;
+    if (sid === null || cursor === null) return 0;
+    try {
+      const page = await client.listMessages(sid, cursor);
+      if (latest.current.sessionId !== sid) return 0;
+      const known = new Set(latest.current.messages.map((m) => m.key));
+      const older = fromServer(page.messages, thinkingMsOf).filter((m) => !known.has(m.key));
+      setMessages((m) => [...older, ...m]);
+      setEarlierCursor(page.nextCursor);
+      return older.length;
+    } catch (error) {
+      onError(describeError(error));
+      return 0;
+    }
+  }, [client, onError]);
 
   const request = (): { enableThinking: boolean; params: { temperature: number; maxNewTokens: number } } => ({
     enableThinking: latest.current.settings.thinking,
@@ -229,7 +253,15 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
           </div>
         </div>
       ) : (
-        <MessageList key={sessionId ?? 'new'} messages={messages} busy={busy} scrollToken={scrollToken} onRegenerate={onRegenerate} onEdit={onEdit}>
+        <MessageList
+          key={sessionId ?? 'new'}
+          messages={messages}
+          busy={busy}
+          scrollToken={scrollToken}
+          onRegenerate={onRegenerate}
+          onEdit={onEdit}
+          onLoadEarlier={earlierCursor === null ? undefined : loadEarlier}
+        >
           {loading && <p class="loading">Loading conversation…</p>}
         </MessageList>
       )}

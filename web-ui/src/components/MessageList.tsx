@@ -1,6 +1,7 @@
 // The conversation, scrolled to the newest message while the user is at the bottom; scrolling up
 // pauses that until they return to the bottom. A long conversation opens with its latest messages
-// only; earlier ones render when the user scrolls up to them (the scroll position is kept).
+// only; earlier ones render when the user scrolls up to them (the scroll position is kept). Older
+// pages than the server sent come with "Show earlier messages" at the top, in place too.
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ChatMessage } from '../state/conversation';
 import { Message } from './Message';
@@ -15,10 +16,12 @@ export interface MessageListProps {
   readonly scrollToken: number;
   readonly onRegenerate: () => void;
   readonly onEdit: (content: string) => void;
+  /** Present while older messages are on the server: adds them on top, resolving with how many. */
+  readonly onLoadEarlier?: (() => Promise<number>) | undefined;
   readonly children?: preact.ComponentChildren;
 }
 
-export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit, children }: MessageListProps) {
+export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit, onLoadEarlier, children }: MessageListProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const [away, setAway] = useState(false);
@@ -27,7 +30,34 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
   const [shown, setShown] = useState(PAGE);
   const sentinel = useRef<HTMLDivElement>(null);
   const heightBefore = useRef<number | null>(null);
-  const skip = Math.max(0, messages.length - shown);
+  const [loadingEarlier, setLoadingEarlier] = useState(false);
+  // Messages put on top (an older page from the server) show at once: the window grows by as many,
+  // in the very render that adds them, so what the user was reading never jumps.
+  const firstKey = useRef(messages[0]?.key);
+  const prepended = useRef(0);
+  if (messages[0]?.key !== firstKey.current) {
+    const moved = firstKey.current === undefined ? -1 : messages.findIndex((m) => m.key === firstKey.current);
+    if (moved > 0) prepended.current += moved;
+    firstKey.current = messages[0]?.key;
+  }
+  const skip = Math.max(0, messages.length - shown - prepended.current);
+  // The height before an older page was asked for, and how many had been put on top by then.
+  const pageRequest = useRef<{ height: number; prepended: number } | null>(null);
+
+  const showEarlier = async (): Promise<void> => {
+    const el = scroller.current;
+    if (!onLoadEarlier || loadingEarlier || !el) return;
+    setLoadingEarlier(true);
+    // Reading up, not following the latest: the bottom must not pull the list down.
+    stick.current = false;
+    pageRequest.current = { height: el.scrollHeight, prepended: prepended.current };
+    try {
+      // Nothing added (failed, or nothing older after all): no place to restore.
+      if ((await onLoadEarlier()) === 0) pageRequest.current = null;
+    } finally {
+      setLoadingEarlier(false);
+    }
+  };
 
   useEffect(() => {
     const el = sentinel.current;
@@ -49,6 +79,14 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
       heightBefore.current = null;
     }
   }, [skip]);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    const request = pageRequest.current;
+    if (el && request && prepended.current !== request.prepended) {
+      el.scrollTop += el.scrollHeight - request.height;
+      pageRequest.current = null;
+    }
+  }, [messages]);
 
   const onScroll = useCallback(() => {
     const el = scroller.current;
@@ -87,6 +125,13 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
         {skip > 0 && (
           <div ref={sentinel} class="loading">
             Loading earlier messages…
+          </div>
+        )}
+        {skip === 0 && onLoadEarlier && (
+          <div class="earlier">
+            <button type="button" class="button" disabled={loadingEarlier} onClick={() => void showEarlier()}>
+              {loadingEarlier ? 'Loading earlier messages…' : 'Show earlier messages'}
+            </button>
           </div>
         )}
         {messages.slice(skip).map((message, j) => {
