@@ -67,7 +67,7 @@ export async function startReplicaStack(options: { readonly redisUrl: string; re
     closers.push(() => auth.close());
     await Promise.all([inference.ready, auth.ready]);
 
-    const chatEnv = { DATABASE_URL: postgres.url, FREECHAT_INFERENCE_ADDRESS: inference.address, REDIS_URL: options.redisUrl };
+    const chatEnv = { DATABASE_URL: postgres.url, FREECHAT_INFERENCE_ADDRESS: inference.address, FREECHAT_AUTH_ADDRESS: auth.address, REDIS_URL: options.redisUrl };
     // Migrations run in B first, so A (a cold `tsx` start) only finds them done.
     const chatBase = loadChatConfig({ env: { ...chatEnv, FREECHAT_CHAT_ADDRESS: '127.0.0.1:0' } });
     const chatB = await startChatServer({

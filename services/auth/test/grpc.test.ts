@@ -70,10 +70,10 @@ describe('AuthService', () => {
     expect(tokens!.accessTokenExpiresAt!.seconds * 1000).toBeLessThanOrEqual(Date.now() + 900_000);
     expect(tokens!.refreshTokenExpiresAt!.seconds * 1000).toBeGreaterThanOrEqual(before + 7 * DAY_MS - 1000);
     // Opaque, never a JWT, stored only as its SHA-256.
-    expect(tokens!.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(tokens!.refreshToken!).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const { rows } = await db.query<{ token_hash: Buffer }>('SELECT token_hash FROM auth.refresh_tokens WHERE user_id = $1', [user!.id]);
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.token_hash.equals(createHash('sha256').update(tokens!.refreshToken).digest())).toBe(true);
+    expect(rows[0]!.token_hash.equals(createHash('sha256').update(tokens!.refreshToken!).digest())).toBe(true);
     const { rows: stored } = await db.query<{ password_hash: string }>('SELECT password_hash FROM auth.users WHERE id = $1', [user!.id]);
     expect(stored[0]!.password_hash).toMatch(/^\$argon2id\$/);
 
@@ -114,51 +114,51 @@ describe('AuthService', () => {
 
   it('rotates the refresh token: the new one works, the old one no longer does', async () => {
     const first = await client.register(newUsername(), 'rotate me please');
-    const second = await client.refresh(first.tokens!.refreshToken);
+    const second = await client.refresh(first.tokens!.refreshToken!);
     expect(second.user).toEqual(first.user);
-    expect(second.tokens!.refreshToken).not.toBe(first.tokens!.refreshToken);
+    expect(second.tokens!.refreshToken!).not.toBe(first.tokens!.refreshToken!);
     expect(verifyAccessToken(second.tokens!.accessToken, jwksJson).userId).toBe(first.user!.id);
-    const third = await client.refresh(second.tokens!.refreshToken);
+    const third = await client.refresh(second.tokens!.refreshToken!);
     clockOffsetMs = GRACE_MS;
     try {
-      expect(await refusal(client.refresh(second.tokens!.refreshToken))).toEqual({
+      expect(await refusal(client.refresh(second.tokens!.refreshToken!))).toEqual({
         code: Status.UNAUTHENTICATED,
         details: 'invalid or expired refresh token',
       });
     } finally {
       clockOffsetMs = 0;
     }
-    expect(third.tokens!.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(third.tokens!.refreshToken!).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it('revokes the whole family when a rotated token is presented again, and only that family', async () => {
     const username = newUsername();
     const stolen = await client.register(username, 'family matters');
     const otherDevice = await client.login(username, 'family matters');
-    const legit = await client.refresh(stolen.tokens!.refreshToken);
+    const legit = await client.refresh(stolen.tokens!.refreshToken!);
     // Replayed after the grace window: no longer a racing tab.
     clockOffsetMs = GRACE_MS;
     try {
-      expect((await refusal(client.refresh(stolen.tokens!.refreshToken))).code).toBe(Status.UNAUTHENTICATED);
+      expect((await refusal(client.refresh(stolen.tokens!.refreshToken!))).code).toBe(Status.UNAUTHENTICATED);
     } finally {
       clockOffsetMs = 0;
     }
     // The newest token of that family is dead too...
-    expect((await refusal(client.refresh(legit.tokens!.refreshToken))).code).toBe(Status.UNAUTHENTICATED);
+    expect((await refusal(client.refresh(legit.tokens!.refreshToken!))).code).toBe(Status.UNAUTHENTICATED);
     const { rows } = await db.query<{ live: string }>(
       'SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS live FROM auth.refresh_tokens WHERE user_id = $1 AND family_id <> (SELECT family_id FROM auth.refresh_tokens WHERE token_hash = $2)',
-      [stolen.user!.id, createHash('sha256').update(otherDevice.tokens!.refreshToken).digest()],
+      [stolen.user!.id, createHash('sha256').update(otherDevice.tokens!.refreshToken!).digest()],
     );
     expect(rows[0]!.live).toBe('0');
     // ...while the session on the other device goes on.
-    await client.refresh(otherDevice.tokens!.refreshToken);
+    await client.refresh(otherDevice.tokens!.refreshToken!);
   });
 
   it('keeps two tabs refreshing with the same token at once signed in: one rotates, the other gets an access token only', async () => {
     for (let round = 0; round < 5; round++) {
       const { user, tokens } = await client.register(newUsername(), 'race condition');
-      const results = await Promise.all([client.refresh(tokens!.refreshToken), client.refresh(tokens!.refreshToken)]);
-      const rotated = results.filter((r) => r.tokens!.refreshToken !== undefined);
+      const results = await Promise.all([client.refresh(tokens!.refreshToken!), client.refresh(tokens!.refreshToken!)]);
+      const rotated = results.filter((r) => r.tokens!.refreshToken! !== undefined);
       expect(rotated).toHaveLength(1);
       for (const result of results) expect(verifyAccessToken(result.tokens!.accessToken, jwksJson).userId).toBe(user!.id);
       // The family is alive: the winner's new token goes on working.
@@ -168,12 +168,12 @@ describe('AuthService', () => {
 
   it('treats a rotated token presented after the grace window as stolen: the family is revoked', async () => {
     const { tokens } = await client.register(newUsername(), 'race condition');
-    const winner = await client.refresh(tokens!.refreshToken);
+    const winner = await client.refresh(tokens!.refreshToken!);
     clockOffsetMs = GRACE_MS - 1_000;
     try {
-      expect((await client.refresh(tokens!.refreshToken)).tokens!.refreshToken).toBeUndefined();
+      expect((await client.refresh(tokens!.refreshToken!)).tokens!.refreshToken!).toBeUndefined();
       clockOffsetMs = GRACE_MS;
-      expect((await refusal(client.refresh(tokens!.refreshToken))).code).toBe(Status.UNAUTHENTICATED);
+      expect((await refusal(client.refresh(tokens!.refreshToken!))).code).toBe(Status.UNAUTHENTICATED);
     } finally {
       clockOffsetMs = 0;
     }
@@ -184,9 +184,9 @@ describe('AuthService', () => {
     const { tokens } = await client.register(newUsername(), 'time flies by');
     clockOffsetMs = 7 * DAY_MS - 60_000;
     try {
-      const still = await client.refresh(tokens!.refreshToken);
+      const still = await client.refresh(tokens!.refreshToken!);
       clockOffsetMs += 7 * DAY_MS;
-      expect(await refusal(client.refresh(still.tokens!.refreshToken))).toEqual({
+      expect(await refusal(client.refresh(still.tokens!.refreshToken!))).toEqual({
         code: Status.UNAUTHENTICATED,
         details: 'invalid or expired refresh token',
       });
@@ -198,16 +198,16 @@ describe('AuthService', () => {
   it('logs out by revoking the family, idempotently', async () => {
     const username = newUsername();
     const session = await client.register(username, 'see you later');
-    const rotated = await client.refresh(session.tokens!.refreshToken);
-    expect(await client.logout(rotated.tokens!.refreshToken)).toEqual({});
-    expect((await refusal(client.refresh(rotated.tokens!.refreshToken))).code).toBe(Status.UNAUTHENTICATED);
-    expect(await client.logout(rotated.tokens!.refreshToken)).toEqual({});
-    expect(await client.logout(session.tokens!.refreshToken)).toEqual({});
+    const rotated = await client.refresh(session.tokens!.refreshToken!);
+    expect(await client.logout(rotated.tokens!.refreshToken!)).toEqual({});
+    expect((await refusal(client.refresh(rotated.tokens!.refreshToken!))).code).toBe(Status.UNAUTHENTICATED);
+    expect(await client.logout(rotated.tokens!.refreshToken!)).toEqual({});
+    expect(await client.logout(session.tokens!.refreshToken!)).toEqual({});
     expect(await client.logout('A'.repeat(43))).toEqual({});
     expect(await client.logout('not-even-a-token')).toEqual({});
     expect((await refusal(client.logout(''))).code).toBe(Status.INVALID_ARGUMENT);
     // Logging in again starts a new family.
-    await client.refresh((await client.login(username, 'see you later')).tokens!.refreshToken);
+    await client.refresh((await client.login(username, 'see you later')).tokens!.refreshToken!);
   });
 
   it('never accepts an access token as a refresh token', async () => {
@@ -218,7 +218,7 @@ describe('AuthService', () => {
     });
     expect((await refusal(client.refresh(''))).code).toBe(Status.INVALID_ARGUMENT);
     // The refresh token still works: a refused attempt with another token does not touch it.
-    await client.refresh(tokens!.refreshToken);
+    await client.refresh(tokens!.refreshToken!);
   });
 
   it('tells GetUser who is asking only by a valid access token, never by a field', async () => {
@@ -287,7 +287,7 @@ describe('starting and restarting', () => {
       const { jwksJson } = await client.getPublicKeys();
       expect(verifyAccessToken(session.tokens!.accessToken, jwksJson).username).toBe(username);
       expect((await client.login(username, 'survive restarts')).user).toEqual(session.user);
-      await client.refresh(session.tokens!.refreshToken);
+      await client.refresh(session.tokens!.refreshToken!);
       client.close();
     } finally {
       await second.close();

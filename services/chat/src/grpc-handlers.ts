@@ -3,13 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import { Metadata, type handleUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import type { ChatServiceServer, RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
-import { ATTACH_LIVE, ATTACH_STATE_KEY, drained, toServiceError, type Logger } from '@freechat/shared';
+import { ATTACH_LIVE, ATTACH_STATE_KEY, drained, toServiceError, UnauthenticatedCallerError, type CallerVerifier, type Logger } from '@freechat/shared';
 import { NotFoundError, UnavailableError } from './errors.js';
 import { toMessage, toSession, toStatus } from './grpc-mapping.js';
 import type { MessagesRepository } from './messages-repository.js';
 import type { RunManager } from './run-manager.js';
 import type { SessionsRepository } from './sessions-repository.js';
-import { messagePageLimit, pageSize, requireUuid, validateContent, validateParams, validateTitle } from './validation.js';
+import { isUuid, messagePageLimit, pageSize, requireUuid, validateContent, validateParams, validateTitle } from './validation.js';
 import { usageDays, usageReport, windowStart, type UsageStore } from './events/usage.js';
 
 export interface ChatHandlersOptions {
@@ -21,15 +21,17 @@ export interface ChatHandlersOptions {
   readonly logger: Logger;
   /** False until migrations have run: calls fail with UNAVAILABLE. */
   readonly isReady: () => boolean;
+  /** Who a call acts for: the access token in its metadata, verified; never a request field. */
+  readonly callerOf: CallerVerifier;
 }
 
 export function createChatHandlers(options: ChatHandlersOptions): ChatServiceServer {
   const { sessions, messages, runs, logger } = options;
-  const unary = <Req, Res>(method: string, handle: (request: Req) => Promise<Res>): handleUnaryCall<Req, Res> => {
+  const unary = <Req, Res>(method: string, handle: (request: Req, userId: string) => Promise<Res>): handleUnaryCall<Req, Res> => {
     return (call, callback) => {
       (async () => {
         requireReady(options);
-        return handle(call.request);
+        return handle(call.request, await callerId(options, call.metadata));
       })().then(
         (response) => callback(null, response),
         (error: unknown) => callback(toServiceError(reported(logger, method, error)), null),
@@ -43,58 +45,49 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
   };
 
   return {
-    createSession: unary('CreateSession', async (request) => {
-      const userId = requireUuid('user_id', request.userId);
+    createSession: unary('CreateSession', async (request, userId) => {
       const title = validateTitle(request.title, { emptyMeansDefault: true });
       // Named by its owner: the title writer leaves it alone.
       const titleSource = request.title.trim() === '' ? 'auto' : 'user';
       return toSession(await sessions.create({ id: randomUUID(), ownerId: userId, title, titleSource }));
     }),
-    listSessions: unary('ListSessions', async (request) => {
-      const userId = requireUuid('user_id', request.userId);
+    listSessions: unary('ListSessions', async (request, userId) => {
       const page = await sessions.list(userId, pageSize(request.pageSize), request.pageToken);
       return { sessions: page.sessions.map(toSession), nextPageToken: page.nextPageToken };
     }),
-    getSession: unary('GetSession', async (request) => {
-      const userId = requireUuid('user_id', request.userId);
+    getSession: unary('GetSession', async (request, userId) => {
       return toSession(await ownedSession(userId, requireUuid('session_id', request.sessionId)));
     }),
-    renameSession: unary('RenameSession', async (request) => {
-      const userId = requireUuid('user_id', request.userId);
+    renameSession: unary('RenameSession', async (request, userId) => {
       const sessionId = requireUuid('session_id', request.sessionId);
       const title = validateTitle(request.title, { emptyMeansDefault: false });
       const session = await sessions.rename(userId, sessionId, title);
       if (!session) throw new NotFoundError('session');
       return toSession(session);
     }),
-    deleteSession: unary('DeleteSession', async (request) => {
-      const userId = requireUuid('user_id', request.userId);
+    deleteSession: unary('DeleteSession', async (request, userId) => {
       const sessionId = requireUuid('session_id', request.sessionId);
       if (!(await sessions.softDelete(userId, sessionId))) throw new NotFoundError('session');
       await runs.stopSession(sessionId);
       return {};
     }),
-    listMessages: unary('ListMessages', async (request) => {
-      const userId = requireUuid('user_id', request.userId);
+    listMessages: unary('ListMessages', async (request, userId) => {
       const limit = messagePageLimit(request.limit);
       const session = await ownedSession(userId, requireUuid('session_id', request.sessionId));
       const page = await messages.listPage(session.id, limit, request.before);
       return { messages: page.messages.map(toMessage), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
     }),
-    getUsage: unary('GetUsage', async (request) => {
-      const userId = requireUuid('user_id', request.userId);
+    getUsage: unary('GetUsage', async (request, userId) => {
       const fromDate = windowStart(new Date(), usageDays(request.days));
       return usageReport(await options.usage.list(userId, fromDate), fromDate);
     }),
-    stopRun: unary('StopRun', async (request) => {
-      const userId = requireUuid('user_id', request.userId);
+    stopRun: unary('StopRun', async (request, userId) => {
       await runs.stop(userId, requireUuid('run_id', request.runId));
       return {};
     }),
     sendMessage: (call) => {
-      void streamRun(call, 'SendMessage', options, async (signal) => {
+      void streamRun(call, 'SendMessage', options, async (ownerId, signal) => {
         const { request } = call;
-        const ownerId = requireUuid('user_id', request.userId);
         const sessionId = requireUuid('session_id', request.sessionId);
         const content = validateContent(request.content);
         validateParams(request.params);
@@ -103,9 +96,8 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
       });
     },
     regenerateMessage: (call) => {
-      void streamRun(call, 'RegenerateMessage', options, async (signal) => {
+      void streamRun(call, 'RegenerateMessage', options, async (ownerId, signal) => {
         const { request } = call;
-        const ownerId = requireUuid('user_id', request.userId);
         const sessionId = requireUuid('session_id', request.sessionId);
         const content = request.content === undefined ? undefined : validateContent(request.content);
         validateParams(request.params);
@@ -114,9 +106,8 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
       });
     },
     attachRun: (call) => {
-      void streamRun(call, 'AttachRun', options, async (signal) => {
+      void streamRun(call, 'AttachRun', options, async (ownerId, signal) => {
         const { request } = call;
-        const ownerId = requireUuid('user_id', request.userId);
         const runId = requireUuid('run_id', request.runId);
         const attached = await runs.attach(ownerId, runId, request.afterSeq, signal);
         if (attached.state === 'streaming') call.sendMetadata(liveMetadata());
@@ -130,6 +121,13 @@ function liveMetadata(): Metadata {
   const metadata = new Metadata();
   metadata.set(ATTACH_STATE_KEY, ATTACH_LIVE);
   return metadata;
+}
+
+/** The calling user's id, from the verified token (a UUID, as auth issues them). */
+async function callerId(options: ChatHandlersOptions, metadata: Metadata): Promise<string> {
+  const { userId } = await options.callerOf(metadata);
+  if (!isUuid(userId)) throw new UnauthenticatedCallerError('invalid-claims');
+  return userId.toLowerCase();
 }
 
 function requireReady(options: ChatHandlersOptions): void {
@@ -150,14 +148,14 @@ async function streamRun<Req>(
   call: ServerWritableStream<Req, RunEvent>,
   method: string,
   options: ChatHandlersOptions,
-  open: (signal: AbortSignal) => Promise<AsyncIterable<RunEvent>>,
+  open: (userId: string, signal: AbortSignal) => Promise<AsyncIterable<RunEvent>>,
 ): Promise<void> {
   const controller = new AbortController();
   const onCancelled = (): void => controller.abort();
   call.once('cancelled', onCancelled);
   try {
     requireReady(options);
-    for await (const event of await open(controller.signal)) {
+    for await (const event of await open(await callerId(options, call.metadata), controller.signal)) {
       if (call.cancelled) break;
       if (!call.write(event)) await drained(call);
     }

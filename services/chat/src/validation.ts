@@ -15,8 +15,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Characters as people count them (code points), so a limit never splits an emoji. */
 export const charCount = (text: string): number => [...text].length;
 
+export const isUuid = (value: string): boolean => UUID.test(value);
+
 export function requireUuid(field: string, value: string): string {
-  if (!UUID.test(value)) throw new InvalidArgumentError(field, 'must be a UUID');
+  if (!isUuid(value)) throw new InvalidArgumentError(field, 'must be a UUID');
   return value.toLowerCase();
 }
 

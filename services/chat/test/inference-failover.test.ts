@@ -37,6 +37,7 @@ interface Instance {
 
 const request: GenerateRequest = {
   requestId: 'failover',
+  fairnessKey: 'user:failover',
   messages: [{ role: 2, content: 'Hi' }],
   enableThinking: false,
   sampling: { stop: [], maxNewTokens: 2, seed: 1, temperature: 0 },

@@ -29,6 +29,7 @@ import {
   until,
   untilSeq,
   type ChatApi,
+  type ChatStreams,
   type RunningChat,
   type RunningPostgres,
   type RunsOverrides,
@@ -65,7 +66,7 @@ async function newSession(title = '') {
   return { userId, sessionId: session.id, session };
 }
 
-function send(client: ChatServiceClient, ref: { userId: string; sessionId: string }, content: string, params: GenerationParams = {}) {
+function send(client: ChatStreams, ref: { userId: string; sessionId: string }, content: string, params: GenerationParams = {}) {
   return client.sendMessage({ ...ref, content, params: { seed: 11, temperature: 1, ...params } });
 }
 

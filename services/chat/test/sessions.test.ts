@@ -1,6 +1,10 @@
 // Sessions over real gRPC and real PostgreSQL: CRUD, keyset pagination, soft delete, validation.
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { ChatServiceClient, type GetSessionRequest } from '@freechat/proto/freechat/chat/v1/chat';
+import { callerMetadata } from '@freechat/shared';
+import * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
+import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,6 +14,7 @@ import {
   failure,
   startChat,
   startThrowawayPostgres,
+  testKeys,
   type ChatApi,
   type RunningChat,
   type RunningPostgres,
@@ -159,8 +164,6 @@ describe('ListSessions pagination', () => {
 describe('validation names the field', () => {
   const user = randomUUID();
   const cases: [string, () => Promise<unknown>, string][] = [
-    ['a user_id that is not a UUID', () => api.createSession({ userId: 'alice', title: '' }), 'user_id'],
-    ['an empty user_id', () => api.listSessions({ userId: '', pageSize: 0, pageToken: '' }), 'user_id'],
     ['a title over 200 characters', () => api.createSession({ userId: user, title: 'x'.repeat(201) }), 'title'],
     ['an empty title on rename', () => api.renameSession({ userId: user, sessionId: randomUUID(), title: '  ' }), 'title'],
     // PostgreSQL's text cannot hold NUL: refused by name, never an internal error.
@@ -199,11 +202,11 @@ describe('validation names the field', () => {
     expect((await api.listMessages({ userId: user, sessionId: session.id })).messages).toEqual([]);
   });
 
-  it('AttachRun rejects a bad run_id and a bad user_id', async () => {
+  it('AttachRun rejects a bad run_id, and a token whose subject is no user id', async () => {
     const badRun = await collect(chat.client.attachRun({ userId: user, runId: 'x', afterSeq: 0 }));
     expect([badRun.error?.code, badRun.error?.details.split(':')[0]]).toEqual([Status.INVALID_ARGUMENT, 'run_id']);
     const badUser = await collect(chat.client.attachRun({ userId: 'x', runId: randomUUID(), afterSeq: 0 }));
-    expect([badUser.error?.code, badUser.error?.details.split(':')[0]]).toEqual([Status.INVALID_ARGUMENT, 'user_id']);
+    expect(badUser.error?.code).toBe(Status.UNAUTHENTICATED);
   });
 });
 
@@ -230,6 +233,37 @@ describe('schema', () => {
       expect(await explain(`SELECT id FROM chat.messages WHERE run_id = gen_random_uuid()`)).toMatch(/messages_run_id_key/);
     } finally {
       client.release();
+    }
+  });
+});
+
+describe('who is calling', () => {
+  // What a caller that reaches chat past the gateway can try: no token, someone's id in a field,
+  // a token it signed itself, an expired one.
+  it('acts only for a verified access token in the call metadata', async () => {
+    const owner = newUser();
+    const session = await api.createSession({ userId: owner, title: 'mine' });
+    const raw = new ChatServiceClient(chat.server.address, grpc.credentials.createInsecure());
+    const get = (metadata: grpc.Metadata, request: object = { sessionId: session.id }) =>
+      new Promise<grpc.ServiceError | null>((resolve) => raw.getSession(request as GetSessionRequest, metadata, (error) => resolve(error)));
+    try {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const selfSigned = jwt.sign({ sub: owner, username: 'x', typ: 'access', iss: 'freechat-auth', aud: 'freechat', jti: 'j' }, privateKey, {
+        algorithm: 'ES256',
+        keyid: 'chat-test-key',
+        expiresIn: 900,
+      });
+      const expired = testKeys.tokenFor(owner, { exp: Math.floor(Date.now() / 1000) - 3600 });
+      // A request field naming the owner (the old contract) carries no weight: the field is gone.
+      for (const metadata of [new grpc.Metadata(), callerMetadata(selfSigned), callerMetadata(expired), callerMetadata('not.a.token')]) {
+        const error = await get(metadata, { userId: owner, sessionId: session.id });
+        expect([error?.code, error?.details]).toEqual([Status.UNAUTHENTICATED, 'a valid access token is required in the call metadata']);
+      }
+      expect(await get(callerMetadata(testKeys.tokenFor(owner)))).toBeNull();
+      // Another user's valid token: the session does not exist for them.
+      expect((await get(callerMetadata(testKeys.tokenFor(newUser()))))?.code).toBe(Status.NOT_FOUND);
+    } finally {
+      raw.close();
     }
   });
 });

@@ -26,7 +26,9 @@ beforeAll(async () => {
     env: { DATABASE_URL: postgres.url, FREECHAT_AUTH_ADDRESS: '127.0.0.1:0', FREECHAT_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'freechat-outage-auth-')) },
   });
   auth = await startAuthServer({ config: { ...authBase, argon2: { memoryCostKib: 256, timeCost: 1, parallelism: 1 }, shutdown: { graceMs: 1_000 } }, logger });
-  const chatBase = loadChatConfig({ env: { DATABASE_URL: postgres.url, FREECHAT_CHAT_ADDRESS: '127.0.0.1:0', FREECHAT_INFERENCE_ADDRESS: DEAD_INFERENCE } });
+  const chatBase = loadChatConfig({
+    env: { DATABASE_URL: postgres.url, FREECHAT_CHAT_ADDRESS: '127.0.0.1:0', FREECHAT_INFERENCE_ADDRESS: DEAD_INFERENCE, FREECHAT_AUTH_ADDRESS: auth.address },
+  });
   const events = { ...chatBase.events, titles: { ...chatBase.events.titles, enabled: false } };
   chat = await startChatServer({ config: { ...chatBase, events, shutdown: { graceMs: 1_000 } }, logger });
   await Promise.all([auth.ready, chat.ready]);

@@ -21,6 +21,8 @@ afterAll(async () => {
 interface Page {
   messages: { id: string; role: string; content: string }[];
   nextCursor: string | null;
+  /** Present instead of the page on a refusal. */
+  error?: { code: string; message: string };
 }
 
 async function conversation(user: TestUser, count: number): Promise<{ sessionId: string; ids: string[] }> {
@@ -108,7 +110,7 @@ describe('message pages', () => {
       const response = await list(owner, sessionId, query);
       expect({ query, status: response.status, code: response.body.error?.code }).toEqual({ query, status: 400, code: 'invalid_request' });
       expect(Object.keys(response.body)).toEqual(['error']);
-      expect(response.body.error.message).toContain(field);
+      expect(response.body.error!.message).toContain(field);
     }
 
     const stranger = await registerUser(stack.url);

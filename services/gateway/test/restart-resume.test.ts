@@ -54,7 +54,12 @@ describe('resuming after chat restarted', () => {
     // Graceful: the run still going is interrupted after the grace period and stored as such.
     await stack.chat.close();
     const base = loadChatConfig({
-      env: { DATABASE_URL: stack.databaseUrl, FREECHAT_CHAT_ADDRESS: stack.chat.address, FREECHAT_INFERENCE_ADDRESS: stack.inference.address },
+      env: {
+        DATABASE_URL: stack.databaseUrl,
+        FREECHAT_CHAT_ADDRESS: stack.chat.address,
+        FREECHAT_INFERENCE_ADDRESS: stack.inference.address,
+        FREECHAT_AUTH_ADDRESS: stack.auth.address,
+      },
     });
     restarted = await startChatServer({
       config: { ...base, events: { ...base.events, titles: { ...base.events.titles, enabled: false } }, shutdown: { graceMs: 1_000 } },

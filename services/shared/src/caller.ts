@@ -29,6 +29,14 @@ export class UnauthenticatedCallerError extends Error {
   }
 }
 
+/** The keys to verify a caller could not be fetched; every service answers UNAVAILABLE. */
+export class CallerKeysUnavailableError extends Error {
+  override readonly name = 'CallerKeysUnavailableError';
+  constructor(cause: unknown) {
+    super('the keys that verify access tokens are unavailable; retry shortly', { cause });
+  }
+}
+
 export interface CallerVerifierOptions {
   /** The key set for a token's `kid` (a JwksCache fetching from auth, or auth's own keys). */
   readonly keysFor: (kid: string | undefined) => Promise<JsonWebKeySet | string>;
@@ -42,8 +50,13 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
   return async (metadata) => {
     const token = bearerTokenOf(metadata);
     if (!token) throw new UnauthenticatedCallerError('missing');
-    // A failure to get the keys propagates as is: auth being unreachable is not the caller's fault.
-    const keys = await options.keysFor(peekKid(token));
+    let keys: JsonWebKeySet | string;
+    try {
+      keys = await options.keysFor(peekKid(token));
+    } catch (error) {
+      // Auth being unreachable is not the caller's fault: UNAVAILABLE, so they retry.
+      throw new CallerKeysUnavailableError(error);
+    }
     try {
       return verifyAccessToken(token, keys, { now: now() });
     } catch (error) {

@@ -1,7 +1,7 @@
 // The mechanics every gRPC service shares for errors: a service decides which of its own errors
 // map to which status; anything else becomes INTERNAL with a generic message and is logged.
 import { status as Status, type ServiceError } from '@grpc/grpc-js';
-import { UnauthenticatedCallerError } from './caller.js';
+import { CallerKeysUnavailableError, UnauthenticatedCallerError } from './caller.js';
 
 export interface MappedStatus {
   readonly code: Status;
@@ -14,7 +14,8 @@ const INTERNAL: MappedStatus = { code: Status.INTERNAL, details: 'internal error
 
 /** `statusOf` returns the status for an error raised on purpose, undefined for anything else. */
 export function mapError(error: unknown, statusOf: (error: unknown) => Status | undefined): MappedStatus {
-  const code = error instanceof UnauthenticatedCallerError ? Status.UNAUTHENTICATED : statusOf(error);
+  const code =
+    error instanceof UnauthenticatedCallerError ? Status.UNAUTHENTICATED : error instanceof CallerKeysUnavailableError ? Status.UNAVAILABLE : statusOf(error);
   return code === undefined || !(error instanceof Error) ? INTERNAL : { code, details: error.message, unexpected: false };
 }
 

@@ -43,6 +43,7 @@ export {
   bearerTokenOf,
   createCallerVerifier,
   UnauthenticatedCallerError,
+  CallerKeysUnavailableError,
   CALLER_TOKEN_KEY,
   type CallerVerifier,
   type CallerVerifierOptions,

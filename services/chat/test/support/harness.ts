@@ -1,5 +1,7 @@
 // Real servers for the chat tests: throwaway PostgreSQL, the inference service on the built-in tiny
-// model, the chat server, and a typed client with promise helpers.
+// model, the chat server, and a typed client with promise helpers. Calls act for a user the way the
+// gateway makes them: an ES256 access token in the metadata, signed here by a test key that chat is
+// given as auth's (the gateway tests cover fetching the real keys from a real auth service).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,13 +18,18 @@ import {
   type ListMessagesResponse,
   type ListSessionsRequest,
   type ListSessionsResponse,
+  type AttachRunRequest,
+  type RegenerateMessageRequest,
   type RenameSessionRequest,
   type RunEvent,
+  type SendMessageRequest,
   type Session,
   type StopRunRequest,
   type StopRunResponse,
 } from '@freechat/proto/freechat/chat/v1/chat';
-import { createLogger, type Logger } from '@freechat/shared';
+import { callerMetadata, createLogger, type Logger } from '@freechat/shared';
+import jwt from 'jsonwebtoken';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { startThrowawayPostgres, type RunningPostgres } from '@freechat/shared/postgres';
 import { loadInferenceConfig } from '../../../inference/src/config.js';
 import { buildModelDir } from '../../../inference/src/model-builder/index.js';
@@ -80,18 +87,19 @@ export function chatConfig(databaseUrl: string, inferenceAddress: string, overri
 
 export interface RunningChat {
   readonly server: ChatServerHandle;
-  readonly client: ChatServiceClient;
+  /** The streaming calls, each acting for the request's `userId`. */
+  readonly client: ChatStreams;
   readonly api: ChatApi;
   close(): Promise<void>;
 }
 
 export async function startChat(config: ChatConfig): Promise<RunningChat> {
-  const server = await startChatServer({ config, logger: silentLogger });
+  const server = await startChatServer({ config, logger: silentLogger, accessTokenKeys: async () => testKeys.jwks });
   await server.ready;
   const client = new ChatServiceClient(server.address, grpc.credentials.createInsecure());
   return {
     server,
-    client,
+    client: chatStreams(client),
     api: chatApi(client),
     close: async () => {
       client.close();
@@ -100,15 +108,48 @@ export async function startChat(config: ChatConfig): Promise<RunningChat> {
   };
 }
 
+/** A signing key standing in for auth's, and access tokens for any user id. */
+export const testKeys = (() => {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const kid = 'chat-test-key';
+  const jwks = { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' }] };
+  return {
+    jwks,
+    tokenFor: (userId: string, claims: Record<string, unknown> = {}): string => {
+      const iat = Math.floor(Date.now() / 1000);
+      const payload = { sub: userId, username: `user-${userId.slice(0, 8)}`, typ: 'access', iss: 'freechat-auth', aud: 'freechat', jti: randomUUID(), iat, exp: iat + 900 };
+      return jwt.sign({ ...payload, ...claims }, privateKey, { algorithm: 'ES256', keyid: kid });
+    },
+  };
+})();
+
+/** A request as the tests write it: the acting user named next to the fields, sent as its token. */
+export type AsUser<Req> = Req & { readonly userId: string };
+
+function split<Req>(request: AsUser<Req>): [Req, grpc.Metadata] {
+  const { userId, ...rest } = request;
+  return [rest as unknown as Req, callerMetadata(testKeys.tokenFor(userId))];
+}
+
+export function chatStreams(client: ChatServiceClient) {
+  return {
+    sendMessage: (request: AsUser<SendMessageRequest>) => client.sendMessage(...split(request)),
+    regenerateMessage: (request: AsUser<RegenerateMessageRequest>) => client.regenerateMessage(...split(request)),
+    attachRun: (request: AsUser<AttachRunRequest>) => client.attachRun(...split(request)),
+  };
+}
+
+export type ChatStreams = ReturnType<typeof chatStreams>;
+
 type Callback<Res> = (error: grpc.ServiceError | null, response: Res) => void;
 
 /** The unary methods as promises; a non-OK status rejects with the ServiceError. */
 export function chatApi(client: ChatServiceClient) {
   const wrap =
-    <Req, Res>(method: (request: Req, callback: Callback<Res>) => grpc.ClientUnaryCall) =>
-    (request: Req): Promise<Res> =>
+    <Req, Res>(method: (request: Req, metadata: grpc.Metadata, callback: Callback<Res>) => grpc.ClientUnaryCall) =>
+    (request: AsUser<Req>): Promise<Res> =>
       new Promise((resolve, reject) => {
-        method.call(client, request, (error, response) => (error ? reject(error) : resolve(response)));
+        method.call(client, ...split(request), (error: grpc.ServiceError | null, response: Res) => (error ? reject(error) : resolve(response)));
       });
   return {
     createSession: wrap<CreateSessionRequest, Session>(client.createSession),

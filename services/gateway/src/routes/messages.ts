@@ -7,8 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ApiError } from '../errors.js';
 import { toMessageJson } from '../mapping.js';
-import { requireUser } from '../plugins/app/authenticate.js';
-import { unaryCall } from '../rpc.js';
+import { callerMetadata, unaryCall } from '../rpc.js';
 import { errorResponses, MessageSchema, StorableText } from '../schemas.js';
 import { awaitStreamStart, relayRun } from '../sse.js';
 import { SessionParams } from './sessions.js';
@@ -51,7 +50,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
       raw: reply.raw,
       call,
       first: start.event,
-      reattach: (runId, afterSeq) => clients.chat.attachRun({ userId: requireUser(request).userId, runId, afterSeq }),
+      reattach: (runId, afterSeq) => clients.chat.attachRun({ runId, afterSeq }, callerMetadata(request)),
       registry: app.sseStreams,
       headers: reply.getHeaders(),
       logger: request.log,
@@ -81,8 +80,9 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
       const response = await unaryCall(
         clients.chat,
         'listMessages',
-        { userId: requireUser(request).userId, sessionId: request.params.id, ...(limit !== undefined && { limit }), ...(before !== undefined && { before }) },
+        { sessionId: request.params.id, ...(limit !== undefined && { limit }), ...(before !== undefined && { before }) },
         callTimeoutMs,
+        callerMetadata(request),
       );
       return { messages: response.messages.map(toMessageJson), nextCursor: response.nextCursor ?? null };
     },
@@ -95,12 +95,11 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { content, enableThinking, params } = request.body;
       const call = clients.chat.sendMessage({
-        userId: requireUser(request).userId,
         sessionId: request.params.id,
         content,
         ...(enableThinking !== undefined && { enableThinking }),
         params: params ?? undefined,
-      });
+      }, callerMetadata(request));
       await relayNewRun(call, request, reply);
     },
   );
@@ -112,12 +111,11 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { content, enableThinking, params } = request.body;
       const call = clients.chat.regenerateMessage({
-        userId: requireUser(request).userId,
         sessionId: request.params.id,
         ...(content !== undefined && { content }),
         ...(enableThinking !== undefined && { enableThinking }),
         params: params ?? undefined,
-      });
+      }, callerMetadata(request));
       await relayNewRun(call, request, reply);
     },
   );

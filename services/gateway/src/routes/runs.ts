@@ -3,8 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ApiError } from '../errors.js';
 import { formatEventId, parseLastEventId } from '../mapping.js';
-import { requireUser } from '../plugins/app/authenticate.js';
-import { unaryCall } from '../rpc.js';
+import { callerMetadata, unaryCall } from '../rpc.js';
 import { errorResponses, Uuid } from '../schemas.js';
 import { awaitStreamStart, relayRun } from '../sse.js';
 
@@ -31,7 +30,7 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
       const { runId } = request.params;
       const afterSeq = parseLastEventId(request.headers['last-event-id'] ?? request.query.lastEventId, runId);
       if (afterSeq === null) throw new ApiError('invalid_request', `Last-Event-ID must be ${runId}:<seq> from this run's events`);
-      const call = clients.chat.attachRun({ userId: requireUser(request).userId, runId, afterSeq });
+      const call = clients.chat.attachRun({ runId, afterSeq }, callerMetadata(request));
       // Chat says at once whether the run is live (metadata) or over (it ends the call); the heartbeat
       // interval is only a safety net should it say neither.
       const start = await awaitStreamStart(call, app.sseStreams.heartbeatMs);
@@ -44,7 +43,7 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
         call,
         first: start.kind === 'event' ? start.event : undefined,
         resumedFrom: afterSeq > 0 ? formatEventId(runId, afterSeq) : '',
-        reattach: (id, after) => clients.chat.attachRun({ userId: requireUser(request).userId, runId: id, afterSeq: after }),
+        reattach: (id, after) => clients.chat.attachRun({ runId: id, afterSeq: after }, callerMetadata(request)),
         registry: app.sseStreams,
         headers: reply.getHeaders(),
         logger: request.log,
@@ -56,7 +55,7 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
     '/api/runs/:runId/stop',
     { schema: { params: RunParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
-      await unaryCall(clients.chat, 'stopRun', { userId: requireUser(request).userId, runId: request.params.runId }, callTimeoutMs);
+      await unaryCall(clients.chat, 'stopRun', { runId: request.params.runId }, callTimeoutMs, callerMetadata(request));
       return reply.code(204).send(null);
     },
   );

@@ -3,8 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toSessionJson } from '../mapping.js';
-import { requireUser } from '../plugins/app/authenticate.js';
-import { unaryCall } from '../rpc.js';
+import { callerMetadata, unaryCall } from '../rpc.js';
 import { errorResponses, SessionSchema, StorableText, Uuid } from '../schemas.js';
 
 const closed = { additionalProperties: false } as const;
@@ -33,8 +32,9 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
       const response = await unaryCall(
         clients.chat,
         'listSessions',
-        { userId: requireUser(request).userId, pageSize: request.query.pageSize ?? 0, pageToken: request.query.pageToken ?? '' },
+        { pageSize: request.query.pageSize ?? 0, pageToken: request.query.pageToken ?? '' },
         callTimeoutMs,
+        callerMetadata(request),
       );
       return { sessions: response.sessions.map(toSessionJson), nextPageToken: response.nextPageToken || null };
     },
@@ -53,15 +53,16 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
       const session = await unaryCall(
         clients.chat,
         'createSession',
-        { userId: requireUser(request).userId, title: request.body?.title ?? '' },
+        { title: request.body?.title ?? '' },
         callTimeoutMs,
+        callerMetadata(request),
       );
       return reply.code(201).send(toSessionJson(session));
     },
   );
 
   app.get('/api/sessions/:id', { schema: { params: SessionParams, response: { 200: SessionSchema, ...errorResponses } } }, async (request) =>
-    toSessionJson(await unaryCall(clients.chat, 'getSession', { userId: requireUser(request).userId, sessionId: request.params.id }, callTimeoutMs)),
+    toSessionJson(await unaryCall(clients.chat, 'getSession', { sessionId: request.params.id }, callTimeoutMs, callerMetadata(request))),
   );
 
   app.patch(
@@ -72,8 +73,9 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
         await unaryCall(
           clients.chat,
           'renameSession',
-          { userId: requireUser(request).userId, sessionId: request.params.id, title: request.body.title },
+          { sessionId: request.params.id, title: request.body.title },
           callTimeoutMs,
+          callerMetadata(request),
         ),
       ),
   );
@@ -82,7 +84,7 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
     '/api/sessions/:id',
     { schema: { params: SessionParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
-      await unaryCall(clients.chat, 'deleteSession', { userId: requireUser(request).userId, sessionId: request.params.id }, callTimeoutMs);
+      await unaryCall(clients.chat, 'deleteSession', { sessionId: request.params.id }, callTimeoutMs, callerMetadata(request));
       return reply.code(204).send(null);
     },
   );

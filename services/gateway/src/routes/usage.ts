@@ -3,8 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toUsageReportJson } from '../mapping.js';
-import { requireUser } from '../plugins/app/authenticate.js';
-import { unaryCall } from '../rpc.js';
+import { callerMetadata, unaryCall } from '../rpc.js';
 import { errorResponses, UsageReportSchema } from '../schemas.js';
 
 const closed = { additionalProperties: false } as const;
@@ -24,7 +23,7 @@ const usage: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) =>
       toUsageReportJson(
-        await unaryCall(clients.chat, 'getUsage', { userId: requireUser(request).userId, days: request.query.days ?? 0 }, callTimeoutMs),
+        await unaryCall(clients.chat, 'getUsage', { days: request.query.days ?? 0 }, callTimeoutMs, callerMetadata(request)),
       ),
   );
 };

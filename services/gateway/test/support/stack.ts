@@ -100,7 +100,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     closers.push(() => auth.close());
 
     const chatBase = loadChatConfig({
-      env: { DATABASE_URL: postgres.url, FREECHAT_CHAT_ADDRESS: '127.0.0.1:0', FREECHAT_INFERENCE_ADDRESS: inference.address },
+      env: { DATABASE_URL: postgres.url, FREECHAT_CHAT_ADDRESS: '127.0.0.1:0', FREECHAT_INFERENCE_ADDRESS: inference.address, FREECHAT_AUTH_ADDRESS: auth.address },
     });
     const events = { ...chatBase.events, titles: { ...chatBase.events.titles, enabled: options.generatedTitles ?? true } };
     const chat = await startChatServer({ config: discovery({ ...chatBase, events, shutdown: { graceMs: 2_000 } }), logger: logger.child({ service: 'chat' }) });

@@ -53,6 +53,7 @@ export function collect(stream: grpc.ClientReadableStream<GenerateResponse>): Pr
 export function generateRequest(overrides: Partial<GenerateRequest> = {}): GenerateRequest {
   return {
     requestId: 'test',
+    fairnessKey: '',
     messages: [{ role: 2, content: 'Hello there' }],
     sampling: { stop: [], maxNewTokens: 8, seed: 7 },
     ...overrides,
