@@ -264,7 +264,13 @@ export class RunManager {
     const run = this.active.get(runId);
     if (run) return this.interrupt(run, 'user');
     const events = await this.options.runLog.read(runId, 0);
-    if (!events) throw new NotFoundError('run');
+    if (!events) {
+      // No log for a run whose message exists: it ended long enough ago for its log to expire, or
+      // the log was lost under a run still going elsewhere. The broadcast reaches the latter if it
+      // exists; there is nothing to wait for.
+      await this.options.control.requestStop({ kind: 'run', runId }, 'user').catch(() => undefined);
+      return;
+    }
     if (events.some((e) => isTerminal(e.event))) return;
     // Listen from where the log is now, then ask: the owner's terminal event is the confirmation.
     const signal = AbortSignal.timeout(this.options.runs.stopTimeoutMs);
