@@ -58,4 +58,22 @@ describe('accounts', { timeout: 60_000 }, () => {
     expect(await banner.innerText()).toContain('This server runs the built-in offline model: its replies are random text.');
     await screenshot(page, 'empty-chat');
   });
+
+  it('keeps the refresh token out of reach of scripts, and several tabs refreshing at once stay signed in', async () => {
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'freechat_refresh')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/auth' });
+    expect(await page.evaluate('document.cookie')).toBe('');
+    expect(await page.evaluate('JSON.stringify(Object.values(localStorage))')).not.toContain(cookie.value);
+
+    // Three tabs of one browser load at the same moment: each refreshes with the same cookie.
+    const tabs = [page, await page.context().newPage(), await page.context().newPage()];
+    await Promise.all(tabs.map((tab) => tab.goto(app.stack.url)));
+    for (const tab of tabs) await tab.getByRole('button', { name: 'Log out', exact: true }).waitFor();
+    // And the session survives it: a later load still gets in.
+    await tabs[1]!.reload();
+    await tabs[1]!.getByRole('button', { name: 'Log out', exact: true }).waitFor();
+    for (const tab of tabs.slice(1)) await tab.close();
+  });
 });
