@@ -3,21 +3,10 @@ import { service as healthService } from 'grpc-health-check';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGrpcServer, type GrpcServerHandle } from '../src/index.js';
+import { echoService } from './support/echo-service.js';
 
 const logger = pino({ level: 'silent' });
 const HealthClient = grpc.makeClientConstructor(healthService, 'grpc.health.v1.Health');
-const identity = (b: Buffer): Buffer => b;
-const echo: grpc.ServiceDefinition = {
-  echo: {
-    path: '/test.v1.Echo/Echo',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
 const echoImplementation: grpc.UntypedServiceImplementation = {
   echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, call.request),
 };
@@ -36,7 +25,7 @@ describe('createGrpcServer', () => {
   afterEach(() => handle?.server.forceShutdown());
 
   it('binds port 0 to a real port and reports NOT_SERVING until told otherwise, for the server and each service', async () => {
-    handle = createGrpcServer({ logger, services: [{ name: 'test.v1.Echo', definition: echo, implementation: echoImplementation }] });
+    handle = createGrpcServer({ logger, services: [{ name: 'test.v1.Echo', definition: echoService, implementation: echoImplementation }] });
     const port = await handle.listen('127.0.0.1:0');
     expect(port).toBeGreaterThan(0);
     expect(await check(port, '')).toBe('NOT_SERVING');

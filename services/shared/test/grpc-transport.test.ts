@@ -24,26 +24,15 @@ import {
   type GrpcServerHandle,
   type GrpcTransportConfig,
 } from '../src/index.js';
+import { echoService } from './support/echo-service.js';
 
 const logger = createLogger({ service: 'grpc-transport-test', level: 'silent' });
-const identity = (b: Buffer): Buffer => b;
-const EchoService: grpc.ServiceDefinition = {
-  echo: {
-    path: '/test.v1.Echo/Echo',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
 /** Answers `size` bytes when the request is 4 bytes holding a size, else echoes the request. */
 const echoImplementation: grpc.UntypedServiceImplementation = {
   echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
     callback(null, call.request.length === 4 ? Buffer.alloc(call.request.readUInt32BE(0), 1) : call.request),
 };
-const EchoClient = grpc.makeGenericClientConstructor(EchoService, 'test.v1.Echo');
+const EchoClient = grpc.makeGenericClientConstructor(echoService, 'test.v1.Echo');
 type Echo = { echo(request: Buffer, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: Buffer) => void): void };
 
 const sizeRequest = (size: number): Buffer => {
@@ -87,7 +76,7 @@ async function startServer(config: GrpcTransportConfig): Promise<{ handle: GrpcS
   const handle = createGrpcServer({
     logger,
     transport: createGrpcTransport(config),
-    services: [{ name: 'test.v1.Echo', definition: EchoService, implementation: echoImplementation }],
+    services: [{ name: 'test.v1.Echo', definition: echoService, implementation: echoImplementation }],
   });
   const port = await handle.listen('127.0.0.1:0');
   cleanups.push(() => handle.shutdown({ graceMs: 0 }));
