@@ -8,8 +8,8 @@ import { loadSettings, withModelLimit, type Settings } from '../state/settings';
 import { ChatView } from './ChatView';
 import { Sidebar } from './Sidebar';
 
-// The third look covers a busy model, whose title can come many seconds after the answer.
-const TITLE_REFRESH_DELAYS_MS = [2_500, 8_000, 20_000];
+// The later looks cover a busy model, whose title can come many seconds after the answer.
+const TITLE_REFRESH_DELAYS_MS = [2_500, 8_000, 20_000, 45_000];
 
 export const BUILT_IN_NOTICE = 'This server runs the built-in offline model: its replies are random text.';
 
