@@ -1,6 +1,6 @@
 // The auth service's configuration: one schema, read once at start (defaults live in config/*.yaml).
 import path from 'node:path';
-import { ConfigError, loadConfig, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, GRPC_TRANSPORT_ENV, type DeepReadonly } from '@freechat/shared';
+import { ConfigError, loadConfig, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, GRPC_TRANSPORT_ENV, metricsEnv, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -43,6 +43,7 @@ export const AUTH_ENV = {
   FREECHAT_LOG_LEVEL: 'log.level',
   ...DISCOVERY_ENV,
   ...GRPC_TRANSPORT_ENV,
+  ...metricsEnv('auth'),
 } as const;
 
 export interface LoadAuthConfigOptions {

@@ -1,5 +1,5 @@
 // The chat service's configuration: one schema, read once at start (defaults live in config/*.yaml).
-import { loadConfig, REDIS_ENV, redisConfigSchema, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, GRPC_TRANSPORT_ENV, type DeepReadonly } from '@freechat/shared';
+import { loadConfig, REDIS_ENV, redisConfigSchema, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, GRPC_TRANSPORT_ENV, metricsEnv, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -65,6 +65,7 @@ export const CHAT_ENV = {
   FREECHAT_LOG_LEVEL: 'log.level',
   ...DISCOVERY_ENV,
   ...GRPC_TRANSPORT_ENV,
+  ...metricsEnv('chat'),
   ROCKETMQ_ENDPOINTS: 'events.endpoints',
   FREECHAT_CHAT_OWNER_LEASE_MS: 'runs.ownerLeaseMs',
   ...REDIS_ENV,

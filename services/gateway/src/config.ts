@@ -1,6 +1,6 @@
 // The gateway's configuration: one schema, read once at start (defaults live in config/*.yaml).
 import path from 'node:path';
-import { loadConfig, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, GRPC_TRANSPORT_ENV, REDIS_ENV, redisConfigSchema, type DeepReadonly } from '@freechat/shared';
+import { loadConfig, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, GRPC_TRANSPORT_ENV, metricsEnv, REDIS_ENV, redisConfigSchema, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const address = z.string().regex(/^.+:\d+$/, 'expected host:port');
@@ -72,6 +72,7 @@ export const GATEWAY_ENV = {
   ...REDIS_ENV,
   ...DISCOVERY_ENV,
   ...GRPC_TRANSPORT_ENV,
+  ...metricsEnv('gateway'),
 } as const;
 
 export interface LoadGatewayConfigOptions {

@@ -1,7 +1,7 @@
 // The inference service's configuration: one schema, read once at start (defaults live in config/*.yaml).
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, GRPC_TRANSPORT_ENV, type DeepReadonly } from '@freechat/shared';
+import { loadConfig, serviceConfigBase, discoveryConfig, DISCOVERY_ENV, GRPC_TRANSPORT_ENV, metricsEnv, type DeepReadonly } from '@freechat/shared';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -43,6 +43,7 @@ export const INFERENCE_ENV = {
   FREECHAT_LOG_LEVEL: 'log.level',
   ...DISCOVERY_ENV,
   ...GRPC_TRANSPORT_ENV,
+  ...metricsEnv('inference'),
   FREECHAT_ENGINE_MAX_BATCH_SIZE: 'engine.maxBatchSize',
   FREECHAT_ENGINE_MAX_QUEUE_SIZE: 'engine.maxQueueSize',
   FREECHAT_ENGINE_MAX_PROMPT_TOKENS: 'engine.maxPromptTokens',

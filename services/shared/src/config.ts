@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { grpcTransportConfig } from './grpc-transport.js';
 import { LOG_LEVELS } from './logger.js';
+import { metricsConfig } from './telemetry/metrics.js';
 
 export type DeepReadonly<T> = T extends (infer U)[]
   ? readonly DeepReadonly<U>[]
@@ -120,4 +121,6 @@ export const serviceConfigBase = {
   log: z.strictObject({ level: z.enum(LOG_LEVELS) }),
   // Mutual TLS and message size limits of every internal gRPC connection (env: GRPC_TRANSPORT_ENV).
   ...grpcTransportConfig,
+  // The /metrics endpoint's address (env: FREECHAT_<SERVICE>_METRICS_ADDRESS, see metricsEnv).
+  ...metricsConfig,
 };

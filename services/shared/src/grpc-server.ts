@@ -7,6 +7,7 @@ import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import type { HealthCheckSpec } from './discovery/registration.js';
 import { createGrpcTransport, type GrpcTransport } from './grpc-transport.js';
+import type { GrpcMetrics } from './telemetry/grpc-metrics.js';
 
 export interface GrpcServiceRegistration {
   /** Fully-qualified name reported by the health service, e.g. `freechat.inference.v1.InferenceService`. */
@@ -43,12 +44,19 @@ export interface CreateGrpcServerOptions {
   readonly serverOptions?: grpc.ServerOptions;
   /** Credentials and message size limits (from the `grpc` config section). Default: plaintext, 4 MiB both ways. */
   readonly transport?: GrpcTransport;
+  /** Counts and times every handled call (freechat_grpc_server_*); from startServiceMetrics. */
+  readonly metrics?: GrpcMetrics;
 }
 
 export function createGrpcServer(options: CreateGrpcServerOptions): GrpcServerHandle {
   const { logger } = options;
   const transport = options.transport ?? createGrpcTransport();
-  const server = new grpc.Server({ ...transport.serverOptions, ...options.serverOptions });
+  const metricsInterceptors = options.metrics ? [options.metrics.serverInterceptor(options.services.map((s) => s.name))] : [];
+  const server = new grpc.Server({
+    ...transport.serverOptions,
+    ...options.serverOptions,
+    interceptors: [...metricsInterceptors, ...(options.serverOptions?.interceptors ?? [])],
+  });
   let servingNow = false;
   let http: HttpServer | undefined;
   let httpPort: number | undefined;

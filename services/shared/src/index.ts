@@ -51,3 +51,16 @@ export {
 export { drained, ATTACH_STATE_KEY, ATTACH_LIVE } from './grpc-streams.js';
 export { runServiceMain, type ServiceMainOptions, type StartedService } from './service-main.js';
 export { createRedisClient, redisReady, redisConfigSchema, redactRedisUrl, REDIS_ENV, type CreateRedisClientOptions, type Redis } from './redis.js';
+export {
+  startServiceMetrics,
+  createMetricsRegistry,
+  metricsConfig,
+  metricsEnv,
+  secondsSince,
+  type MetricsConfig,
+  type Registry,
+  type ServiceMetrics,
+  type StartServiceMetricsOptions,
+} from './telemetry/metrics.js';
+export { defineGrpcMetrics, GRPC_LABELS, GRPC_SECONDS_BUCKETS, type GrpcMetrics, type GrpcType } from './telemetry/grpc-metrics.js';
+export { defineStreamMetrics, STREAM_HOPS, STREAM_SECONDS_BUCKETS, type StreamHop, type StreamMetrics } from './telemetry/stream-metrics.js';

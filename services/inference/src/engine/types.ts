@@ -59,6 +59,27 @@ export type GenerationEvent =
   | { readonly type: 'delta'; readonly channel: Channel; readonly text: string; readonly tokenCount: number }
   | { readonly type: 'done'; readonly finishReason: FinishReason; readonly usage: Usage; readonly timings: Timings };
 
+/**
+ * What the engine reports as it works, for metrics; every method optional, seconds throughout.
+ * Kept free of any metrics library: the server wires it to Prometheus (src/metrics.ts).
+ */
+export interface EngineObserver {
+  /** A request left the queue for the batch after waiting this long. */
+  admitted?(queueWaitSeconds: number): void;
+  /** One prefill chunk's forward pass. */
+  prefillStep?(seconds: number, tokens: number): void;
+  /** One decode step's forward pass over `batchSize` requests. */
+  decodeStep?(seconds: number, batchSize: number): void;
+  /** A token was sampled: since the request arrived (first) or since its previous token. */
+  token?(seconds: number, first: boolean): void;
+  /** After every step: requests running (prefilling or decoding) and waiting, KV cache bytes held. */
+  load?(state: { readonly running: number; readonly waiting: number; readonly kvCacheBytes: number }): void;
+  /** A request ended ('error': its step failed), `seconds` after it arrived. */
+  finished?(reason: FinishReason | 'error', usage: Usage, seconds: number): void;
+  /** A delta event is handed to the request's stream (the same object the consumer receives). */
+  delta?(event: GenerationEvent): void;
+}
+
 export type ModelSourceKind = 'directory' | 'hub' | 'built-in';
 
 export interface EngineLimits {

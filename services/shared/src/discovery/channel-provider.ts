@@ -7,6 +7,7 @@ import type { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { createGrpcTransport, type GrpcTransport } from '../grpc-transport.js';
+import type { GrpcMetrics } from '../telemetry/grpc-metrics.js';
 import type { InstanceSource, ServiceInstance } from './instance-source.js';
 import { pickInstance, type BalancingPolicy } from './picker.js';
 import type { ServiceName } from './service-names.js';
@@ -62,6 +63,8 @@ export interface ChannelProviderOptions {
   readonly transport?: GrpcTransport;
   /** Default: least-outstanding for inference (calls differ wildly in cost), round robin otherwise. */
   readonly policies?: Partial<Record<ServiceName, BalancingPolicy>>;
+  /** Counts and times every call (freechat_grpc_client_*); from startServiceMetrics. */
+  readonly metrics?: GrpcMetrics;
 }
 
 export const DEFAULT_POLICIES: Readonly<Record<ServiceName, BalancingPolicy>> = {
@@ -172,11 +175,15 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
 
   const send = <C extends grpc.Client>(instance: LiveInstance, constructor: GrpcClientConstructor<C>, method: string, args: unknown[]): EventEmitter => {
     const client = clientOf(instance, constructor) as unknown as Record<string, (...a: unknown[]) => EventEmitter>;
+    const finished = options.metrics?.clientCall(constructor.service[method]!);
     const call = client[method]!.apply(client, args);
     instance.outstanding++;
     instance.started++;
     // Every grpc-js call, unary or streaming, emits `status` exactly once when it ends.
-    call.once('status', () => instance.outstanding--);
+    call.once('status', (status: grpc.StatusObject) => {
+      instance.outstanding--;
+      finished?.(status.code);
+    });
     return call;
   };
 

@@ -9,6 +9,7 @@ import { createConsulClient } from './consul-client.js';
 import { createConsulSource } from './consul-source.js';
 import { createStaticSource } from './instance-source.js';
 import type { GrpcTransport } from '../grpc-transport.js';
+import type { GrpcMetrics } from '../telemetry/grpc-metrics.js';
 import type { BalancingPolicy } from './picker.js';
 import { registerService, type HealthCheckSpec, type ServiceRegistration } from './registration.js';
 import type { ServiceName } from './service-names.js';
@@ -25,6 +26,8 @@ export interface CreateDiscoveryOptions {
   readonly transport?: GrpcTransport;
   /** Registration check period (default 30 s); tests shorten it. */
   readonly reassertIntervalMs?: number;
+  /** gRPC client call metrics for every channel (from startServiceMetrics). */
+  readonly metrics?: GrpcMetrics;
 }
 
 export interface RegisterSelfOptions {
@@ -58,6 +61,7 @@ export function createDiscovery(options: CreateDiscoveryOptions): Discovery {
       logger,
       ...(options.transport && { transport: options.transport }),
       ...(options.policies && { policies: options.policies }),
+      ...(options.metrics && { metrics: options.metrics }),
     });
     options.logger.info('discovery: static addresses');
     return withSelfRegistration('static', channels, async () => ({ id: '', deregister: async () => {} }));
@@ -69,6 +73,7 @@ export function createDiscovery(options: CreateDiscoveryOptions): Discovery {
     logger,
     ...(options.transport && { transport: options.transport }),
     ...(options.policies && { policies: options.policies }),
+    ...(options.metrics && { metrics: options.metrics }),
   });
   options.logger.info(`discovery: consul at ${consulAddress}`);
   return withSelfRegistration('consul', channels, ({ listenAddress, check, tags }) => {
