@@ -2,7 +2,7 @@
 // A run asks the model, numbers its output into the run log, and leaves the answer in PostgreSQL.
 import { randomUUID } from 'node:crypto';
 import { Channel, FinishReason as InferenceFinish, Role, type GenerateRequest } from '@freechat/proto/freechat/inference/v1/inference';
-import type { Logger } from '@freechat/shared';
+import { setSpanAttributes, startSpan, withContext, type Logger } from '@freechat/shared';
 import type { ChatConfig } from './config.js';
 import { FailedPreconditionError, LimitExceededError, NotFoundError, promptTooLongMessage, RUN_ERRORS, UnavailableError, type RunErrorCode } from './errors.js';
 import { InferenceCallError, type InferenceGateway } from './inference-client.js';
@@ -165,11 +165,14 @@ export class RunManager {
     // Registered before the first await, so a stop or a session delete from now on reaches it.
     this.active.set(runId, run);
     const { runLog, control } = this.options;
+    // The run outlives the call that started it: its own span, a child of that call's, ended with the run.
+    const span = startSpan('chat.run', { attributes: { 'freechat.run.id': runId, 'freechat.session.id': input.sessionId } });
     const first = control.claim(runId).then(() => runLog.append(runId, runStarted(runId, userMessage.id, assistantMessage.id)));
     run.finished = first
-      .then(() => this.execute(run), () => {})
+      .then(() => withContext(span.context, () => this.execute(run)), () => {})
       .catch((error: unknown) => this.options.logger.error({ err: error, runId }, 'run could not be concluded'))
       .finally(() => {
+        span.end();
         this.active.delete(runId);
         return control.release(runId);
       });
@@ -179,6 +182,7 @@ export class RunManager {
     } catch (error) {
       // No live stream can be offered (the run log is away): refuse now, with the question kept and
       // the answer row closed, rather than answer into a log nobody can read.
+      span.end(error);
       run.controller.abort();
       await this.options.messages
         .finish(assistantMessage.id, { content: '', reasoning: '', status: 'error', finishReason: 'error', promptTokens: null, completionTokens: 0 })
@@ -362,6 +366,7 @@ export class RunManager {
     });
     const outcome = await this.generate(run, writer, logger);
     const { final, terminal } = conclude(outcome, run);
+    setSpanAttributes({ 'freechat.run.status': final.status, 'freechat.run.finish_reason': final.finishReason, ...(final.completionTokens !== null && { 'freechat.run.completion_tokens': final.completionTokens }) });
     let event: RunEventBody = terminal(run.assistantMessageId);
     try {
       await writer.finish(final);

@@ -10,6 +10,7 @@ import cors from './plugins/app/cors.js';
 import sseStreams from './plugins/app/sse-streams.js';
 import upstreams from './plugins/app/upstreams.js';
 import rateLimit from './plugins/external/rate-limit.js';
+import httpTracing from './plugins/external/http-tracing.js';
 import securityHeaders from './plugins/external/security-headers.js';
 import webUi from './plugins/external/web-ui.js';
 import authRoutes from './routes/auth.js';
@@ -73,6 +74,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   });
 
   // External wrappers: headers and limits first, so they cover every route, the UI and 404s.
+  // First, so its span covers every other hook.
+  void app.register(httpTracing);
   void app.register(securityHeaders);
   void app.register(rateLimit, { config: config.rateLimit, redisUrl: config.redis.url, logger, ...(options.now && { now: options.now }) });
   void app.register(webUi, { dir: config.webUi.dir });

@@ -3,8 +3,9 @@ import { Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } f
 import { AuthServiceClient } from '@freechat/proto/freechat/auth/v1/auth';
 import { ChatServiceClient } from '@freechat/proto/freechat/chat/v1/chat';
 import { InferenceServiceClient } from '@freechat/proto/freechat/inference/v1/inference';
-import { callerMetadata as metadataFor, type BalancedClient, type ChannelProvider } from '@freechat/shared';
+import { callerMetadata as metadataFor, injectTraceContext, type BalancedClient, type ChannelProvider } from '@freechat/shared';
 import type { FastifyRequest } from 'fastify';
+import { requestSpan } from './plugins/external/http-tracing.js';
 
 /** Every call picks a healthy instance; with none, the call throws UNAVAILABLE (503 to the browser). */
 export interface GatewayClients {
@@ -40,7 +41,9 @@ type UnaryMethodName<C> = {
 /** The metadata that says whom a call acts for: the access token `authenticate` verified. */
 export function callerMetadata(request: FastifyRequest): Metadata {
   if (!request.accessToken) throw new Error('callerMetadata needs a route with onRequest: app.authenticate');
-  return metadataFor(request.accessToken);
+  // The request's span is the parent of chat's (W3C traceparent in the metadata).
+  const span = requestSpan(request);
+  return span ? injectTraceContext(metadataFor(request.accessToken), span.context) : metadataFor(request.accessToken);
 }
 
 export function unaryCall<C extends object, K extends UnaryMethodName<C>>(

@@ -4,6 +4,7 @@ import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { GenerateRequest, GenerateResponse, InferenceServiceServer } from '@freechat/proto/freechat/inference/v1/inference';
 import { drained, nsToTimestamp, toServiceError, type Logger, type WallClock } from '@freechat/shared';
 import { UnavailableError } from './engine/errors.js';
+import { traceGeneration } from './generation-tracing.js';
 import type { Engine } from './engine/types.js';
 import { toGenerateResponse, toGenerationRequest, toModelInfo, toStatus } from './grpc-mapping.js';
 
@@ -51,12 +52,16 @@ async function streamGeneration(
   };
   call.once('cancelled', onCancelled);
   try {
+    const arrivedAt = Date.now();
     const events = requireEngine().generate(toGenerationRequest(call.request, requestId, controller.signal));
     for await (const event of events) {
       // After cancellation the engine still ends the stream with `done`; keep pulling so it can clean up.
       if (call.cancelled) continue;
       const emittedAt = nsToTimestamp(clock.nowNs());
-      if (event.type === 'done') log.info({ finishReason: event.finishReason, usage: event.usage, timings: event.timings }, 'generation finished');
+      if (event.type === 'done') {
+        log.info({ finishReason: event.finishReason, usage: event.usage, timings: event.timings }, 'generation finished');
+        traceGeneration(arrivedAt, event);
+      }
       if (!call.write(toGenerateResponse(requestId, event, emittedAt))) await drained(call);
     }
     if (!call.cancelled) call.end();

@@ -7,6 +7,7 @@ import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import type { HealthCheckSpec } from './discovery/registration.js';
 import { createGrpcTransport, type GrpcTransport } from './grpc-transport.js';
+import { traceGrpcImplementation } from './telemetry/grpc-tracing.js';
 import type { GrpcMetrics } from './telemetry/grpc-metrics.js';
 
 export interface GrpcServiceRegistration {
@@ -64,7 +65,7 @@ export function createGrpcServer(options: CreateGrpcServerOptions): GrpcServerHa
   // Not serving until the owner says so: load balancers must not route to a server without a model.
   const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING' as ServingStatus])));
   health.addToServer(server);
-  for (const service of options.services) server.addService(service.definition, service.implementation);
+  for (const service of options.services) server.addService(service.definition, traceGrpcImplementation(service.definition, service.implementation));
 
   const setServing = (serving: boolean): void => {
     const status: ServingStatus = serving ? 'SERVING' : 'NOT_SERVING';

@@ -64,3 +64,25 @@ export {
 } from './telemetry/metrics.js';
 export { defineGrpcMetrics, GRPC_LABELS, GRPC_SECONDS_BUCKETS, type GrpcMetrics, type GrpcType } from './telemetry/grpc-metrics.js';
 export { defineStreamMetrics, STREAM_HOPS, STREAM_SECONDS_BUCKETS, type StreamHop, type StreamMetrics } from './telemetry/stream-metrics.js';
+export {
+  setupTracing,
+  tracingEnabled,
+  tracesEndpoint,
+  samplerFromEnv,
+  resourceAttributesFromEnv,
+  startSpan,
+  withContext,
+  addSpanEvent,
+  setSpanAttributes,
+  activeTraceIds,
+  injectTraceContext,
+  extractTraceContext,
+  extractHttpTraceContext,
+  withTraceMetadata,
+  SpanKind,
+  SpanStatusCode,
+  type SetupTracingOptions,
+  type TracingHandle,
+  type SpanHandle,
+} from './telemetry/tracing.js';
+export { traceGrpcImplementation } from './telemetry/grpc-tracing.js';

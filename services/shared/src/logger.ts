@@ -1,5 +1,6 @@
 // Structured JSON logs shared by every service: one `service` field, secrets never written.
 import pino, { type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { activeTraceIds } from './telemetry/tracing.js';
 
 export type { Logger } from 'pino';
 
@@ -23,6 +24,8 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // Inside a span, every line carries its trace_id and span_id (nothing outside one).
+      mixin: activeTraceIds,
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );

@@ -5,6 +5,7 @@ import { ConfigError } from './errors.js';
 import type { LevelWithSilent } from 'pino';
 import { createLogger, type Logger } from './logger.js';
 import { exitWithParentFromEnv, onTerminate } from './process-signals.js';
+import { setupTracing } from './telemetry/tracing.js';
 
 export interface StartedService {
   /** Resolves when the service is ready (SERVING); rejects when it cannot become ready. */
@@ -30,9 +31,13 @@ export function runServiceMain<C extends { readonly log: { readonly level: Level
   void (async () => {
     const config = options.loadConfig();
     const logger = createLogger({ service: options.service, level: config.log.level });
+    // Before the server starts, so its first calls are traced (OTEL_* variables; off without an endpoint).
+    const tracing = setupTracing({ service: options.service });
+    if (tracing.enabled) logger.info({ endpoint: tracing.endpoint, serviceName: tracing.serviceName }, 'tracing: OTLP export on');
     const server = await options.start(config, logger);
     const exitWithParent = exitWithParentFromEnv(process.env);
-    onTerminate(() => server.close(), { logger, ...(exitWithParent ? { exitWithParent } : {}) });
+    // Spans of the last calls are flushed once the server has drained.
+    onTerminate(() => server.close().finally(() => tracing.shutdown()), { logger, ...(exitWithParent ? { exitWithParent } : {}) });
     try {
       await server.ready;
     } catch (error) {

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ApiError } from '../errors.js';
+import { requestSpan } from '../plugins/external/http-tracing.js';
 import { formatEventId, parseLastEventId } from '../mapping.js';
 import { callerMetadata, unaryCall } from '../rpc.js';
 import { errorResponses, Uuid } from '../schemas.js';
@@ -30,6 +31,7 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
       const { runId } = request.params;
       const afterSeq = parseLastEventId(request.headers['last-event-id'] ?? request.query.lastEventId, runId);
       if (afterSeq === null) throw new ApiError('invalid_request', `Last-Event-ID must be ${runId}:<seq> from this run's events`);
+      if (afterSeq > 0) requestSpan(request)?.event('sse.resume', { 'freechat.run.id': runId, 'freechat.sse.after_seq': afterSeq });
       const call = clients.chat.attachRun({ runId, afterSeq }, callerMetadata(request));
       // Chat says at once whether the run is live (metadata) or over (it ends the call); the heartbeat
       // interval is only a safety net should it say neither.
@@ -55,6 +57,7 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
     '/api/runs/:runId/stop',
     { schema: { params: RunParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
+      requestSpan(request)?.event('run.stop', { 'freechat.run.id': request.params.runId });
       await unaryCall(clients.chat, 'stopRun', { runId: request.params.runId }, callTimeoutMs, callerMetadata(request));
       return reply.code(204).send(null);
     },

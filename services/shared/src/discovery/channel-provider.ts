@@ -7,6 +7,7 @@ import type { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { createGrpcTransport, type GrpcTransport } from '../grpc-transport.js';
+import { withTraceMetadata } from '../telemetry/tracing.js';
 import type { GrpcMetrics } from '../telemetry/grpc-metrics.js';
 import type { InstanceSource, ServiceInstance } from './instance-source.js';
 import { pickInstance, type BalancingPolicy } from './picker.js';
@@ -191,6 +192,8 @@ export function createChannelProvider(options: ChannelProviderOptions): ChannelP
     const instance = pick(service);
     if (!instance) throw new NoHealthyInstanceError(service);
     const definition = constructor.service[method]!;
+    // The caller's trace context (W3C traceparent) travels in the call's metadata.
+    args = withTraceMetadata(args, definition.requestStream);
     const callback = args.at(-1);
     if (definition.requestStream || definition.responseStream || typeof callback !== 'function') return send(instance, constructor, method, args);
     // A unary call that never reached its instance (a replica that just died still looks idle to
