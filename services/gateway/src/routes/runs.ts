@@ -33,9 +33,10 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
       if (afterSeq === null) throw new ApiError('invalid_request', `Last-Event-ID must be ${runId}:<seq> from this run's events`);
       if (afterSeq > 0) requestSpan(request)?.event('sse.resume', { 'freechat.run.id': runId, 'freechat.sse.after_seq': afterSeq });
       const call = clients.chat.attachRun({ runId, afterSeq }, callerMetadata(request));
-      // Chat says at once whether the run is live (metadata) or over (it ends the call); the heartbeat
-      // interval is only a safety net should it say neither.
-      const start = await awaitStreamStart(call, app.sseStreams.heartbeatMs);
+      // Chat says at once whether the run is live (metadata) or over (it ends the call), after
+      // checking the caller's token and the run's owner; the unary deadline is only a safety net
+      // should it say neither (a shorter one would stream a refusal that arrives late as an event).
+      const start = await awaitStreamStart(call, callTimeoutMs);
       if (start.kind === 'error') throw start.error;
       // Nothing after the client's last event and the run is over: 204 tells EventSource not to reconnect.
       if (start.kind === 'ended') return reply.code(204).send(null);
