@@ -1,9 +1,10 @@
 // The use cases behind the gRPC methods: rules, passwords, tokens and storage, in that order.
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@freechat/shared';
+import type { Counter, Logger } from '@freechat/shared';
 import type { AccessTokenIssuer } from './access-tokens.js';
 import { validateLoginPassword, validatePassword, validateUsername } from './credential-rules.js';
-import { InvalidArgumentError, invalidCredentials, invalidRefreshToken, userNotFound } from './errors.js';
+import { AUTH_ERROR_CODES, AuthError, InvalidArgumentError, invalidCredentials, invalidRefreshToken, userNotFound } from './errors.js';
+import type { AuthMetrics } from './metrics.js';
 import type { PasswordHasher } from './passwords.js';
 import { decideRefresh, generateRefreshToken, hashRefreshToken, looksLikeRefreshToken } from './refresh-tokens.js';
 import type { TokensRepository } from './tokens-repository.js';
@@ -31,6 +32,8 @@ export interface AuthServiceOptions {
   readonly refreshReuseGraceMs: number;
   readonly now: () => Date;
   readonly logger: Logger;
+  /** Outcome counters (metrics.ts); none in tests that do not look. */
+  readonly metrics?: AuthMetrics;
 }
 
 /** A refresh token before it is stored: the caller adds its user and family. */
@@ -43,6 +46,27 @@ export class AuthService {
   constructor(private readonly options: AuthServiceOptions) {}
 
   async register(username: string, password: string): Promise<Session> {
+    return this.counted(this.options.metrics?.registrations, (error) => (error?.code === AUTH_ERROR_CODES.USERNAME_TAKEN ? 'username_taken' : undefined), () => this.registerUser(username, password));
+  }
+
+  async login(username: string, password: string): Promise<Session> {
+    return this.counted(this.options.metrics?.logins, (error) => (error?.code === AUTH_ERROR_CODES.INVALID_CREDENTIALS ? 'invalid_credentials' : undefined), () => this.logIn(username, password));
+  }
+
+  /** Counts the call's outcome: success, a named AuthError, invalid_argument, else error. */
+  private async counted<T>(counter: Counter<'outcome'> | undefined, named: (error: AuthError | undefined) => string | undefined, run: () => Promise<T>): Promise<T> {
+    try {
+      const result = await run();
+      counter?.inc({ outcome: 'success' });
+      return result;
+    } catch (error) {
+      const authError = error instanceof AuthError ? error : undefined;
+      counter?.inc({ outcome: named(authError) ?? (authError?.code === AUTH_ERROR_CODES.INVALID_ARGUMENT ? 'invalid_argument' : 'error') });
+      throw error;
+    }
+  }
+
+  private async registerUser(username: string, password: string): Promise<Session> {
     validateUsername(username);
     validatePassword(password);
     const passwordHash = await this.options.passwords.hash(password);
@@ -52,7 +76,7 @@ export class AuthService {
   }
 
   /** One answer for an unknown user and a wrong password, after the same argon2 work. */
-  async login(username: string, password: string): Promise<Session> {
+  private async logIn(username: string, password: string): Promise<Session> {
     validateLoginPassword(password);
     const found = await this.options.users.findByUsername(username);
     const matched = await this.options.passwords.verify(found?.passwordHash, password);
@@ -78,6 +102,9 @@ export class AuthService {
       return { decision, stored };
     });
     const { decision, stored } = outcome;
+    const metrics = this.options.metrics;
+    metrics?.refreshes.inc({ outcome: decision === 'reuse-detected' ? 'reuse_detected' : (decision === 'rotate' || decision === 'grace') && stored ? (decision === 'rotate' ? 'rotated' : 'grace') : 'invalid' });
+    if (decision === 'reuse-detected') metrics?.refreshTokenReuseDetected.inc();
     if (decision === 'grace' && stored) return this.session(stored.user, undefined, now);
     if (decision !== 'rotate' || !stored) {
       if (decision === 'reuse-detected') {

@@ -1,8 +1,7 @@
 // Every metric the auth service defines, built over a Registry so tests read their shapes. Labels
 // are bounded outcomes; never a user name or id. (Rate-limited requests are refused by the gateway
 // before auth sees them: freechat_gateway_rate_limited_total{limit}.)
-import type { Registry } from '@freechat/shared';
-import { Counter } from 'prom-client';
+import { Counter, type Registry } from '@freechat/shared';
 
 export const LOGIN_OUTCOMES = ['success', 'invalid_credentials', 'invalid_argument', 'error'] as const;
 export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];

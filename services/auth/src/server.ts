@@ -1,12 +1,13 @@
 // Composition of the auth service: signing key, then gRPC + health, then migrations, then SERVING.
 import { AuthServiceClient, AuthServiceService } from '@freechat/proto/freechat/auth/v1/auth';
-import { createDiscovery, createGrpcServer, createGrpcTransport, type Logger } from '@freechat/shared';
+import { createDiscovery, createGrpcServer, createGrpcTransport, startServiceMetrics, type Logger } from '@freechat/shared';
 import { createPool, watchDatabase, type DatabaseWatch } from '@freechat/shared/postgres';
 import { createAccessTokenIssuer } from './access-tokens.js';
 import { AuthService } from './auth-service.js';
 import type { AuthConfig } from './config.js';
 import { migrateWhenReachable } from './database.js';
 import { createAuthHandlers } from './grpc-handlers.js';
+import { authMetrics } from './metrics.js';
 import { createPasswordHasher, type PasswordHasher } from './passwords.js';
 import { loadSigningKey, toJwks, type SigningKey } from './signing-keys.js';
 import { TokensRepository } from './tokens-repository.js';
@@ -28,6 +29,8 @@ export interface AuthServerHandle {
   /** Resolves once migrations ran and health reports SERVING (or when closed first); rejects if they failed. */
   readonly ready: Promise<void>;
   readonly signingKey: SigningKey;
+  /** `http://host:port/metrics`, or undefined when metrics.address is empty. */
+  readonly metricsUrl: string | undefined;
   /** NOT_SERVING, let running calls finish (up to shutdown.graceMs), stop gRPC, close the pool. */
   close(): Promise<void>;
 }
@@ -46,9 +49,12 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
 
   let service: AuthService | undefined;
   const transport = createGrpcTransport(config.grpc, 'auth');
+  const metrics = await startServiceMetrics({ service: 'auth', config: config.metrics, logger });
+  const outcomes = authMetrics(metrics.registry);
   const grpc = createGrpcServer({
     logger,
     transport,
+    metrics: metrics.grpc,
     services: [
       {
         name: AuthServiceClient.serviceName,
@@ -57,7 +63,13 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
       },
     ],
   });
-  const port = await grpc.listen(config.listen.address);
+  let port: number;
+  try {
+    port = await grpc.listen(config.listen.address);
+  } catch (error) {
+    await metrics.close();
+    throw error;
+  }
   const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
   const address = `${host}:${port}`;
   logger.info({ address }, 'listening; NOT_SERVING until the database is migrated');
@@ -88,6 +100,7 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
       refreshReuseGraceMs: config.auth.refreshReuseGraceSeconds * 1000,
       now,
       logger,
+      metrics: outcomes,
     });
     grpc.setServing(true);
     logger.info('database migrated; SERVING');
@@ -110,9 +123,10 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
       await ready.catch(() => {});
       await pool.end();
       discovery.close();
+      await metrics.close();
     })();
     return closed;
   };
 
-  return { address, port, ready, signingKey, close };
+  return { address, port, ready, signingKey, metricsUrl: metrics.url, close };
 }

@@ -1,7 +1,6 @@
 // Every metric the chat service defines, built over a Registry so tests read their shapes. Labels are
 // bounded sets (outcomes, operations); never a user, session or run id.
-import { defineStreamMetrics, type Registry, type StreamMetrics } from '@freechat/shared';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram, defineStreamMetrics, type Registry, type StreamMetrics } from '@freechat/shared';
 import { RUN_ERRORS, type RunErrorCode } from './errors.js';
 
 /** How a run ended: its finish reason when it finished, else its error code. */
@@ -20,14 +19,15 @@ export interface ChatMetrics {
   readonly messagePersistSeconds: Histogram<'operation'>;
   readonly runLogAppends: Counter<never>;
   readonly runLogRuns: Gauge<never>;
+  readonly runLogEvents: Gauge<never>;
   readonly outboxPendingEvents: Gauge<never>;
   readonly stream: StreamMetrics;
   runEnded(outcome: RunOutcome, seconds: number): void;
 }
 
 export interface ChatMetricsSources {
-  /** Runs this replica's run log holds (memory) or wrote and still tracks (Redis). */
-  readonly runLogRuns?: () => number;
+  /** Runs and events the in-memory run log holds. Unset (Redis: the size lives there): not exported. */
+  readonly runLogSize?: () => { readonly runs: number; readonly events: number };
   /** Outbox rows not yet published; read at scrape time. Undefined: unknown (not exported). */
   readonly outboxPending?: () => Promise<number | undefined>;
 }
@@ -40,11 +40,22 @@ export function chatMetrics(registry: Registry, sources: ChatMetricsSources = {}
   const runsActive = new Gauge({ name: 'freechat_chat_runs_active', help: 'Runs executing on this replica now.', registers });
   const messagePersistSeconds = new Histogram({ name: 'freechat_chat_message_persist_seconds', help: 'Time to store an assistant message in PostgreSQL, by operation (start, flush, finish).', labelNames: ['operation'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers });
   const runLogAppends = new Counter({ name: 'freechat_chat_run_log_appends_total', help: 'Events appended to the run log (deltas merged per frame count once).', registers });
+  // Only with the in-memory log; Redis's size is Redis's own to report.
   const runLogRuns = new Gauge({
     name: 'freechat_chat_run_log_runs',
-    help: 'Runs held in the run log by this replica (in memory: all of them, until retention ends; Redis: its own live runs).',
-    registers,
-    ...(sources.runLogRuns && { collect(this: Gauge) { this.set(sources.runLogRuns!()); } }),
+    help: 'Runs held in the in-memory run log (live, or finished within runs.logRetentionSeconds).',
+    registers: sources.runLogSize ? registers : [],
+    collect(this: Gauge) {
+      if (sources.runLogSize) this.set(sources.runLogSize().runs);
+    },
+  });
+  const runLogEvents = new Gauge({
+    name: 'freechat_chat_run_log_events',
+    help: 'Events held in the in-memory run log.',
+    registers: sources.runLogSize ? registers : [],
+    collect(this: Gauge) {
+      if (sources.runLogSize) this.set(sources.runLogSize().events);
+    },
   });
   const outboxPendingEvents = new Gauge({
     name: 'freechat_chat_outbox_pending_events',
@@ -68,6 +79,7 @@ export function chatMetrics(registry: Registry, sources: ChatMetricsSources = {}
     messagePersistSeconds,
     runLogAppends,
     runLogRuns,
+    runLogEvents,
     outboxPendingEvents,
     stream,
     runEnded(outcome, seconds) {

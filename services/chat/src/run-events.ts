@@ -1,6 +1,7 @@
 // The events of a run, as the contract numbers and streams them. Constructors keep call sites short
 // and make sure every terminal event carries what a client needs.
 import { FinishReason, type RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
+import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
 import { RUN_ERRORS, type RunErrorCode } from './errors.js';
 
 export type { RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
@@ -12,9 +13,10 @@ export const runStarted = (runId: string, userMessageId: string, assistantMessag
   started: { runId, userMessageId, assistantMessageId },
 });
 
-export const reasoningDelta = (text: string): RunEventBody => ({ $case: 'reasoning', reasoning: { text } });
+/** `appendedAt`: wall clock of the append, for the run-log → gateway hop (freechat_stream_hop_seconds). */
+export const reasoningDelta = (text: string, appendedAt?: Timestamp): RunEventBody => ({ $case: 'reasoning', reasoning: { text, ...(appendedAt && { appendedAt }) } });
 
-export const contentDelta = (text: string): RunEventBody => ({ $case: 'content', content: { text } });
+export const contentDelta = (text: string, appendedAt?: Timestamp): RunEventBody => ({ $case: 'content', content: { text, ...(appendedAt && { appendedAt }) } });
 
 export const runDone = (
   finishReason: FinishReason,

@@ -59,6 +59,13 @@ export class MemoryRunLog implements RunLog {
 
   constructor(private readonly options: MemoryRunLogOptions) {}
 
+  /** Runs held (live, or finished within retention) and their events: the log's size, for metrics. */
+  get size(): { readonly runs: number; readonly events: number } {
+    let events = 0;
+    for (const run of this.runs.values()) events += run.events.length;
+    return { runs: this.runs.size, events };
+  }
+
   append(runId: string, body: RunEventBody): Promise<RunEvent> {
     const run = this.runs.get(runId) ?? this.open(runId);
     if (run.finished) return Promise.reject(new RunEndedError(runId));

@@ -6,7 +6,7 @@ import { setSpanAttributes, startSpan, withContext, type Logger } from '@freecha
 import type { ChatConfig } from './config.js';
 import { FailedPreconditionError, LimitExceededError, NotFoundError, promptTooLongMessage, RUN_ERRORS, UnavailableError, type RunErrorCode } from './errors.js';
 import { InferenceCallError, type InferenceGateway } from './inference-client.js';
-import { MessageWriter } from './message-writer.js';
+import { MessageWriter, type MessageStore as MessageWriterStore } from './message-writer.js';
 import type { FinalState, MessageRow, MessagesRepository, RunRefusal } from './messages-repository.js';
 import { historyIsEnough, maxUsefulContentBytes, planPrompt, type PromptPlan } from './prompt-plan.js';
 import { DeltaBatcher } from './delta-batcher.js';
@@ -16,6 +16,8 @@ import { RunEndedError, type RunLog } from './run-log.js';
 import { storedRunEvents } from './stored-run-events.js';
 import { autoTitle, validateMaxNewTokens, type GenerationParamsInput } from './validation.js';
 import type { ModelLimits } from './model-limits.js';
+import { nsToTimestamp } from '@freechat/shared';
+import type { ChatMetrics, RunOutcome } from './metrics.js';
 
 /** What every run is started with, whichever way its user message came. */
 export interface RunRequest {
@@ -58,6 +60,8 @@ export interface RunManagerOptions {
   readonly modelLimits: Pick<ModelLimits, 'maxNewTokens'>;
   readonly runs: ChatConfig['runs'];
   readonly logger: Logger;
+  /** Runs, persistence and stream hop metrics (metrics.ts); none in tests that do not look. */
+  readonly metrics?: ChatMetrics;
 }
 
 interface ActiveRun {
@@ -110,6 +114,7 @@ export class RunManager {
     this.requireAccepting();
     await this.checkModelLimits(input);
     const runId = randomUUID();
+    const persistStarted = performance.now();
     const turn = await this.options.messages.startTurn({
       ownerId: input.ownerId,
       sessionId: input.sessionId,
@@ -119,6 +124,7 @@ export class RunManager {
       assistant: { id: randomUUID(), runId },
       maxRunningPerUser: this.options.runs.maxRunningPerUser,
     });
+    this.options.metrics?.messagePersistSeconds.observe({ operation: 'start' }, (performance.now() - persistStarted) / 1000);
     if (turn.kind !== 'started') throw refusal(turn);
     return this.launch(input, runId, turn.userMessage, turn.assistantMessage);
   }
@@ -132,6 +138,7 @@ export class RunManager {
     this.requireAccepting();
     await this.checkModelLimits(input);
     const runId = randomUUID();
+    const persistStarted = performance.now();
     const prepared = await this.options.messages.prepareRegeneration({
       ownerId: input.ownerId,
       sessionId: input.sessionId,
@@ -139,6 +146,7 @@ export class RunManager {
       assistant: { id: randomUUID(), runId },
       maxRunningPerUser: this.options.runs.maxRunningPerUser,
     });
+    this.options.metrics?.messagePersistSeconds.observe({ operation: 'start' }, (performance.now() - persistStarted) / 1000);
     if (prepared.kind !== 'prepared') throw refusal(prepared);
     this.options.logger.info({ runId, sessionId: input.sessionId, edited: input.content !== undefined, removed: prepared.removed }, 'regenerating');
     return this.launch(input, runId, prepared.userMessage, prepared.assistantMessage);
@@ -356,8 +364,12 @@ export class RunManager {
   private async execute(run: ActiveRun): Promise<void> {
     const { messages, runLog, runs, logger: baseLogger } = this.options;
     const logger = baseLogger.child({ runId: run.runId, sessionId: run.sessionId });
+    const metrics = this.options.metrics;
+    const runStartedAt = performance.now();
+    metrics?.runsStarted.inc();
+    metrics?.runsActive.inc();
     const writer = new MessageWriter({
-      store: messages,
+      store: metrics ? timedStore(messages, metrics) : messages,
       messageId: run.assistantMessageId,
       flushIntervalMs: runs.flushIntervalMs,
       heartbeatMs: (runs.staleAfterSeconds * 1000) / 3,
@@ -382,6 +394,8 @@ export class RunManager {
       // Ended elsewhere (closed as orphaned) or the log is away: the stored answer is the record.
       logger.warn({ err: error }, 'could not log the end of the run');
     }
+    metrics?.runsActive.dec();
+    metrics?.runEnded(runOutcome(event), (performance.now() - runStartedAt) / 1000);
     logger.info({ status: final.status, finishReason: final.finishReason, completionTokens: final.completionTokens }, 'run ended');
   }
 
@@ -424,15 +438,29 @@ export class RunManager {
 
   /** One inference call; undefined when the run was stopped from outside. */
   private async stream(run: ActiveRun, plan: PromptPlan, writer: MessageWriter, state: { completionTokens: number }): Promise<Outcome | undefined> {
-    const { inference, runLog, runs, logger } = this.options;
+    const { inference, runLog, runs, logger, metrics } = this.options;
     const request = this.generateRequest(run, plan);
     let logLost = false;
+    // When each delta merged into the next append arrived (monotonic ms): its chat → run-log hop.
+    let arrivals: number[] = [];
     const batcher = new DeltaBatcher({
       windowMs: runs.deltaWindowMs,
       maxTokens: runs.deltaMaxTokens,
       flush: async (channel, text) => {
+        const merged = arrivals;
+        arrivals = [];
         try {
-          await runLog.append(run.runId, channel === 'reasoning' ? reasoningDelta(text) : contentDelta(text));
+          const appendedAt = nsToTimestamp(BigInt(Date.now()) * 1_000_000n);
+          await runLog.append(run.runId, channel === 'reasoning' ? reasoningDelta(text, appendedAt) : contentDelta(text, appendedAt));
+          metrics?.runLogAppends.inc();
+          if (metrics) {
+            const now = performance.now();
+            for (const arrived of merged) {
+              const seconds = (now - arrived) / 1000;
+              metrics.stream.hopSeconds.observe({ hop: 'chat_to_run_log' }, seconds);
+              metrics.stream.residenceSeconds.observe(seconds);
+            }
+          }
         } catch (error) {
           if (error instanceof RunEndedError) return void this.interrupt(run, 'ended_elsewhere');
           // The answer still goes to PostgreSQL in full; live readers get the log's failure.
@@ -448,7 +476,11 @@ export class RunManager {
         if (run.controller.signal.aborted) return undefined;
         const event = response.event;
         if (event?.$case === 'delta') {
-          const { text, channel, tokenCount } = event.delta;
+          const { text, channel, tokenCount, emittedAt } = event.delta;
+          if (metrics) {
+            metrics.stream.observeHop('inference_to_chat', emittedAt && emittedAt.seconds * 1000 + emittedAt.nanos / 1e6, Date.now());
+            if (text !== '') arrivals.push(performance.now());
+          }
           state.completionTokens += tokenCount;
           if (text === '') continue;
           const reasoning = channel === Channel.CHANNEL_REASONING;
@@ -502,6 +534,30 @@ export class RunManager {
 }
 
 async function* noEvents(): AsyncIterable<RunEvent> {}
+
+/** The outcome label of a run's terminal event: its finish reason, or its error code. */
+function runOutcome(event: RunEventBody): RunOutcome {
+  if (event.$case === 'error') return (Object.hasOwn(RUN_ERRORS, event.error.code) ? event.error.code : 'internal') as RunOutcome;
+  if (event.$case !== 'done') return 'internal';
+  const reason = event.done.finishReason;
+  return reason === FinishReason.FINISH_REASON_LENGTH ? 'length' : reason === FinishReason.FINISH_REASON_CANCELLED ? 'stopped' : 'stop';
+}
+
+/** The message store, timing each write (freechat_chat_message_persist_seconds). */
+function timedStore(store: MessagesRepository, metrics: ChatMetrics): MessageWriterStore {
+  const timed = async <T>(operation: 'flush' | 'finish', write: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await write();
+    } finally {
+      metrics.messagePersistSeconds.observe({ operation }, (performance.now() - started) / 1000);
+    }
+  };
+  return {
+    saveProgress: (id, content, reasoning) => timed('flush', () => store.saveProgress(id, content, reasoning)),
+    finish: (id, final) => timed('finish', () => store.finish(id, final)),
+  };
+}
 
 async function* fromArray(events: readonly RunEvent[]): AsyncIterable<RunEvent> {
   yield* events;

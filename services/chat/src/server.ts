@@ -14,6 +14,7 @@ import {
   createRedisClient,
   redactRedisUrl,
   redisReady,
+  startServiceMetrics,
   type ChannelProvider,
   type JsonWebKeySet,
   type Logger,
@@ -24,6 +25,7 @@ import type { ChatConfig } from './config.js';
 import { createDomainEvents } from './events/runtime.js';
 import { createChatHandlers } from './grpc-handlers.js';
 import { createInferenceGateway } from './inference-client.js';
+import { chatMetrics } from './metrics.js';
 import { ModelLimits } from './model-limits.js';
 import { MessagesRepository } from './messages-repository.js';
 import { createReaper } from './reaper.js';
@@ -55,6 +57,8 @@ export interface ChatServerHandle {
   readonly port: number;
   /** Resolves once migrations ran, stale runs were reaped and health reports SERVING; rejects if that failed. */
   readonly ready: Promise<void>;
+  /** `http://host:port/metrics`, or undefined when metrics.address is empty. */
+  readonly metricsUrl: string | undefined;
   /** NOT_SERVING, let running runs finish (up to shutdown.graceMs), interrupt the rest, close everything. */
   close(): Promise<void>;
 }
@@ -66,14 +70,19 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
   const { config, logger } = options;
   const pool = createPool({ url: config.database.url, max: config.database.poolSize, applicationName: 'freechat-chat' });
   const transport = createGrpcTransport(config.grpc, 'chat');
-  const discovery = createDiscovery({ config: config.discovery, service: 'chat', logger, transport, staticAddresses: { inference: config.upstreams.inference, auth: config.upstreams.auth } });
+  const metrics = await startServiceMetrics({ service: 'chat', config: config.metrics, logger });
+  const discovery = createDiscovery({ config: config.discovery, service: 'chat', logger, transport, metrics: metrics.grpc, staticAddresses: { inference: config.upstreams.inference, auth: config.upstreams.auth } });
   const inference = createInferenceGateway({ channels: options.channels ?? discovery.channels });
   const shared = createRunSharing(config, logger, options.runLog);
   const { runLog, control } = shared;
   const sessions = new SessionsRepository(pool);
   const messages = new MessagesRepository(pool);
   const modelLimits = new ModelLimits({ inference, ttlMs: 60_000, timeoutMs: 2_000, logger });
-  const runs = new RunManager({ messages, runLog, control, inference, modelLimits, runs: config.runs, logger: logger.child({ component: 'runs' }) });
+  const observed = chatMetrics(metrics.registry, {
+    ...(runLog instanceof MemoryRunLog && { runLogSize: () => runLog.size }),
+    outboxPending: () => countPendingOutbox(pool),
+  });
+  const runs = new RunManager({ messages, runLog, control, inference, modelLimits, runs: config.runs, logger: logger.child({ component: 'runs' }), metrics: observed });
   const reaper = createReaper({ store: messages, staleAfterMs: config.runs.staleAfterSeconds * 1000, logger });
   const events = createDomainEvents({ config: config.events, db: pool, inference, logger });
   const callerOf = createCallerVerifier({ keysFor: options.accessTokenKeys ?? authKeys(discovery.channels, config.auth.jwksRefetchMinIntervalMs) });
@@ -82,6 +91,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
   const grpc = createGrpcServer({
     logger,
     transport,
+    metrics: metrics.grpc,
     services: [
       {
         name: ChatServiceClient.serviceName,
@@ -95,6 +105,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
     port = await grpc.listen(config.listen.address);
   } catch (error) {
     await pool.end();
+    await metrics.close();
     throw error;
   }
   const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
@@ -141,11 +152,12 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
       inference.close();
       discovery.close();
       await pool.end();
+      await metrics.close();
     })();
     return closed;
   };
 
-  return { address, port, ready, close };
+  return { address, port, ready, metricsUrl: metrics.url, close };
 }
 
 interface RunSharing {
@@ -193,6 +205,21 @@ function createRunSharing(config: ChatConfig, logger: Logger, runLogOverride: Ru
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/** Outbox rows not yet relayed, read at scrape time; undefined when the database does not answer within 1 s. */
+async function countPendingOutbox(pool: ReturnType<typeof createPool>): Promise<number | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 1_000)));
+  const count = pool
+    .query<{ pending: string }>('SELECT count(*) AS pending FROM chat.outbox WHERE published_at IS NULL')
+    .then((result) => Number(result.rows[0]?.pending ?? 0))
+    .catch(() => undefined);
+  try {
+    return await Promise.race([count, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Auth's public keys, kept and refetched only for a kid not seen yet (auth rotated its key). */

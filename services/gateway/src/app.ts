@@ -1,7 +1,7 @@
 // Builds the gateway's fastify application: external wrappers, then the app's own plugins, then one
 // route plugin per resource group. Starting a listener is server.ts's business.
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { createGrpcTransport, type Logger } from '@freechat/shared';
+import { createGrpcTransport, createMetricsRegistry, defineGrpcMetrics, type GrpcMetrics, type Logger, type Registry } from '@freechat/shared';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { GatewayConfig } from './config.js';
 import { classifyError } from './errors.js';
@@ -10,6 +10,8 @@ import cors from './plugins/app/cors.js';
 import sseStreams from './plugins/app/sse-streams.js';
 import upstreams from './plugins/app/upstreams.js';
 import rateLimit from './plugins/external/rate-limit.js';
+import httpMetrics from './plugins/external/http-metrics.js';
+import { gatewayMetrics } from './metrics.js';
 import httpTracing from './plugins/external/http-tracing.js';
 import securityHeaders from './plugins/external/security-headers.js';
 import webUi from './plugins/external/web-ui.js';
@@ -26,6 +28,8 @@ export interface BuildAppOptions {
   readonly logger: Logger;
   /** Milliseconds since the epoch, for token expiry; default Date.now. */
   readonly now?: () => number;
+  /** Where the gateway's metrics go (startServiceMetrics); default a registry of its own, not served. */
+  readonly metrics?: { readonly registry: Registry; readonly grpc: GrpcMetrics };
 }
 
 /**
@@ -73,11 +77,14 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     return reply.code(apiError.status).send(apiError.toBody());
   });
 
+  const registry = options.metrics?.registry ?? createMetricsRegistry('gateway');
+  const metrics = gatewayMetrics(registry);
   // External wrappers: headers and limits first, so they cover every route, the UI and 404s.
+  void app.register(httpMetrics, { metrics });
   // First, so its span covers every other hook.
   void app.register(httpTracing);
   void app.register(securityHeaders);
-  void app.register(rateLimit, { config: config.rateLimit, redisUrl: config.redis.url, logger, ...(options.now && { now: options.now }) });
+  void app.register(rateLimit, { config: config.rateLimit, redisUrl: config.redis.url, logger, metrics, ...(options.now && { now: options.now }) });
   void app.register(webUi, { dir: config.webUi.dir });
   // The app's own shared services
   void app.register(upstreams, {
@@ -86,8 +93,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     callTimeoutMs: config.upstreams.callTimeoutMs,
     transport: createGrpcTransport(config.grpc, 'gateway'),
     logger,
+    grpcMetrics: options.metrics?.grpc ?? defineGrpcMetrics(registry),
   });
-  void app.register(sseStreams, { heartbeatMs: config.sse.heartbeatMs });
+  void app.register(sseStreams, { heartbeatMs: config.sse.heartbeatMs, metrics });
   void app.register(authenticate, {
     jwksRefetchMinIntervalMs: config.auth.jwksRefetchMinIntervalMs,
     redisUrl: config.redis.url,

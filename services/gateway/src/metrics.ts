@@ -1,7 +1,6 @@
 // Every metric the gateway defines, built over a Registry so tests read their shapes. Labels are
 // bounded: route templates (never a raw path with ids), methods, status codes, event types.
-import { defineStreamMetrics, type Registry, type StreamMetrics } from '@freechat/shared';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram, defineStreamMetrics, type Registry, type StreamMetrics } from '@freechat/shared';
 
 /** The route label of a request no route matched (a 404 or the web UI's fallback). */
 export const UNMATCHED_ROUTE = 'unmatched';

@@ -1,5 +1,5 @@
 // Composition of the gateway: the app, listening on config.http, with an orderly close.
-import type { Logger } from '@freechat/shared';
+import { startServiceMetrics, type Logger } from '@freechat/shared';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { GatewayConfig } from './config.js';
@@ -16,14 +16,22 @@ export interface GatewayServerHandle {
   readonly url: string;
   readonly port: number;
   readonly app: FastifyInstance;
+  /** `http://host:port/metrics` (a separate listener, never the public port), or undefined when metrics.address is empty. */
+  readonly metricsUrl: string | undefined;
   /** Leaves Consul, stops accepting, ends event streams (clients resume elsewhere), waits up to shutdown.graceMs for requests, closes upstream clients. */
   close(): Promise<void>;
 }
 
 export async function startGatewayServer(options: StartGatewayServerOptions): Promise<GatewayServerHandle> {
   const { config, logger } = options;
-  const app = buildApp({ config, logger, ...(options.now && { now: options.now }) });
-  await app.listen({ host: config.http.host, port: config.http.port });
+  const metrics = await startServiceMetrics({ service: 'gateway', config: config.metrics, logger });
+  const app = buildApp({ config, logger, metrics, ...(options.now && { now: options.now }) });
+  try {
+    await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (error) {
+    await metrics.close();
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
@@ -51,10 +59,11 @@ export async function startGatewayServer(options: StartGatewayServerOptions): Pr
         }
       } finally {
         clearTimeout(timer);
+        await metrics.close();
       }
     })();
     return closed;
   };
 
-  return { url, port, app, close };
+  return { url, port, app, metricsUrl: metrics.url, close };
 }

@@ -9,6 +9,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { classifyError } from './errors.js';
 import { toSseEvent } from './mapping.js';
 import type { FinishReasonJson, UsageJson } from './schemas.js';
+import type { GatewayMetrics } from './metrics.js';
+import { requestArrivals } from './plugins/external/http-metrics.js';
 
 export type SseEvent =
   | { id: string; type: 'run'; data: { runId: string; userMessageId: string; assistantMessageId: string } }
@@ -82,11 +84,18 @@ export class SseRegistry {
   private readonly streams = new Set<() => void>();
 
   /** A `: ping` comment this often keeps proxies from closing a quiet stream. */
-  constructor(readonly heartbeatMs: number) {}
+  constructor(
+    readonly heartbeatMs: number,
+    /** Stream, event, hop and token-timing metrics of every relayed stream. */
+    readonly metrics?: GatewayMetrics,
+  ) {}
 
   add(end: () => void): () => void {
     this.streams.add(end);
-    return () => this.streams.delete(end);
+    this.metrics?.sseStreamsActive.inc();
+    return () => {
+      if (this.streams.delete(end)) this.metrics?.sseStreamsActive.dec();
+    };
   }
 
   get size(): number {
@@ -124,7 +133,14 @@ export interface RelayRunOptions {
 /** Writes the response head and relays the run until it ends, the client leaves, or the server shuts down. */
 export function relayRun(options: RelayRunOptions): Promise<void> {
   const { raw, registry, logger } = options;
+  const metrics = registry.metrics;
   let call = options.call;
+  // A resume replays events appended long ago: their run-log → gateway hop is not a latency.
+  const resumed = Boolean(options.resumedFrom);
+  if (resumed) metrics?.sseResumes.inc();
+  // Time to first token counts from a send or regenerate arriving (POST); a GET attaches to a run already going.
+  const arrivedAt = raw.req?.method === 'POST' ? requestArrivals.get(raw.req) : undefined;
+  let lastTokenAt: number | undefined;
   return new Promise((resolve) => {
     let finished = false;
     let lastId = options.resumedFrom ?? '';
@@ -135,10 +151,13 @@ export function relayRun(options: RelayRunOptions): Promise<void> {
     let retryTimer: NodeJS.Timeout | undefined;
 
     let waitingForDrain = false;
-    const write = (frame: string): void => {
+    const write = (frame: string, type: SseEvent['type'] | 'ping' | undefined, receivedAt?: number): void => {
       if (finished || raw.destroyed) return;
+      if (type) metrics?.sseEventsSent.inc({ event: type });
+      // The callback runs once the frame is handed to the socket: the gateway → socket hop's end.
+      const flushed = metrics && receivedAt !== undefined ? () => written(receivedAt) : undefined;
       // Backpressure: a slow reader pauses the gRPC stream, which in turn slows the upstream.
-      if (!raw.write(frame) && !waitingForDrain) {
+      if (!raw.write(frame, flushed) && !waitingForDrain) {
         waitingForDrain = true;
         call.pause();
         raw.once('drain', () => {
@@ -147,6 +166,18 @@ export function relayRun(options: RelayRunOptions): Promise<void> {
         });
       }
     };
+    /** A token-carrying frame reached the socket: hop, residence, time to first token, gap since the last one. */
+    const written = (receivedAt: number): void => {
+      if (!metrics) return;
+      const now = performance.now();
+      const residence = (now - receivedAt) / 1000;
+      metrics.stream.hopSeconds.observe({ hop: 'gateway_to_socket' }, residence);
+      metrics.stream.residenceSeconds.observe(residence);
+      if (lastTokenAt === undefined) {
+        if (arrivedAt !== undefined) metrics.timeToFirstTokenSeconds.observe((now - arrivedAt) / 1000);
+      } else metrics.interTokenGapSeconds.observe((now - lastTokenAt) / 1000);
+      lastTokenAt = now;
+    };
     const send = (event: RunEvent): void => {
       const sse = toSseEvent(event);
       if (!sse) return;
@@ -154,7 +185,11 @@ export function relayRun(options: RelayRunOptions): Promise<void> {
       position = { runId: event.runId, seq: event.seq };
       lostAt = undefined;
       attempt = 0;
-      write(formatSseEvent(sse));
+      const delta = event.event?.$case === 'content' ? event.event.content : event.event?.$case === 'reasoning' ? event.event.reasoning : undefined;
+      if (delta && metrics && !resumed && delta.appendedAt) {
+        metrics.stream.observeHop('run_log_to_gateway', delta.appendedAt.seconds * 1000 + delta.appendedAt.nanos / 1e6, Date.now());
+      }
+      write(formatSseEvent(sse), sse.type, delta ? performance.now() : undefined);
     };
     const finish = (detach: boolean): void => {
       if (finished) return;
@@ -172,17 +207,21 @@ export function relayRun(options: RelayRunOptions): Promise<void> {
     raw.writeHead(200, { ...options.headers, ...SSE_HEADERS });
     raw.flushHeaders();
     const unregister = registry.add(() => {
-      write(': server shutting down; reconnect with Last-Event-ID\n\n');
+      write(': server shutting down; reconnect with Last-Event-ID\n\n', undefined);
       finish(true);
     });
-    const heartbeat = setInterval(() => write(HEARTBEAT_FRAME), registry.heartbeatMs);
-    raw.on('close', () => finish(true));
+    const heartbeat = setInterval(() => write(HEARTBEAT_FRAME, 'ping'), registry.heartbeatMs);
+    raw.on('close', () => {
+      // Closed before the run's end reached it: the client went away mid-stream.
+      if (!finished) metrics?.sseClientDisconnects.inc();
+      finish(true);
+    });
 
     const fail = (error: unknown): void => {
       const { apiError, unexpected } = classifyError(error);
       if (unexpected) logger.error({ err: error }, 'run stream failed upstream');
       // Not a run event, so it reuses the last id: a reconnect resumes exactly where the log left off.
-      write(formatSseEvent({ id: lastId, type: 'error', data: { code: apiError.code, message: apiError.message } }));
+      write(formatSseEvent({ id: lastId, type: 'error', data: { code: apiError.code, message: apiError.message } }), 'error');
       finish(false);
     };
     const bind = (current: ClientReadableStream<RunEvent>): void => {

@@ -5,7 +5,7 @@ import type { GenerateRequest, GenerateResponse, InferenceServiceServer } from '
 import { drained, nsToTimestamp, toServiceError, type Logger, type WallClock } from '@freechat/shared';
 import { UnavailableError } from './engine/errors.js';
 import { traceGeneration } from './generation-tracing.js';
-import type { Engine } from './engine/types.js';
+import type { Engine, GenerationEvent } from './engine/types.js';
 import { toGenerateResponse, toGenerationRequest, toModelInfo, toStatus } from './grpc-mapping.js';
 
 export interface InferenceHandlersOptions {
@@ -13,6 +13,8 @@ export interface InferenceHandlersOptions {
   readonly engine: () => Engine | undefined;
   readonly logger: Logger;
   readonly clock: WallClock;
+  /** Observes each delta's residence in this service once it is written (metrics.ts). */
+  readonly metrics?: { deltaWritten(event: GenerationEvent): void };
 }
 
 export function createInferenceHandlers(options: InferenceHandlersOptions): InferenceServiceServer {
@@ -41,7 +43,7 @@ export function createInferenceHandlers(options: InferenceHandlersOptions): Infe
 async function streamGeneration(
   call: ServerWritableStream<GenerateRequest, GenerateResponse>,
   requireEngine: () => Engine,
-  { logger, clock }: InferenceHandlersOptions,
+  { logger, clock, metrics }: InferenceHandlersOptions,
 ): Promise<void> {
   const requestId = call.request.requestId || randomUUID();
   const log = logger.child({ requestId });
@@ -62,7 +64,9 @@ async function streamGeneration(
         log.info({ finishReason: event.finishReason, usage: event.usage, timings: event.timings }, 'generation finished');
         traceGeneration(arrivedAt, event);
       }
-      if (!call.write(toGenerateResponse(requestId, event, emittedAt))) await drained(call);
+      const flowing = call.write(toGenerateResponse(requestId, event, emittedAt));
+      metrics?.deltaWritten(event);
+      if (!flowing) await drained(call);
     }
     if (!call.cancelled) call.end();
   } catch (error) {

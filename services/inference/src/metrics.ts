@@ -1,8 +1,7 @@
 // Every metric the inference service defines (names in the style of vLLM's, `freechat_inference_`
 // prefix), built over a Registry so tests read their shapes. The engine stays free of prom-client:
 // it reports through EngineObserver, which inferenceMetrics() implements.
-import { defineStreamMetrics, type Registry, type StreamMetrics } from '@freechat/shared';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram, defineStreamMetrics, type Registry, type StreamMetrics } from '@freechat/shared';
 import type { EngineObserver, GenerationEvent } from './engine/types.js';
 
 /** vLLM's TTFT buckets, in seconds: sub-second on a warm batch, tens of seconds behind a long queue. */

@@ -1,13 +1,15 @@
 // Composition of the inference service: gRPC + health first, then the model, then SERVING.
-import { createDiscovery, createGrpcServer, createGrpcTransport, createWallClock, type Logger } from '@freechat/shared';
+import { createDiscovery, createGrpcServer, createGrpcTransport, createWallClock, startServiceMetrics, type Logger } from '@freechat/shared';
 import { InferenceServiceClient, InferenceServiceService } from '@freechat/proto/freechat/inference/v1/inference';
 import type { InferenceConfig } from './config.js';
 import { createOnnxEngine } from './engine/index.js';
-import type { Engine } from './engine/types.js';
+import type { Engine, EngineObserver } from './engine/types.js';
 import { createInferenceHandlers } from './grpc-handlers.js';
+import { inferenceMetrics } from './metrics.js';
 import { planModelSource, resolveModel, type ResolvedModel } from './model-source.js';
 
-export type EngineFactory = (model: ResolvedModel, config: InferenceConfig, logger: Logger) => Promise<Engine>;
+/** `observer` receives the engine's timings for metrics; a factory may ignore it. */
+export type EngineFactory = (model: ResolvedModel, config: InferenceConfig, logger: Logger, observer?: EngineObserver) => Promise<Engine>;
 export type ModelResolver = (config: InferenceConfig, logger: Logger) => Promise<ResolvedModel>;
 
 export interface StartInferenceServerOptions {
@@ -24,6 +26,8 @@ export interface InferenceServerHandle {
   readonly port: number;
   /** Resolves once the model is loaded and health reports SERVING; rejects if loading failed. */
   readonly ready: Promise<void>;
+  /** `http://host:port/metrics`, or undefined when metrics.address is empty. */
+  readonly metricsUrl: string | undefined;
   engine(): Engine | undefined;
   /** NOT_SERVING, let running streams finish (up to shutdown.graceMs), stop gRPC, release the model. */
   close(): Promise<void>;
@@ -31,7 +35,7 @@ export interface InferenceServerHandle {
 
 export const defaultModelResolver: ModelResolver = (config, logger) => resolveModel(planModelSource(config.model), { logger });
 
-export const defaultEngineFactory: EngineFactory = (model, config, logger) =>
+export const defaultEngineFactory: EngineFactory = (model, config, logger, observer) =>
   createOnnxEngine({
     modelDir: model.dir,
     id: model.id,
@@ -42,6 +46,7 @@ export const defaultEngineFactory: EngineFactory = (model, config, logger) =>
     intraOpThreads: config.engine.intraOpThreads,
     threadSpinning: config.engine.threadSpinning,
     logger: logger.child({ component: 'engine' }),
+    ...(observer && { observer }),
   });
 
 export async function startInferenceServer(options: StartInferenceServerOptions): Promise<InferenceServerHandle> {
@@ -52,18 +57,27 @@ export async function startInferenceServer(options: StartInferenceServerOptions)
   let closing = false;
 
   const transport = createGrpcTransport(config.grpc, 'inference');
+  const metrics = await startServiceMetrics({ service: 'inference', config: config.metrics, logger });
+  const observed = inferenceMetrics(metrics.registry);
   const grpc = createGrpcServer({
     logger,
     transport,
+    metrics: metrics.grpc,
     services: [
       {
         name: InferenceServiceClient.serviceName,
         definition: InferenceServiceService,
-        implementation: createInferenceHandlers({ engine: () => engine, logger, clock: createWallClock() }),
+        implementation: createInferenceHandlers({ engine: () => engine, logger, clock: createWallClock(), metrics: observed }),
       },
     ],
   });
-  const port = await grpc.listen(config.listen.address);
+  let port: number;
+  try {
+    port = await grpc.listen(config.listen.address);
+  } catch (error) {
+    await metrics.close();
+    throw error;
+  }
   const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
   const address = `${host}:${port}`;
   logger.info({ address }, 'listening; NOT_SERVING until the model is loaded');
@@ -71,7 +85,7 @@ export async function startInferenceServer(options: StartInferenceServerOptions)
 
   const ready = (async () => {
     const model = await modelResolver(config, logger);
-    const created = await engineFactory(model, config, logger);
+    const created = await engineFactory(model, config, logger, observed);
     if (closing) {
       await created.close();
       return;
@@ -94,9 +108,10 @@ export async function startInferenceServer(options: StartInferenceServerOptions)
       await grpc.shutdown({ drain: async () => engine?.drain(), graceMs: config.shutdown.graceMs });
       await engine?.close();
       discovery.close();
+      await metrics.close();
     })();
     return closed;
   };
 
-  return { address, port, ready, engine: () => engine, close };
+  return { address, port, ready, metricsUrl: metrics.url, engine: () => engine, close };
 }

@@ -63,6 +63,8 @@ export {
   type StartServiceMetricsOptions,
 } from './telemetry/metrics.js';
 export { defineGrpcMetrics, GRPC_LABELS, GRPC_SECONDS_BUCKETS, type GrpcMetrics, type GrpcType } from './telemetry/grpc-metrics.js';
+// The metric classes, so services define metrics without their own prom-client dependency.
+export { Counter, Gauge, Histogram } from 'prom-client';
 export { defineStreamMetrics, STREAM_HOPS, STREAM_SECONDS_BUCKETS, type StreamHop, type StreamMetrics } from './telemetry/stream-metrics.js';
 export {
   setupTracing,

@@ -12,7 +12,7 @@ import { readModelFiles, type ModelFiles } from './model-files.js';
 import { Sequence, type Clock } from './sequence.js';
 import { nextChunk, planStep } from './step-plan.js';
 import { checkPromptLength, resolveMaxPromptTokens, resolveSampling } from './validate-request.js';
-import type { Engine, EngineLimits, GenerationEvent, GenerationRequest, LoadedModelInfo, ModelLimits, ModelSourceKind } from './types.js';
+import type { Engine, EngineLimits, EngineObserver, GenerationEvent, GenerationRequest, LoadedModelInfo, ModelLimits, ModelSourceKind } from './types.js';
 
 export interface EngineLogger {
   info(obj: object, msg?: string): void;
@@ -40,6 +40,8 @@ export interface OnnxEngineOptions {
   readonly defaultMaxNewTokens?: number;
   readonly logger?: EngineLogger;
   readonly clock?: Clock;
+  /** Timings and load as the engine works (metrics); the clock must then be milliseconds. */
+  readonly observer?: EngineObserver;
 }
 
 interface Prefilling {
@@ -146,6 +148,7 @@ class OnnxEngine implements Engine {
       this.clock,
       this.clock(),
       request.fairnessKey ?? '',
+      this.options.observer,
     );
     if (request.signal) {
       if (request.signal.aborted) seq.cancel();
@@ -180,6 +183,7 @@ class OnnxEngine implements Engine {
         this.lastPrefill.clear();
         this.kv = emptyKvBatch(this.shape);
       }
+      this.reportLoad();
       // Let gRPC writes and new arrivals in between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -201,6 +205,7 @@ class OnnxEngine implements Engine {
     for (const seq of admit.map((i) => this.waiting[i]!)) {
       this.waiting.splice(this.waiting.indexOf(seq), 1);
       seq.admittedAt = this.clock();
+      this.options.observer?.admitted?.((seq.admittedAt - seq.arrivedAt) / 1000);
       this.prefilling.push({ seq, kv: emptyKvBatch(this.shape, 1) });
     }
     if (plan.prefill) await this.prefillChunk();
@@ -256,7 +261,9 @@ class OnnxEngine implements Engine {
     const { start, end } = nextChunk(seq.promptIds.length, seq.position, this.options.prefillChunkTokens ?? 256);
     const ids = seq.promptIds.slice(start, end);
     const positions = ids.map((_, i) => start + i);
+    const started = this.clock();
     const { logits, kv } = await this.forward(entry.kv, [ids], [positions]);
+    this.options.observer?.prefillStep?.((this.clock() - started) / 1000, ids.length);
     entry.kv = kv;
     seq.position = end;
     if (end < seq.promptIds.length) return;
@@ -270,11 +277,13 @@ class OnnxEngine implements Engine {
   }
 
   private async decodeStep(): Promise<void> {
+    const started = this.clock();
     const { logits, kv } = await this.forward(
       this.kv,
       this.running.map((s) => [s.pendingToken]),
       this.running.map((s) => [s.position]),
     );
+    this.options.observer?.decodeStep?.((this.clock() - started) / 1000, this.running.length);
     this.kv = kv;
     const vocab = this.files.vocabSize;
     const outcome = this.running.map((seq, row) => {
@@ -286,6 +295,18 @@ class OnnxEngine implements Engine {
       if (result === 'continue') return true;
       seq.finish(result);
       return false;
+    });
+  }
+
+  /** Requests by state and the KV cache's bytes (the batch's and each prefilling prompt's), for the observer. */
+  private reportLoad(): void {
+    const observer = this.options.observer;
+    if (!observer?.load) return;
+    const bytes = (kv: KvBatch) => kv.keys.reduce((sum, a) => sum + a.byteLength, 0) + kv.values.reduce((sum, a) => sum + a.byteLength, 0);
+    observer.load({
+      running: this.running.length + this.prefilling.length,
+      waiting: this.waiting.length,
+      kvCacheBytes: bytes(this.kv) + this.prefilling.reduce((sum, p) => sum + bytes(p.kv), 0),
     });
   }
 

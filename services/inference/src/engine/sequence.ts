@@ -2,7 +2,7 @@
 import { EventChannel } from './event-channel.js';
 import { seededRandom, sampleToken, type RandomSource } from './sampling.js';
 import { TokenRouter, type TokenRouterOptions } from './token-router.js';
-import type { FinishReason, GenerationEvent, SamplingParams } from './types.js';
+import type { EngineObserver, FinishReason, GenerationEvent, SamplingParams } from './types.js';
 
 export type Clock = () => number;
 
@@ -23,6 +23,7 @@ export class Sequence {
   position = 0;
   admittedAt: number | undefined;
   private firstTokenAt: number | undefined;
+  private lastTokenAt: number | undefined;
 
   constructor(
     readonly requestId: string,
@@ -34,6 +35,7 @@ export class Sequence {
     readonly arrivedAt: number,
     /** Whose request this is, for fair admission; '' is the shared key of requests that set none. */
     readonly fairnessKey = '',
+    private readonly observer?: EngineObserver,
   ) {
     this.seen = new Set(promptIds);
     this.random = seededRandom(params.seed);
@@ -56,11 +58,14 @@ export class Sequence {
   /** Samples from this sequence's logits row and streams what the token completes. */
   acceptLogits(logits: Float32Array): StepResult {
     const token = sampleToken(logits, this.params, this.seen, this.random);
-    this.firstTokenAt ??= this.clock();
+    const now = this.clock();
+    this.firstTokenAt ??= now;
+    this.observer?.token?.((now - (this.lastTokenAt ?? this.arrivedAt)) / 1000, this.lastTokenAt === undefined);
+    this.lastTokenAt = now;
     this.generated++;
     this.seen.add(token);
     const { deltas, stopped } = this.router.push(token);
-    for (const d of deltas) this.events.push({ type: 'delta', ...d });
+    for (const d of deltas) this.emit({ type: 'delta', ...d });
     if (stopped) return 'stop';
     // The pending token still needs a slot in the context to be fed back.
     if (this.generated >= this.params.maxNewTokens || this.position + 1 >= this.maxContextTokens) return 'length';
@@ -68,11 +73,17 @@ export class Sequence {
     return 'continue';
   }
 
+  private emit(event: GenerationEvent): void {
+    this.observer?.delta?.(event);
+    this.events.push(event);
+  }
+
   finish(reason: FinishReason): void {
     if (this.finished) return;
     this.finished = true;
-    for (const d of this.router.finish()) this.events.push({ type: 'delta', ...d });
+    for (const d of this.router.finish()) this.emit({ type: 'delta', ...d });
     const now = this.clock();
+    this.observer?.finished?.(reason, { promptTokens: this.promptIds.length, completionTokens: this.generated }, (now - this.arrivedAt) / 1000);
     const first = this.firstTokenAt;
     const decodeSeconds = first === undefined ? 0 : (now - first) / 1000;
     this.events.push({
@@ -89,6 +100,7 @@ export class Sequence {
   }
 
   fail(error: Error): void {
+    if (!this.finished) this.observer?.finished?.('error', { promptTokens: this.promptIds.length, completionTokens: this.generated }, (this.clock() - this.arrivedAt) / 1000);
     this.finished = true;
     this.events.fail(error);
   }

@@ -7,6 +7,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import { createRedisClient, redactRedisUrl, type Logger, type Redis } from '@freechat/shared';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors.js';
+import type { GatewayMetrics } from '../../metrics.js';
 import { LoginBackoff, MemoryFailureStore, RedisFailureStore } from '../../rate-limit/login-backoff.js';
 import {
   ipCheck,
@@ -27,6 +28,8 @@ export interface RateLimitPluginOptions extends Record<string, unknown> {
   readonly redisUrl: string;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** freechat_gateway_rate_limited_total{limit}. */
+  readonly metrics?: GatewayMetrics;
 }
 
 declare module 'fastify' {
@@ -104,7 +107,7 @@ const rateLimit: FastifyPluginAsync<RateLimitPluginOptions> = async (app, option
   };
   const retryIn = (ms: number) => `too many requests; try again in ${Math.max(1, Math.ceil(ms / 1000))} s`;
 
-  const take = async (request: FastifyRequest, reply: FastifyReply, check: RateLimitCheck | undefined): Promise<void> => {
+  const take = async (request: FastifyRequest, reply: FastifyReply, check: RateLimitCheck | undefined, cls: RouteClass): Promise<void> => {
     if (!check) return;
     const result = await guarded(request, () => {
       (request as Keyed)[pendingKey] = check.key;
@@ -115,6 +118,7 @@ const rateLimit: FastifyPluginAsync<RateLimitPluginOptions> = async (app, option
     request.rateLimitState = tighter(request.rateLimitState ?? undefined, state);
     if (state.exceeded) {
       request.log.info({ key: check.key.replace(/:[^:]*$/, ''), max: check.max, windowMs: check.windowMs }, 'rate limited');
+      if (cls !== 'exempt') options.metrics?.rateLimited.inc({ limit: cls });
       refuse(reply, state, retryIn(state.resetMs));
     }
     reply.headers(rateLimitHeaders(request.rateLimitState));
@@ -128,16 +132,20 @@ const rateLimit: FastifyPluginAsync<RateLimitPluginOptions> = async (app, option
 
   app.decorateRequest('rateLimitState', null);
   // Per IP first: cheap, and before bodies are parsed or tokens verified.
-  app.addHook('onRequest', async (request, reply) => take(request, reply, ipCheck(config, classOf(request), request.ip)));
+  app.addHook('onRequest', async (request, reply) => {
+    const cls = classOf(request);
+    return take(request, reply, ipCheck(config, cls, request.ip), cls);
+  });
   // Per user once route-level authentication has run; the username lockout once the body is parsed.
   app.addHook('preHandler', async (request, reply) => {
     const cls = classOf(request);
-    if (request.user) await take(request, reply, userCheck(config, cls, request.user.userId));
+    if (request.user) await take(request, reply, userCheck(config, cls, request.user.userId), cls);
     const username = cls === 'login' ? usernameOf(request) : undefined;
     if (username === undefined) return;
     const waitMs = (await guarded(request, () => backoff.retryAfterMs(username))) ?? 0;
     if (waitMs > 0) {
       request.log.info({ retryAfterMs: waitMs }, 'login refused: too many failed attempts for this username');
+      options.metrics?.rateLimited.inc({ limit: 'login_backoff' });
       refuse(reply, { max: config.loginBackoff.maxFailures, remaining: 0, resetMs: waitMs, exceeded: true }, `too many failed logins for this username; try again in ${Math.ceil(waitMs / 1000)} s`);
     }
   });
