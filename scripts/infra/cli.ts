@@ -1,16 +1,19 @@
-// `make infra-up` / `make infra-down`: the real Redis, Consul and RocketMQ for a person, started in
-// .data/infra/ and outliving the command. `up` is idempotent (servers already up are reported, not
+// `make infra-up` / `make infra-down`: the real Redis, Consul and RocketMQ, and the telemetry receivers
+// Prometheus and Jaeger, for a person, started in .data/infra/ and outliving the command. `up` is idempotent (servers already up are reported, not
 // restarted); the endpoints go to .data/infra.env as sourceable shell for `make run-infra`.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isAlive, stopByPid } from './managed-process.js';
 import { REPO_ROOT } from './paths.js';
+import { startObservability } from './observability.js';
 import { startInfra } from './servers.js';
 
 const dataDir = path.join(process.env['FREECHAT_DATA_DIR'] || path.join(REPO_ROOT, '.data'));
 const infraDir = path.join(dataDir, 'infra');
 const stateFile = path.join(infraDir, 'state.json');
 const envFile = path.join(dataDir, 'infra.env');
+/** A person's Prometheus scrapes every 5 s (the tests' every second). */
+const SCRAPE_INTERVAL = '5s';
 
 interface State {
   /** Every process started, in start order: stopped in reverse. */
@@ -20,6 +23,17 @@ interface State {
 
 const log = (message: string): void => void process.stderr.write(`[infra] ${message}\n`);
 
+function writeState(state: State): void {
+  writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  writeFileSync(
+    envFile,
+    `# Written by \`make infra-up\`; source it (set -a; . ${path.relative(REPO_ROOT, envFile)}) or use \`make run-infra\`.\n` +
+      Object.entries(state.env)
+        .map(([key, value]) => `${key}=${value}\n`)
+        .join(''),
+  );
+}
+
 function readState(): State | undefined {
   if (!existsSync(stateFile)) return undefined;
   return JSON.parse(readFileSync(stateFile, 'utf8')) as State;
@@ -27,6 +41,9 @@ function readState(): State | undefined {
 
 function print(state: State): void {
   for (const [key, value] of Object.entries(state.env)) process.stdout.write(`${key}=${value}\n`);
+  const { PROMETHEUS_URL: prometheus, JAEGER_URL: jaeger } = state.env;
+  if (prometheus) log(`open Prometheus at ${prometheus}/graph (targets: ${prometheus}/targets, alerts: ${prometheus}/alerts)`);
+  if (jaeger) log(`traces in Jaeger at ${jaeger}/api/services and ${jaeger}/api/traces?service=gateway (JSON; this build has no UI assets)`);
   log(`endpoints written to ${path.relative(process.cwd(), envFile) || envFile}; \`make run-infra\` uses them, \`make infra-down\` stops everything`);
 }
 
@@ -48,8 +65,9 @@ async function down(): Promise<void> {
 async function up(): Promise<void> {
   const existing = readState();
   if (existing && existing.processes.every((p) => isAlive(p.pid))) {
-    log('already up');
-    print(existing);
+    if (!existing.env['PROMETHEUS_URL']) await addObservability(existing);
+    else log('already up');
+    print(readState() ?? existing);
     return;
   }
   if (existing) {
@@ -62,22 +80,38 @@ async function up(): Promise<void> {
     // Data from an earlier run is dropped: topics and groups are created fresh, as for the tests.
     rmSync(infraDir, { recursive: true, force: true });
     mkdirSync(infraDir, { recursive: true });
-    const servers = await startInfra({ dataDir: infraDir, keepAlive: true });
-    processes.push(...servers.processes.map((p) => ({ name: p.name, pid: p.pid })));
-    const state: State = { processes, env: { ...servers.env } };
-    writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
-    writeFileSync(
-      envFile,
-      `# Written by \`make infra-up\`; source it (set -a; . ${path.relative(REPO_ROOT, envFile)}) or use \`make run-infra\`.\n` +
-        Object.entries(state.env)
-          .map(([key, value]) => `${key}=${value}\n`)
-          .join(''),
-    );
-    log(`Redis, Consul and RocketMQ up in ${((Date.now() - started) / 1000).toFixed(1)} s (data and logs in ${infraDir})`);
+    const [servers, observability] = await Promise.allSettled([
+      startInfra({ dataDir: infraDir, keepAlive: true }),
+      startObservability({ dataDir: infraDir, keepAlive: true, scrapeInterval: SCRAPE_INTERVAL }),
+    ]);
+    for (const result of [servers, observability]) {
+      if (result.status === 'fulfilled') processes.push(...result.value.processes.map((p) => ({ name: p.name, pid: p.pid })));
+    }
+    if (servers.status === 'rejected') throw servers.reason;
+    if (observability.status === 'rejected') throw observability.reason;
+    const state: State = { processes, env: { ...servers.value.env, ...observability.value.env } };
+    writeState(state);
+    log(`Redis, Consul, RocketMQ, Prometheus and Jaeger up in ${((Date.now() - started) / 1000).toFixed(1)} s (data and logs in ${infraDir})`);
     print(state);
   } catch (error) {
     log(`could not start: ${error instanceof Error ? error.message : String(error)}`);
     for (const { pid } of processes.reverse()) await stopByPid(pid);
+    process.exitCode = 1;
+  }
+}
+
+/** Servers from an earlier `make infra-up` without the telemetry receivers: add them, keep the rest. */
+async function addObservability(state: State): Promise<void> {
+  const started = Date.now();
+  try {
+    const observability = await startObservability({ dataDir: infraDir, keepAlive: true, scrapeInterval: SCRAPE_INTERVAL });
+    writeState({
+      processes: [...state.processes, ...observability.processes.map((p) => ({ name: p.name, pid: p.pid }))],
+      env: { ...state.env, ...observability.env },
+    });
+    log(`Prometheus and Jaeger added in ${((Date.now() - started) / 1000).toFixed(1)} s (the other servers were already up)`);
+  } catch (error) {
+    log(`could not start Prometheus and Jaeger: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
   }
 }

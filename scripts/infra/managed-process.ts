@@ -3,7 +3,7 @@
 // for a test die with the test process even when it crashes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -30,6 +30,7 @@ export interface ManagedProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+const SETPRIV = '/usr/bin/setpriv';
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -59,7 +60,14 @@ export function startProcess(options: StartProcessOptions): ManagedProcess {
   const fd = openSync(options.logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(options.command, [...options.args], {
+    // Started for a test: also dies when this process is killed outright (SIGKILL, a crash, a
+    // timeout's kill), when no 'exit' hook runs. setpriv (util-linux) sets the parent-death signal
+    // and execs the command, so the pid stays the server's.
+    const [command, args] =
+      !options.keepAlive && existsSync(SETPRIV)
+        ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', options.command, ...options.args]]
+        : [options.command, [...options.args]];
+    child = spawn(command, args, {
       env: options.env ?? process.env,
       cwd: options.cwd,
       stdio: ['ignore', fd, fd],

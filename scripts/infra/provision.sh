@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Obtains every real server the tests and `make infra-up` use, cached by version outside the work
-# tree; warm, it takes about a second. The three run side by side: the Consul build dominates.
+# tree; warm, it takes about a second. They run side by side, except the two apt installs (Redis,
+# Prometheus), which would fight over dpkg's lock; the Go builds of Consul and Jaeger dominate.
 set -euo pipefail
 dir=$(dirname "$0")
 started=$SECONDS
-"$dir/ensure-redis.sh" >/dev/null &
-redis=$!
+( "$dir/ensure-redis.sh" && "$dir/ensure-prometheus.sh" ) >/dev/null &
+apt=$!
 "$dir/ensure-rocketmq.sh" >/dev/null &
 rocketmq=$!
+"$dir/ensure-jaeger.sh" >/dev/null &
+jaeger=$!
 "$dir/ensure-consul.sh" >/dev/null
-wait "$redis"
+wait "$apt"
 wait "$rocketmq"
-printf '[infra] Redis, Consul and RocketMQ provisioned in %d s\n' $((SECONDS - started)) >&2
+wait "$jaeger"
+printf '[infra] Redis, Consul, RocketMQ, Prometheus and Jaeger provisioned in %d s\n' $((SECONDS - started)) >&2

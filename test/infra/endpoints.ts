@@ -9,6 +9,17 @@ export interface InfraEndpoints {
   readonly consulAddress: string;
   /** `127.0.0.1:PORT`: the gRPC proxy of a real RocketMQ 5 (name server + broker in local mode). */
   readonly rocketmqEndpoints: string;
+  /** `http://127.0.0.1:PORT` of a real Prometheus (scrape and rule interval 1 s in tests). */
+  readonly prometheusUrl: string;
+  /**
+   * Its file service discovery folder: a test writes `<name>.json` there (`writeScrapeTargets` in
+   * scripts/infra/prometheus.ts) to have its services scraped, and removes it afterwards.
+   */
+  readonly prometheusTargetsDir: string;
+  /** `http://127.0.0.1:PORT` of a real Jaeger v2's query API (`/api/traces`). */
+  readonly jaegerUrl: string;
+  /** Jaeger's OTLP/HTTP receiver: what `OTEL_EXPORTER_OTLP_ENDPOINT` takes. */
+  readonly otlpEndpoint: string;
 }
 
 declare module 'vitest' {
