@@ -34,7 +34,8 @@ afterAll(async () => {
 
 describe('make run', () => {
   it('serves a chat, stops cleanly on Ctrl-C, and keeps everything across a restart', async () => {
-    let stack = (await startMakeRun(setup.env)).child;
+    const first = await startMakeRun(setup.env);
+    let stack = first.child;
     // The built web UI is what a browser gets at /, not the placeholder page.
     const home = await fetch(`${setup.baseUrl}/`);
     expect(home.headers.get('content-type')).toContain('text/html');
@@ -56,6 +57,13 @@ describe('make run', () => {
     expect(events[0]!.event).toBe('run');
     expect(events.at(-1)!.event).toBe('done');
     const answer = events.filter((e) => e.event === 'content').map((e) => e.data.delta).join('');
+    // One `metrics <service> <url>` line per service, none on the public port; the gateway's counts this chat.
+    const metrics = first.metricsUrls();
+    expect(Object.keys(metrics).sort()).toEqual(['auth', 'chat', 'gateway', 'inference']);
+    expect(Object.values(metrics).every((url) => !url.startsWith(setup.baseUrl))).toBe(true);
+    const scraped = await (await fetch(metrics['gateway']!)).text();
+    expect(scraped).toMatch(/^freechat_http_request_duration_seconds_count\{[^}]*route="\/api\/sessions\/:id\/messages"[^}]*\} [1-9]/m);
+    expect(await (await fetch(metrics['inference']!)).text()).toMatch(/^freechat_inference_time_to_first_token_seconds_count\{[^}]*\} [1-9]/m);
     expect(await stopMakeRun(stack)).toBe(0);
 
     stack = (await startMakeRun(setup.env)).child;

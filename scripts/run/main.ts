@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createGrpcTransport, PLAINTEXT_TRANSPORT_CONFIG as PLAINTEXT_GRPC } from '@freechat/shared';
+import { createGrpcTransport, freePort, PLAINTEXT_TRANSPORT_CONFIG as PLAINTEXT_GRPC } from '@freechat/shared';
 import { ensureDevCertificates } from '@freechat/shared/dev-tls';
 import {
   bootstrapServiceRoles,
@@ -43,7 +43,10 @@ async function main(): Promise<void> {
   const certificates = ensureDevCertificates({ dir: path.join(dataDir, 'tls'), names: ['auth', 'chat', 'inference', 'gateway', 'supervisor'] });
   log(`mutual TLS between services (development CA in ${certificates.dir}${certificates.created ? ', created now' : ''})`);
   const tls = { caFile: certificates.caFile, identities: certificates.identities as Record<'auth' | 'chat' | 'inference' | 'gateway', { certFile: string; keyFile: string }> };
-  const plan = planStack({ env: process.env, databaseUrl, ...(databaseUrls && { databaseUrls }), tls, repoRoot });
+  // A free port per process for its /metrics endpoint, so each URL is known and printed below.
+  const metricsPorts: Record<string, number> = {};
+  for (const spec of planStack({ env: process.env, databaseUrl, repoRoot }).processes) metricsPorts[spec.name] = await freePort();
+  const plan = planStack({ env: process.env, databaseUrl, ...(databaseUrls && { databaseUrls }), tls, repoRoot, metricsPorts });
   const supervisorTransport = createGrpcTransport(
     { ...PLAINTEXT_GRPC, tls: { caFile: certificates.caFile, ...certificates.identities['supervisor']! } },
     'make run',
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
     await shutdown(1);
     return;
   }
+  for (const spec of plan.processes) if (spec.metricsUrl) process.stdout.write(`metrics ${spec.name} ${spec.metricsUrl}\n`);
   log(`Free Chat is ready at ${plan.publicUrl}`);
   process.stdout.write(`Free Chat is ready at ${plan.publicUrl}\n`);
 }

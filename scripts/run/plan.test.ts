@@ -25,6 +25,29 @@ describe('make run plan', () => {
   });
 });
 
+describe('make run plan: metrics endpoints', () => {
+  const ports = { inference: 9101, auth: 9102, chat: 9103, gateway: 9104 };
+
+  it('gives each process its planned free port as FREECHAT_<SERVICE>_METRICS_ADDRESS and knows the URL', () => {
+    const processes = planStack({ env: {}, databaseUrl: 'postgres://x', repoRoot: '/repo', metricsPorts: ports }).processes;
+    expect(processes.map((p) => [p.name, p.env[`FREECHAT_${p.service.toUpperCase()}_METRICS_ADDRESS`], p.metricsUrl])).toEqual([
+      ['inference', '127.0.0.1:9101', 'http://127.0.0.1:9101/metrics'],
+      ['auth', '127.0.0.1:9102', 'http://127.0.0.1:9102/metrics'],
+      ['chat', '127.0.0.1:9103', 'http://127.0.0.1:9103/metrics'],
+      ['gateway', '127.0.0.1:9104', 'http://127.0.0.1:9104/metrics'],
+    ]);
+  });
+
+  it('lets the environment choose an address (replicas shift by 100) or turn metrics off', () => {
+    const env = { CONSUL_HTTP_ADDR: '127.0.0.1:8500', FREECHAT_CHAT_REPLICAS: '2', FREECHAT_CHAT_METRICS_ADDRESS: '127.0.0.1:9300', FREECHAT_AUTH_METRICS_ADDRESS: '' };
+    const processes = planStack({ env, databaseUrl: 'postgres://x', repoRoot: '/repo', metricsPorts: { ...ports, 'chat-1': 1, 'chat-2': 2 } }).processes;
+    expect(processes.filter((p) => p.service === 'chat').map((p) => p.metricsUrl)).toEqual(['http://127.0.0.1:9300/metrics', 'http://127.0.0.1:9400/metrics']);
+    const auth = processes.find((p) => p.name === 'auth')!;
+    expect(auth.metricsUrl).toBeUndefined();
+    expect(auth.env['FREECHAT_AUTH_METRICS_ADDRESS']).toBe('');
+  });
+});
+
 describe('make run-infra plan (replicas)', () => {
   const plan = (env: Record<string, string>) => planStack({ env, databaseUrl: 'postgres://x', repoRoot: '/repo' });
 

@@ -12,6 +12,8 @@ export interface ProcessSpec {
   readonly entry: string;
   readonly env: Readonly<Record<string, string>>;
   readonly readiness: Readiness;
+  /** Where it serves Prometheus metrics (`http://host:port/metrics`); undefined when metrics are off. */
+  readonly metricsUrl?: string;
 }
 
 export interface StackPlan {
@@ -32,13 +34,18 @@ export interface PlanInput {
     readonly identities: Readonly<Record<ServiceName, { readonly certFile: string; readonly keyFile: string }>>;
   };
   readonly repoRoot: string;
+  /**
+   * A free port per process name for its /metrics endpoint, so the URLs are known before start
+   * (`FREECHAT_<SERVICE>_METRICS_ADDRESS` set in the environment wins; empty there turns them off).
+   */
+  readonly metricsPorts?: Readonly<Record<string, number>>;
 }
 
 const DEFAULT_ADDRESSES = { auth: '127.0.0.1:50051', chat: '127.0.0.1:50052', inference: '127.0.0.1:50053' } as const;
 /** Replica n (from 0) of a service listens this many ports above the first one. */
 const REPLICA_PORT_STEP = 100;
 
-export function planStack({ env, databaseUrl, databaseUrls, tls, repoRoot }: PlanInput): StackPlan {
+export function planStack({ env, databaseUrl, databaseUrls, tls, repoRoot, metricsPorts }: PlanInput): StackPlan {
   const address = (name: keyof typeof DEFAULT_ADDRESSES, variable: string) => env[variable] || DEFAULT_ADDRESSES[name];
   const auth = address('auth', 'FREECHAT_AUTH_ADDRESS');
   const chat = address('chat', 'FREECHAT_CHAT_ADDRESS');
@@ -80,16 +87,29 @@ export function planStack({ env, databaseUrl, databaseUrls, tls, repoRoot }: Pla
         readiness: { kind: 'grpc', address: listenAt },
       };
     });
-  return {
-    dataDir,
-    publicUrl: `http://localhost:${port}`,
-    processes: [
-      ...grpcService('inference', inference, 'FREECHAT_INFERENCE_ADDRESS', replicas.inference),
-      ...grpcService('auth', auth, 'FREECHAT_AUTH_ADDRESS'),
-      ...grpcService('chat', chat, 'FREECHAT_CHAT_ADDRESS', replicas.chat),
-      { name: 'gateway', service: 'gateway', entry: entry('gateway'), env: { ...shared, ...own('gateway') }, readiness: { kind: 'http', url: `http://127.0.0.1:${port}/readyz` } },
-    ],
-  };
+  const processes: ProcessSpec[] = [
+    ...grpcService('inference', inference, 'FREECHAT_INFERENCE_ADDRESS', replicas.inference),
+    ...grpcService('auth', auth, 'FREECHAT_AUTH_ADDRESS'),
+    ...grpcService('chat', chat, 'FREECHAT_CHAT_ADDRESS', replicas.chat),
+    { name: 'gateway', service: 'gateway', entry: entry('gateway'), env: { ...shared, ...own('gateway') }, readiness: { kind: 'http', url: `http://127.0.0.1:${port}/readyz` } },
+  ];
+  return { dataDir, publicUrl: `http://localhost:${port}`, processes: processes.map((spec, i) => withMetrics(spec, env, metricsPorts, processes.slice(0, i).filter((p) => p.service === spec.service).length)) };
+}
+
+/** The process's metrics address in its environment and its URL, from the environment or the planned free port. */
+function withMetrics(spec: ProcessSpec, env: PlanInput['env'], ports: PlanInput['metricsPorts'], replica: number): ProcessSpec {
+  const variable = `FREECHAT_${spec.service.toUpperCase()}_METRICS_ADDRESS`;
+  const configured = env[variable];
+  const address =
+    configured !== undefined
+      ? configured && replica > 0
+        ? shiftPort(configured, replica * REPLICA_PORT_STEP)
+        : configured
+      : ports?.[spec.name] !== undefined
+        ? `127.0.0.1:${ports[spec.name]}`
+        : undefined;
+  if (address === undefined) return spec;
+  return { ...spec, env: { ...spec.env, [variable]: address }, ...(address && { metricsUrl: `http://${address}/metrics` }) };
 }
 
 function count(env: PlanInput['env'], variable: string): number {

@@ -63,6 +63,8 @@ export interface MakeRun {
   output(): string;
   /** The pid of each service as the supervisor last started it. */
   pids(): Record<string, number>;
+  /** Each service's Prometheus endpoint, from the `metrics <service> <url>` lines. */
+  metricsUrls(): Record<string, string>;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
 }
 
@@ -84,6 +86,7 @@ export function launchMakeRun(env: Readonly<Record<string, string>>, extraEnv: R
     child,
     output: () => output,
     pids: () => Object.fromEntries([...output.matchAll(/started (\S+) \(pid (\d+)\)/g)].map((m) => [m[1]!, Number(m[2])])),
+    metricsUrls: () => Object.fromEntries([...output.matchAll(/^metrics (\S+) (http:\/\/\S+)$/gm)].map((m) => [m[1]!, m[2]!])),
     waitFor: async (pattern, timeoutMs = 60_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
