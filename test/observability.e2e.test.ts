@@ -1,0 +1,221 @@
+// Telemetry end to end, against the real receivers the suite starts (test/infra/global-setup.ts):
+// `make run`'s four service processes, each serving /metrics on its own free port and exporting
+// traces over OTLP to a real Jaeger; a real Prometheus scrapes all four. After one chat message,
+// (a) PromQL over Prometheus's HTTP API returns the per-hop histogram and the time to first token
+// with samples from this run, and (b) Jaeger holds one trace for that message in which the gateway's,
+// chat's and inference's spans are joined by parent ids.
+// Runs the built services (services/*/dist): `make test` builds first.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { writeScrapeTargets } from '../scripts/infra/prometheus.js';
+import { freePort } from '../services/shared/src/index.js';
+import { infraEndpoints } from './infra/endpoints.js';
+import { killLeftovers, prepareMakeRun, startMakeRun, stopMakeRun, type MakeRun, type MakeRunSetup } from './support/make-run.js';
+
+const SERVICES = ['auth', 'chat', 'inference', 'gateway'] as const;
+type Service = (typeof SERVICES)[number];
+
+let setup: MakeRunSetup;
+let run: MakeRun | undefined;
+let removeTargets: (() => void) | undefined;
+/** `127.0.0.1:PORT` of each service's /metrics: also the `instance` label Prometheus gives its series. */
+const metricsAddresses = {} as Record<Service, string>;
+
+interface PromSample {
+  readonly metric: Record<string, string>;
+  readonly value: [number, string];
+}
+
+/** An instant PromQL query over the HTTP API. */
+async function promQuery(query: string): Promise<PromSample[]> {
+  const url = `${infraEndpoints().prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`;
+  const response = await fetch(url);
+  const body = (await response.json()) as { status: string; error?: string; data: { resultType: string; result: PromSample[] } };
+  if (body.status !== 'success') throw new Error(`PromQL ${query}: ${body.error ?? response.status}`);
+  return body.data.result;
+}
+
+/** Polls until `check` returns a value (not undefined), or fails with what was last seen. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
+    await sleep(500);
+  }
+}
+
+/** A series selector matching only this test's four services (the Prometheus may be shared). */
+function ours(): string {
+  return `instance=~"${Object.values(metricsAddresses).join('|')}"`;
+}
+
+beforeAll(async () => {
+  setup = await prepareMakeRun('observability');
+  for (const service of SERVICES) metricsAddresses[service] = `127.0.0.1:${await freePort()}`;
+  run = await startMakeRun(setup.env, {
+    ...Object.fromEntries(SERVICES.map((service) => [`FREECHAT_${service.toUpperCase()}_METRICS_ADDRESS`, metricsAddresses[service]])),
+    OTEL_EXPORTER_OTLP_ENDPOINT: infraEndpoints().otlpEndpoint,
+    // Export finished spans quickly rather than every 5 s.
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+    OTEL_TRACES_SAMPLER: 'always_on',
+  });
+  removeTargets = writeScrapeTargets(
+    infraEndpoints().prometheusTargetsDir,
+    `observability-test-${process.pid}`,
+    SERVICES.map((service) => ({ address: metricsAddresses[service], service })),
+  );
+}, 300_000);
+
+afterAll(async () => {
+  removeTargets?.();
+  try {
+    if (run) expect(await stopMakeRun(run.child)).toBe(0);
+  } finally {
+    killLeftovers();
+    await setup?.cleanup();
+  }
+});
+
+interface JaegerSpan {
+  readonly traceID: string;
+  readonly spanID: string;
+  readonly operationName: string;
+  readonly references: readonly { refType: string; traceID: string; spanID: string }[];
+  readonly processID: string;
+  readonly startTime: number;
+  readonly tags: readonly { key: string; value: unknown }[];
+}
+interface JaegerTrace {
+  readonly traceID: string;
+  readonly spans: readonly JaegerSpan[];
+  readonly processes: Record<string, { serviceName: string }>;
+}
+
+/** `gateway`, `chat`, …: the service of the process that sent the span (service.name `freechat-<service>`). */
+function serviceIn(trace: JaegerTrace, span: JaegerSpan): string {
+  return (trace.processes[span.processID]?.serviceName ?? '').replace(/^freechat-/, '');
+}
+
+async function jaegerTraces(query: Record<string, string>): Promise<JaegerTrace[]> {
+  const response = await fetch(`${infraEndpoints().jaegerUrl}/api/traces?${new URLSearchParams(query)}`);
+  if (!response.ok) throw new Error(`jaeger /api/traces: ${response.status}`);
+  return ((await response.json()) as { data: JaegerTrace[] | null }).data ?? [];
+}
+
+describe('observability: real Prometheus and Jaeger', () => {
+  it('scrapes all four services, and one chat message yields hop and TTFT histograms and one joined trace', async () => {
+    // Every service's /metrics is up as Prometheus sees it.
+    await eventually('all four targets up', async () => {
+      const up = await promQuery(`up{${ours()}}`);
+      const healthy = new Set(up.filter((s) => s.value[1] === '1').map((s) => s.metric['job']));
+      return SERVICES.every((s) => healthy.has(s)) ? true : undefined;
+    });
+
+    const startedUs = Date.now() * 1000;
+    const registered = await setup.api('POST', '/api/auth/register', { username: 'observed_olga', password: 'correct horse battery' });
+    expect(registered.status).toBe(201);
+    const token = registered.json.accessToken as string;
+    const session = await setup.api('POST', '/api/sessions', { title: 'Observed' }, token);
+    expect(session.status).toBe(201);
+    const sessionId = session.json.id as string;
+    const streamed = await fetch(`${setup.baseUrl}/api/sessions/${sessionId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ content: 'Hello there', params: { maxNewTokens: 8, temperature: 0 } }),
+    });
+    expect(streamed.status).toBe(200);
+    const text = await streamed.text();
+    expect(text).toMatch(/^event: done$/m);
+    const contentEvents = text.split('\n\n').filter((frame) => /^event: content$/m.test(frame)).length;
+    expect(contentEvents).toBeGreaterThan(0);
+
+    // (a) Prometheus: every hop of the delta's way has observations from this run's processes.
+    const hops = await eventually('freechat_stream_hop_seconds for every hop', async () => {
+      const samples = await promQuery(`sum by (hop) (freechat_stream_hop_seconds_count{${ours()}})`);
+      const counts = Object.fromEntries(samples.map((s) => [s.metric['hop']!, Number(s.value[1])]));
+      const wanted = ['inference_to_chat', 'chat_to_run_log', 'run_log_to_gateway', 'gateway_to_socket'];
+      return wanted.every((hop) => (counts[hop] ?? 0) > 0) ? counts : undefined;
+    });
+    // At least one observation per content delta the browser got, on the gateway's last hop.
+    expect(hops['gateway_to_socket']).toBeGreaterThanOrEqual(contentEvents);
+    // The histogram is usable as a histogram: a quantile over its buckets is a finite number.
+    const p99 = await promQuery(`histogram_quantile(0.99, sum by (hop, le) (freechat_stream_hop_seconds_bucket{${ours()}}))`);
+    expect(p99.map((s) => s.metric['hop']).sort()).toEqual(['chat_to_run_log', 'gateway_to_socket', 'inference_to_chat', 'run_log_to_gateway']);
+    for (const sample of p99) expect(Number.isFinite(Number(sample.value[1]))).toBe(true);
+
+    // Time to first token, as the inference service measured it: one request at least (the title
+    // generation may add another).
+    const ttft = await eventually('time to first token observed', async () => {
+      const samples = await promQuery(`sum(freechat_inference_time_to_first_token_seconds_count{${ours()}})`);
+      const count = Number(samples[0]?.value[1] ?? 0);
+      return count >= 1 ? count : undefined;
+    });
+    expect(ttft).toBeGreaterThanOrEqual(1);
+    // And as the browser's side saw it: the gateway's TTFT for the one stream it served.
+    const gatewayTtft = await promQuery(`sum(freechat_gateway_time_to_first_token_seconds_count{${ours()}})`);
+    expect(Number(gatewayTtft[0]?.value[1] ?? 0)).toBe(1);
+
+    // (b) Jaeger: the trace of this message holds gateway → chat → inference spans joined by parent ids.
+    const trace = await eventually(
+      'a trace of the message with gateway, chat and inference spans',
+      async () => {
+        const traces = await jaegerTraces({ service: 'freechat-gateway', start: String(startedUs), limit: '100', lookback: '1h' });
+        // The gateway's HTTP span of the send request names its path (which holds the session id).
+        const ofMessage = traces.filter((t) =>
+          t.spans.some(
+            (s) =>
+              serviceIn(t, s) === 'gateway' &&
+              s.tags.some((tag) => tag.key === 'url.path' && tag.value === `/api/sessions/${sessionId}/messages`),
+          ),
+        );
+        const complete = ofMessage.filter((t) => ['gateway', 'chat', 'inference'].every((svc) => t.spans.some((s) => serviceIn(t, s) === svc)));
+        if (complete.length === 0) return undefined;
+        expect(ofMessage).toHaveLength(1);
+        return complete[0]!;
+      },
+      30_000,
+    );
+    const byId = new Map(trace.spans.map((s) => [s.spanID, s]));
+    const serviceOf = (span: JaegerSpan): string => serviceIn(trace, span);
+    const parentOf = (span: JaegerSpan): JaegerSpan | undefined => {
+      const ref = span.references.find((r) => r.refType === 'CHILD_OF');
+      return ref ? byId.get(ref.spanID) : undefined;
+    };
+    // Every span but the root has its parent in the same trace: nothing dangles.
+    const roots = trace.spans.filter((s) => !parentOf(s));
+    expect(roots).toHaveLength(1);
+    expect(serviceOf(roots[0]!)).toBe('gateway');
+    expect(roots[0]!.operationName).toBe('POST /api/sessions/:id/messages');
+    // The gRPC server spans: chat's SendMessage under the gateway's request, inference's Generate below it.
+    const send = trace.spans.find((s) => serviceOf(s) === 'chat' && s.operationName === 'freechat.chat.v1.ChatService/SendMessage');
+    expect(send).toBeDefined();
+    expect(parentOf(send!)).toBe(roots[0]);
+    const generate = trace.spans.filter((s) => serviceOf(s) === 'inference' && s.operationName === 'freechat.inference.v1.InferenceService/Generate');
+    expect(generate.length).toBeGreaterThan(0);
+    const ancestors = (span: JaegerSpan): JaegerSpan[] => {
+      const up: JaegerSpan[] = [];
+      for (let at = parentOf(span); at; at = parentOf(at)) up.push(at);
+      return up;
+    };
+    expect(generate.some((g) => ancestors(g).includes(send!))).toBe(true);
+    // Walking up from any inference span passes through chat and reaches the gateway's root.
+    const inferenceSpans = trace.spans.filter((s) => serviceOf(s) === 'inference');
+    expect(inferenceSpans.length).toBeGreaterThan(0);
+    for (const span of inferenceSpans) {
+      const chain: string[] = [];
+      for (let at: JaegerSpan | undefined = span; at; at = parentOf(at)) chain.push(serviceOf(at));
+      expect(chain.at(-1)).toBe('gateway');
+      expect(chain).toContain('chat');
+      // Services appear in order inference → chat → gateway going up, never back down.
+      const order = chain.filter((svc, i) => svc !== chain[i - 1]);
+      expect(order).toEqual(['inference', 'chat', 'gateway']);
+    }
+  }, 180_000);
+});
