@@ -41,8 +41,11 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
     firstKey.current = messages[0]?.key;
   }
   const skip = Math.max(0, messages.length - shown - prepended.current);
-  // The height before an older page was asked for, and how many had been put on top by then.
-  const pageRequest = useRef<{ height: number; prepended: number } | null>(null);
+  // When an older page was asked for: the message at the top of the screen, where it was, and how
+  // many had been put on top by then. Anchored to an element, not to scrollHeight: messages off
+  // screen (content-visibility: auto) change height when they are first laid out, which would
+  // move a height-based restore by hundreds of pixels.
+  const pageRequest = useRef<{ anchor: Element; top: number; prepended: number } | null>(null);
 
   const showEarlier = async (): Promise<void> => {
     const el = scroller.current;
@@ -50,7 +53,8 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
     setLoadingEarlier(true);
     // Reading up, not following the latest: the bottom must not pull the list down.
     stick.current = false;
-    pageRequest.current = { height: el.scrollHeight, prepended: prepended.current };
+    const anchor = topVisible(el);
+    pageRequest.current = anchor ? { anchor, top: offsetIn(el, anchor), prepended: prepended.current } : null;
     try {
       // Nothing added (failed, or nothing older after all): no place to restore.
       if ((await onLoadEarlier()) === 0) pageRequest.current = null;
@@ -83,7 +87,7 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
     const el = scroller.current;
     const request = pageRequest.current;
     if (el && request && prepended.current !== request.prepended) {
-      el.scrollTop += el.scrollHeight - request.height;
+      el.scrollTop += offsetIn(el, request.anchor) - request.top;
       pageRequest.current = null;
     }
   }, [messages]);
@@ -165,4 +169,14 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
       )}
     </div>
   );
+}
+
+/** The first message whose bottom is below the top of the scroller: what the user is looking at. */
+function topVisible(scroller: HTMLElement): Element | undefined {
+  const top = scroller.getBoundingClientRect().top;
+  return [...scroller.querySelectorAll('article')].find((article) => article.getBoundingClientRect().bottom > top);
+}
+
+function offsetIn(scroller: HTMLElement, element: Element): number {
+  return element.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
 }
