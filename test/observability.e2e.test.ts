@@ -1,13 +1,15 @@
 // Telemetry end to end, against the real receivers the suite starts (test/infra/global-setup.ts):
 // `make run`'s four service processes, each serving /metrics on its own free port and exporting
-// traces over OTLP to a real Jaeger; a real Prometheus scrapes all four. After one chat message,
+// traces over OTLP to a real Jaeger; a real Prometheus scrapes all four (make run lists them in its
+// file service discovery folder, as under `make run-infra`). After one chat message,
 // (a) PromQL over Prometheus's HTTP API returns the per-hop histogram and the time to first token
 // with samples from this run, and (b) Jaeger holds one trace for that message in which the gateway's,
 // chat's and inference's spans are joined by parent ids.
 // Runs the built services (services/*/dist): `make test` builds first.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeScrapeTargets } from '../scripts/infra/prometheus.js';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { freePort } from '../services/shared/src/index.js';
 import { infraEndpoints } from './infra/endpoints.js';
 import { killLeftovers, prepareMakeRun, startMakeRun, stopMakeRun, type MakeRun, type MakeRunSetup } from './support/make-run.js';
@@ -17,7 +19,6 @@ type Service = (typeof SERVICES)[number];
 
 let setup: MakeRunSetup;
 let run: MakeRun | undefined;
-let removeTargets: (() => void) | undefined;
 /** `127.0.0.1:PORT` of each service's /metrics: also the `instance` label Prometheus gives its series. */
 const metricsAddresses = {} as Record<Service, string>;
 
@@ -65,18 +66,19 @@ beforeAll(async () => {
     // Export finished spans quickly rather than every 5 s.
     OTEL_BSP_SCHEDULE_DELAY: '200',
     OTEL_TRACES_SAMPLER: 'always_on',
+    // As `make run-infra` does (from .data/infra.env): make run writes its processes' metrics
+    // addresses into Prometheus's file service discovery folder, and removes them when it stops.
+    FREECHAT_PROMETHEUS_TARGETS_DIR: infraEndpoints().prometheusTargetsDir,
   });
-  removeTargets = writeScrapeTargets(
-    infraEndpoints().prometheusTargetsDir,
-    `observability-test-${process.pid}`,
-    SERVICES.map((service) => ({ address: metricsAddresses[service], service })),
-  );
 }, 300_000);
 
 afterAll(async () => {
-  removeTargets?.();
   try {
-    if (run) expect(await stopMakeRun(run.child)).toBe(0);
+    if (run) {
+      const targetFile = path.join(infraEndpoints().prometheusTargetsDir, `make-run-${run.child.pid}.json`);
+      expect(await stopMakeRun(run.child)).toBe(0);
+      expect(existsSync(targetFile)).toBe(false);
+    }
   } finally {
     killLeftovers();
     await setup?.cleanup();
@@ -111,6 +113,10 @@ async function jaegerTraces(query: Record<string, string>): Promise<JaegerTrace[
 
 describe('observability: real Prometheus and Jaeger', () => {
   it('scrapes all four services, and one chat message yields hop and TTFT histograms and one joined trace', async () => {
+    // make run listed its four processes for Prometheus, at the addresses it was given.
+    const targetFile = path.join(infraEndpoints().prometheusTargetsDir, `make-run-${run!.child.pid}.json`);
+    const listed = JSON.parse(readFileSync(targetFile, 'utf8')) as { targets: string[]; labels: Record<string, string> }[];
+    expect(Object.fromEntries(listed.map((group) => [group.labels['job'], group.targets[0]]))).toEqual(metricsAddresses);
     // Every service's /metrics is up as Prometheus sees it.
     await eventually('all four targets up', async () => {
       const up = await promQuery(`up{${ours()}}`);
@@ -141,9 +147,10 @@ describe('observability: real Prometheus and Jaeger', () => {
       const samples = await promQuery(`sum by (hop) (freechat_stream_hop_seconds_count{${ours()}})`);
       const counts = Object.fromEntries(samples.map((s) => [s.metric['hop']!, Number(s.value[1])]));
       const wanted = ['inference_to_chat', 'chat_to_run_log', 'run_log_to_gateway', 'gateway_to_socket'];
-      return wanted.every((hop) => (counts[hop] ?? 0) > 0) ? counts : undefined;
+      // The gateway's last hop: at least one observation per content event the browser got (the
+      // last scrape may predate the end of the stream, hence the polling).
+      return wanted.every((hop) => (counts[hop] ?? 0) > 0) && counts['gateway_to_socket']! >= contentEvents ? counts : undefined;
     });
-    // At least one observation per content delta the browser got, on the gateway's last hop.
     expect(hops['gateway_to_socket']).toBeGreaterThanOrEqual(contentEvents);
     // The histogram is usable as a histogram: a quantile over its buckets is a finite number.
     const p99 = await promQuery(`histogram_quantile(0.99, sum by (hop, le) (freechat_stream_hop_seconds_bucket{${ours()}}))`);
@@ -159,8 +166,12 @@ describe('observability: real Prometheus and Jaeger', () => {
     });
     expect(ttft).toBeGreaterThanOrEqual(1);
     // And as the browser's side saw it: the gateway's TTFT for the one stream it served.
-    const gatewayTtft = await promQuery(`sum(freechat_gateway_time_to_first_token_seconds_count{${ours()}})`);
-    expect(Number(gatewayTtft[0]?.value[1] ?? 0)).toBe(1);
+    const gatewayTtft = await eventually('the gateway observed time to first token', async () => {
+      const samples = await promQuery(`sum(freechat_gateway_time_to_first_token_seconds_count{${ours()}})`);
+      const count = Number(samples[0]?.value[1] ?? 0);
+      return count >= 1 ? count : undefined;
+    });
+    expect(gatewayTtft).toBe(1);
 
     // (b) Jaeger: the trace of this message holds gateway → chat → inference spans joined by parent ids.
     const trace = await eventually(

@@ -17,6 +17,7 @@ import {
   type SchemaOwningService,
 } from '@freechat/shared/postgres';
 import { planStack } from './plan.js';
+import { writeScrapeTargets } from '../infra/prometheus.js';
 import { restartPolicyFromEnv } from './restart-plan.js';
 import { assertPortsFree, Supervisor } from './supervisor.js';
 
@@ -52,9 +53,11 @@ async function main(): Promise<void> {
     'make run',
   );
   let shuttingDown: Promise<void> | undefined;
+  let removeScrapeTargets: (() => void) | undefined;
   const shutdown = (code: number) => {
     shuttingDown ??= (async () => {
       log('stopping');
+      removeScrapeTargets?.();
       await supervisor.stopAll();
       await postgres?.stop();
       log('stopped');
@@ -79,6 +82,13 @@ async function main(): Promise<void> {
     return;
   }
   for (const spec of plan.processes) if (spec.metricsUrl) process.stdout.write(`metrics ${spec.name} ${spec.metricsUrl}\n`);
+  // `make run-infra`: the Prometheus of `make infra-up` scrapes every process (file service discovery).
+  const targetsDir = process.env['FREECHAT_PROMETHEUS_TARGETS_DIR'];
+  if (targetsDir) {
+    const targets = plan.processes.flatMap((spec) => (spec.metricsUrl ? [{ address: new URL(spec.metricsUrl).host, service: spec.service, labels: { replica: spec.name } }] : []));
+    removeScrapeTargets = writeScrapeTargets(targetsDir, `make-run-${process.pid}`, targets);
+    log(`Prometheus scrapes the ${targets.length} metrics endpoints (${process.env['PROMETHEUS_URL'] ?? targetsDir}); traces go to ${process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? 'no exporter'}`);
+  }
   log(`Free Chat is ready at ${plan.publicUrl}`);
   process.stdout.write(`Free Chat is ready at ${plan.publicUrl}\n`);
 }
