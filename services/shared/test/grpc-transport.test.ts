@@ -148,7 +148,7 @@ describe('the grpc config section', () => {
     const configDir = mkdtempSync(path.join(dir, 'config-'));
     writeFileSync(
       path.join(configDir, 'default.yaml'),
-      `log: {level: info}\nshutdown: {graceMs: 1}\ngrpc: {maxReceiveMessageBytes: 4194304, maxSendMessageBytes: 4194304, healthAddress: "", tls: {caFile: "", certFile: "", keyFile: ""}}\n`,
+      `log: {level: info}\nshutdown: {graceMs: 1}\ngrpc: {maxReceiveMessageBytes: 4194304, maxSendMessageBytes: 4194304, healthAddress: "", tls: {caFile: "", certFile: "", keyFile: ""}}\nmetrics: {address: ""}\n`,
     );
     return loadConfig(schema, { service: 'svc', env, configDir, envOverrides: GRPC_TRANSPORT_ENV });
   };
