@@ -43,7 +43,7 @@ function print(state: State): void {
   for (const [key, value] of Object.entries(state.env)) process.stdout.write(`${key}=${value}\n`);
   const { PROMETHEUS_URL: prometheus, JAEGER_URL: jaeger } = state.env;
   if (prometheus) log(`open Prometheus at ${prometheus}/graph (targets: ${prometheus}/targets, alerts: ${prometheus}/alerts)`);
-  if (jaeger) log(`traces in Jaeger at ${jaeger}/api/services and ${jaeger}/api/traces?service=gateway (JSON; this build has no UI assets)`);
+  if (jaeger) log(`traces in Jaeger at ${jaeger}/api/services and ${jaeger}/api/traces?service=freechat-gateway (JSON; this build has no UI assets)`);
   log(`endpoints written to ${path.relative(process.cwd(), envFile) || envFile}; \`make run-infra\` uses them, \`make infra-down\` stops everything`);
 }
 
