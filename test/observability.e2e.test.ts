@@ -187,8 +187,13 @@ describe('observability: real Prometheus and Jaeger', () => {
           ),
         );
         const complete = ofMessage.filter((t) => ['gateway', 'chat', 'inference'].every((svc) => t.spans.some((s) => serviceIn(t, s) === svc)));
-        if (complete.length === 0) return undefined;
+        if (complete.length === 0) throw new Error(`${ofMessage.length} trace(s) of the message, none yet with spans of all three services`);
         expect(ofMessage).toHaveLength(1);
+        // Spans arrive in batches from three processes: wait until no span's parent is missing
+        // (a parent still in its process's buffer), then check the shape below.
+        const ids = new Set(complete[0]!.spans.map((s) => s.spanID));
+        const dangling = complete[0]!.spans.filter((s) => s.references.some((r) => r.refType === 'CHILD_OF' && !ids.has(r.spanID)));
+        if (dangling.length > 0) throw new Error(`spans whose parent has not arrived: ${dangling.map((s) => s.operationName).join(', ')}`);
         return complete[0]!;
       },
       30_000,
