@@ -70,6 +70,8 @@ export {
   setupTracing,
   tracingEnabled,
   tracesEndpoint,
+  tracesExportersFromEnv,
+  DEFAULT_ZIPKIN_ENDPOINT,
   samplerFromEnv,
   resourceAttributesFromEnv,
   startSpan,

@@ -33,7 +33,9 @@ export function runServiceMain<C extends { readonly log: { readonly level: Level
     const logger = createLogger({ service: options.service, level: config.log.level });
     // Before the server starts, so its first calls are traced (OTEL_* variables; off without an endpoint).
     const tracing = setupTracing({ service: options.service });
-    if (tracing.enabled) logger.info({ endpoint: tracing.endpoint, serviceName: tracing.serviceName }, 'tracing: OTLP export on');
+    if (tracing.enabled) {
+      logger.info({ endpoint: tracing.endpoint, zipkinEndpoint: tracing.zipkinEndpoint, serviceName: tracing.serviceName }, 'tracing: export on');
+    }
     const server = await options.start(config, logger);
     const exitWithParent = exitWithParentFromEnv(process.env);
     // Spans of the last calls are flushed once the server has drained.

@@ -1,6 +1,9 @@
 // OpenTelemetry traces, set up the same way by every service (runServiceMain calls setupTracing).
 // Standard OTEL_* variables only, read from the env passed in (tests pass their own): no endpoint
 // and no test exporter means no SDK at all, so no exporter, no errors and no cost.
+// OTEL_TRACES_EXPORTER picks the exporters (a comma-separated list, as the spec says): `otlp` (the
+// default; OTLP/HTTP protobuf, on only with an OTLP endpoint), `zipkin` (Zipkin's JSON v2 API at
+// OTEL_EXPORTER_ZIPKIN_ENDPOINT, default http://localhost:9411/api/v2/spans) and `none`.
 //
 // pg and ioredis are instrumented by the maintained instrumentations. Their require hooks cannot see
 // ESM imports, and in our services pg and ioredis are often loaded before this runs; both patch the
@@ -25,6 +28,7 @@ import {
 } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK, resources } from '@opentelemetry/sdk-node';
@@ -52,8 +56,10 @@ export interface SetupTracingOptions {
 
 export interface TracingHandle {
   readonly enabled: boolean;
-  /** The OTLP traces URL spans are sent to; undefined without an endpoint. */
+  /** The OTLP traces URL spans are sent to; undefined without an endpoint (or without `otlp` in OTEL_TRACES_EXPORTER). */
   readonly endpoint: string | undefined;
+  /** The Zipkin spans URL spans are sent to; undefined unless OTEL_TRACES_EXPORTER names `zipkin`. */
+  readonly zipkinEndpoint: string | undefined;
   readonly serviceName: string;
   /** Sends what is buffered. */
   forceFlush(): Promise<void>;
@@ -70,6 +76,24 @@ export function tracesEndpoint(env: Readonly<Record<string, string | undefined>>
   if (traces) return traces;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   return base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined;
+}
+
+/** Zipkin's default, as the spec gives it for OTEL_EXPORTER_ZIPKIN_ENDPOINT. */
+export const DEFAULT_ZIPKIN_ENDPOINT = 'http://localhost:9411/api/v2/spans';
+
+/**
+ * OTEL_TRACES_EXPORTER as a set of exporter names: `otlp` when unset or empty; `none` anywhere in
+ * the list means none at all. Names this code does not know are reported in `unknown`.
+ */
+export function tracesExportersFromEnv(env: Readonly<Record<string, string | undefined>>): { exporters: ('otlp' | 'zipkin')[]; unknown: string[] } {
+  const names = (env.OTEL_TRACES_EXPORTER ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '');
+  if (names.length === 0) return { exporters: ['otlp'], unknown: [] };
+  if (names.includes('none')) return { exporters: [], unknown: [] };
+  const exporters = [...new Set(names.filter((name): name is 'otlp' | 'zipkin' => name === 'otlp' || name === 'zipkin'))];
+  return { exporters, unknown: names.filter((name) => name !== 'otlp' && name !== 'zipkin') };
 }
 
 /** OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG as the spec defines them; default parentbased_always_on. */
@@ -109,19 +133,25 @@ export function resourceAttributesFromEnv(env: Readonly<Record<string, string | 
 
 /**
  * Starts tracing for this process, once (later calls return the first handle). Call it before the
- * service's server starts. Off unless an OTLP endpoint or a test exporter is given, or when
+ * service's server starts. Off unless an exporter has somewhere to send spans (an OTLP endpoint
+ * with `otlp`, or `zipkin`, in OTEL_TRACES_EXPORTER) or a test exporter is given, and when
  * OTEL_SDK_DISABLED=true.
  */
 export function setupTracing(options: SetupTracingOptions): TracingHandle {
   if (active) return active;
   const env = options.env ?? process.env;
-  const endpoint = tracesEndpoint(env);
+  const { exporters, unknown } = tracesExportersFromEnv(env);
+  if (unknown.length > 0) console.warn(`OTEL_TRACES_EXPORTER: ignoring unsupported exporter(s) ${unknown.join(', ')} (supported: otlp, zipkin, none)`);
+  const endpoint = exporters.includes('otlp') ? tracesEndpoint(env) : undefined;
+  const zipkinEndpoint = exporters.includes('zipkin') ? env.OTEL_EXPORTER_ZIPKIN_ENDPOINT?.trim() || DEFAULT_ZIPKIN_ENDPOINT : undefined;
   const serviceName = env.OTEL_SERVICE_NAME?.trim() || `freechat-${options.service}`;
-  const off: TracingHandle = { enabled: false, endpoint: undefined, serviceName, forceFlush: async () => {}, shutdown: async () => {} };
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true' || (!endpoint && !options.spanExporter)) return off;
+  const off: TracingHandle = { enabled: false, endpoint: undefined, zipkinEndpoint: undefined, serviceName, forceFlush: async () => {}, shutdown: async () => {} };
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true' || (!endpoint && !zipkinEndpoint && !options.spanExporter)) return off;
 
   const processors = [
     ...(endpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint }))] : []),
+    // Zipkin JSON v2; each span's localEndpoint.serviceName is its resource's service.name.
+    ...(zipkinEndpoint ? [new BatchSpanProcessor(new ZipkinExporter({ url: zipkinEndpoint }))] : []),
     ...(options.spanExporter ? [new SimpleSpanProcessor(options.spanExporter)] : []),
   ];
   const sdk = new NodeSDK({
@@ -148,6 +178,7 @@ export function setupTracing(options: SetupTracingOptions): TracingHandle {
   active = {
     enabled: true,
     endpoint,
+    zipkinEndpoint,
     serviceName,
     processors,
     forceFlush: async () => {
