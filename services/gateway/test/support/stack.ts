@@ -6,14 +6,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadAuthConfig, startAuthServer, type AuthServerHandle } from '@freechat/auth';
 import { loadChatConfig, startChatServer, type ChatServerHandle } from '@freechat/chat';
-import { loadGatewayConfig, startGatewayServer, type GatewayConfig, type GatewayServerHandle } from '../../src/index.js';
+import { loadGatewayConfig, startGatewayServer, type GatewayServerHandle } from '../../src/index.js';
+import { testGatewayConfig, type GatewayOverrides } from './gateway-config.js';
 import { loadInferenceConfig, startInferenceServer, type EngineFactory, type InferenceServerHandle } from '@freechat/inference';
 import { createLogger, type DiscoveryConfig, type Logger } from '@freechat/shared';
 import { startThrowawayPostgres } from '@freechat/shared/postgres';
 
+export { GENEROUS_RATE_LIMITS } from './gateway-config.js';
+
 export interface StackOptions {
   /** Gateway settings to change, e.g. `{ sse: { heartbeatMs: 200 } }`. */
-  readonly gateway?: { readonly [K in keyof GatewayConfig]?: Partial<GatewayConfig[K]> };
+  readonly gateway?: GatewayOverrides;
+  /** Every service's metrics.address (`''`: no /metrics endpoint). Default: config/default.yaml's. */
+  readonly metricsAddress?: string;
   /** Default: FREECHAT_TEST_LOG_LEVEL, else silent. */
   readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Wraps or replaces the inference engine (e.g. to relabel deltas as reasoning or to pace them). */
@@ -42,18 +47,6 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-// Suites register many users and send many messages from 127.0.0.1: limits they never reach.
-// Rate-limit tests pass their own `gateway.rateLimit`.
-const generous = { max: 1_000_000, windowMs: 60_000 };
-export const GENEROUS_RATE_LIMITS: GatewayConfig['rateLimit'] = {
-  enabled: true,
-  default: { perIp: generous, perUser: generous },
-  login: { perIp: generous },
-  register: { perIp: generous },
-  send: { perIp: generous, perUser: generous },
-  loginBackoff: { maxFailures: 1_000_000, failureWindowMs: 60_000, baseLockoutMs: 1, maxLockoutMs: 1 },
-};
-
 // Shared across test files and runs: the builder writes atomically and skips a current build.
 const MODEL_CACHE = path.join(tmpdir(), 'freechat-test-model-cache');
 
@@ -65,6 +58,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     options.consul
       ? { ...config, discovery: { ...config.discovery, consul: options.consul, advertiseHost: '127.0.0.1', checkIntervalMs: 300 } }
       : config;
+  // Set on the config itself: loadConfig skips empty environment variables, so '' could not come through FREECHAT_*_METRICS_ADDRESS.
+  const metrics = <C extends { readonly metrics: { readonly address: string } }>(config: C): C =>
+    options.metricsAddress === undefined ? config : { ...config, metrics: { ...config.metrics, address: options.metricsAddress } };
   const closers: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
     for (const closer of closers.reverse()) await closer().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
@@ -79,7 +75,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       env: { FREECHAT_MODEL: 'tiny', FREECHAT_MODEL_CACHE: MODEL_CACHE, FREECHAT_INFERENCE_ADDRESS: '127.0.0.1:0' },
     });
     const inference = await startInferenceServer({
-      config: discovery({ ...inferenceBase, engine: { ...inferenceBase.engine, intraOpThreads: 1 }, shutdown: { graceMs: 2_000 } }),
+      config: discovery({ ...metrics(inferenceBase), engine: { ...inferenceBase.engine, intraOpThreads: 1 }, shutdown: { graceMs: 2_000 } }),
       logger: logger.child({ service: 'inference' }),
       ...(options.engineFactory && { engineFactory: options.engineFactory }),
     });
@@ -94,7 +90,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     const auth = await startAuthServer({
       // Cheap password hashing: tests register many users.
-      config: discovery({ ...authBase, argon2: { memoryCostKib: 256, timeCost: 1, parallelism: 1 }, shutdown: { graceMs: 2_000 } }),
+      config: discovery({ ...metrics(authBase), argon2: { memoryCostKib: 256, timeCost: 1, parallelism: 1 }, shutdown: { graceMs: 2_000 } }),
       logger: logger.child({ service: 'auth' }),
     });
     closers.push(() => auth.close());
@@ -103,7 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       env: { DATABASE_URL: postgres.url, FREECHAT_CHAT_ADDRESS: '127.0.0.1:0', FREECHAT_INFERENCE_ADDRESS: inference.address, FREECHAT_AUTH_ADDRESS: auth.address },
     });
     const events = { ...chatBase.events, titles: { ...chatBase.events.titles, enabled: options.generatedTitles ?? true } };
-    const chat = await startChatServer({ config: discovery({ ...chatBase, events, shutdown: { graceMs: 2_000 } }), logger: logger.child({ service: 'chat' }) });
+    const chat = await startChatServer({ config: discovery({ ...metrics(chatBase), events, shutdown: { graceMs: 2_000 } }), logger: logger.child({ service: 'chat' }) });
     closers.push(() => chat.close());
 
     await Promise.all([inference.ready, auth.ready, chat.ready]);
@@ -117,13 +113,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         FREECHAT_INFERENCE_ADDRESS: inference.address,
       },
     });
-    const overrides = options.gateway ?? {};
-    const gatewayConfig = Object.fromEntries(
-      Object.entries({ ...gatewayBase, rateLimit: GENEROUS_RATE_LIMITS }).map(([key, value]) => [key, { ...value, ...overrides[key as keyof GatewayConfig] }]),
-    ) as unknown as GatewayConfig;
     let clockOffsetMs = 0;
     const gateway = await startGatewayServer({
-      config: discovery({ ...gatewayConfig, shutdown: { graceMs: gatewayConfig.shutdown.graceMs > 5_000 ? 5_000 : gatewayConfig.shutdown.graceMs } }),
+      config: discovery(metrics(testGatewayConfig(gatewayBase, options.gateway))),
       logger: logger.child({ service: 'gateway' }),
       now: () => Date.now() + clockOffsetMs,
     });
