@@ -26,10 +26,12 @@ const schema = z.strictObject({ ...metricsConfig });
 describe('metrics config', () => {
   const load = (env: Record<string, string>) => loadConfig(schema, { service: 'chat', env, configDir: '/nonexistent', envOverrides: metricsEnv('chat'), computedDefaults: { metrics: { address: '127.0.0.1:0' } } });
 
-  it('takes FREECHAT_<SERVICE>_METRICS_ADDRESS, and empty there keeps the default', () => {
+  it('takes FREECHAT_<SERVICE>_METRICS_ADDRESS; empty there keeps the default, off turns it off', () => {
     expect(metricsEnv('inference')).toEqual({ FREECHAT_INFERENCE_METRICS_ADDRESS: 'metrics.address' });
     expect(load({ FREECHAT_CHAT_METRICS_ADDRESS: '0.0.0.0:9464' }).metrics.address).toBe('0.0.0.0:9464');
     expect(load({}).metrics.address).toBe('127.0.0.1:0');
+    // Empty in the environment counts as unset; `off` is how the environment turns metrics off.
+    expect(load({ FREECHAT_CHAT_METRICS_ADDRESS: 'off' }).metrics.address).toBe('');
   });
 
   it('refuses an address that is not host:port, naming the key and the variable', () => {

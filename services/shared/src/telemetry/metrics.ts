@@ -18,8 +18,11 @@ const hostPort = z
 /** Spread into serviceConfigBase: every service has `metrics.address`. */
 export const metricsConfig = {
   metrics: z.strictObject({
-    /** host:port of the /metrics endpoint; port 0 picks a free port (logged); '' turns the endpoint off. */
-    address: z.union([z.literal(''), hostPort]),
+    /**
+     * host:port of the /metrics endpoint; port 0 picks a free port (logged); '' or `off` turns the
+     * endpoint off (`off` because an empty environment variable counts as unset).
+     */
+    address: z.preprocess((value) => (value === 'off' ? '' : value), z.union([z.literal(''), hostPort])),
   }),
 };
 
