@@ -78,9 +78,13 @@ describe('OTEL_TRACES_EXPORTER', () => {
       zipkinEndpoint: env['OTEL_EXPORTER_ZIPKIN_ENDPOINT'],
       serviceName: 'freechat-test',
     });
-    const span = startSpan('exported-twice', { attributes: { 'test.attribute': 'both' } });
+    // Started and ended at fractional milliseconds, with an event at one too (as inference's phase
+    // spans are): Zipkin rejects a batch with a fractional microsecond, so they go out whole.
+    const startedAt = Date.now() - 5.1234567;
+    const span = startSpan('exported-twice', { attributes: { 'test.attribute': 'both' }, startTime: startedAt });
+    span.span.addEvent('halfway', {}, startedAt + 1.0004321);
     const { traceId, spanId } = span.span.spanContext();
-    span.end();
+    span.end(undefined, startedAt + 2.5432109);
     await handle.forceFlush();
 
     expect(otlpReceived.map((r) => [r.url, r.type])).toEqual([['/v1/traces', 'application/x-protobuf']]);
@@ -93,10 +97,19 @@ describe('OTEL_TRACES_EXPORTER', () => {
       name: string;
       localEndpoint: { serviceName: string };
       tags: Record<string, string>;
+      timestamp: number;
+      duration: number;
+      annotations: { timestamp: number; value: string }[];
     }[];
     expect(spans).toHaveLength(1);
     expect(spans[0]).toMatchObject({ traceId, id: spanId, name: 'exported-twice', localEndpoint: { serviceName: 'freechat-test' } });
     expect(spans[0]!.tags['test.attribute']).toBe('both');
+    const { timestamp, duration, annotations } = spans[0]!;
+    expect(Number.isInteger(timestamp) && Number.isInteger(duration)).toBe(true);
+    expect(Math.abs(timestamp - startedAt * 1000)).toBeLessThan(2);
+    expect(Math.abs(duration - 2543.2109)).toBeLessThan(2);
+    expect(annotations.map((a) => a.value)).toEqual(['halfway']);
+    expect(Number.isInteger(annotations[0]!.timestamp)).toBe(true);
     await handle.shutdown();
   });
 });

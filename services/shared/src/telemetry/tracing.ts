@@ -21,6 +21,7 @@ import {
   SpanStatusCode,
   type Attributes,
   type Context,
+  type HrTime,
   type Span,
   type TextMapGetter,
   type TextMapSetter,
@@ -39,6 +40,7 @@ import {
   ParentBasedSampler,
   SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
+  type ReadableSpan,
   type Sampler,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
@@ -151,7 +153,7 @@ export function setupTracing(options: SetupTracingOptions): TracingHandle {
   const processors = [
     ...(endpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint }))] : []),
     // Zipkin JSON v2; each span's localEndpoint.serviceName is its resource's service.name.
-    ...(zipkinEndpoint ? [new BatchSpanProcessor(new ZipkinExporter({ url: zipkinEndpoint }))] : []),
+    ...(zipkinEndpoint ? [new BatchSpanProcessor(new WholeMicrosecondsExporter(new ZipkinExporter({ url: zipkinEndpoint })))] : []),
     ...(options.spanExporter ? [new SimpleSpanProcessor(options.spanExporter)] : []),
   ];
   const sdk = new NodeSDK({
@@ -187,6 +189,39 @@ export function setupTracing(options: SetupTracingOptions): TracingHandle {
     shutdown: () => (stopped ??= sdk.shutdown().catch(() => undefined)),
   };
   return active;
+}
+
+/**
+ * Zipkin's JSON takes whole microseconds, and rejects a whole batch (400, "Expected a long") with one
+ * fractional timestamp; the Zipkin exporter converts times without rounding, so a span started at a
+ * fractional millisecond (inference's phase spans, from the engine's timings) would lose its
+ * process's batch. Times go to the exporter floored to the microsecond; everything else as it was.
+ */
+class WholeMicrosecondsExporter implements SpanExporter {
+  constructor(private readonly inner: SpanExporter) {}
+  export(spans: ReadableSpan[], resultCallback: Parameters<SpanExporter['export']>[1]): void {
+    this.inner.export(spans.map(toWholeMicroseconds), resultCallback);
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
+function floorToMicros(time: HrTime): HrTime {
+  return [time[0], time[1] - (time[1] % 1000)];
+}
+
+/** The span with whole-microsecond times; its other fields and methods through the prototype. */
+function toWholeMicroseconds(span: ReadableSpan): ReadableSpan {
+  return Object.create(span, {
+    startTime: { value: floorToMicros(span.startTime) },
+    endTime: { value: floorToMicros(span.endTime) },
+    duration: { value: floorToMicros(span.duration) },
+    events: { value: span.events.map((event) => ({ ...event, time: floorToMicros(event.time) })) },
+  }) as ReadableSpan;
 }
 
 /** Whether setupTracing started the SDK in this process. */
