@@ -37,13 +37,13 @@ run-infra: build infra-up ## Start Free Chat on real Redis, Consul and RocketMQ 
 	FREECHAT_CHAT_REPLICAS=$${FREECHAT_CHAT_REPLICAS:-2} FREECHAT_INFERENCE_REPLICAS=$${FREECHAT_INFERENCE_REPLICAS:-2} \
 	node --enable-source-maps --import tsx scripts/run/main.ts
 
-infra-provision: ## Obtain Redis and Prometheus (apt), Consul and Jaeger (Go builds), RocketMQ (Maven jars), cached by version
+infra-provision: ## Obtain Redis and Prometheus (apt), Consul and Jaeger (Go builds), RocketMQ and Zipkin (Maven jars), cached by version
 	./scripts/infra/provision.sh
 
 INFRA_CLI := node --conditions=freechat-source --import tsx scripts/infra/cli.ts
 INFRA_ENV := $(or $(FREECHAT_DATA_DIR),.data)/infra.env
 
-infra-up: install infra-provision ## Start real Redis, Consul, RocketMQ, Prometheus and Jaeger on free ports; endpoints and URLs in .data/infra.env
+infra-up: install infra-provision ## Start real Redis, Consul, RocketMQ, Prometheus, Jaeger and Zipkin (trace UI) on free ports; endpoints and URLs in .data/infra.env
 	$(INFRA_CLI) up
 
 infra-down: install ## Stop what `make infra-up` started

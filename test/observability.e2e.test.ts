@@ -3,13 +3,17 @@
 // traces over OTLP to a real Jaeger; a real Prometheus scrapes all four (make run lists them in its
 // file service discovery folder, as under `make run-infra`). After one chat message,
 // (a) PromQL over Prometheus's HTTP API returns the per-hop histogram and the time to first token
-// with samples from this run, and (b) Jaeger holds one trace for that message in which the gateway's,
-// chat's and inference's spans are joined by parent ids.
+// with samples from this run, (b) Jaeger holds one trace for that message in which the gateway's,
+// chat's and inference's spans are joined by parent ids, and (c) the services export every span to a
+// real Zipkin too (OTEL_TRACES_EXPORTER=otlp,zipkin, as `make run-infra` does), whose API holds the
+// same trace and whose UI page is served: the trace UI a person opens.
 // Runs the built services (services/*/dist): `make test` builds first.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startZipkin, type ZipkinServer } from '../scripts/infra/zipkin.js';
 import { freePort } from '../services/shared/src/index.js';
 import { infraEndpoints } from './infra/endpoints.js';
 import { killLeftovers, prepareMakeRun, startMakeRun, stopMakeRun, type MakeRun, type MakeRunSetup } from './support/make-run.js';
@@ -21,6 +25,13 @@ let setup: MakeRunSetup;
 let run: MakeRun | undefined;
 /** `127.0.0.1:PORT` of each service's /metrics: also the `instance` label Prometheus gives its series. */
 const metricsAddresses = {} as Record<Service, string>;
+/**
+ * Zipkin: the one of a reused `make infra-up` (FREECHAT_TEST_INFRA_ENV), else this file's own,
+ * started beside make run (the suite's global setup does not start it: no other test needs it).
+ */
+let zipkinUrl: string;
+let zipkin: ZipkinServer | undefined;
+let zipkinDir: string | undefined;
 
 interface PromSample {
   readonly metric: Record<string, string>;
@@ -60,7 +71,17 @@ function ours(): string {
 beforeAll(async () => {
   setup = await prepareMakeRun('observability');
   for (const service of SERVICES) metricsAddresses[service] = `127.0.0.1:${await freePort()}`;
-  run = await startMakeRun(setup.env, {
+  const reused = infraEndpoints().zipkinUrl;
+  const zipkinPort = reused ? undefined : await freePort();
+  zipkinUrl = reused ?? `http://127.0.0.1:${zipkinPort}`;
+  // Zipkin's JVM starts while make run does (its port is chosen first, so the exporters know it):
+  // no span this test looks at is sent before both are ready.
+  const zipkinReady = reused
+    ? Promise.resolve()
+    : startZipkin({ dataDir: (zipkinDir = mkdtempSync(path.join(tmpdir(), 'freechat-zipkin-'))), port: zipkinPort! }).then((server) => {
+        zipkin = server;
+      });
+  const runReady = startMakeRun(setup.env, {
     ...Object.fromEntries(SERVICES.map((service) => [`FREECHAT_${service.toUpperCase()}_METRICS_ADDRESS`, metricsAddresses[service]])),
     OTEL_EXPORTER_OTLP_ENDPOINT: infraEndpoints().otlpEndpoint,
     // Export finished spans quickly rather than every 5 s.
@@ -69,7 +90,15 @@ beforeAll(async () => {
     // As `make run-infra` does (from .data/infra.env): make run writes its processes' metrics
     // addresses into Prometheus's file service discovery folder, and removes them when it stops.
     FREECHAT_PROMETHEUS_TARGETS_DIR: infraEndpoints().prometheusTargetsDir,
+    // And to Zipkin as well, as under `make run-infra`.
+    OTEL_TRACES_EXPORTER: 'otlp,zipkin',
+    OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${zipkinUrl}/api/v2/spans`,
+  }).then((started) => {
+    run = started;
   });
+  // Both settle before a failure is reported, so afterAll stops whichever did start.
+  const failed = (await Promise.allSettled([zipkinReady, runReady])).find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }, 300_000);
 
 afterAll(async () => {
@@ -82,6 +111,8 @@ afterAll(async () => {
   } finally {
     killLeftovers();
     await setup?.cleanup();
+    await zipkin?.stop();
+    if (zipkinDir) rmSync(zipkinDir, { recursive: true, force: true });
   }
 });
 
@@ -105,14 +136,30 @@ function serviceIn(trace: JaegerTrace, span: JaegerSpan): string {
   return (trace.processes[span.processID]?.serviceName ?? '').replace(/^freechat-/, '');
 }
 
+interface ZipkinSpan {
+  readonly traceId: string;
+  readonly id: string;
+  readonly parentId?: string;
+  readonly name?: string;
+  readonly localEndpoint?: { readonly serviceName?: string };
+  readonly tags?: Record<string, string>;
+}
+
+/** Zipkin's JSON v2 API: each trace a list of spans. */
+async function zipkinTraces(query: Record<string, string>): Promise<ZipkinSpan[][]> {
+  const response = await fetch(`${zipkinUrl}/api/v2/traces?${new URLSearchParams(query)}`);
+  if (!response.ok) throw new Error(`zipkin /api/v2/traces: ${response.status}`);
+  return (await response.json()) as ZipkinSpan[][];
+}
+
 async function jaegerTraces(query: Record<string, string>): Promise<JaegerTrace[]> {
   const response = await fetch(`${infraEndpoints().jaegerUrl}/api/traces?${new URLSearchParams(query)}`);
   if (!response.ok) throw new Error(`jaeger /api/traces: ${response.status}`);
   return ((await response.json()) as { data: JaegerTrace[] | null }).data ?? [];
 }
 
-describe('observability: real Prometheus and Jaeger', () => {
-  it('scrapes all four services, and one chat message yields hop and TTFT histograms and one joined trace', async () => {
+describe('observability: real Prometheus, Jaeger and Zipkin', () => {
+  it('scrapes all four services, and one chat message yields hop and TTFT histograms and one joined trace, in Jaeger and in Zipkin', async () => {
     // make run listed its four processes for Prometheus, at the addresses it was given.
     const targetFile = path.join(infraEndpoints().prometheusTargetsDir, `make-run-${run!.child.pid}.json`);
     const listed = JSON.parse(readFileSync(targetFile, 'utf8')) as { targets: string[]; labels: Record<string, string> }[];
@@ -233,5 +280,51 @@ describe('observability: real Prometheus and Jaeger', () => {
       const order = chain.filter((svc, i) => svc !== chain[i - 1]);
       expect(order).toEqual(['inference', 'chat', 'gateway']);
     }
+
+    // (c) Zipkin got the same trace from the three services' second exporter: every span Jaeger
+    // holds, with the same trace id, services and parents.
+    const messagePath = `/api/sessions/${sessionId}/messages`;
+    const zipkinTrace = await eventually(
+      "the message's trace in Zipkin, with every span Jaeger has",
+      async () => {
+        const traces = await zipkinTraces({ serviceName: 'freechat-gateway', limit: '100' });
+        const ofMessage = traces.filter((t) => t.some((s) => s.localEndpoint?.serviceName === 'freechat-gateway' && s.tags?.['url.path'] === messagePath));
+        if (ofMessage.length === 0) throw new Error(`no trace of the message among ${traces.length} in Zipkin`);
+        expect(ofMessage).toHaveLength(1);
+        const ids = new Set(ofMessage[0]!.map((s) => s.id));
+        const missing = trace.spans.filter((s) => !ids.has(s.spanID));
+        if (missing.length > 0) throw new Error(`spans not in Zipkin yet: ${missing.map((s) => s.operationName).join(', ')}`);
+        return ofMessage[0]!;
+      },
+      30_000,
+    );
+    expect(zipkinTrace.map((s) => s.id).sort()).toEqual(trace.spans.map((s) => s.spanID).sort());
+    for (const span of zipkinTrace) {
+      expect(span.traceId.padStart(32, '0')).toBe(trace.traceID.padStart(32, '0'));
+      const inJaeger = byId.get(span.id)!;
+      expect(span.localEndpoint?.serviceName).toBe(`freechat-${serviceOf(inJaeger)}`);
+      expect(span.parentId).toBe(parentOf(inJaeger)?.spanID);
+    }
+    expect(new Set(zipkinTrace.map((s) => s.localEndpoint?.serviceName))).toEqual(
+      new Set(trace.spans.map((s) => `freechat-${serviceOf(s)}`)),
+    );
+    for (const service of ['gateway', 'chat', 'inference']) expect(zipkinTrace.some((s) => s.localEndpoint?.serviceName === `freechat-${service}`)).toBe(true);
+    // Zipkin keeps span names lower-case.
+    expect(zipkinTrace.find((s) => s.parentId === undefined)?.name).toBe(roots[0]!.operationName.toLowerCase());
   }, 180_000);
+
+  it("serves Zipkin's UI: the page and the script it loads", async () => {
+    const page = await fetch(`${zipkinUrl}/zipkin/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).toContain('<title>Zipkin</title>');
+    // The UI's assets are really there (what the Go build of Jaeger lacks), not only its shell.
+    const script = /<script[^>]+src="(\/zipkin\/static\/js\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${zipkinUrl}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toMatch(/javascript/);
+    expect((await asset.text()).length).toBeGreaterThan(10_000);
+  });
 });

@@ -1,5 +1,5 @@
 // `make infra-up` / `make infra-down`: the real Redis, Consul and RocketMQ, and the telemetry receivers
-// Prometheus and Jaeger, for a person, started in .data/infra/ and outliving the command. `up` is idempotent (servers already up are reported, not
+// Prometheus, Jaeger and Zipkin (the trace UI), for a person, started in .data/infra/ and outliving the command. `up` is idempotent (servers already up are reported, not
 // restarted); the endpoints go to .data/infra.env as sourceable shell for `make run-infra`.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { isAlive, stopByPid } from './managed-process.js';
 import { REPO_ROOT } from './paths.js';
 import { startObservability } from './observability.js';
 import { startInfra } from './servers.js';
+import { startZipkin } from './zipkin.js';
 
 const dataDir = path.join(process.env['FREECHAT_DATA_DIR'] || path.join(REPO_ROOT, '.data'));
 const infraDir = path.join(dataDir, 'infra');
@@ -41,9 +42,10 @@ function readState(): State | undefined {
 
 function print(state: State): void {
   for (const [key, value] of Object.entries(state.env)) process.stdout.write(`${key}=${value}\n`);
-  const { PROMETHEUS_URL: prometheus, JAEGER_URL: jaeger } = state.env;
+  const { PROMETHEUS_URL: prometheus, JAEGER_URL: jaeger, ZIPKIN_URL: zipkin } = state.env;
   if (prometheus) log(`open Prometheus at ${prometheus}/graph (targets: ${prometheus}/targets, alerts: ${prometheus}/alerts)`);
-  if (jaeger) log(`traces in Jaeger at ${jaeger}/api/services and ${jaeger}/api/traces?service=freechat-gateway (JSON; this build has no UI assets)`);
+  if (zipkin) log(`traces UI: ${zipkin}/zipkin/ (Zipkin; pick serviceName freechat-gateway and Run Query)`);
+  if (jaeger) log(`the same traces as JSON in Jaeger at ${jaeger}/api/traces?service=freechat-gateway (this build has no UI assets)`);
   log(`endpoints written to ${path.relative(process.cwd(), envFile) || envFile}; \`make run-infra\` uses them, \`make infra-down\` stops everything`);
 }
 
@@ -66,6 +68,7 @@ async function up(): Promise<void> {
   const existing = readState();
   if (existing && existing.processes.every((p) => isAlive(p.pid))) {
     if (!existing.env['PROMETHEUS_URL']) await addObservability(existing);
+    else if (!existing.env['ZIPKIN_URL']) await addZipkin(existing);
     else log('already up');
     print(readState() ?? existing);
     return;
@@ -82,7 +85,7 @@ async function up(): Promise<void> {
     mkdirSync(infraDir, { recursive: true });
     const [servers, observability] = await Promise.allSettled([
       startInfra({ dataDir: infraDir, keepAlive: true }),
-      startObservability({ dataDir: infraDir, keepAlive: true, scrapeInterval: SCRAPE_INTERVAL }),
+      startObservability({ dataDir: infraDir, keepAlive: true, scrapeInterval: SCRAPE_INTERVAL, zipkin: true }),
     ]);
     for (const result of [servers, observability]) {
       if (result.status === 'fulfilled') processes.push(...result.value.processes.map((p) => ({ name: p.name, pid: p.pid })));
@@ -91,7 +94,7 @@ async function up(): Promise<void> {
     if (observability.status === 'rejected') throw observability.reason;
     const state: State = { processes, env: { ...servers.value.env, ...observability.value.env } };
     writeState(state);
-    log(`Redis, Consul, RocketMQ, Prometheus and Jaeger up in ${((Date.now() - started) / 1000).toFixed(1)} s (data and logs in ${infraDir})`);
+    log(`Redis, Consul, RocketMQ, Prometheus, Jaeger and Zipkin up in ${((Date.now() - started) / 1000).toFixed(1)} s (data and logs in ${infraDir})`);
     print(state);
   } catch (error) {
     log(`could not start: ${error instanceof Error ? error.message : String(error)}`);
@@ -104,14 +107,30 @@ async function up(): Promise<void> {
 async function addObservability(state: State): Promise<void> {
   const started = Date.now();
   try {
-    const observability = await startObservability({ dataDir: infraDir, keepAlive: true, scrapeInterval: SCRAPE_INTERVAL });
+    const observability = await startObservability({ dataDir: infraDir, keepAlive: true, scrapeInterval: SCRAPE_INTERVAL, zipkin: true });
     writeState({
       processes: [...state.processes, ...observability.processes.map((p) => ({ name: p.name, pid: p.pid }))],
       env: { ...state.env, ...observability.env },
     });
-    log(`Prometheus and Jaeger added in ${((Date.now() - started) / 1000).toFixed(1)} s (the other servers were already up)`);
+    log(`Prometheus, Jaeger and Zipkin added in ${((Date.now() - started) / 1000).toFixed(1)} s (the other servers were already up)`);
   } catch (error) {
-    log(`could not start Prometheus and Jaeger: ${error instanceof Error ? error.message : String(error)}`);
+    log(`could not start Prometheus, Jaeger and Zipkin: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}
+
+/** Servers from an earlier `make infra-up` without Zipkin: add it, and have the services export to it too. */
+async function addZipkin(state: State): Promise<void> {
+  const started = Date.now();
+  try {
+    const zipkin = await startZipkin({ dataDir: path.join(infraDir, 'zipkin'), keepAlive: true });
+    writeState({
+      processes: [...state.processes, { name: zipkin.process.name, pid: zipkin.process.pid }],
+      env: { ...state.env, ZIPKIN_URL: zipkin.url, OTEL_TRACES_EXPORTER: 'otlp,zipkin', OTEL_EXPORTER_ZIPKIN_ENDPOINT: zipkin.spansEndpoint },
+    });
+    log(`Zipkin added in ${((Date.now() - started) / 1000).toFixed(1)} s (the other servers were already up)`);
+  } catch (error) {
+    log(`could not start Zipkin: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
   }
 }

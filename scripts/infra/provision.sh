@@ -7,7 +7,8 @@ dir=$(dirname "$0")
 started=$SECONDS
 ( "$dir/ensure-redis.sh" && "$dir/ensure-prometheus.sh" ) >/dev/null &
 apt=$!
-"$dir/ensure-rocketmq.sh" >/dev/null &
+# Both fetch jars through Maven: one after the other, so they do not share the network and a core.
+( "$dir/ensure-rocketmq.sh" && "$dir/ensure-zipkin.sh" ) >/dev/null &
 rocketmq=$!
 "$dir/ensure-jaeger.sh" >/dev/null &
 jaeger=$!
@@ -15,4 +16,4 @@ jaeger=$!
 wait "$apt"
 wait "$rocketmq"
 wait "$jaeger"
-printf '[infra] Redis, Consul, RocketMQ, Prometheus and Jaeger provisioned in %d s\n' $((SECONDS - started)) >&2
+printf '[infra] Redis, Consul, RocketMQ, Prometheus, Jaeger and Zipkin provisioned in %d s\n' $((SECONDS - started)) >&2

@@ -89,6 +89,7 @@ async function main(): Promise<void> {
     removeScrapeTargets = writeScrapeTargets(targetsDir, `make-run-${process.pid}`, targets);
     log(`Prometheus scrapes the ${targets.length} metrics endpoints (${process.env['PROMETHEUS_URL'] ?? targetsDir}); traces go to ${process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? 'no exporter'}`);
   }
+  if (process.env['ZIPKIN_URL'] && /zipkin/i.test(process.env['OTEL_TRACES_EXPORTER'] ?? '')) log(`traces UI: ${process.env['ZIPKIN_URL']}/zipkin/`);
   log(`Free Chat is ready at ${plan.publicUrl}`);
   process.stdout.write(`Free Chat is ready at ${plan.publicUrl}\n`);
 }

@@ -20,6 +20,11 @@ export interface InfraEndpoints {
   readonly jaegerUrl: string;
   /** Jaeger's OTLP/HTTP receiver: what `OTEL_EXPORTER_OTLP_ENDPOINT` takes. */
   readonly otlpEndpoint: string;
+  /**
+   * `http://127.0.0.1:PORT` of the Zipkin of a reused `make infra-up` (FREECHAT_TEST_INFRA_ENV),
+   * when its infra.env has one. The suite does not start Zipkin: the one test that needs it does.
+   */
+  readonly zipkinUrl?: string;
 }
 
 declare module 'vitest' {

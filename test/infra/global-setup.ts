@@ -3,6 +3,8 @@
 // telemetry receivers Prometheus and Jaeger. Set FREECHAT_TEST_INFRA_ENV to a file written by
 // `make infra-up` (.data/infra.env) to reuse running servers instead; Prometheus and Jaeger are
 // started here when that file has none (one written before they were part of `make infra-up`).
+// Zipkin is not started here (~10 s of JVM start, one test file uses it): that test starts its own,
+// or reuses the one `make infra-up` lists.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -41,6 +43,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       consulAddress: required(env, 'CONSUL_HTTP_ADDR'),
       rocketmqEndpoints: required(env, 'ROCKETMQ_ENDPOINTS'),
       ...observabilityEndpoints(observability),
+      // An infra.env from before Zipkin was part of `make infra-up` has none: the test starts its own.
+      ...(env['ZIPKIN_URL'] && { zipkinUrl: env['ZIPKIN_URL'] }),
     } satisfies InfraEndpoints);
     return stopObservability;
   }
