@@ -115,7 +115,7 @@ describe('Consul registration and discovery', () => {
     expect((await consul.agent.service.list())[registration.id]).toBeUndefined();
   });
 
-  it('takes a crashed instance out of rotation within seconds, and Consul removes it after deregister-after', { timeout: 150_000 }, async () => {
+  it('takes a crashed instance out of rotation within seconds, and Consul removes it after deregister-after', { timeout: 210_000 }, async () => {
     const consul = createConsulClient(consulAddress());
     const namePrefix = prefix();
     const { server, port } = await grpcInstance();
@@ -131,8 +131,9 @@ describe('Consul registration and discovery', () => {
     logger.info({ ms: Date.now() - crashedAt }, 'withdrawn');
     expect((await consul.agent.service.list())[registration.id]).toBeDefined();
 
-    // Consul's agent floors deregister_critical_service_after at one minute and reaps every 30 s.
-    await until('crashed instance deregistered', async () => ((await consul.agent.service.list())[registration.id] ? undefined : true), 120_000);
+    // Consul's agent floors deregister_critical_service_after at one minute and reaps every 30 s;
+    // a loaded agent (the whole suite shares it) has been seen past two minutes.
+    await until('crashed instance deregistered', async () => ((await consul.agent.service.list())[registration.id] ? undefined : true), 180_000);
     expect(Date.now() - crashedAt).toBeGreaterThanOrEqual(60_000);
   });
 
