@@ -30,7 +30,11 @@ function traceHandler(path: string, handler: Handler): Handler {
       parent: extractTraceContext(call.metadata),
       attributes: { 'rpc.system': 'grpc', 'rpc.service': service!, 'rpc.method': method! },
     });
+    // The first word ends the span: a cancelled stream still emits `finish` or `error` afterwards.
+    let ended = false;
     const end = (code: number, details?: string): void => {
+      if (ended) return;
+      ended = true;
       handle.span.setAttribute('rpc.grpc.status_code', code);
       handle.end(code === grpc.status.OK ? undefined : `${grpc.status[code] ?? code}${details ? `: ${details}` : ''}`);
     };
@@ -46,7 +50,7 @@ function traceHandler(path: string, handler: Handler): Handler {
       };
       return withContext(handle.context, () => handler.call(this, call, done));
     }
-    // Streams: an error (emitted or destroyed) precedes `finish`; the first word counts.
+    // Streams: an error (emitted or destroyed) precedes `finish`.
     call.once('error', (error: unknown) => end(codeOf(error), (error as { details?: string }).details));
     call.once('finish', () => end(grpc.status.OK));
     return withContext(handle.context, () => handler.call(this, call));
