@@ -1,6 +1,6 @@
 // Composition of the auth service: signing key, then gRPC + health, then migrations, then SERVING.
 import { AuthServiceClient, AuthServiceService } from '@freechat/proto/freechat/auth/v1/auth';
-import { createDiscovery, createGrpcServer, createGrpcTransport, startServiceMetrics, type Logger } from '@freechat/shared';
+import { createDiscovery, bindGrpcServer, createGrpcServer, createGrpcTransport, startServiceMetrics, type Logger } from '@freechat/shared';
 import { createPool, watchDatabase, type DatabaseWatch } from '@freechat/shared/postgres';
 import { createAccessTokenIssuer } from './access-tokens.js';
 import { AuthService } from './auth-service.js';
@@ -63,15 +63,7 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
       },
     ],
   });
-  let port: number;
-  try {
-    port = await grpc.listen(config.listen.address);
-  } catch (error) {
-    await metrics.close();
-    throw error;
-  }
-  const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
-  const address = `${host}:${port}`;
+  const { port, address } = await bindGrpcServer(grpc, config.listen.address, () => metrics.close());
   logger.info({ address }, 'listening; NOT_SERVING until the database is migrated');
   const discovery = createDiscovery({ config: config.discovery, service: 'auth', logger, transport });
 

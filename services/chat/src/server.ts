@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import {
   createCallerVerifier,
   createDiscovery,
+  bindGrpcServer,
   createGrpcServer,
   JwksCache,
   createGrpcTransport,
@@ -100,16 +101,10 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
       },
     ],
   });
-  let port: number;
-  try {
-    port = await grpc.listen(config.listen.address);
-  } catch (error) {
+  const { port, address } = await bindGrpcServer(grpc, config.listen.address, async () => {
     await pool.end();
     await metrics.close();
-    throw error;
-  }
-  const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
-  const address = `${host}:${port}`;
+  });
   logger.info({ address }, 'listening; NOT_SERVING until the database is ready');
 
   let closing = false;

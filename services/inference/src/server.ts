@@ -1,5 +1,5 @@
 // Composition of the inference service: gRPC + health first, then the model, then SERVING.
-import { createDiscovery, createGrpcServer, createGrpcTransport, createWallClock, startServiceMetrics, type Logger } from '@freechat/shared';
+import { createDiscovery, bindGrpcServer, createGrpcServer, createGrpcTransport, createWallClock, startServiceMetrics, type Logger } from '@freechat/shared';
 import { InferenceServiceClient, InferenceServiceService } from '@freechat/proto/freechat/inference/v1/inference';
 import type { InferenceConfig } from './config.js';
 import { createOnnxEngine } from './engine/index.js';
@@ -71,15 +71,7 @@ export async function startInferenceServer(options: StartInferenceServerOptions)
       },
     ],
   });
-  let port: number;
-  try {
-    port = await grpc.listen(config.listen.address);
-  } catch (error) {
-    await metrics.close();
-    throw error;
-  }
-  const host = config.listen.address.slice(0, config.listen.address.lastIndexOf(':'));
-  const address = `${host}:${port}`;
+  const { port, address } = await bindGrpcServer(grpc, config.listen.address, () => metrics.close());
   logger.info({ address }, 'listening; NOT_SERVING until the model is loaded');
   const discovery = createDiscovery({ config: config.discovery, service: 'inference', logger, transport });
 

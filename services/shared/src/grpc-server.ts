@@ -138,3 +138,23 @@ export function createGrpcServer(options: CreateGrpcServerOptions): GrpcServerHa
 
   return { server, listen, setServing, shutdown, healthCheck, healthPort: () => httpPort };
 }
+
+/**
+ * Binds `listenAddress` (port 0: a free one) and returns the bound port and `host:port`. If binding
+ * fails, `release` frees what the caller opened before it (pool, metrics endpoint) and the error
+ * goes on: a service that cannot listen must not leave a half-started process behind.
+ */
+export async function bindGrpcServer(
+  server: Pick<GrpcServerHandle, 'listen'>,
+  listenAddress: string,
+  release: () => Promise<unknown>,
+): Promise<{ port: number; address: string }> {
+  let port: number;
+  try {
+    port = await server.listen(listenAddress);
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  return { port, address: `${listenAddress.slice(0, listenAddress.lastIndexOf(':'))}:${port}` };
+}

@@ -4,6 +4,7 @@ export { createLogger, LOG_LEVELS, type CreateLoggerOptions, type Logger } from 
 export { createWallClock, nsToTimestamp, type WallClock } from './clock.js';
 export {
   createGrpcServer,
+  bindGrpcServer,
   type CreateGrpcServerOptions,
   type GrpcServerHandle,
   type GrpcServiceRegistration,

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGrpcServer, type GrpcServerHandle } from '../src/index.js';
+import { bindGrpcServer, createGrpcServer, type GrpcServerHandle } from '../src/index.js';
 import { echoService } from './support/echo-service.js';
 
 const logger = pino({ level: 'silent' });
@@ -52,5 +52,20 @@ describe('createGrpcServer', () => {
     await handle.shutdown({ graceMs: 200, drain: () => new Promise(() => {}) });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('bindGrpcServer gives the bound host:port, and on a taken port releases what the caller opened and fails', async () => {
+    handle = createGrpcServer({ logger, services: [] });
+    const { port, address } = await bindGrpcServer(handle, '127.0.0.1:0', async () => {});
+    expect(address).toBe(`127.0.0.1:${port}`);
+    const second = createGrpcServer({ logger, services: [] });
+    let released = false;
+    await expect(
+      bindGrpcServer(second, address, async () => {
+        released = true;
+      }),
+    ).rejects.toThrow();
+    expect(released).toBe(true);
+    second.server.forceShutdown();
   });
 });
