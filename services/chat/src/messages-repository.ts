@@ -35,6 +35,13 @@ export interface FinalState {
   readonly completionTokens: number | null;
   /** When the run started, produced its first text and ended; carried by its run.completed event. */
   readonly timings?: { readonly startedAt: Date; readonly firstTokenAt: Date | null; readonly endedAt: Date };
+  /** A failed run's error event (status `error`), kept for readers who come after its log is gone. */
+  readonly error?: StoredRunError;
+}
+
+export interface StoredRunError {
+  readonly code: string;
+  readonly message?: string;
 }
 
 export interface RunOwnership {
@@ -364,9 +371,12 @@ export class MessagesRepository {
    * The run's answer row with the user message it answers (the last one before it), if the run is
    * in one of the user's live sessions: what a reader is told when the run's log is gone.
    */
-  async findRunAnswer(ownerId: string, runId: string): Promise<(MessageRow & { readonly userMessageId: string }) | undefined> {
-    const { rows } = await this.db.query<Raw & { user_message_id: string | null }>(
-      `SELECT ${COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')},
+  async findRunAnswer(
+    ownerId: string,
+    runId: string,
+  ): Promise<(MessageRow & { readonly userMessageId: string; readonly error: StoredRunError | null }) | undefined> {
+    const { rows } = await this.db.query<Raw & { user_message_id: string | null; error_code: string | null; error_message: string | null }>(
+      `SELECT ${COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')}, m.error_code, m.error_message,
               (SELECT u.id FROM chat.messages u WHERE u.session_id = m.session_id AND u.role = 'user'
                   AND (u.created_at, u.id) < (m.created_at, m.id) ORDER BY u.created_at DESC, u.id DESC LIMIT 1) AS user_message_id
          FROM chat.messages m JOIN chat.sessions s ON s.id = m.session_id
@@ -374,7 +384,13 @@ export class MessagesRepository {
       [runId, ownerId],
     );
     const row = rows[0];
-    return row && { ...toRow(row), userMessageId: row.user_message_id ?? '' };
+    return (
+      row && {
+        ...toRow(row),
+        userMessageId: row.user_message_id ?? '',
+        error: row.error_code === null ? null : { code: row.error_code, ...(row.error_message !== null && { message: row.error_message }) },
+      }
+    );
   }
 
   /** Text so far; also the heartbeat that keeps the reaper away. Never overwrites a finished row. */
@@ -392,10 +408,10 @@ export class MessagesRepository {
       await tx.query(`SELECT 1 FROM chat.sessions WHERE id = (SELECT session_id FROM chat.messages WHERE id = $1) FOR UPDATE`, [id]);
       const { rows } = await tx.query<{ session_id: string; owner_id: string; run_id: string | null }>(
         `UPDATE chat.messages m SET content = $2, reasoning = $3, status = $4, finish_reason = $5,
-           prompt_tokens = $6, completion_tokens = $7, updated_at = clock_timestamp()
+           prompt_tokens = $6, completion_tokens = $7, error_code = $8, error_message = $9, updated_at = clock_timestamp()
           FROM chat.sessions s WHERE m.id = $1 AND s.id = m.session_id
          RETURNING m.session_id, s.owner_id, m.run_id`,
-        [id, final.content, final.reasoning, final.status, final.finishReason, final.promptTokens, final.completionTokens],
+        [id, final.content, final.reasoning, final.status, final.finishReason, final.promptTokens, final.completionTokens, final.error?.code ?? null, final.error?.message ?? null],
       );
       const row = rows[0];
       // Gone (regenerated away): nothing happened that an event could describe.

@@ -598,8 +598,15 @@ function conclude(
     };
   }
   const code = outcome.kind === 'failed' ? outcome.code : 'interrupted';
+  const message = outcome.kind === 'failed' ? outcome.message : undefined;
   return {
-    final: { status: 'error', finishReason: 'error', promptTokens: null, completionTokens: outcome.completionTokens },
-    terminal: () => runError(code, outcome.kind === 'failed' ? outcome.message : undefined),
+    final: {
+      status: 'error',
+      finishReason: 'error',
+      promptTokens: null,
+      completionTokens: outcome.completionTokens,
+      error: { code, ...(message !== undefined && { message }) },
+    },
+    terminal: () => runError(code, message),
   };
 }

@@ -1,7 +1,8 @@
 // A run's events rebuilt from its stored answer, for a reader who comes back after the run's log is
 // gone (expired, or lost with a restart): never a 404 for a run whose message exists. Pure.
 import { FinishReason, contentDelta, reasoningDelta, runDone, runError, runStarted, type RunEvent, type RunEventBody } from './run-events.js';
-import type { MessageStatus, StoredFinishReason } from './messages-repository.js';
+import { RUN_ERRORS, type RunErrorCode } from './errors.js';
+import type { MessageStatus, StoredFinishReason, StoredRunError } from './messages-repository.js';
 
 /** What the stored answer row says about its run. */
 export interface StoredRun {
@@ -14,6 +15,8 @@ export interface StoredRun {
   readonly finishReason: StoredFinishReason | null;
   readonly promptTokens: number | null;
   readonly completionTokens: number | null;
+  /** The error event a failed run ended with; null when none was stored (reaped, dead owner). */
+  readonly error: StoredRunError | null;
 }
 
 const FINISH: Record<Exclude<StoredFinishReason, 'error'>, FinishReason> = {
@@ -27,8 +30,8 @@ const FINISH: Record<Exclude<StoredFinishReason, 'error'>, FinishReason> = {
  * whole run in one go (started, the reasoning and the content each as one delta, the terminal
  * event), numbered 1..n. Part-way (`afterSeq` > 0): the log's numbering is gone, so only the
  * terminal event, numbered `afterSeq + 1`; the client reloads the message for its text. The
- * terminal event is `done` with the stored finish reason, or `error interrupted` for an answer
- * stored as failed (its original error code is not stored).
+ * terminal event is `done` with the stored finish reason, or, for an answer stored as failed, the
+ * error it ended with (`error interrupted` when none was stored: reaped, or its owner died).
  */
 export function storedRunEvents(run: StoredRun, afterSeq: number): RunEvent[] {
   const terminal = terminalOf(run);
@@ -46,9 +49,15 @@ export function storedRunEvents(run: StoredRun, afterSeq: number): RunEvent[] {
 }
 
 function terminalOf(run: StoredRun): RunEventBody {
-  if (run.status === 'error' || run.finishReason === null || run.finishReason === 'error') return runError('interrupted');
+  if (run.status === 'error' || run.finishReason === null || run.finishReason === 'error') {
+    const code = run.error?.code;
+    // A code this version does not know (written by a newer one) reads as the generic interruption.
+    return code !== undefined && isRunErrorCode(code) ? runError(code, run.error?.message) : runError('interrupted');
+  }
   return runDone(FINISH[run.finishReason], run.assistantMessageId, {
     promptTokens: run.promptTokens ?? 0,
     completionTokens: run.completionTokens ?? 0,
   });
 }
+
+const isRunErrorCode = (code: string): code is RunErrorCode => Object.hasOwn(RUN_ERRORS, code);

@@ -304,7 +304,8 @@ describe('ownership of runs', () => {
 
 describe('when inference fails', () => {
   it('inference down: the run ends with an error event, stored as error, and the user message stays', async () => {
-    const offline = await startChat(chatConfig(postgres.url, DEAD_ADDRESS));
+    // A short-lived log: a reader who comes back after it expired is told the same error.
+    const offline = await startChat(chatConfig(postgres.url, DEAD_ADDRESS, { runs: { logRetentionSeconds: 0.1 } }));
     try {
       const userId = randomUUID();
       const session = await offline.api.createSession({ userId, title: '' });
@@ -323,6 +324,13 @@ describe('when inference fails', () => {
       ]);
       expect(messages[1]!.finishReason).toBe(FinishReason.FINISH_REASON_ERROR);
       expect((await offline.api.getSession(ref)).title).toBe('Anyone there?');
+
+      await new Promise((r) => setTimeout(r, 300));
+      const runId = started(events).runId;
+      for (const afterSeq of [0, 1]) {
+        const later = await collect(offline.client.attachRun({ userId, runId, afterSeq }));
+        expect(later.events.at(-1)?.event).toEqual(last);
+      }
     } finally {
       await offline.close();
     }

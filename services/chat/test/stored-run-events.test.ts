@@ -13,6 +13,7 @@ const run: StoredRun = {
   finishReason: 'stop',
   promptTokens: 12,
   completionTokens: 5,
+  error: null,
 };
 
 describe('storedRunEvents', () => {
@@ -42,7 +43,17 @@ describe('storedRunEvents', () => {
     expect(events[0]!.event).toMatchObject({ $case: 'done', done: { finishReason: FinishReason.FINISH_REASON_CANCELLED } });
   });
 
-  it('ends an answer stored as failed with error interrupted', () => {
+  it('ends an answer stored as failed with the error it ended with, as live readers saw it', () => {
+    const failed = { ...run, status: 'error', finishReason: 'error', promptTokens: null } as const;
+    const stored = { code: 'inference_unavailable', message: 'the model is not reachable; try again shortly' };
+    for (const afterSeq of [0, 3]) {
+      expect(storedRunEvents({ ...failed, error: stored }, afterSeq).at(-1)!.event).toEqual({ $case: 'error', error: stored });
+    }
+    // A code this version does not know reads as an interruption.
+    expect(storedRunEvents({ ...failed, error: { code: 'from_the_future' } }, 0).at(-1)!.event).toMatchObject({ error: { code: 'interrupted' } });
+  });
+
+  it('ends an answer stored as failed without an error (reaped, owner died) with error interrupted', () => {
     for (const afterSeq of [0, 3]) {
       const events = storedRunEvents({ ...run, status: 'error', finishReason: 'error', promptTokens: null }, afterSeq);
       expect(events.at(-1)!.event).toMatchObject({ $case: 'error', error: { code: 'interrupted' } });
