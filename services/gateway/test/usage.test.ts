@@ -15,7 +15,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function until(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+// Usage is counted from run.completed events through the outbox: seconds on a quiet machine, more on a loaded one.
+async function until(condition: () => Promise<boolean>, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
