@@ -61,7 +61,14 @@ describe('GET /api/me/usage', () => {
     const busy = await registerUser(stack.url, 'busy');
     const idle = await registerUser(stack.url, 'idle');
     await converse(busy, 'Hello');
-    await until(async () => (await usageOf(busy)).body.total.requests === 1);
+    let seen: unknown;
+    await until(async () => {
+      const body = (await usageOf(busy)).body;
+      seen = body;
+      return body.total.requests === 1;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; last usage ${JSON.stringify(seen)}`);
+    });
     expect((await usageOf(idle)).body).toMatchObject({ days: [], total: { requests: 0, promptTokens: 0, completionTokens: 0 } });
   });
 
