@@ -14,11 +14,16 @@ export function callerMetadata(accessToken: string, metadata = new Metadata()): 
   return metadata;
 }
 
+/** Pure: the token of an `Authorization: Bearer <token>` value (HTTP header or gRPC metadata). */
+export function parseBearer(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(value)?.[1];
+}
+
 /** Pure: the bearer token a call carries, if exactly one well-formed one. */
 export function bearerTokenOf(metadata: Metadata): string | undefined {
   const values = metadata.get(CALLER_TOKEN_KEY);
   if (values.length !== 1 || typeof values[0] !== 'string') return undefined;
-  return /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(values[0])?.[1];
+  return parseBearer(values[0]);
 }
 
 /** Thrown when a call carries no valid access token; every service answers UNAUTHENTICATED. */

@@ -42,6 +42,7 @@ export { JwksCache, decideJwks, peekKid, type JwksState, type JwksDecision, type
 export {
   callerMetadata,
   bearerTokenOf,
+  parseBearer,
   createCallerVerifier,
   UnauthenticatedCallerError,
   CallerKeysUnavailableError,

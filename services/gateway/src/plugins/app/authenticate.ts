@@ -1,7 +1,7 @@
 // Verifies `Authorization: Bearer <access token>` against the auth service's public keys and the
 // revoked-token list, and puts the subject on request.user. Route plugins opt in with
 // `onRequest: app.authenticate`; nothing is skipped by matching URLs.
-import { AccessTokenError, createRedisClient, JwksCache, peekKid, verifyAccessToken, type AccessTokenSubject, type Logger } from '@freechat/shared';
+import { AccessTokenError, createRedisClient, JwksCache, parseBearer, peekKid, verifyAccessToken, type AccessTokenSubject, type Logger } from '@freechat/shared';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors.js';
 import { MemoryRevokedTokens, RedisRevokedTokens, type RevokedTokens } from '../../auth/revoked-tokens.js';
@@ -29,8 +29,6 @@ export interface AuthenticatePluginOptions extends Record<string, unknown> {
   readonly logger: Logger;
   readonly now?: () => number;
 }
-
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/i;
 
 /** The user a verified request acts for; routes call it after `authenticate` ran. */
 export function requireUser(request: FastifyRequest): AccessTokenSubject {
@@ -75,9 +73,8 @@ const authenticate: FastifyPluginAsync<AuthenticatePluginOptions> = async (app, 
   app.decorateRequest('user', null);
   app.decorateRequest('accessToken', null);
   app.decorate('authenticate', async (request: FastifyRequest) => {
-    const match = BEARER.exec(request.headers.authorization ?? '');
-    if (!match?.[1]) throw new ApiError('unauthenticated', 'missing bearer access token');
-    const token = match[1];
+    const token = parseBearer(request.headers.authorization);
+    if (!token) throw new ApiError('unauthenticated', 'missing bearer access token');
     // A failure to get the keys is auth being unreachable (503), not the caller's fault.
     const jwks = await keys.forKid(peekKid(token));
     let user: AccessTokenSubject;
