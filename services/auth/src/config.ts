@@ -10,6 +10,8 @@ export const authConfigSchema = z.strictObject({
   listen: z.strictObject({ address: z.string().regex(/^.+:\d+$/, 'expected host:port') }),
   database: z.strictObject({
     url: z.string().min(1, 'required: set DATABASE_URL to a postgres:// URL'),
+    /** DATABASE_PASSWORD_FILE: the password in a file (a mounted secret), overriding the URL's. */
+    passwordFile: z.string(),
     poolMax: positiveInt,
   }),
   dataDir: z.string().min(1),
@@ -34,6 +36,7 @@ export type AuthConfig = DeepReadonly<z.output<typeof authConfigSchema>>;
 export const AUTH_ENV = {
   FREECHAT_AUTH_ADDRESS: 'listen.address',
   DATABASE_URL: 'database.url',
+  DATABASE_PASSWORD_FILE: 'database.passwordFile',
   FREECHAT_ENV: 'env',
   FREECHAT_DATA_DIR: 'dataDir',
   FREECHAT_AUTH_SIGNING_KEY_FILE: 'auth.signingKeyFile',

@@ -67,7 +67,7 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
   logger.info({ address }, 'listening; NOT_SERVING until the database is migrated');
   const discovery = createDiscovery({ config: config.discovery, service: 'auth', logger, transport });
 
-  const pool = createPool({ url: config.database.url, max: config.database.poolMax, applicationName: 'freechat-auth' });
+  const pool = createPool({ url: config.database.url, passwordFile: config.database.passwordFile, max: config.database.poolMax, applicationName: 'freechat-auth' });
   const stopping = new AbortController();
   let watch: DatabaseWatch | undefined;
   const ready = (async () => {

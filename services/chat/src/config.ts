@@ -9,6 +9,8 @@ export const chatConfigSchema = z.strictObject({
   listen: z.strictObject({ address: hostPort }),
   database: z.strictObject({
     url: z.string().min(1, 'required: set DATABASE_URL to a PostgreSQL URL'),
+    /** DATABASE_PASSWORD_FILE: the password in a file (a mounted secret), overriding the URL's. */
+    passwordFile: z.string(),
     poolSize: positiveInt,
   }),
   upstreams: z.strictObject({ inference: hostPort, auth: hostPort }),
@@ -57,6 +59,7 @@ export type GenerationDefaults = ChatConfig['runs']['generation'];
 export const CHAT_ENV = {
   FREECHAT_CHAT_ADDRESS: 'listen.address',
   DATABASE_URL: 'database.url',
+  DATABASE_PASSWORD_FILE: 'database.passwordFile',
   FREECHAT_INFERENCE_ADDRESS: 'upstreams.inference',
   FREECHAT_AUTH_ADDRESS: 'upstreams.auth',
   FREECHAT_CHAT_MAX_PROMPT_TOKENS: 'runs.maxPromptTokens',

@@ -69,7 +69,7 @@ const INTERRUPT_MARGIN_MS = 5_000;
 
 export async function startChatServer(options: StartChatServerOptions): Promise<ChatServerHandle> {
   const { config, logger } = options;
-  const pool = createPool({ url: config.database.url, max: config.database.poolSize, applicationName: 'freechat-chat' });
+  const pool = createPool({ url: config.database.url, passwordFile: config.database.passwordFile, max: config.database.poolSize, applicationName: 'freechat-chat' });
   const transport = createGrpcTransport(config.grpc, 'chat');
   const metrics = await startServiceMetrics({ service: 'chat', config: config.metrics, logger });
   const discovery = createDiscovery({ config: config.discovery, service: 'chat', logger, transport, metrics: metrics.grpc, staticAddresses: { inference: config.upstreams.inference, auth: config.upstreams.auth } });

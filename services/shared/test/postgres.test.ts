@@ -59,3 +59,23 @@ describe('migrations', () => {
     await pool.end();
   });
 });
+
+describe('a password from a file (a mounted secret)', () => {
+  it('connects with the file password over a URL without one, and refuses a wrong or missing file by its name', async () => {
+    const url = new URL(pg.url);
+    const password = decodeURIComponent(url.password);
+    url.password = '';
+    const file = path.join(root, 'db-password');
+    await writeFile(file, `${password}\n`);
+    const pool = createPool({ url: url.toString(), passwordFile: file, applicationName: 'secret-file' });
+    expect((await pool.query<{ ok: number }>('SELECT 1 AS ok')).rows[0]!.ok).toBe(1);
+    await pool.end();
+
+    await writeFile(file, 'not-the-password');
+    const wrong = createPool({ url: pg.url, passwordFile: file, applicationName: 'secret-file' });
+    await expect(wrong.query('SELECT 1')).rejects.toThrow(/password authentication failed/);
+    await wrong.end();
+
+    expect(() => createPool({ url: pg.url, passwordFile: path.join(root, 'absent'), applicationName: 'x' })).toThrow(/absent: ENOENT/);
+  });
+});
