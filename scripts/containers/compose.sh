@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# compose.sh ARGS...: runs Docker Compose v2 with ARGS: `docker compose` when the docker CLI on
+# PATH has the compose plugin, else a compose v2 binary cached by version in
+# $FREECHAT_CACHE/compose-v<version>/docker-compose, built from its Go module when missing
+# (no release downloads here; cold ~4-10 min on 2 cores, the Go caches are temporary and removed).
+# Builds use BuildKit (the Dockerfiles use RUN --mount=type=secret): with no buildx plugin, compose
+# drives the daemon's own BuildKit (Docker 20.10 has it) through its built-in builder and prints
+# "Docker Compose is configured to build using Bake, but buildx isn't installed" once per build.
+# COMPOSE_VERSION overrides the version built (default v2.40.3).
+set -euo pipefail
+. "$(dirname "$0")/../infra/lib.sh"
+COMPOSE_VERSION="${COMPOSE_VERSION:-v2.40.3}"
+BIN="$FREECHAT_CACHE/compose-$COMPOSE_VERSION/docker-compose"
+export DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-1}" COMPOSE_DOCKER_CLI_BUILD="${COMPOSE_DOCKER_CLI_BUILD:-1}"
+
+if command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
+  exec docker compose "$@"
+fi
+
+build() {
+  [ -x "$BIN" ] && return 0
+  command -v go >/dev/null || { log "Go is required to build docker compose $COMPOSE_VERSION"; return 1; }
+  local work; work=$(mktemp -d "${TMPDIR:-/tmp}/freechat-compose-build.XXXXXX")
+  # Private module and build caches, removed afterwards (a compose build leaves ~2 GB behind).
+  trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' RETURN
+  local started=$SECONDS
+  log "building docker compose $COMPOSE_VERSION from its Go module (cold: ~4-10 min; cached afterwards in $BIN)"
+  mkdir -p "$(dirname "$BIN")"
+  (
+    export GOPATH="$work/gopath" GOMODCACHE="$work/gopath/pkg/mod" GOCACHE="$work/gocache" \
+      GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+    # `go install …/compose/v2/cmd@v` is refused (its go.mod has exclude lines): build the module
+    # itself, which keeps them.
+    local dir
+    dir=$(cd "$work" && go mod download -json "github.com/docker/compose/v2@$COMPOSE_VERSION" |
+      sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [ -n "$dir" ] || { log "go mod download of docker compose $COMPOSE_VERSION failed"; exit 1; }
+    cp -r "$dir" "$work/src" && chmod -R u+w "$work/src" && cd "$work/src"
+    go build -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
+      -o "$BIN.tmp" ./cmd
+  )
+  mv "$BIN.tmp" "$BIN"
+  log "docker compose $COMPOSE_VERSION built in $((SECONDS - started)) s"
+}
+
+[ -x "$BIN" ] || with_lock "compose-$COMPOSE_VERSION" build
+exec "$BIN" "$@"
