@@ -42,7 +42,7 @@ fixture() {
   hash=$( {
     echo "$version"
     docker image inspect -f '{{.Id}}' "$BASE"
-    (cd "$RECIPES/$name" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    (cd "$RECIPES/$name" && find . -type f -printf '%m %p\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum)
     # Artefacts are identified by path, size and modification time (hashing ~100 MB each run is slow).
     if [ -n "$artefact" ]; then find "$artefact" -printf '%P %s %T@\n' | sort; fi
   } | sha256sum | cut -c1-16)
