@@ -33,33 +33,33 @@ apt_mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
-make_debian_tarball() {
-  [ -n "$(newest 'debian-bookworm-minbase-*.tar.zst')" ] && return 0
-  command -v debootstrap >/dev/null || { log "debootstrap is required (apt-get install debootstrap)"; return 1; }
+make_debian_tarball() (
+  [ -n "$(newest 'debian-bookworm-minbase-*.tar.zst')" ] && exit 0
+  command -v debootstrap >/dev/null || { log "debootstrap is required (apt-get install debootstrap)"; exit 1; }
   local work mirror started=$SECONDS; work=$(mktemp -d "${TMPDIR:-/tmp}/freechat-rootfs.XXXXXX")
-  trap 'as_root rm -rf "$work"' RETURN
+  trap 'as_root rm -rf "$work"' EXIT
   mirror=$(apt_mirror)
   log "debootstrap minbase bookworm from $mirror (cold: ~4 min)"
   as_root debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
-    { tail -n 20 "$work/debootstrap.log" >&2; return 1; }
+    { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
   as_root rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
   local out; out="$CACHE/debian-bookworm-minbase-$(date +%Y%m%d).tar.zst"
   as_root tar -C "$work/rootfs" --numeric-owner -c . | zstd -q -T0 -o "$out.tmp"
   mv "$out.tmp" "$out"
   log "Debian minbase rootfs cached in $out ($((SECONDS - started)) s)"
-}
+)
 
-make_node_tarball() {
-  [ -n "$(newest 'node-20.*-bookworm-slim-*.tar.zst')" ] && return 0
+make_node_tarball() (
+  [ -n "$(newest 'node-20.*-bookworm-slim-*.tar.zst')" ] && exit 0
   local node version
   node=$(command -v node || true)
   version=$([ -n "$node" ] && "$node" --version | sed 's/^v//')
-  case "$version" in 20.*) ;; *) log "a Node 20 on PATH is required to make $NODE_IMAGE (found: ${version:-none})"; return 1 ;; esac
+  case "$version" in 20.*) ;; *) log "a Node 20 on PATH is required to make $NODE_IMAGE (found: ${version:-none})"; exit 1 ;; esac
   node=$(readlink -f "$node")
   local npm_root; npm_root=$(npm root -g)
   make_debian_tarball
   local work started=$SECONDS; work=$(mktemp -d "${TMPDIR:-/tmp}/freechat-noderootfs.XXXXXX")
-  trap 'as_root rm -rf "$work"' RETURN
+  trap 'as_root rm -rf "$work"' EXIT
   as_root mkdir -p "$work/rootfs"
   zstd -dc "$(newest 'debian-bookworm-minbase-*.tar.zst')" | as_root tar -C "$work/rootfs" --numeric-owner -x
   as_root install -m 755 "$node" "$work/rootfs/usr/local/bin/node"
@@ -73,12 +73,12 @@ make_node_tarball() {
   as_root chroot "$work/rootfs" sh -c 'groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node'
   # The binary must run on the image's own libraries.
   as_root chroot "$work/rootfs" /usr/local/bin/node --version >/dev/null ||
-    { log "the host's node does not run on Debian bookworm libraries"; return 1; }
+    { log "the host's node does not run on Debian bookworm libraries"; exit 1; }
   local out; out="$CACHE/node-$version-bookworm-slim-$(date +%Y%m%d).tar.zst"
   as_root tar -C "$work/rootfs" --numeric-owner -c . | zstd -q -T0 -o "$out.tmp"
   mv "$out.tmp" "$out"
   log "node $version rootfs cached in $out ($((SECONDS - started)) s)"
-}
+)
 
 import_debian() {
   have "$DEBIAN_IMAGE" && return 0
