@@ -62,11 +62,12 @@ start_engine() {
     as_root rm -f "$ENGINE_PIDFILE" "$ENGINE_MARKER"; fi
   local bip; bip=$(pick_bip)
   log "starting dockerd $version (bridge $bip, data in $ENGINE_DATA_ROOT, log $ENGINE_LOG)"
-  # setsid: the daemon outlives this script and its caller's process group (Ctrl-C in make).
+  # setsid: the daemon outlives this script and its caller's process group (Ctrl-C in make);
+  # 9>&-: it must not inherit the flock (held for as long as the daemon runs otherwise).
   as_root setsid dockerd --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
     --bip "$bip" --storage-driver=overlay2 --exec-opt native.cgroupdriver=cgroupfs \
     --data-root "$ENGINE_DATA_ROOT" --exec-root "$ENGINE_STATE/exec" --pidfile "$ENGINE_PIDFILE" \
-    -H "unix://$SOCKET" </dev/null >"$ENGINE_LOG" 2>&1 &
+    -H "unix://$SOCKET" </dev/null >"$ENGINE_LOG" 2>&1 9>&- &
   local launcher=$! i
   for i in $(seq 1 300); do   # up to 60 s; ~2 s usually
     if DOCKER_HOST="unix://$SOCKET" /usr/bin/docker info >/dev/null 2>&1; then break; fi
