@@ -5,7 +5,7 @@ NPM ?= npm
 INSTALL_STAMP := node_modules/.freechat-install
 PACKAGE_FILES := package.json package-lock.json $(wildcard */package.json services/*/package.json)
 
-.PHONY: help install proto build run run-infra infra-provision infra-up infra-down test bench bench-ui model-tiny clean
+.PHONY: help install proto build run run-infra infra-provision infra-up infra-down compose-up compose-down test test-compose bench bench-ui bench-images model-tiny clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -49,12 +49,28 @@ infra-up: install infra-provision ## Start real Redis, Consul, RocketMQ, Prometh
 infra-down: install ## Stop what `make infra-up` started
 	$(INFRA_CLI) down
 
-test: build infra-provision ## Run the whole test suite on real servers (installs Chromium and the servers if missing)
+# docker compose, as a developer runs it: a Docker engine started if none answers (Linux, root),
+# images built, the whole platform up and healthy. Data stays in named volumes across compose-down.
+compose-up: ## Free Chat in docker compose (engine, images, PostgreSQL, Redis, Consul, RocketMQ, Prometheus, Jaeger): http://127.0.0.1:3000
+	./scripts/containers/compose-up.sh
+
+compose-down: ## Stop the compose stack (keeps its volumes; `scripts/containers/compose.sh down -v` drops them)
+	./scripts/containers/compose.sh down
+
+test: build infra-provision ## Run the whole test suite on real servers (installs Chromium, the servers and a Docker engine if missing)
 	./scripts/ensure-chromium.sh >/dev/null
 	npx vitest run
+	$(MAKE) --no-print-directory test-compose
+
+# Last, on its own: it builds every image and runs the whole platform in containers.
+test-compose: install ## Build every image and run the compose stack for real (skipped only where no Docker engine can start)
+	npx vitest run -c test/compose/vitest.config.ts
 
 bench: build ## Benchmark inference on the Qwen3-0.6B-shaped model; writes docs/benchmarks/inference.md
 	$(NPM) run --silent bench:inference
+
+bench-images: install ## Build every image, measure its size and start time; writes docs/benchmarks/images.md
+	$(NPM) run --silent bench:images
 
 bench-ui: build ## Benchmark the web UI in Chromium; writes docs/benchmarks/ui.md
 	./scripts/ensure-chromium.sh >/dev/null

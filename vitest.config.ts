@@ -8,6 +8,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['freechat-source'] } },
   test: {
     include: ['test/**/*.test.ts', 'web-ui/src/**/*.test.ts', 'services/**/test/**/*.test.ts', 'services/**/src/**/*.test.ts', 'scripts/**/*.test.ts'],
+    // The compose test runs separately (test/compose/vitest.config.ts), after everything else.
+    exclude: ['**/node_modules/**', 'test/compose/**'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',

@@ -6,22 +6,11 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkGrpcHealth, createGrpcTransport, PLAINTEXT_TRANSPORT_CONFIG } from '../services/shared/src/index.js';
+import { readEvents } from './support/sse.js';
 import { killLeftovers, prepareMakeRun, startMakeRun, stopMakeRun, type MakeRunSetup } from './support/make-run.js';
 
 let setup: MakeRunSetup;
 const api: MakeRunSetup['api'] = (...args) => setup.api(...args);
-
-/** Reads a whole SSE response into [event, data] pairs. */
-async function readEvents(response: Response): Promise<{ event: string; data: any }[]> {
-  const text = await response.text();
-  return text
-    .split('\n\n')
-    .filter((frame) => /^event:/m.test(frame))
-    .map((frame) => ({
-      event: /^event: ?(.*)$/m.exec(frame)![1]!,
-      data: JSON.parse(/^data: ?(.*)$/m.exec(frame)![1]!),
-    }));
-}
 
 beforeAll(async () => {
   setup = await prepareMakeRun('run');
