@@ -11,6 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killLeftovers, launchMakeRun, prepareMakeRun, startMakeRun, stopMakeRun, type MakeRunSetup } from './support/make-run.js';
+import { eventually } from './support/eventually.js';
 
 let setup: MakeRunSetup;
 const api: MakeRunSetup['api'] = (...args) => setup.api(...args);
@@ -23,16 +24,6 @@ function alive(pid: number): boolean {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
-  }
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await sleep(200);
   }
 }
 
@@ -76,7 +67,7 @@ afterAll(async () => {
   const pid = Number(postmaster?.split('\n')[0]);
   if (pid && alive(pid)) {
     process.kill(pid, 'SIGINT');
-    await eventually('PostgreSQL stopped', () => (alive(pid) ? undefined : true), 30_000).catch(() => process.kill(pid, 'SIGKILL'));
+    await eventually('PostgreSQL stopped', () => (alive(pid) ? undefined : true), { timeoutMs: 30_000 }).catch(() => process.kill(pid, 'SIGKILL'));
   }
   await setup?.cleanup();
 });
@@ -117,7 +108,7 @@ describe('make run, faults', () => {
       // limit chat is given up on, saying why; the other services keep running.
       const chatPort = portOf(setup.env['FREECHAT_CHAT_ADDRESS']!);
       process.kill(first['chat']!, 'SIGKILL');
-      squatter = await eventually('the chat port', () => listen(chatPort), 2_000);
+      squatter = await eventually('the chat port', () => listen(chatPort), { timeoutMs: 2_000, intervalMs: 200 });
       const gaveUp = await stack.waitFor(/giving up on chat exited 3 times within 120 s \(exit codes: SIGKILL, 1, 1\); the limit is 2 restarts/);
       expect(gaveUp[0]).toBeTruthy();
       for (const name of ['auth', 'inference', 'gateway']) expect(alive(stack.pids()[name]!), name).toBe(true);
@@ -146,7 +137,7 @@ describe('make run, faults', () => {
     stack.child.kill('SIGKILL');
     await once(stack.child, 'exit');
     const killedAt = Date.now();
-    await eventually('every service process gone', () => (Object.values(pids).every((pid) => !alive(pid)) ? true : undefined), 15_000);
+    await eventually('every service process gone', () => (Object.values(pids).every((pid) => !alive(pid)) ? true : undefined), { timeoutMs: 15_000 });
     expect(Date.now() - killedAt).toBeLessThan(15_000);
     const ports = [portOf(setup.baseUrl), ...['FREECHAT_AUTH_ADDRESS', 'FREECHAT_CHAT_ADDRESS', 'FREECHAT_INFERENCE_ADDRESS'].map((v) => portOf(setup.env[v]!))];
     for (const port of ports) expect(await portFree(port), `port ${port}`).toBe(true);

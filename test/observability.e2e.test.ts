@@ -9,7 +9,6 @@
 // same trace and whose UI page is served: the trace UI a person opens.
 // Runs the built services (services/*/dist): `make test` builds first.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { startZipkin, type ZipkinServer } from '../scripts/infra/zipkin.js';
 import { freePort } from '../services/shared/src/index.js';
 import { infraEndpoints } from './infra/endpoints.js';
 import { killLeftovers, prepareMakeRun, startMakeRun, stopMakeRun, type MakeRun, type MakeRunSetup } from './support/make-run.js';
+import { eventually } from './support/eventually.js';
 
 const SERVICES = ['auth', 'chat', 'inference', 'gateway'] as const;
 type Service = (typeof SERVICES)[number];
@@ -45,22 +45,6 @@ async function promQuery(query: string): Promise<PromSample[]> {
   const body = (await response.json()) as { status: string; error?: string; data: { resultType: string; result: PromSample[] } };
   if (body.status !== 'success') throw new Error(`PromQL ${query}: ${body.error ?? response.status}`);
   return body.data.result;
-}
-
-/** Polls until `check` returns a value (not undefined), or fails with what was last seen. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`);
-    await sleep(500);
-  }
 }
 
 /** A series selector matching only this test's four services (the Prometheus may be shared). */
@@ -243,7 +227,7 @@ describe('observability: real Prometheus, Jaeger and Zipkin', () => {
         if (dangling.length > 0) throw new Error(`spans whose parent has not arrived: ${dangling.map((s) => s.operationName).join(', ')}`);
         return complete[0]!;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const byId = new Map(trace.spans.map((s) => [s.spanID, s]));
     const serviceOf = (span: JaegerSpan): string => serviceIn(trace, span);
@@ -296,7 +280,7 @@ describe('observability: real Prometheus, Jaeger and Zipkin', () => {
         if (missing.length > 0) throw new Error(`spans not in Zipkin yet: ${missing.map((s) => s.operationName).join(', ')}`);
         return ofMessage[0]!;
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     expect(zipkinTrace.map((s) => s.id).sort()).toEqual(trace.spans.map((s) => s.spanID).sort());
     for (const span of zipkinTrace) {

@@ -23,15 +23,19 @@ declare -A defaults=(
   [POSTGRES_IMAGE]=postgres:17-bookworm [REDIS_IMAGE]=redis:7-bookworm [CONSUL_IMAGE]=hashicorp/consul:1.21
   [ROCKETMQ_IMAGE]=apache/rocketmq:5.3.2 [PROMETHEUS_IMAGE]=prom/prometheus:v3.5.0 [JAEGER_IMAGE]=jaegertracing/jaeger:2.13.0
 )
+# compose.sh reads the choice back, so every later compose command names the same images.
+chosen="$root/.data/compose/images.env"
+rm -f "$chosen"
 missing=()
 for variable in "${!defaults[@]}"; do
-  obtainable "${!variable:-${defaults[$variable]}}" || missing+=("$variable")
+  [ -n "${!variable:-}" ] && continue
+  obtainable "${defaults[$variable]}" || missing+=("$variable")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[compose] no registry serves ${missing[*]}: using local stand-ins (scripts/containers/fixture-images.sh)" >&2
   fixtures="$root/.data/compose/fixture-images.env"
   "$dir/fixture-images.sh" "$fixtures"
-  for variable in "${missing[@]}"; do export "$(grep "^$variable=" "$fixtures")"; done
+  for variable in "${missing[@]}"; do grep "^$variable=" "$fixtures" >>"$chosen"; done
 fi
 
 export FREECHAT_REVISION="${FREECHAT_REVISION:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}"

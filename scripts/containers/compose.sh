@@ -13,6 +13,15 @@ COMPOSE_VERSION="${COMPOSE_VERSION:-v2.40.3}"
 BIN="$FREECHAT_CACHE/compose-$COMPOSE_VERSION/docker-compose"
 export DOCKER_BUILDKIT="${DOCKER_BUILDKIT:-1}" COMPOSE_DOCKER_CLI_BUILD="${COMPOSE_DOCKER_CLI_BUILD:-1}"
 
+# The stand-ins compose-up.sh chose for images no registry serves here, so later commands
+# (`up --scale`, `restart`) name the same images; a variable already set wins.
+chosen="$(cd "$(dirname "$0")/../.." && pwd)/.data/compose/images.env"
+if [ -f "$chosen" ]; then
+  while IFS='=' read -r key value; do
+    [[ $key =~ ^[A-Z_]+$ ]] && [ -z "${!key:-}" ] && export "$key=$value"
+  done <"$chosen"
+fi
+
 if command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
   exec docker compose "$@"
 fi

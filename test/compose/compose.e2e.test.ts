@@ -2,42 +2,18 @@
 // registers and chats through the published gateway, every service healthy in Consul and scraped by
 // Prometheus, traces in Jaeger, and a conversation that outlives `docker compose down` and `up`.
 // Skipped, saying why, only where no Docker engine can start.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonApi, type JsonApi } from '../support/api.js';
 import { readEvents } from '../support/sse.js';
 import { ensureEngine, prepareComposeStack, run, stopEngine, type ComposeStack } from './stack.js';
+import { eventually } from '../support/eventually.js';
 
 const SERVICES = ['gateway', 'auth', 'chat', 'inference'] as const;
 const engine = await ensureEngine();
 if (!engine.available) console.warn(`compose test skipped: ${engine.reason}`);
 
 let stack: ComposeStack;
-
-async function api(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${stack.urls.gateway}${url}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
-}
-
-/** Polls `check` until it returns a value (not undefined), or fails with the last thing it saw. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last: ${String(last)})` : ''}`);
-    await sleep(1_000);
-  }
-}
+const api: JsonApi = (...args) => jsonApi(stack.urls.gateway)(...args);
 
 describe.skipIf(!engine.available)('docker compose (real engine, images built from services/Dockerfile)', () => {
   let session: { id: string };

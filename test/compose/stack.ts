@@ -60,7 +60,7 @@ export interface ComposeStack {
   destroy(): Promise<void>;
 }
 
-export async function prepareComposeStack(): Promise<ComposeStack> {
+export async function prepareComposeStack(options: { readonly logLevel?: string; readonly tag?: string } = {}): Promise<ComposeStack> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'freechat-compose-'));
   const secrets = path.join(dir, 'secrets');
   await mustRun(path.join(scripts, 'base-images.sh'), []);
@@ -76,7 +76,7 @@ export async function prepareComposeStack(): Promise<ComposeStack> {
   const ports = { gateway: await freePort(), consul: await freePort(), prometheus: await freePort(), jaeger: await freePort() };
   const revision = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
   const project = `freechat-e2e-${process.pid}`;
-  const version = `e2e-${process.pid}`;
+  const version = options.tag ?? `e2e-${process.pid}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...fixtureEnv,
@@ -90,7 +90,7 @@ export async function prepareComposeStack(): Promise<ComposeStack> {
     FREECHAT_REVISION: revision,
     // The hub is unreachable from containers here; the built-in model needs no download.
     FREECHAT_MODEL: 'tiny',
-    FREECHAT_LOG_LEVEL: 'warn',
+    FREECHAT_LOG_LEVEL: options.logLevel ?? 'warn',
   };
   const compose = (...args: string[]) => mustRun(path.join(scripts, 'compose.sh'), ['-f', path.join(root, 'docker-compose.yml'), ...args], env);
   const image = (service: string) => `freechat/${service}:${version}`;

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../services/shared/src/index.js';
+import { jsonApi, type JsonApi } from './api.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -18,7 +19,7 @@ export interface MakeRunSetup {
   /** What every launch gets: the data directory, free ports for all four services, the tiny model. */
   readonly env: Readonly<Record<string, string>>;
   /** `method url [body] [token]` → status and parsed JSON. */
-  api(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; json: any }>;
+  readonly api: JsonApi;
   /** Removes the data directory. */
   cleanup(): Promise<void>;
 }
@@ -44,15 +45,7 @@ export async function prepareMakeRun(prefix: string): Promise<MakeRunSetup> {
     dataDir,
     baseUrl,
     env,
-    async api(method, url, body, token) {
-      const response = await fetch(`${baseUrl}${url}`, {
-        method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      return { status: response.status, json: text ? JSON.parse(text) : undefined };
-    },
+    api: jsonApi(baseUrl),
     cleanup: () => rm(dataDir, { recursive: true, force: true }),
   };
 }

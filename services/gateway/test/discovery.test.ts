@@ -3,12 +3,12 @@
 // before it stops answering, so callers say "unavailable" instead of timing out.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { catalogName, createConsulClient, type ServiceName } from '@freechat/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { infraEndpoints } from '../../../test/infra/endpoints.js';
 import { jsonRequest, readSse, registerUser } from './support/http.js';
 import { startStack, type Stack } from './support/stack.js';
+import { eventually } from '../../../test/support/eventually.js';
 
 const consulAddress = infraEndpoints().consulAddress;
 if (!consulAddress) throw new Error('the test infrastructure started no Consul');
@@ -23,16 +23,6 @@ interface HealthEntry {
 
 const passing = async (service: ServiceName): Promise<HealthEntry[]> =>
   (await consul.health.service({ service: catalogName(service, serviceNamePrefix), passing: true })) as HealthEntry[];
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
 
 let stack: Stack;
 
