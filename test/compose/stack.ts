@@ -108,8 +108,9 @@ export async function prepareComposeStack(options: { readonly logLevel?: string;
     async destroy() {
       try {
         await compose('down', '--volumes', '--remove-orphans', '--timeout', '10');
-        // The test's own tags; the layers stay cached for the next run.
+        // The test's own tags, and images of ours a rebuild left untagged; build layers stay cached.
         await run('docker', ['image', 'rm', ...Object.values(images)]);
+        await run('docker', ['image', 'prune', '--force', '--filter', 'label=org.opencontainers.image.vendor=Free Chat']);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
