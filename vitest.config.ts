@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: { conditions: ['freechat-source'] },
   ssr: { resolve: { conditions: ['freechat-source'] } },
   test: {
-    include: ['test/**/*.test.ts', 'web-ui/src/**/*.test.ts', 'services/**/test/**/*.test.ts', 'services/**/src/**/*.test.ts', 'scripts/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'web-ui/src/**/*.test.ts', 'services/**/test/**/*.test.ts', 'services/**/src/**/*.test.ts', 'scripts/**/*.test.ts', 'operator/test/**/*.test.ts', 'operator/src/**/*.test.ts'],
     // The compose test runs separately (test/compose/vitest.config.ts), after everything else.
     exclude: ['**/node_modules/**', 'test/compose/**'],
     testTimeout: 60_000,
