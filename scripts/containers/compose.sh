@@ -26,31 +26,18 @@ if command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
   exec docker compose "$@"
 fi
 
-build() {
-  [ -x "$BIN" ] && return 0
-  command -v go >/dev/null || { log "Go is required to build docker compose $COMPOSE_VERSION"; return 1; }
-  local work; work=$(mktemp -d "${TMPDIR:-/tmp}/freechat-compose-build.XXXXXX")
-  # Private module and build caches, removed afterwards (a compose build leaves ~2 GB behind).
-  trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' RETURN
-  local started=$SECONDS
-  log "building docker compose $COMPOSE_VERSION from its Go module (cold: ~4-10 min; cached afterwards in $BIN)"
-  mkdir -p "$(dirname "$BIN")"
-  (
-    export GOPATH="$work/gopath" GOMODCACHE="$work/gopath/pkg/mod" GOCACHE="$work/gocache" \
-      GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
-    # `go install …/compose/v2/cmd@v` is refused (its go.mod has exclude lines): build the module
-    # itself, which keeps them.
-    local dir
-    dir=$(cd "$work" && go mod download -json "github.com/docker/compose/v2@$COMPOSE_VERSION" |
-      sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-    [ -n "$dir" ] || { log "go mod download of docker compose $COMPOSE_VERSION failed"; exit 1; }
-    cp -r "$dir" "$work/src" && chmod -R u+w "$work/src" && cd "$work/src"
-    go build -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
-      -o "$BIN.tmp" ./cmd
-  )
-  mv "$BIN.tmp" "$BIN"
-  log "docker compose $COMPOSE_VERSION built in $((SECONDS - started)) s"
+recipe() {
+  # `go install …/compose/v2/cmd@v` is refused (its go.mod has exclude lines): build the module
+  # itself, which keeps them.
+  local dir
+  dir=$(go mod download -json "github.com/docker/compose/v2@$COMPOSE_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$dir" ] || { log "go mod download of docker compose $COMPOSE_VERSION failed"; return 1; }
+  cp -r "$dir" "$GO_BUILD_WORK/compose" && chmod -R u+w "$GO_BUILD_WORK/compose" && cd "$GO_BUILD_WORK/compose"
+  go build -trimpath -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
+    -o "$1.tmp" ./cmd
 }
 
-[ -x "$BIN" ] || with_lock "compose-$COMPOSE_VERSION" build
+# Cold ~4-10 min on 2 cores; a warm run checks one file.
+go_build_cached "docker compose $COMPOSE_VERSION" "compose-$COMPOSE_VERSION" recipe "$BIN"
 exec "$BIN" "$@"

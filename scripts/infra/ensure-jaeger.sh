@@ -10,28 +10,14 @@ set -euo pipefail
 JAEGER_VERSION="${JAEGER_VERSION:-1.76.0}"
 BIN="$FREECHAT_CACHE/bin/jaeger-$JAEGER_VERSION"
 
-build() {
-  [ -x "$BIN" ] && return 0
-  command -v go >/dev/null || { log "Go is required to build Jaeger"; return 1; }
-  local work; work=$(mktemp -d "${TMPDIR:-/tmp}/freechat-jaeger-build.XXXXXX")
-  # Private module and build caches, removed afterwards: the build leaves gigabytes behind.
-  trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' RETURN
-  local started=$SECONDS
-  log "building Jaeger $JAEGER_VERSION from source (cold: ~7-20 min; cached afterwards in $BIN)"
-  (
-    export GOPATH="$work/gopath" GOMODCACHE="$work/gopath/pkg/mod" GOCACHE="$work/gocache" \
-      GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
-    mkdir -p "$work/src" && cd "$work/src"
-    go mod init local/jaegerbin >/dev/null 2>&1
-    # Jaeger's own go.mod carries this replace line, which `go install` refuses: copy it here.
-    go mod edit -replace=github.com/Shopify/sarama=github.com/Shopify/sarama@v1.33.0
-    go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@v$JAEGER_VERSION" >/dev/null 2>&1
-    # -p 1: peak memory stays near 2.3 GB; more parallel compiles do not fit a small machine.
-    nice go build -p 1 -trimpath -ldflags "-s -w" -o "$BIN.tmp" github.com/jaegertracing/jaeger/cmd/jaeger
-  )
-  mv "$BIN.tmp" "$BIN"
-  log "Jaeger $JAEGER_VERSION built in $((SECONDS - started)) s"
+recipe() {
+  go mod init local/jaegerbin >/dev/null 2>&1
+  # Jaeger's own go.mod carries this replace line, which `go install` refuses: copy it here.
+  go mod edit -replace=github.com/Shopify/sarama=github.com/Shopify/sarama@v1.33.0
+  go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@v$JAEGER_VERSION" >/dev/null 2>&1
+  # -p 1: peak memory stays near 2.3 GB; more parallel compiles do not fit a small machine.
+  nice go build -p 1 -trimpath -ldflags "-s -w" -o "$1.tmp" github.com/jaegertracing/jaeger/cmd/jaeger
 }
 
-with_lock jaeger build
+go_build_cached "Jaeger $JAEGER_VERSION" jaeger recipe "$BIN"
 echo "$BIN"
