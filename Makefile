@@ -57,6 +57,20 @@ compose-up: ## Free Chat in docker compose (engine, images, PostgreSQL, Redis, C
 compose-down: ## Stop the compose stack (keeps its volumes; `scripts/containers/compose.sh down -v` drops them)
 	./scripts/containers/compose.sh down
 
+# A local Kubernetes control plane on loopback (etcd, kube-apiserver, controller-manager, scheduler,
+# KWOK fake nodes whose pods turn Running/Ready), binaries built once and cached by version.
+.PHONY: k8s-provision k8s-up k8s-down
+K8S_CLI := node --conditions=freechat-source --import tsx scripts/k8s/cli.ts
+
+k8s-provision: ## Obtain etcd, kube-apiserver, controller-manager, scheduler, kubectl, KWOK and helm (Go builds, cached by version)
+	./scripts/k8s/provision.sh
+
+k8s-up: install k8s-provision ## Start a local Kubernetes API with KWOK nodes (FREECHAT_K8S_NODES, default 3); writes .data/k8s/kubeconfig
+	$(K8S_CLI) up
+
+k8s-down: install ## Stop what `make k8s-up` started
+	$(K8S_CLI) down
+
 test: build infra-provision ## Run the whole test suite on real servers (installs Chromium, the servers and a Docker engine if missing)
 	./scripts/ensure-chromium.sh >/dev/null
 	npx vitest run
