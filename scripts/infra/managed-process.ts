@@ -137,13 +137,22 @@ export function logTail(proc: ManagedProcess | undefined, lines = 30): string {
   }
 }
 
-/** Whether a process with this pid exists (signal 0 only asks). */
+/**
+ * Whether a process with this pid exists (signal 0 only asks) and has not already exited: a zombie
+ * (exited, not yet reaped, as when the `make infra-up` / `make k8s-up` that started it is gone and
+ * pid 1 reaps slowly) counts as gone.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): signal 0 is all we know
   }
 }
 
