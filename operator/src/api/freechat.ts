@@ -20,16 +20,25 @@ const SecretKeyRef = Type.Object(
   { description: 'A key of a Secret: where a password or URL is read from, never the value itself.' },
 );
 
+/** What a managed dependency runs when the resource does not say: the images docker-compose.yml uses. */
+export const DEPENDENCY_DEFAULTS = {
+  postgres: { image: 'postgres:17-bookworm', storageSize: '10Gi' },
+  redis: { image: 'redis:7-bookworm', storageSize: '1Gi' },
+  consul: { image: 'hashicorp/consul:1.21', storageSize: '1Gi' },
+  rocketmq: { image: 'apache/rocketmq:5.3.2', storageSize: '10Gi' },
+} as const;
+
 /**
  * A piece of infrastructure the operator either runs (`managed`) or is told where to find
  * (`external`): exactly one of the two.
  */
-const Dependency = (what: string, defaultStorage: string) =>
+const Dependency = (what: string, defaultStorage: string, defaultImage: string) =>
   Type.Object(
     {
       managed: Type.Optional(
         Type.Object(
           {
+            image: Type.String({ minLength: 1, default: defaultImage, description: `The ${what} image the operator runs.` }),
             storageSize: Type.Optional(Quantity({ description: `Persistent volume size for ${what}.` })),
             storageClassName: Type.Optional(Type.String({ description: 'Empty: the cluster’s default StorageClass.' })),
           },
@@ -129,10 +138,10 @@ export const FreeChatSpecSchema = Type.Object(
       },
       { default: {} },
     ),
-    postgres: Dependency('PostgreSQL', '10Gi'),
-    redis: Dependency('Redis', '1Gi'),
-    consul: Dependency('Consul', '1Gi'),
-    rocketmq: Dependency('RocketMQ', '10Gi'),
+    postgres: Dependency('PostgreSQL', DEPENDENCY_DEFAULTS.postgres.storageSize, DEPENDENCY_DEFAULTS.postgres.image),
+    redis: Dependency('Redis', DEPENDENCY_DEFAULTS.redis.storageSize, DEPENDENCY_DEFAULTS.redis.image),
+    consul: Dependency('Consul', DEPENDENCY_DEFAULTS.consul.storageSize, DEPENDENCY_DEFAULTS.consul.image),
+    rocketmq: Dependency('RocketMQ', DEPENDENCY_DEFAULTS.rocketmq.storageSize, DEPENDENCY_DEFAULTS.rocketmq.image),
     observability: Type.Object(
       {
         serviceMonitor: Type.Boolean({ default: false, description: 'Create a ServiceMonitor (Prometheus Operator).' }),
