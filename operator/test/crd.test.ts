@@ -68,7 +68,7 @@ describe('the FreeChat CRD', () => {
     expect(Value.Check(FreeChatSpecSchema, spec)).toBe(true);
     expect(spec.gateway).toMatchObject({ replicas: 2, service: { type: 'ClusterIP', port: 80 }, ingress: { enabled: false } });
     expect(spec.inference).toMatchObject({ replicas: 1, autoscaling: { enabled: false, minReplicas: 1, maxReplicas: 4 }, model: { source: 'builtin', variant: 'model' } });
-    expect(spec.postgres).toEqual({ managed: {} });
+    expect(spec.postgres).toEqual({ managed: { image: 'postgres:17-bookworm' } });
     expect(spec.security).toEqual({ mtls: true, networkPolicies: true });
   });
 
