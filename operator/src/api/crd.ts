@@ -1,5 +1,5 @@
 // The CustomResourceDefinition of FreeChat, computed from the schema in freechat.ts (pure).
-import { FreeChatSpecSchema, FreeChatStatusSchema, GROUP, KIND, PLURAL, VERSION } from './freechat.js';
+import { MAX_NAME_LENGTH, FreeChatSpecSchema, FreeChatStatusSchema, GROUP, KIND, PLURAL, VERSION } from './freechat.js';
 
 const readyCondition = (field: 'status' | 'reason') => `.status.conditions[?(@.type=="Ready")].${field}`;
 
@@ -17,6 +17,12 @@ export function freeChatCrd(): Record<string, unknown> {
         spec: FreeChatSpecSchema,
         status: FreeChatStatusSchema,
       },
+      // Children are named <name>-<part> (Services need DNS-1035 labels) and their pods'
+      // <pod>.<name>-<component>-pods DNS names must fit a 63-character host name.
+      'x-kubernetes-validations': [
+        { rule: `self.metadata.name.size() <= ${MAX_NAME_LENGTH}`, message: `metadata.name must be at most ${MAX_NAME_LENGTH} characters` },
+        { rule: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')", message: 'metadata.name must start with a letter and hold only lowercase letters, digits and dashes' },
+      ],
     }),
   ) as Record<string, unknown>;
   return {

@@ -2,12 +2,15 @@
 // CRD's OpenAPI schema (defaults, CEL rules) and the docs come from. Change it here, then
 // `npm run crd` rewrites k8s/crd/ and charts/freechat/crds/ (a test fails while they differ).
 import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
 import { celRules, Opaque, Quantity, StringEnum, StringMap } from './schema-kit.js';
 
 export const GROUP = 'freechat.dev';
 export const VERSION = 'v1alpha1';
 export const KIND = 'FreeChat';
 export const PLURAL = 'freechats';
+/** Longest FreeChat name: its pods' host names (<name>-inference-<hash>-<id>) must stay within 63 characters. */
+export const MAX_NAME_LENGTH = 30;
 
 const replicas = (fallback: number, description: string) => Type.Integer({ minimum: 0, maximum: 100, default: fallback, description });
 const dnsLabel = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -197,6 +200,14 @@ export const FreeChatStatusSchema = Type.Object({
 });
 
 export type FreeChatSpec = Static<typeof FreeChatSpecSchema>;
+
+/**
+ * The spec with every default filled in, as the API server stores it: the operator never relies on
+ * a field's presence for a default (an object stored before a field existed lacks it until rewritten).
+ */
+export function specWithDefaults(spec: unknown): FreeChatSpec {
+  return Value.Default(FreeChatSpecSchema, structuredClone(spec ?? {})) as FreeChatSpec;
+}
 export type FreeChatStatus = Static<typeof FreeChatStatusSchema>;
 
 export interface FreeChat {
