@@ -160,6 +160,41 @@ export function fakeNode(name: string, resources: FakeNodeResources = DEFAULT_NO
   };
 }
 
+/** The default StorageClass of the simulated cluster. */
+export const FAKE_STORAGE_CLASS = 'standard';
+
+/**
+ * [API path, object] pairs: a default StorageClass without a provisioner and `count` 100 GiB
+ * PersistentVolumes of it (hostPath, never mounted: KWOK pods run nothing). Claims of up to 100 GiB
+ * bind; a released volume is not reused, so the pool is sized for a whole test run.
+ */
+export function fakeStorage(count: number): [string, Record<string, unknown>][] {
+  const storageClass = {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: FAKE_STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    provisioner: 'kubernetes.io/no-provisioner',
+    volumeBindingMode: 'Immediate',
+    reclaimPolicy: 'Retain',
+  };
+  const volumes = Array.from({ length: count }, (_, i) => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: `kwok-volume-${i}`, labels: { [FAKE_NODE_LABEL.key]: FAKE_NODE_LABEL.value } },
+    spec: {
+      capacity: { storage: '100Gi' },
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: 'Retain',
+      storageClassName: FAKE_STORAGE_CLASS,
+      hostPath: { path: `/var/lib/kwok-volumes/${i}` },
+    },
+  }));
+  return [
+    ['/apis/storage.k8s.io/v1/storageclasses', storageClass],
+    ...volumes.map((volume): [string, Record<string, unknown>] => ['/api/v1/persistentvolumes', volume]),
+  ];
+}
+
 export const fakeNodeNames = (count: number): string[] => Array.from({ length: count }, (_, i) => `kwok-node-${i}`);
 
 interface NodeLike {

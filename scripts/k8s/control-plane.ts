@@ -17,6 +17,7 @@ import {
   controllerManagerArgs,
   etcdArgs,
   fakeNode,
+  fakeStorage,
   fakeNodeNames,
   FAKE_NODE_LABEL,
   kubeconfig as kubeconfigText,
@@ -66,6 +67,8 @@ export interface StartControlPlaneOptions {
   /** How many fake (KWOK) nodes to create and wait for; default 1. */
   readonly nodes?: number;
   readonly nodeResources?: FakeNodeResources;
+  /** PersistentVolumes created for claims to bind to (KWOK has no provisioner); default 64. */
+  readonly volumes?: number;
   /** Outlive this process (`make k8s-up`); otherwise the processes die with it. */
   readonly keepAlive?: boolean;
   /** Time allowed from the first process started to nodes Ready; default 120 s. */
@@ -188,6 +191,12 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
     for (const name of nodes) {
       const created = await api('POST', '/api/v1/nodes', fakeNode(name, options.nodeResources));
       if (created.status !== 201) throw new Error(`creating node ${name}: HTTP ${created.status} ${created.text.slice(0, 300)}`);
+    }
+    // KWOK runs no volume plugin: a default StorageClass and a pool of PersistentVolumes stand in
+    // for a provisioner, so StatefulSets' claims bind (the PV controller matches them).
+    for (const [path, object] of fakeStorage(options.volumes ?? 64)) {
+      const created = await api('POST', path, object);
+      if (created.status !== 201) throw new Error(`creating ${path}: HTTP ${created.status} ${created.text.slice(0, 300)}`);
     }
     const selector = encodeURIComponent(`${FAKE_NODE_LABEL.key}=${FAKE_NODE_LABEL.value}`);
     await waitFor(

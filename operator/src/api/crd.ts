@@ -25,6 +25,8 @@ export function freeChatCrd(): Record<string, unknown> {
       ],
     }),
   ) as Record<string, unknown>;
+  expandDefaults(schema);
+  optionalWhereDefaulted(schema);
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -55,4 +57,45 @@ export function freeChatCrd(): Record<string, unknown> {
       ],
     },
   };
+}
+
+/**
+ * A property with a default is filled in by the API server, so it is not `required` in the CRD (the
+ * API server validates each default against its schema without applying nested defaults, and
+ * would refuse `default: {}` for an object whose members are all defaulted). The TypeScript type
+ * keeps them required: that is what the operator reads back.
+ */
+function optionalWhereDefaulted(node: Record<string, any>): void {
+  const properties = node['properties'] as Record<string, Record<string, any>> | undefined;
+  if (properties) {
+    if (Array.isArray(node['required'])) {
+      node['required'] = (node['required'] as string[]).filter((name) => properties[name]?.['default'] === undefined);
+      if ((node['required'] as string[]).length === 0) delete node['required'];
+    }
+    for (const child of Object.values(properties)) optionalWhereDefaulted(child);
+  }
+  if (node['items'] && typeof node['items'] === 'object') optionalWhereDefaulted(node['items'] as Record<string, any>);
+  if (node['additionalProperties'] && typeof node['additionalProperties'] === 'object') optionalWhereDefaulted(node['additionalProperties'] as Record<string, any>);
+}
+
+/**
+ * Writes each object default out in full (`default: {}` becomes every member's default, nested):
+ * the API server checks a default against the schema's required members and CEL rules as written,
+ * without applying the defaults inside it first.
+ */
+function expandDefaults(node: Record<string, any>): void {
+  for (const child of Object.values((node['properties'] ?? {}) as Record<string, Record<string, any>>)) expandDefaults(child);
+  if (node['items'] && typeof node['items'] === 'object') expandDefaults(node['items'] as Record<string, any>);
+  if (node['default'] !== undefined) node['default'] = withNestedDefaults(node, structuredClone(node['default']));
+}
+
+function withNestedDefaults(node: Record<string, any>, value: unknown): unknown {
+  const properties = node['properties'] as Record<string, Record<string, any>> | undefined;
+  if (!properties || !value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const object = value as Record<string, unknown>;
+  for (const [name, child] of Object.entries(properties)) {
+    if (object[name] === undefined && child['default'] !== undefined) object[name] = structuredClone(child['default']);
+    if (object[name] !== undefined) object[name] = withNestedDefaults(child, object[name]);
+  }
+  return object;
 }
