@@ -71,7 +71,7 @@ k8s-up: install k8s-provision ## Start a local Kubernetes API with KWOK nodes (F
 k8s-down: install ## Stop what `make k8s-up` started
 	$(K8S_CLI) down
 
-test: build infra-provision ## Run the whole test suite on real servers (installs Chromium, the servers and a Docker engine if missing)
+test: build infra-provision k8s-provision ## Run the whole test suite on real servers and a local Kubernetes API (installs Chromium, the servers, the Kubernetes binaries and a Docker engine if missing)
 	./scripts/ensure-chromium.sh >/dev/null
 	npx vitest run
 	$(MAKE) --no-print-directory test-compose

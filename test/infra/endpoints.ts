@@ -27,13 +27,38 @@ export interface InfraEndpoints {
   readonly zipkinUrl?: string;
 }
 
+/**
+ * The suite's Kubernetes control plane (scripts/k8s/control-plane.ts): etcd, kube-apiserver,
+ * controller-manager, scheduler and KWOK fake nodes on loopback, one per `vitest run`, shared by
+ * every test file (each works in its own namespace: test/k8s/cluster.ts `withNamespace`).
+ */
+export interface K8sCluster {
+  /** Path of the admin kubeconfig (token auth; the self-signed serving certificate not verified). */
+  readonly kubeconfig: string;
+  /** `https://127.0.0.1:PORT` of the API server. */
+  readonly server: string;
+  /** The admin's bearer token (system:masters), also in the kubeconfig. */
+  readonly token: string;
+  /** Paths of the cached kubectl (the API server's version) and helm 3. */
+  readonly kubectl: string;
+  readonly helm: string;
+  /** Names of the KWOK fake nodes (label type=kwok), Ready and schedulable. */
+  readonly nodes: readonly string[];
+}
+
 declare module 'vitest' {
   export interface ProvidedContext {
     infra: InfraEndpoints;
+    k8s: K8sCluster;
   }
 }
 
 /** The suite's servers. Tests that stop or restart a server start their own instead. */
 export function infraEndpoints(): InfraEndpoints {
   return inject('infra');
+}
+
+/** The suite's Kubernetes API. Tests use test/k8s/cluster.ts rather than this directly. */
+export function k8sCluster(): K8sCluster {
+  return inject('k8s');
 }
