@@ -20,7 +20,7 @@ const SecretKeyRef = Type.Object(
     name: Type.String({ minLength: 1, pattern: dnsLabel, description: 'A Secret in the FreeChat resource’s namespace.' }),
     key: Type.String({ minLength: 1, description: 'The key in that Secret.' }),
   },
-  { description: 'A key of a Secret: where a password or URL is read from, never the value itself.' },
+  { description: 'A key of a Secret holding the password (PostgreSQL, Redis): the resource never holds the value itself.' },
 );
 
 /** What a managed dependency runs when the resource does not say: the images docker-compose.yml uses. */
@@ -51,7 +51,7 @@ const Dependency = (what: string, defaultStorage: string, defaultImage: string) 
       external: Type.Optional(
         Type.Object(
           {
-            address: Type.String({ minLength: 1, description: `Where ${what} is reached (host:port or URL).` }),
+            address: Type.String({ minLength: 1, description: `Where ${what} is reached: host:port or a URL without a password (PostgreSQL host:port means user and database freechat).` }),
             secretRef: Type.Optional(SecretKeyRef),
           },
           { description: `${what} run by someone else.` },

@@ -6,6 +6,9 @@ import type { Logger } from '@freechat/shared';
 import { decideLease } from './leader-decision.js';
 import { describeError, statusOf, type Kube } from './kube.js';
 
+/** The client types MicroTime as a Date but hands back the wire's string: accept both. */
+const asDate = (value: Date | string | undefined): Date | undefined => (value === undefined ? undefined : new Date(value));
+
 export interface LeaderElectionOptions {
   readonly namespace: string;
   readonly leaseName: string;
@@ -37,7 +40,7 @@ export function startLeaderElection(kube: Kube, logger: Logger, options: LeaderE
     holderIdentity: identity,
     leaseDurationSeconds: Math.ceil(options.leaseDurationMs / 1000),
     renewTime: new V1MicroTime(now.getTime()),
-    acquireTime: new V1MicroTime((acquireTime ?? now).getTime()),
+    acquireTime: new V1MicroTime((asDate(acquireTime) ?? now).getTime()),
     leaseTransitions: transitions,
   });
 
@@ -49,7 +52,7 @@ export function startLeaderElection(kube: Kube, logger: Logger, options: LeaderE
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
     }
-    const decision = decideLease(lease?.spec, identity, now);
+    const decision = decideLease(lease?.spec && { ...lease.spec, renewTime: asDate(lease.spec.renewTime) }, identity, now);
     switch (decision.action) {
       case 'create':
         await kube.coordination.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: spec(undefined, 0, now) } });

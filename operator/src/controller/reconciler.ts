@@ -120,6 +120,8 @@ export function createReconciler(deps: ReconcilerDeps): (key: string) => Promise
       metrics.reconciles.inc({ result: 'success' });
       log.debug({ objects: plan.objects.length, ready: status.conditions?.[0]?.status }, 'reconciled');
     } catch (error) {
+      // Deleted while we worked: nothing left to reconcile.
+      if (statusOf(error) === 404 && !informers.freeChats.get(name, namespace)) return;
       metrics.reconciles.inc({ result: 'error' });
       if (!(error instanceof ReconcileError)) log.warn({ error: describeError(error) }, 'reconcile failed');
       throw error;

@@ -23,7 +23,10 @@ export const postgresSecretName = (fc: Pick<FreeChat, 'metadata'>): string => `$
 
 export function endpoint(fc: FreeChat, dependency: Dependency): Endpoint {
   const spec = fc.spec[dependency];
-  if (spec.external) return { address: spec.external.address, managed: false, ...(spec.external.secretRef && { secret: spec.external.secretRef }) };
+  if (spec.external) {
+    const address = dependency === 'postgres' && !spec.external.address.includes('://') ? `postgres://${POSTGRES_USER}@${spec.external.address}/${POSTGRES_DATABASE}` : spec.external.address;
+    return { address, managed: false, ...(spec.external.secretRef && { secret: spec.external.secretRef }) };
+  }
   switch (dependency) {
     case 'postgres':
       return {
