@@ -46,6 +46,9 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
   // screen (content-visibility: auto) change height when they are first laid out, which would
   // move a height-based restore by hundreds of pixels.
   const pageRequest = useRef<{ anchor: Element; top: number; prepended: number } | null>(null);
+  // Stops the pinning of the last restore (see pinInPlace), if it is still going.
+  const unpin = useRef<() => void>(() => {});
+  useEffect(() => () => unpin.current(), []);
 
   const showEarlier = async (): Promise<void> => {
     const el = scroller.current;
@@ -87,7 +90,8 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
     const el = scroller.current;
     const request = pageRequest.current;
     if (el && request && prepended.current !== request.prepended) {
-      el.scrollTop += offsetIn(el, request.anchor) - request.top;
+      unpin.current();
+      unpin.current = pinInPlace(el, request.anchor, request.top);
       pageRequest.current = null;
     }
   }, [messages]);
@@ -102,6 +106,8 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
 
   const toBottom = useCallback(() => {
     const el = scroller.current;
+    // Going to the latest supersedes keeping an older message in place.
+    unpin.current();
     if (el) el.scrollTop = el.scrollHeight;
   }, []);
 
@@ -175,6 +181,62 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
 function topVisible(scroller: HTMLElement): Element | undefined {
   const top = scroller.getBoundingClientRect().top;
   return [...scroller.querySelectorAll('article')].find((article) => article.getBoundingClientRect().bottom > top);
+}
+
+/** Frames in a row without a correction after which the place counts as settled. */
+const SETTLED_FRAMES = 3;
+/** Gives up after this many frames even if something keeps moving (about a second). */
+const MAX_PIN_FRAMES = 60;
+
+/**
+ * Puts `anchor` `top` px below the top of the scroller now, and keeps it there until layout has
+ * settled. One correction in the commit is not enough: it is measured while the messages just
+ * added above are still off screen with content-visibility: auto, counted at their placeholder
+ * height (contain-intrinsic-size); those near the screen get their real height in the next frames,
+ * moving everything below them. Chromium's scroll anchoring absorbs that; without it (Safari has
+ * none; Chromium with overflow-anchor: none) the place ended ~700 px off. So: measure again each
+ * frame and correct (before that frame paints: animation frame callbacks run ahead of layout and
+ * paint), until nothing moved for SETTLED_FRAMES frames. Meanwhile this replaces the browser's
+ * scroll anchoring (overflow-anchor: none), so that any scroll not made here is someone else's
+ * (the user's wheel, keys or scrollbar, find in page) and ends the pinning at once instead of
+ * being fought. Returns a function that stops it early.
+ */
+function pinInPlace(scroller: HTMLElement, anchor: Element, top: number): () => void {
+  const anchoring = scroller.style.overflowAnchor;
+  scroller.style.overflowAnchor = 'none';
+  let expected = scroller.scrollTop;
+  // Scrolls by how far the anchor drifted; whether the scroll position changed (not when there was
+  // no drift, or the scroller could not go further).
+  const correct = (): boolean => {
+    const drift = offsetIn(scroller, anchor) - top;
+    if (Math.abs(drift) < 1) return false;
+    const before = scroller.scrollTop;
+    scroller.scrollTop = before + drift;
+    expected = scroller.scrollTop;
+    return Math.abs(expected - before) >= 1;
+  };
+  let frame = 0;
+  let frames = 0;
+  let quiet = 0;
+  const stop = (): void => {
+    cancelAnimationFrame(frame);
+    scroller.removeEventListener('scroll', onScroll);
+    scroller.style.overflowAnchor = anchoring;
+  };
+  // Scroll events for our own corrections find the position we set; any other position is a
+  // scroll by someone else.
+  const onScroll = (): void => {
+    if (Math.abs(scroller.scrollTop - expected) >= 1) stop();
+  };
+  const tick = (): void => {
+    quiet = correct() ? 0 : quiet + 1;
+    if (quiet >= SETTLED_FRAMES || ++frames >= MAX_PIN_FRAMES || !anchor.isConnected) stop();
+    else frame = requestAnimationFrame(tick);
+  };
+  correct();
+  scroller.addEventListener('scroll', onScroll, { passive: true });
+  frame = requestAnimationFrame(tick);
+  return stop;
 }
 
 function offsetIn(scroller: HTMLElement, element: Element): number {
