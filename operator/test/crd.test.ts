@@ -7,7 +7,8 @@ import { Value } from 'typebox/value';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { freeChatCrd } from '../src/api/crd.js';
-import { crdFiles, renderCrdYaml } from '../src/api/crd-files.js';
+import { crdFiles, referenceFile, renderCrdYaml } from '../src/api/crd-files.js';
+import { renderReference } from '../src/api/reference.js';
 import { FreeChatSpecSchema, GROUP, KIND, VERSION } from '../src/api/freechat.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -27,6 +28,13 @@ const withDefaults = (spec: unknown) => Value.Default(FreeChatSpecSchema, struct
 describe('the FreeChat CRD', () => {
   it('is committed exactly as `npm run crd` generates it, for kubectl and for Helm', () => {
     for (const file of crdFiles(root)) expect(readFileSync(file, 'utf8'), path.relative(root, file)).toBe(renderCrdYaml());
+  });
+
+  it('has its reference (docs/freechat-resource.md) committed as `npm run crd` generates it, every spec field and condition in it', () => {
+    const text = readFileSync(referenceFile(root), 'utf8');
+    expect(text, 'run `npm run crd`').toBe(renderReference());
+    for (const [at] of nodes(openApi.properties.spec, 'spec')) if (at !== 'spec' && !at.includes('[]') && !at.includes('{}')) expect(text).toContain(`| \`${at}\` |`);
+    for (const type of ['Ready', 'GatewayReady', 'InferenceReady', 'RocketMQReady']) expect(text).toContain(`| \`${type}\` |`);
   });
 
   it('has a structural schema: a type on every node, enums not const/anyOf, maps as additionalProperties', () => {

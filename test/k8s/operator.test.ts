@@ -104,6 +104,15 @@ describe('the FreeChat operator on a real API server', () => {
     expect(events).toMatch(/Ready/);
   });
 
+  it('serves /readyz and /metrics with its reconciles, durations and queue depth', async () => {
+    expect((await fetch(`http://127.0.0.1:${operator.port}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${operator.port}/metrics`)).text();
+    expect(Number(/freechat_operator_reconciles_total\{result="success",service="operator"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/freechat_operator_reconcile_duration_seconds_count\{service="operator"\} [1-9]/);
+    expect(metrics).toMatch(/freechat_operator_queue_depth\{service="operator"\} \d+/);
+    expect(metrics).toMatch(/freechat_operator_leader\{service="operator"\} 1/);
+  });
+
   it('restores a deleted child and reverts an edited one', async () => {
     const before = await kubectlJson<Obj>(['get', 'service', 'freechat-auth', '-n', ns.name]);
     await timed('deleted Service restored', async () => {

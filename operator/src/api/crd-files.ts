@@ -7,3 +7,6 @@ export const crdFiles = (root: string): string[] => [path.join(root, 'k8s/crd/fr
 
 export const renderCrdYaml = (): string =>
   `# Generated from operator/src/api/freechat.ts by \`npm run crd\`: edit that file, not this one.\n${stringify(freeChatCrd(), { lineWidth: 0 })}`;
+
+/** The generated resource reference. */
+export const referenceFile = (root: string): string => path.join(root, 'docs/freechat-resource.md');

@@ -116,7 +116,7 @@ export const FreeChatSpecSchema = Type.Object(
           {
             source: StringEnum(['builtin', 'huggingface', 'pvc'], { default: 'builtin', description: 'builtin: the untrained tiny model, no download.' }),
             repo: Type.Optional(Type.String({ description: 'Hub repo id, e.g. onnx-community/Qwen3-0.6B-ONNX.' })),
-            revision: Type.Optional(Type.String()),
+            revision: Type.Optional(Type.String({ description: 'Hub revision (branch, tag or commit); empty: main.' })),
             variant: Type.String({ default: 'model', description: 'Which onnx/<variant>.onnx: model, model_fp16, model_q4, …' }),
             claimName: Type.Optional(Type.String({ pattern: dnsLabel, description: 'A PersistentVolumeClaim holding the model (source pvc).' })),
             path: Type.Optional(Type.String({ description: 'The model directory inside that claim.' })),

@@ -75,9 +75,14 @@ function modelEnv(fc: FreeChat): EnvMap {
     case 'builtin':
       return { FREECHAT_MODEL: 'tiny', FREECHAT_MODEL_CACHE: MOUNTS.models };
     case 'huggingface':
-      return { FREECHAT_MODEL: model.repo ?? '', FREECHAT_MODEL_VARIANT: model.variant, FREECHAT_MODEL_CACHE: MOUNTS.models };
+      return {
+        FREECHAT_MODEL: model.repo ?? '',
+        FREECHAT_MODEL_VARIANT: model.variant,
+        ...(model.revision && { FREECHAT_MODEL_REVISION: model.revision }),
+        FREECHAT_MODEL_CACHE: MOUNTS.models,
+      };
     case 'pvc':
-      return { FREECHAT_MODEL_DIR: `${MOUNTS.models}/${(model.path ?? '').replace(/^\/+/, '')}`.replace(/\/$/, '') };
+      return { FREECHAT_MODEL_DIR: `${MOUNTS.models}/${(model.path ?? '').replace(/^\/+/, '')}`.replace(/\/$/, ''), FREECHAT_MODEL_VARIANT: model.variant };
   }
 }
 

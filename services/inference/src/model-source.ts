@@ -36,7 +36,7 @@ export function planModelSource(model: InferenceConfig['model']): ModelPlan {
     endpoint: model.hubEndpoint,
     cacheDir: model.cacheDir,
     variant: model.variant,
-    revision: 'main',
+    revision: model.revision,
     timeoutMs: model.downloadTimeoutMs,
     // A repo someone named is a deliberate choice: failing to get it must not quietly serve gibberish.
     builtInDir: model.choice === 'auto' ? builtInDir : undefined,

@@ -131,7 +131,12 @@ describe('planModelSource', () => {
       variant: 'model',
     });
     expect(planModelSource({ ...base, choice: 'someone/Other-ONNX' })).toMatchObject({ kind: 'hub', repo: 'someone/Other-ONNX', builtInDir: undefined });
-    expect(planModelSource(base)).toMatchObject({ builtInDir: '/cache/built-in/tiny' });
+    expect(planModelSource(base)).toMatchObject({ builtInDir: '/cache/built-in/tiny', revision: 'main' });
+  });
+
+  it('fetches the revision FREECHAT_MODEL_REVISION pins', () => {
+    const model = loadInferenceConfig({ env: { FREECHAT_MODEL_REVISION: '4a1b2c3' } }).model;
+    expect(planModelSource(model)).toMatchObject({ kind: 'hub', revision: '4a1b2c3' });
   });
 
   it('reads HF_ENDPOINT and derives the cache from XDG_CACHE_HOME', () => {
