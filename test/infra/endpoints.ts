@@ -1,6 +1,7 @@
 // What the test suite's real servers are reachable at: started once per `vitest run` by
 // global-setup.ts and handed to every test file through vitest's provide/inject.
 import { inject } from 'vitest';
+import type { ControlPlane } from '../../scripts/k8s/control-plane.js';
 
 export interface InfraEndpoints {
   /** `redis://127.0.0.1:PORT` of a real Redis. */
@@ -32,19 +33,7 @@ export interface InfraEndpoints {
  * controller-manager, scheduler and KWOK fake nodes on loopback, one per `vitest run`, shared by
  * every test file (each works in its own namespace: test/k8s/cluster.ts `withNamespace`).
  */
-export interface K8sCluster {
-  /** Path of the admin kubeconfig (token auth; the self-signed serving certificate not verified). */
-  readonly kubeconfig: string;
-  /** `https://127.0.0.1:PORT` of the API server. */
-  readonly server: string;
-  /** The admin's bearer token (system:masters), also in the kubeconfig. */
-  readonly token: string;
-  /** Paths of the cached kubectl (the API server's version) and helm 3. */
-  readonly kubectl: string;
-  readonly helm: string;
-  /** Names of the KWOK fake nodes (label type=kwok), Ready and schedulable. */
-  readonly nodes: readonly string[];
-}
+export type K8sCluster = Pick<ControlPlane, 'kubeconfig' | 'server' | 'token' | 'kubectl' | 'helm' | 'nodes'>;
 
 declare module 'vitest' {
   export interface ProvidedContext {

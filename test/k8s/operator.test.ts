@@ -197,13 +197,16 @@ describe('the FreeChat operator on a real API server', () => {
       const hpa = await kubectlJson<Obj>(['get', 'hpa', 'freechat-inference', '-n', ns.name]);
       expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 5, scaleTargetRef: { kind: 'Deployment', name: 'freechat-inference' } });
     });
-    // What the HPA would do: the operator must not undo it.
+    // The real HPA controller acts first: with no metrics it still enforces minReplicas (2).
+    await settle(async () => expect((await kubectlJson<Obj>(['get', 'deployment', 'freechat-inference', '-n', ns.name])).spec.replicas).toBe(2), { timeoutMs: 30_000 });
+    // What the HPA would do on load: the operator must not undo it.
     await kubectl(['scale', 'deployment/freechat-inference', '-n', ns.name, '--replicas=4']);
     await kubectl(['annotate', 'fc/freechat', '-n', ns.name, 'test/poke=2', '--overwrite']);
     await settle(async () => {
       const fc = await getFc(ns.name);
       expect(fc.status.inference.replicas).toBe(4);
     }, { timeoutMs: 30_000 });
+    expect((await kubectlJson<Obj>(['get', 'deployment', 'freechat-inference', '-n', ns.name])).spec.replicas).toBe(4);
     const managers = (await kubectlJson<Obj & { metadata: { managedFields: { manager: string; fieldsV1: any }[] } }>(['get', 'deployment', 'freechat-inference', '-n', ns.name, '--show-managed-fields']))
       .metadata.managedFields.filter((f) => f.manager === 'freechat-operator');
     expect(managers.some((f) => f.fieldsV1?.['f:spec']?.['f:replicas'])).toBe(false);
@@ -250,6 +253,28 @@ describe('the FreeChat operator on a real API server', () => {
     await settle(() => kubectl(['get', 'configmap', 'freechat-gateway-config', '-n', ns.name]));
     const lease = await kubectlJson<Obj>(['get', 'lease', 'freechat-operator', '-n', SYSTEM_NAMESPACE]);
     expect(lease.spec.holderIdentity).toBe('operator-b');
+  });
+
+  it('a replica takes over from a leader that crashed (stopped renewing without releasing the Lease)', async () => {
+    await standby!.close();
+    standby = undefined;
+    const renewTime = new Date().toISOString().replace('Z', '000Z');
+    await kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: 'freechat-operator', namespace: SYSTEM_NAMESPACE },
+        spec: { holderIdentity: 'crashed-replica', leaseDurationSeconds: 3, renewTime, acquireTime: renewTime, leaseTransitions: 5 },
+      }),
+    });
+    const started = Date.now();
+    standby = await startTestOperator(await serviceAccountKubeConfig(), 'operator-c');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(standby.isLeader()).toBe(false);
+    await settle(() => expect(standby!.isLeader()).toBe(true), { timeoutMs: 15_000 });
+    timings['failover after a crash (3 s lease)'] = Date.now() - started;
+    const lease = await kubectlJson<Obj>(['get', 'lease', 'freechat-operator', '-n', SYSTEM_NAMESPACE]);
+    expect(lease.spec).toMatchObject({ holderIdentity: 'operator-c', leaseTransitions: 6 });
   });
 
   it('deleting the FreeChat garbage-collects every child; helm uninstall leaves no operator objects', async () => {
