@@ -220,6 +220,35 @@ describe('the FreeChat operator on a real API server', () => {
     await settle(async () => expect(await kubectl(['get', 'ingress', '-n', ns.name, '-o', 'name'])).toBe(''));
   });
 
+  it('creates a ServiceMonitor once the Prometheus Operator’s CRD exists, and says why not before', async () => {
+    await kubectl(['patch', 'fc/freechat', '-n', ns.name, '--type=merge', '-p', '{"spec":{"observability":{"serviceMonitor":true}}}']);
+    await settle(async () => expect(await kubectl(['get', 'events', '-n', ns.name, '--field-selector', 'reason=ServiceMonitorUnavailable', '-o', 'name'])).not.toBe(''));
+    expect((await getFc(ns.name)).status.conditions[0].status).toBe('True');
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'servicemonitors.monitoring.coreos.com' },
+      spec: {
+        group: 'monitoring.coreos.com',
+        scope: 'Namespaced',
+        names: { kind: 'ServiceMonitor', plural: 'servicemonitors', singular: 'servicemonitor', listKind: 'ServiceMonitorList' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    };
+    try {
+      await kubectl(['apply', '-f', '-'], { input: JSON.stringify(crd) });
+      await kubectl(['wait', '--for=condition=Established', 'crd/servicemonitors.monitoring.coreos.com']);
+      await kubectl(['annotate', 'fc/freechat', '-n', ns.name, 'test/poke=3', '--overwrite']);
+      await settle(async () => {
+        const monitor = await kubectlJson<Obj>(['get', 'servicemonitor', 'freechat-services', '-n', ns.name]);
+        expect(monitor.spec).toMatchObject({ endpoints: [{ port: 'metrics' }], selector: { matchLabels: { 'app.kubernetes.io/instance': 'freechat' } } });
+      });
+    } finally {
+      await kubectl(['patch', 'fc/freechat', '-n', ns.name, '--type=merge', '-p', '{"spec":{"observability":{"serviceMonitor":false}}}']);
+      await kubectl(['delete', 'crd', 'servicemonitors.monitoring.coreos.com', '--ignore-not-found']);
+    }
+  });
+
   it('runs only what is managed: the external sample gets no PostgreSQL or Redis StatefulSet and reports them External', async () => {
     const external = await withNamespace();
     try {
