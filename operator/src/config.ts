@@ -26,6 +26,11 @@ export const operatorConfigSchema = z.object({
       })
       .refine((le) => le.retryPeriodMs < le.renewDeadlineMs && le.renewDeadlineMs < le.leaseDurationMs, {
         message: 'expected retryPeriodMs < renewDeadlineMs < leaseDurationMs',
+      })
+      // The Lease lives in the operator's own namespace, which only the pod knows (the downward API).
+      .refine((le) => !le.enabled || le.namespace !== '', {
+        message: 'required with leader election on (set POD_NAMESPACE, or FREECHAT_OPERATOR_LEADER_ELECTION=false)',
+        path: ['namespace'],
       }),
   }),
 });

@@ -80,7 +80,6 @@ export async function startOperator(config: OperatorConfig, logger: Logger, opti
   let election: LeaderElection | undefined;
   const le = settings.leaderElection;
   if (le.enabled) {
-    if (!le.namespace) throw new Error('leader election needs operator.leaderElection.namespace (POD_NAMESPACE)');
     election = startLeaderElection(kube, logger, {
       namespace: le.namespace,
       leaseName: le.leaseName,

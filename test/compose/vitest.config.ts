@@ -10,6 +10,8 @@ export default mergeConfig(
       root: new URL('../..', import.meta.url).pathname,
       include: ['test/compose/**/*.test.ts'],
       testTimeout: 10 * 60_000,
+      // One file at a time: each starts the Docker engine if none answers and stops what it started.
+      fileParallelism: false,
     },
   }),
 );

@@ -23,7 +23,14 @@ export interface Kube {
 
 export function connect(config?: KubeConfig): Kube {
   const kc = config ?? new KubeConfig();
-  if (!config) kc.loadFromDefault();
+  if (!config) {
+    kc.loadFromDefault();
+    // Without KUBECONFIG, ~/.kube/config or a pod's service account the client falls back to
+    // http://localhost:8080 and fails later with a TLS message that hides the cause.
+    if (!process.env['KUBECONFIG'] && !process.env['KUBERNETES_SERVICE_HOST'] && kc.getCurrentCluster()?.server === 'http://localhost:8080') {
+      throw new Error('no Kubernetes API configured: set KUBECONFIG, or run inside a cluster (a pod with a service account)');
+    }
+  }
   return {
     config: kc,
     objects: KubernetesObjectApi.makeApiClient(kc),

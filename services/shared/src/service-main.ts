@@ -36,10 +36,19 @@ export function runServiceMain<C extends { readonly log: { readonly level: Level
     if (tracing.enabled) {
       logger.info({ endpoint: tracing.endpoint, zipkinEndpoint: tracing.zipkinEndpoint, serviceName: tracing.serviceName }, 'tracing: export on');
     }
-    const server = await options.start(config, logger);
+    // Before starting: as a container's PID 1, Node ignores SIGTERM without a handler, so a start
+    // that hangs (a dependency that never answers) would otherwise only end in SIGKILL.
+    let server: StartedService | undefined;
     const exitWithParent = exitWithParentFromEnv(process.env);
     // Spans of the last calls are flushed once the server has drained.
-    onTerminate(() => server.close().finally(() => tracing.shutdown()), { logger, ...(exitWithParent ? { exitWithParent } : {}) });
+    onTerminate(async () => {
+      try {
+        await server?.close();
+      } finally {
+        await tracing.shutdown();
+      }
+    }, { logger, ...(exitWithParent ? { exitWithParent } : {}) });
+    server = await options.start(config, logger);
     try {
       await server.ready;
     } catch (error) {
