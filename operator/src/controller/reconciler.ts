@@ -29,6 +29,7 @@ export function createReconciler(deps: ReconcilerDeps): (key: string) => Promise
   const { kube, informers, events, metrics, logger } = deps;
   const now = deps.now ?? (() => new Date());
   let serviceMonitorsKnown: boolean | undefined;
+  const warnedServiceMonitor = new Set<string>();
 
   async function serviceMonitorsAvailable(): Promise<boolean> {
     if (serviceMonitorsKnown !== undefined) return serviceMonitorsKnown;
@@ -93,7 +94,12 @@ export function createReconciler(deps: ReconcilerDeps): (key: string) => Promise
       let plan = planFreeChat(fc);
       if (plan.objects.some((o) => o.kind === 'ServiceMonitor') && !(await serviceMonitorsAvailable())) {
         plan = { ...plan, objects: plan.objects.filter((o) => o.kind !== 'ServiceMonitor') };
-        await events.record(fc, 'Warning', 'ServiceMonitorUnavailable', 'observability.serviceMonitor is on but the ServiceMonitor CRD (Prometheus Operator) is not installed');
+        // Once per generation: every child event reconciles again, and each would add an Event.
+        const warning = `${fc.metadata.uid}/${fc.metadata.generation}`;
+        if (!warnedServiceMonitor.has(warning)) {
+          warnedServiceMonitor.add(warning);
+          await events.record(fc, 'Warning', 'ServiceMonitorUnavailable', 'observability.serviceMonitor is on but the ServiceMonitor CRD (Prometheus Operator) is not installed');
+        }
       }
       const created = await ensureGeneratedSecrets(kube, fc, plan.secrets, informers.children.get('Secret'));
       if (created.length > 0) await events.record(fc, 'Normal', 'SecretsGenerated', `Generated ${created.join(', ')}`);
@@ -114,7 +120,8 @@ export function createReconciler(deps: ReconcilerDeps): (key: string) => Promise
       );
       await writeStatus(fc, status);
       if (reconcileError) {
-        await events.record(fc, 'Warning', 'ApplyFailed', reconcileError);
+        // Retries repeat the failure: an Event when it is new, not on every backoff step.
+        if (fc.status?.conditions?.find((c) => c.type === 'Ready')?.message !== reconcileError) await events.record(fc, 'Warning', 'ApplyFailed', reconcileError);
         throw new ReconcileError(reconcileError);
       }
       metrics.reconciles.inc({ result: 'success' });
