@@ -59,17 +59,39 @@ compose-down: ## Stop the compose stack (keeps its volumes; `scripts/containers/
 
 # A local Kubernetes control plane on loopback (etcd, kube-apiserver, controller-manager, scheduler,
 # KWOK fake nodes whose pods turn Running/Ready), binaries built once and cached by version.
-.PHONY: k8s-provision k8s-up k8s-down
+.PHONY: k8s-provision k8s-up k8s-down k8s-node-provision k8s-node-up k8s-node-down test-k8s-node
 K8S_CLI := node --conditions=freechat-source --import tsx scripts/k8s/cli.ts
 
 k8s-provision: ## Obtain etcd, kube-apiserver, controller-manager, scheduler, kubectl, KWOK and helm (Go builds, cached by version)
 	./scripts/k8s/provision.sh
 
-k8s-up: install k8s-provision ## Start a local Kubernetes API with KWOK nodes (FREECHAT_K8S_NODES, default 3); writes .data/k8s/kubeconfig
+k8s-up: install k8s-provision ## Start a local Kubernetes API with KWOK nodes (FREECHAT_K8S_NODES, default 3); writes .data/k8s/kubeconfig. K8S_NODE=real: a real node instead (k8s-node-up)
+ifeq ($(K8S_NODE),real)
+	$(MAKE) --no-print-directory k8s-node-up
+else
 	$(K8S_CLI) up
+endif
 
-k8s-down: install ## Stop what `make k8s-up` started
+k8s-down: install ## Stop what `make k8s-up` started (and a real node, if one runs)
 	$(K8S_CLI) down
+	$(K8S_NODE_CLI) down
+
+# A real single-node Kubernetes (needs root): kubelet, containerd, CNI bridge, kube-proxy (nftables),
+# CoreDNS; images imported, never pulled. scripts/k8s/README.md, "A real node".
+K8S_NODE_CLI := node --conditions=freechat-source --import tsx scripts/k8s/node-cli.ts
+
+k8s-node-provision: k8s-provision ## Obtain kubelet, kube-proxy, CoreDNS, the pause image, containerd and the CNI plugins
+	./scripts/k8s/provision-node.sh >/dev/null
+
+k8s-node-up: install k8s-node-provision ## Start a real single-node Kubernetes; state in .data/k8s-node/, prints export KUBECONFIG=…
+	$(K8S_NODE_CLI) up
+
+k8s-node-down: install ## Tear down the real node and restore the machine (bridge, nft tables, cgroups, sysctls, mounts)
+	$(K8S_NODE_CLI) down
+
+# Not part of `make test` yet: it needs root and changes the machine's networking while it runs.
+test-k8s-node: install k8s-node-provision ## Start a real node, run a Deployment, Service, DNS, logs/exec/port-forward on it, tear down, check the machine is as before
+	FREECHAT_K8S_NODE_TEST=1 npx vitest run -c test/k8s-node/vitest.config.ts
 
 test: build infra-provision k8s-provision ## Run the whole test suite on real servers and a local Kubernetes API (installs Chromium, the servers, the Kubernetes binaries and a Docker engine if missing)
 	./scripts/ensure-chromium.sh >/dev/null
