@@ -192,18 +192,50 @@ export function rssKb(pids: readonly number[]): number {
   return total;
 }
 
-/** containerd's shims outlive it by design: their pid files (runtime v2) under its state dir. */
-export function shimPids(containerdState: string): number[] {
-  const base = path.join(containerdState, 'io.containerd.runtime.v2.task');
-  if (!existsSync(base)) return [];
+/**
+ * containerd's shims outlive it by design, and 1.6 writes no pid file for them: they are the
+ * containerd-shim processes whose `-address` is our containerd's socket (a path only ours has).
+ */
+export function shimPids(containerdSocket: string): number[] {
   const pids: number[] = [];
-  for (const ns of readdirSync(base)) {
-    for (const id of readdirSync(path.join(base, ns))) {
-      const file = path.join(base, ns, id, 'shim.pid');
-      if (existsSync(file)) pids.push(Number(readFileSync(file, 'utf8').trim()));
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (path.basename(argv[0] ?? '').startsWith('containerd-shim') && argv[argv.indexOf('-address') + 1] === containerdSocket) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
     }
   }
-  return pids.filter((pid) => Number.isInteger(pid) && pid > 1);
+  return pids;
+}
+
+/**
+ * SIGKILL to every process left in our cgroup folders (containers whose containerd and kubelet died
+ * in a crash): they are ours by construction. Waits until the folders are empty (at most 10 s).
+ */
+export async function killCgroupProcesses(name: string): Promise<void> {
+  const procs = (): number[] => {
+    const pids = new Set<number>();
+    const walk = (dir: string): void => {
+      for (const pid of readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) pids.add(Number(pid));
+      for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) walk(path.join(dir, entry.name));
+    };
+    for (const dir of cgroupsNamed(name)) walk(dir);
+    return [...pids];
+  };
+  const deadline = Date.now() + 10_000;
+  for (let left = procs(); left.length; left = procs()) {
+    if (Date.now() > deadline) throw new Error(`processes still in cgroup ${name}: ${left.join(', ')}`);
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 export interface HostSnapshot {

@@ -44,6 +44,7 @@ import {
   createCgroups,
   deleteBridge,
   deleteNftTable,
+  killCgroupProcesses,
   linkExists,
   nftTables,
   readSysctl,
@@ -228,11 +229,12 @@ export async function teardownNode(state: NodeState, log: (m: string) => void = 
       for (const id of (ctr('containers', 'ls', '-q') ?? '').split('\n').filter(Boolean)) ctr('containers', 'delete', id);
     });
   }
-  const shims = shimPids(files.containerdState);
   await stop('containerd');
   await step('stopping containerd shims', async () => {
-    for (const pid of [...shims, ...shimPids(files.containerdState)]) await stopByPid(pid, 3_000);
+    for (const pid of shimPids(files.containerdSocket)) await stopByPid(pid, 3_000);
   });
+  // After a crash the containers outlive their shims: whatever is left in our cgroups goes.
+  if (state.cgroupsCreated) await step('killing processes left in our cgroups', () => killCgroupProcesses(CGROUP_NAME));
   for (const name of STOP_ORDER.slice(3)) await stop(name);
   await step('unmounting under the state dir', () => unmountUnder(state.stateDir));
   if (state.bridgeCreated && state.network) await step('deleting the bridge', () => deleteBridge(state.network!.bridge));
@@ -397,7 +399,7 @@ export async function startNode(options: StartNodeOptions): Promise<K8sNode> {
       kubectlRun,
       importImage,
       importImages: (tarballs) => tarballs.forEach(importImage),
-      memoryKb: () => rssKb([...processes.map((p) => p.pid), ...shimPids(files.containerdState)]),
+      memoryKb: () => rssKb([...processes.map((p) => p.pid), ...shimPids(files.containerdSocket)]),
       stop: () => teardownNode(state, log),
     };
   } catch (error) {

@@ -4,15 +4,15 @@
 // and the machine compared with a snapshot taken before: no bridge, nft tables, iptables rules,
 // mounts, cgroup folders or paths left, sysctls as they were. Step times go to
 // docs/benchmarks/k8s-node.md. Runs only from `make test-k8s-node` (root; not part of `make test`).
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/infra/paths.js';
 import { CGROUP_NAME, GLOBAL_PATHS } from '../../scripts/k8s/node-config.js';
 import { hostSnapshot, type HostSnapshot } from '../../scripts/k8s/node-host.js';
-import { startNode, type K8sNode } from '../../scripts/k8s/node.js';
+import { markedNode, NODE_MARKER, startNode, teardownNode, type K8sNode } from '../../scripts/k8s/node.js';
 import { buildNodeImage } from './image.js';
 
 const enabled = process.env['FREECHAT_K8S_NODE_TEST'] === '1' && process.getuid?.() === 0;
@@ -74,6 +74,7 @@ describe.skipIf(!enabled)('a real single-node Kubernetes', () => {
   let node: K8sNode | undefined;
   let stopped = false;
   let memoryMb = 0;
+  let podsMemoryMb = 0;
   const kubectl = (...args: string[]): string => node!.kubectlRun(args);
 
   beforeAll(async () => {
@@ -115,6 +116,7 @@ describe.skipIf(!enabled)('a real single-node Kubernetes', () => {
       expect(pod.status.podIP).toMatch(new RegExp(`^${node!.network.cidr.replace(/\.0\/24$/, '').replaceAll('.', '\\.')}\\.`));
     }
     memoryMb = Math.round(node!.memoryKb() / 1024);
+    podsMemoryMb = podsMemory();
   });
 
   it('kubectl logs and exec reach the containers', () => {
@@ -161,20 +163,32 @@ describe.skipIf(!enabled)('a real single-node Kubernetes', () => {
     stopped = true;
     times['teardown'] = seconds(Date.now() - started);
     expect(problems).toEqual([]);
-    const after = hostSnapshot(stateDir, CGROUP_NAME, GLOBAL_PATHS);
-    expect(after.links).toEqual(before.links);
-    expect(after.nftTables).toEqual(before.nftTables);
-    expect(after.iptables).toEqual(before.iptables);
-    expect(after.cgroups).toEqual([]);
-    expect(after.mounts).toEqual([]);
-    expect(after.paths).toEqual(before.paths);
-    const changed = Object.keys(before.sysctls).filter((k) => k in after.sysctls && after.sysctls[k] !== before.sysctls[k]);
-    expect(changed.map((k) => `${k}: ${before.sysctls[k]} → ${after.sysctls[k]}`)).toEqual([]);
-    writeBenchmark(times, memoryMb);
+    expectMachineAsBefore(before, hostSnapshot(stateDir, CGROUP_NAME, GLOBAL_PATHS));
+    writeBenchmark(times, memoryMb, podsMemoryMb);
   });
 });
 
-function writeBenchmark(times: Record<string, string>, memoryMb: number): void {
+function expectMachineAsBefore(before: HostSnapshot, after: HostSnapshot): void {
+  expect(after.links).toEqual(before.links);
+  expect(after.nftTables).toEqual(before.nftTables);
+  expect(after.iptables).toEqual(before.iptables);
+  expect(after.cgroups).toEqual([]);
+  expect(after.mounts).toEqual([]);
+  expect(after.paths).toEqual(before.paths);
+  const changed = Object.keys(before.sysctls).filter((k) => k in after.sysctls && after.sysctls[k] !== before.sysctls[k]);
+  expect(changed.map((k) => `${k}: ${before.sysctls[k]} → ${after.sysctls[k]}`)).toEqual([]);
+  expect(existsSync(NODE_MARKER)).toBe(false);
+}
+
+/** The pods' memory as the kubelet's cgroup counts it (v1 memory controller, or v2), in MB. */
+function podsMemory(): number {
+  for (const file of [`/sys/fs/cgroup/memory/${CGROUP_NAME}/memory.usage_in_bytes`, `/sys/fs/cgroup/${CGROUP_NAME}/memory.current`]) {
+    if (existsSync(file)) return Math.round(Number(readFileSync(file, 'utf8')) / 2 ** 20);
+  }
+  return 0;
+}
+
+function writeBenchmark(times: Record<string, string>, memoryMb: number, podsMemoryMb: number): void {
   const rows = Object.entries(times).map(([step, took]) => `| ${step} | ${took} |`);
   const text = `# A real single-node Kubernetes: step times
 
@@ -186,10 +200,51 @@ scripts/k8s/node.ts; binaries warm in the cache (cold build times: scripts/k8s/R
 | --- | --- |
 ${rows.join('\n')}
 
-Memory (RSS) of the node's processes with the test's 3 pods running (etcd, apiserver,
-controller-manager, scheduler, containerd and its shims, kubelet, kube-proxy; CoreDNS and pods
-run in the shims' children, not counted): ${memoryMb} MB.
+Memory with CoreDNS and the test's 3 pods running: ${memoryMb} MB RSS for the node's processes
+(etcd, apiserver, controller-manager, scheduler, containerd and its shims, kubelet, kube-proxy);
+the pods themselves (CoreDNS, 2 web servers, 1 client, in the kubelet's cgroup, page cache
+included): ${podsMemoryMb} MB.
 `;
   mkdirSync(path.join(REPO_ROOT, 'docs/benchmarks'), { recursive: true });
   writeFileSync(path.join(REPO_ROOT, 'docs/benchmarks/k8s-node.md'), text);
 }
+
+describe.skipIf(!enabled)('the real node\'s teardown on failure', () => {
+  let work = '';
+  beforeAll(() => {
+    work = mkdtempSync(path.join(tmpdir(), 'k8s-node-fail-'));
+  });
+  afterAll(async () => {
+    const left = markedNode();
+    if (left) await teardownNode(left);
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('a start that fails half-way undoes what it did', async () => {
+    const stateDir = path.join(work, 'short');
+    const before = hostSnapshot(stateDir, CGROUP_NAME, GLOBAL_PATHS);
+    // Too short for node Ready: fails after the bridge, control plane, containerd and kubelet started.
+    await expect(startNode({ stateDir, timeoutMs: 4_500 })).rejects.toThrow(/not ready within|exited/);
+    expectMachineAsBefore(before, hostSnapshot(stateDir, CGROUP_NAME, GLOBAL_PATHS));
+  });
+
+  it('a crashed node (every process killed, containers left) is cleaned up by `make k8s-node-down`', async () => {
+    const dataDir = path.join(work, 'data');
+    const stateDir = path.join(dataDir, 'k8s-node');
+    const before = hostSnapshot(stateDir, CGROUP_NAME, GLOBAL_PATHS);
+    const cli = (command: string): string =>
+      execFileSync('node', ['--conditions=freechat-source', '--import', 'tsx', 'scripts/k8s/node-cli.ts', command], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, FREECHAT_DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+    expect(cli('up')).toContain(`export KUBECONFIG=${stateDir}/kubeconfig`);
+    // A second start is refused while it runs.
+    await expect(startNode({ stateDir: path.join(work, 'second') })).rejects.toThrow(/already runs/);
+    const state = markedNode()!;
+    for (const pid of Object.values(state.pids)) process.kill(pid, 'SIGKILL');
+    cli('down');
+    expectMachineAsBefore(before, hostSnapshot(stateDir, CGROUP_NAME, GLOBAL_PATHS));
+  });
+});
