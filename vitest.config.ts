@@ -8,8 +8,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['freechat-source'] } },
   test: {
     include: ['test/**/*.test.ts', 'web-ui/src/**/*.test.ts', 'services/**/test/**/*.test.ts', 'services/**/src/**/*.test.ts', 'scripts/**/*.test.ts', 'operator/test/**/*.test.ts', 'operator/src/**/*.test.ts'],
-    // The compose test runs separately (test/compose/vitest.config.ts), after everything else.
-    exclude: ['**/node_modules/**', 'test/compose/**'],
+    // The container tests and the real-node tests run on their own (make test-compose, make test-k8s-node).
+    exclude: ['**/node_modules/**', 'test/compose/**', 'test/k8s-node/**'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
