@@ -22,56 +22,21 @@ BASE=freechat-fixture/debian:bookworm
 
 "$HERE/base-images.sh"
 
-label_of() { docker image inspect -f '{{index .Config.Labels "freechat.fixture.recipe"}}' "$1" 2>/dev/null || true; }
-
-# docker build with host networking. BuildKit when the CLI has buildx; else the classic builder,
-# which every daemon still has (the Debian 20.10 CLI's and newer CLIs' without buildx).
-docker_build() {
-  if docker buildx version >/dev/null 2>&1; then
-    DOCKER_BUILDKIT=1 docker build --network host "$@"
-  else
-    DOCKER_BUILDKIT=0 docker build --network host "$@" 2> >(grep -v -e 'DEPRECATED' -e 'legacy builder' \
-      -e 'BuildKit is currently disabled' -e 'Install the buildx' -e 'https://docs.docker.com/go/buildx' -e '^ *$' >&2)
-  fi
-}
+. "$HERE/lib-images.sh"   # label_of, docker_build, recipe_hash, build_image
 
 # fixture NAME VERSION [ARTEFACT]: builds freechat-fixture/NAME:VERSION when its recipe changed.
-# ARTEFACT is a file or directory copied into the build context under its own base name.
+# ARTEFACT is a file or directory copied into the build context under its own base name (Consul's
+# and Jaeger's binaries as ./consul and ./jaeger).
 fixture() {
-  local name=$1 version=$2 artefact=${3:-} tag="freechat-fixture/$1:$2" hash
-  hash=$( {
-    echo "$version"
-    docker image inspect -f '{{.Id}}' "$BASE"
-    (cd "$RECIPES/$name" && find . -type f -printf '%m %p\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum)
-    # Artefacts are identified by path, size and modification time (hashing ~100 MB each run is slow).
-    if [ -n "$artefact" ]; then find "$artefact" -printf '%P %s %T@\n' | sort; fi
-  } | sha256sum | cut -c1-16)
-  if [ "$(label_of "$tag")" = "$hash" ]; then echo "$tag"; return 0; fi
-  with_lock "fixture-$name" build_fixture "$name" "$version" "$artefact" "$tag" "$hash"
-  echo "$tag"
-}
-
-build_fixture() {
-  local name=$1 version=$2 artefact=$3 tag=$4 hash=$5
-  if [ "$(label_of "$tag")" = "$hash" ]; then return 0; fi   # built by another caller meanwhile
-  local old ctx started=$SECONDS; old=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
-  ctx=$(mktemp -d "${TMPDIR:-/tmp}/freechat-fixture-$name.XXXXXX")
-  trap 'rm -rf "$ctx"' RETURN
-  cp -a "$RECIPES/$name/." "$ctx/"
-  # Hard links when the cache is on the same file system (jars: ~100 MB), copies otherwise.
-  if [ -n "$artefact" ]; then cp -al "$artefact" "$ctx/" 2>/dev/null || cp -a "$artefact" "$ctx/"; fi
-  case "$name" in consul) mv "$ctx/$(basename "$artefact")" "$ctx/consul" ;; jaeger) mv "$ctx/$(basename "$artefact")" "$ctx/jaeger" ;; esac
-  log "building $tag (test fixture)"
-  if ! docker_build -q -t "$tag" --label "freechat.fixture.recipe=$hash" \
-      --label "org.opencontainers.image.description=local test fixture" \
-      --build-arg "ROCKETMQ_VERSION=$version" "$ctx" >"$ctx.log" 2>&1; then
-    tail -n 30 "$ctx.log" >&2; rm -f "$ctx.log"; log "building $tag failed"; return 1
+  local name=$1 version=$2 artefact=${3:-} tag="freechat-fixture/$1:$2" hash spec=()
+  if [ -n "$artefact" ]; then
+    case "$name" in consul|jaeger) spec=("$artefact=$name") ;; *) spec=("$artefact") ;; esac
   fi
-  rm -f "$ctx.log"
-  # The previous build of this tag, now untagged, would only take disk space.
-  if [ -n "$old" ] && [ "$old" != "$(docker image inspect -f '{{.Id}}' "$tag")" ]; then
-    docker image rm "$old" >/dev/null 2>&1 || true; fi
-  log "built $tag in $((SECONDS - started)) s"
+  hash=$(recipe_hash "$version" "$BASE" "$RECIPES/$name" ${spec[@]+"${spec[@]}"})
+  if [ "$(label_of "$tag")" = "$hash" ]; then echo "$tag"; return 0; fi
+  with_lock "fixture-$name" build_image "$name" "$tag" "$hash" "$RECIPES/$name" "test fixture" \
+    ${spec[@]+"${spec[@]}"} -- --build-arg "ROCKETMQ_VERSION=$version"
+  echo "$tag"
 }
 
 declare -A images=()
