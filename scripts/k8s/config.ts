@@ -165,10 +165,11 @@ export const FAKE_STORAGE_CLASS = 'standard';
 
 /**
  * [API path, object] pairs: a default StorageClass without a provisioner and `count` 100 GiB
- * PersistentVolumes of it (hostPath, never mounted: KWOK pods run nothing). Claims of up to 100 GiB
- * bind; a released volume is not reused, so the pool is sized for a whole test run.
+ * PersistentVolumes of it (hostPath `<hostPathBase>/<i>`: never mounted under KWOK, real folders on
+ * a real node). Claims of up to 100 GiB bind; a released volume is not reused, so the pool is sized
+ * for a whole test run.
  */
-export function fakeStorage(count: number): [string, Record<string, unknown>][] {
+export function fakeStorage(count: number, hostPathBase = '/var/lib/kwok-volumes'): [string, Record<string, unknown>][] {
   const storageClass = {
     apiVersion: 'storage.k8s.io/v1',
     kind: 'StorageClass',
@@ -186,7 +187,7 @@ export function fakeStorage(count: number): [string, Record<string, unknown>][] 
       accessModes: ['ReadWriteOnce'],
       persistentVolumeReclaimPolicy: 'Retain',
       storageClassName: FAKE_STORAGE_CLASS,
-      hostPath: { path: `/var/lib/kwok-volumes/${i}` },
+      hostPath: { path: `${hostPathBase}/${i}` },
     },
   }));
   return [

@@ -8,12 +8,12 @@
 // kube-proxy's nft tables have fixed names. Processes are stopped by the pids recorded, never by name.
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@freechat/shared';
 import { isAlive, startProcess, stopByPid, waitFor, type ManagedProcess } from '../infra/managed-process.js';
-import { etcdArgs, kubeconfig as kubeconfigText, nodesReady, schedulerArgs, tokensCsv } from './config.js';
+import { etcdArgs, fakeStorage, kubeconfig as kubeconfigText, nodesReady, schedulerArgs, tokensCsv } from './config.js';
 import { ensureK8sBinaries, httpsJson, K8S_SCRIPTS, type K8sBinaries } from './control-plane.js';
 import {
   BRIDGE_NAME,
@@ -103,6 +103,8 @@ export interface StartNodeOptions {
   /** From the first process started to CoreDNS ready; default 180 s. */
   readonly timeoutMs?: number;
   readonly log?: (message: string) => void;
+  /** hostPath PersistentVolumes (default StorageClass `standard`) for claims to bind to; default 16. */
+  readonly volumes?: number;
 }
 
 export interface NodeTimings {
@@ -379,6 +381,18 @@ export async function startNode(options: StartNodeOptions): Promise<K8sNode> {
     );
     const dnsReadyMs = Date.now() - started;
     log(`CoreDNS ready after ${(dnsReadyMs / 1000).toFixed(1)} s`);
+    // No provisioner: a default StorageClass and hostPath volumes under the state dir, made
+    // writable by any pod user (hostPath ignores fsGroup), so StatefulSets' claims bind and keep
+    // their data across pod restarts; teardown removes them with the state dir.
+    const volumesDir = path.join(stateDir, 'volumes');
+    for (let i = 0; i < (options.volumes ?? 16); i++) {
+      mkdirSync(path.join(volumesDir, String(i)), { recursive: true });
+      chmodSync(path.join(volumesDir, String(i)), 0o777);
+    }
+    for (const [apiPath, object] of fakeStorage(options.volumes ?? 16, volumesDir)) {
+      const created = await httpsJson(server, 'POST', apiPath, token, object);
+      if (created.status !== 201) throw new Error(`creating ${apiPath}: HTTP ${created.status}`);
+    }
     for (const proc of processes) {
       const code = await Promise.race([proc.exited, Promise.resolve('running' as const)]);
       if (code !== 'running') throw new Error(`${proc.name} exited (code ${code}); see ${proc.logFile}`);
