@@ -210,9 +210,12 @@ function rocketmqInit(fc: FreeChat): V1Job {
   const namesrv = `${serviceHost(fc, 'rocketmq-namesrv')}:9876`;
   const broker = `${serviceHost(fc, 'rocketmq-broker')}:10911`;
   const image = fc.spec.rocketmq.managed!.image;
+  // mqadmin exits 0 even when its command failed (a broker still starting): success is only in
+  // what it prints, so the Job fails, and is retried, until both commands say so.
   const script = [
-    `sh mqadmin updateTopic -n ${namesrv} -b ${broker} -t ${ROCKETMQ_TOPIC} -r 4 -w 4 -a +message.type=FIFO`,
-    `sh mqadmin updateSubGroup -n ${namesrv} -b ${broker} -g ${ROCKETMQ_CONSUMER_GROUP} -o true`,
+    'admin() { out=$(sh mqadmin "$@" 2>&1); echo "$out"; echo "$out" | grep -q success; }',
+    `admin updateTopic -n ${namesrv} -b ${broker} -t ${ROCKETMQ_TOPIC} -r 4 -w 4 -a +message.type=FIFO`,
+    `admin updateSubGroup -n ${namesrv} -b ${broker} -g ${ROCKETMQ_CONSUMER_GROUP} -o true`,
   ].join(' && ');
   return {
     apiVersion: 'batch/v1',
