@@ -26,7 +26,7 @@ describe('planFreeChat', () => {
     expect(names(minimal.objects, 'StatefulSet')).toEqual(['chat-consul', 'chat-postgres', 'chat-redis', 'chat-rocketmq-broker', 'chat-rocketmq-namesrv']);
     expect(names(minimal.objects, 'Job')).toEqual([expect.stringMatching(/^chat-rocketmq-init-[0-9a-f]{8}$/)]);
     expect(names(minimal.objects, 'Service')).toEqual(
-      expect.arrayContaining(['chat-gateway', 'chat-auth', 'chat-chat', 'chat-inference', 'chat-inference-pods', 'chat-postgres', 'chat-rocketmq-broker']),
+      expect.arrayContaining(['chat-gateway', 'chat-auth', 'chat-chat', 'chat-inference', 'chat-postgres', 'chat-rocketmq-broker']),
     );
     expect(minimal.secrets.map((s) => s.name)).toEqual(['chat-auth-signing-key', 'chat-postgres', 'chat-ca', 'chat-gateway-tls', 'chat-auth-tls', 'chat-chat-tls', 'chat-inference-tls']);
     for (const object of minimal.objects) {
@@ -47,7 +47,13 @@ describe('planFreeChat', () => {
       FREECHAT_CHAT_ADDRESS: '0.0.0.0:50052',
       FREECHAT_ENV: 'production',
       FREECHAT_TLS_CERT_FILE: '/etc/freechat/tls/tls.crt',
+      FREECHAT_TLS_SERVER_NAME: 'chat.team.freechat.internal',
     });
+    // Registered in Consul by pod IP; certificates name the shared internal name callers check.
+    const chatPod = find<V1Deployment>(minimal.objects, 'Deployment', 'chat-chat').spec!.template.spec!;
+    expect(chatPod.containers[0]!.env).toContainEqual({ name: 'FREECHAT_ADVERTISE_HOST', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+    const leaf = minimal.secrets.find((secret) => secret.name === 'chat-chat-tls')!.spec;
+    expect(leaf).toMatchObject({ type: 'tls-leaf', hosts: expect.arrayContaining(['chat.team.freechat.internal', 'chat-chat.team.svc']) });
     expect(envOf(minimal.objects, 'auth')).toMatchObject({ FREECHAT_AUTH_SIGNING_KEY_FILE: '/etc/freechat/signing/key.pem' });
     expect(envOf(minimal.objects, 'inference')).toMatchObject({ FREECHAT_MODEL: 'tiny' });
     expect(envOf(minimal.objects, 'gateway')).not.toHaveProperty('DATABASE_URL');

@@ -60,7 +60,7 @@ export const selectorString = (selector: Record<string, string>): string =>
 export const serviceHost = (fc: Owner, part: string): string => `${childName(fc, part)}.${fc.metadata.namespace}.svc`;
 
 /**
- * The headless Service that gives each pod of a component a DNS name: pods register in Consul as
- * `<pod>.<instance>-<component>-pods.<namespace>.svc`, a name their certificate can cover.
+ * The one name every service certificate of an instance carries, and that callers check servers
+ * against: instances are found in Consul by pod IP, which no certificate made in advance can name.
  */
-export const podsServiceName = (fc: Owner, component: AppComponent): string => childName(fc, `${component}-pods`);
+export const internalServerName = (fc: Owner): string => `${fc.metadata.name}.${fc.metadata.namespace}.freechat.internal`;

@@ -8,7 +8,7 @@ import { ingress, networkPolicies } from './network.js';
 import { serviceMonitor } from './observability.js';
 import { disruptionBudgets, inferenceAutoscaler } from './scaling.js';
 import { generatedSecrets, type GeneratedSecret } from './secrets.js';
-import { appServiceAccount, deployment, serviceConfigMap, services } from './workloads.js';
+import { appServiceAccount, deployment, service, serviceConfigMap } from './workloads.js';
 
 export interface Plan {
   /** Applied with server-side apply on every reconcile, in this order. */
@@ -23,7 +23,7 @@ export function planFreeChat(fc: FreeChat): Plan {
     appServiceAccount(fc),
     // Infrastructure first: the services wait for it anyway, and it is slowest to become ready.
     ...managedDependencies(fc),
-    ...APP_COMPONENTS.flatMap((component) => [serviceConfigMap(fc, component), ...services(fc, component), deployment(fc, component)]),
+    ...APP_COMPONENTS.flatMap((component) => [serviceConfigMap(fc, component), service(fc, component), deployment(fc, component)]),
     ...inferenceAutoscaler(fc),
     ...disruptionBudgets(fc),
     ...networkPolicies(fc, managedParts),

@@ -3,7 +3,7 @@
 // must exist; controller/secret-generator.ts makes their contents, only when one is missing.
 import type { FreeChat } from '../api/freechat.js';
 import { postgresSecretName } from './endpoints.js';
-import { APP_COMPONENTS, childName, podsServiceName, serviceHost, type AppComponent } from './names.js';
+import { APP_COMPONENTS, childName, internalServerName, serviceHost, type AppComponent } from './names.js';
 
 export type GeneratedSecretSpec =
   | { readonly type: 'password'; readonly key: string }
@@ -23,11 +23,10 @@ export const signingKeySecretName = (fc: FreeChat): string => childName(fc, 'aut
 export const caSecretName = (fc: FreeChat): string => childName(fc, 'ca');
 export const tlsSecretName = (fc: FreeChat, component: AppComponent): string => childName(fc, `${component}-tls`);
 
-/** The names a component's certificate covers: its Service and every pod's own DNS name. */
+/** The names a component's certificate covers: its Service, and the instance's internal name its callers check. */
 export function certificateHosts(fc: FreeChat, component: AppComponent): string[] {
   const service = serviceHost(fc, component);
-  const pods = `${podsServiceName(fc, component)}.${fc.metadata.namespace}.svc`;
-  return [childName(fc, component), service, `${service}.cluster.local`, `*.${pods}`, `*.${pods}.cluster.local`, 'localhost', '127.0.0.1'];
+  return [internalServerName(fc), childName(fc, component), service, `${service}.cluster.local`, 'localhost', '127.0.0.1'];
 }
 
 /** In creation order: a leaf after the CA that signs it. */

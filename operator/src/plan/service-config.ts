@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { FreeChat } from '../api/freechat.js';
 import { endpoint } from './endpoints.js';
-import { HEALTH_PORT, METRICS_PORT, SERVICE_PORTS, type AppComponent } from './names.js';
+import { HEALTH_PORT, internalServerName, METRICS_PORT, SERVICE_PORTS, type AppComponent } from './names.js';
 
 /** Where secrets are mounted inside the pods. */
 export const MOUNTS = {
@@ -47,6 +47,8 @@ export function serviceEnv(fc: FreeChat, component: AppComponent): EnvMap {
     env['FREECHAT_TLS_CA_FILE'] = `${MOUNTS.tls}/ca.crt`;
     env['FREECHAT_TLS_CERT_FILE'] = `${MOUNTS.tls}/tls.crt`;
     env['FREECHAT_TLS_KEY_FILE'] = `${MOUNTS.tls}/tls.key`;
+    // Callers dial pod IPs from Consul: they check certificates against the instance's shared name.
+    env['FREECHAT_TLS_SERVER_NAME'] = internalServerName(fc);
   }
   if (spec.observability.otlpEndpoint) {
     env['OTEL_EXPORTER_OTLP_ENDPOINT'] = spec.observability.otlpEndpoint;

@@ -1,5 +1,4 @@
-// The four Free Chat services: one Deployment, one ConfigMap and two Services (a ClusterIP for
-// callers, a headless one giving each pod a DNS name) per component.
+// The four Free Chat services: one Deployment, one ConfigMap and one Service per component.
 import type { V1ConfigMap, V1Container, V1Deployment, V1Probe, V1Service, V1ServiceAccount, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { FreeChat } from '../api/freechat.js';
 import { endpoint } from './endpoints.js';
@@ -9,7 +8,6 @@ import {
   HEALTH_PORT,
   labels,
   METRICS_PORT,
-  podsServiceName,
   selectorLabels,
   SERVICE_PORTS,
   type AppComponent,
@@ -110,8 +108,9 @@ function container(fc: FreeChat, component: AppComponent, mounts: V1VolumeMount[
     envFrom: [{ configMapRef: { name: configMapName(fc, component) } }],
     env: [
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-      // Registered in Consul: a name the pod's certificate covers (the headless Service publishes it).
-      { name: 'FREECHAT_ADVERTISE_HOST', value: `$(POD_NAME).${podsServiceName(fc, component)}.${fc.metadata.namespace}.svc` },
+      // Registered in Consul and checked by it: the pod's own address (FREECHAT_TLS_SERVER_NAME
+      // tells callers which name its certificate carries).
+      { name: 'FREECHAT_ADVERTISE_HOST', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
       ...secretEnv(fc, component).map((v) => ({ ...v })),
     ],
     ...probes(component),
@@ -155,8 +154,6 @@ export function deployment(fc: FreeChat, component: AppComponent): V1Deployment 
         spec: {
           serviceAccountName: appServiceAccountName(fc),
           automountServiceAccountToken: false,
-          // With the headless Service of the same name, each pod gets <pod>.<subdomain>.<ns>.svc.
-          subdomain: podsServiceName(fc, component),
           securityContext: podSecurity(NODE_UID),
           terminationGracePeriodSeconds: PRESTOP_SECONDS + DRAIN_SECONDS + 10,
           ...(fc.spec.images.pullSecrets.length > 0 && { imagePullSecrets: fc.spec.images.pullSecrets.map((name) => ({ name })) }),
@@ -170,11 +167,11 @@ export function deployment(fc: FreeChat, component: AppComponent): V1Deployment 
   };
 }
 
-export function services(fc: FreeChat, component: AppComponent): V1Service[] {
+export function service(fc: FreeChat, component: AppComponent): V1Service {
   const port = SERVICE_PORTS[component];
   const portName = component === 'gateway' ? 'http' : 'grpc';
   const gateway = fc.spec.gateway.service;
-  const main: V1Service = {
+  return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: childName(fc, component), namespace: fc.metadata.namespace, labels: { ...labels(fc, component), 'freechat.dev/metrics': 'true' } },
@@ -187,17 +184,4 @@ export function services(fc: FreeChat, component: AppComponent): V1Service[] {
       ],
     },
   };
-  const pods: V1Service = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: podsServiceName(fc, component), namespace: fc.metadata.namespace, labels: labels(fc, component) },
-    spec: {
-      clusterIP: 'None',
-      // A starting pod registers itself in Consul before it is Ready: its name must resolve already.
-      publishNotReadyAddresses: true,
-      selector: selectorLabels(fc, component),
-      ports: [{ name: portName, port, targetPort: portName as never, protocol: 'TCP' }],
-    },
-  };
-  return [main, pods];
 }

@@ -21,6 +21,12 @@ const tlsSchema = z
     /** PEM certificate this service presents, as a server and as a client. */
     certFile: z.string(),
     keyFile: z.string(),
+    /**
+     * The name every server certificate is verified against, instead of the host dialled. Empty:
+     * the host dialled. For callers that dial instances by IP (Kubernetes pods found in Consul):
+     * the operator puts one shared name in every certificate it issues and sets it here.
+     */
+    serverName: z.string().optional(),
   })
   .superRefine((tls, context) => {
     const set = TLS_KEYS.filter((key) => tls[key] !== '');
@@ -57,6 +63,7 @@ export const GRPC_TRANSPORT_ENV = {
   FREECHAT_TLS_CA_FILE: 'grpc.tls.caFile',
   FREECHAT_TLS_CERT_FILE: 'grpc.tls.certFile',
   FREECHAT_TLS_KEY_FILE: 'grpc.tls.keyFile',
+  FREECHAT_TLS_SERVER_NAME: 'grpc.tls.serverName',
   FREECHAT_GRPC_MAX_RECEIVE_MESSAGE_BYTES: 'grpc.maxReceiveMessageBytes',
   FREECHAT_GRPC_MAX_SEND_MESSAGE_BYTES: 'grpc.maxSendMessageBytes',
   FREECHAT_GRPC_HEALTH_ADDRESS: 'grpc.healthAddress',
@@ -130,8 +137,11 @@ export function createGrpcTransport(config: GrpcTransportConfig = PLAINTEXT_TRAN
       { path: 'grpc.tls', message: `${config.tls.certFile} / ${config.tls.keyFile} / ${config.tls.caFile} are not a usable TLS identity: ${(error as Error).message}` },
     ]);
   }
+  // grpc-js checks the server's certificate against this name and sends it as SNI and :authority.
+  const serverName = config.tls.serverName ? { 'grpc.ssl_target_name_override': config.tls.serverName, 'grpc.default_authority': config.tls.serverName } : {};
   return {
     ...base,
+    channelOptions: { ...limits, ...serverName },
     mode: 'mtls',
     serverCredentials: () => grpc.ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], true),
     channelCredentials: () => grpc.credentials.createSsl(ca, key, cert),
@@ -139,6 +149,7 @@ export function createGrpcTransport(config: GrpcTransportConfig = PLAINTEXT_TRAN
       grpcTransport: 'mtls',
       caFile: path.resolve(config.tls.caFile),
       certFile: path.resolve(config.tls.certFile),
+      ...(config.tls.serverName && { serverName: config.tls.serverName }),
       maxReceiveMessageBytes: base.maxReceiveMessageBytes,
       maxSendMessageBytes: base.maxSendMessageBytes,
     },

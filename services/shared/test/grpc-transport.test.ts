@@ -127,6 +127,23 @@ describe('mutual TLS', () => {
     await expect(call(providerClient(address, tlsOf('client')), Buffer.from('hello'))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
   });
 
+  it('with tls.serverName, verifies a server dialled by IP against that name instead (pods found in Consul)', async () => {
+    // A certificate that names neither 127.0.0.1 nor localhost: only the shared internal name.
+    const { readFileSync } = await import('node:fs');
+    const ca = { certPem: readFileSync(certs.caFile, 'utf8'), keyPem: readFileSync(path.join(certs.dir, 'ca.key'), 'utf8') };
+    const issued = issueCertificate(ca, { commonName: 'pod', hosts: ['freechat.team.freechat.internal'] });
+    const pod = { certFile: path.join(dir, 'pod.crt'), keyFile: path.join(dir, 'pod.key') };
+    writeFileSync(pod.certFile, issued.certPem);
+    writeFileSync(pod.keyFile, issued.keyPem);
+    const { handle, address } = await startServer({ ...PLAINTEXT_TRANSPORT_CONFIG, tls: { caFile: certs.caFile, ...pod } });
+    handle.setServing(true);
+    await expect(call(providerClient(address, tlsOf('client')), Buffer.from('by address'))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    const named = { ...tlsOf('client'), tls: { ...tlsOf('client').tls, serverName: 'freechat.team.freechat.internal' } };
+    expect((await call(providerClient(address, named), Buffer.from('by name'))).toString()).toBe('by name');
+    const wrong = { ...tlsOf('client'), tls: { ...tlsOf('client').tls, serverName: 'other.freechat.internal' } };
+    await expect(call(providerClient(address, wrong), Buffer.from('wrong name'))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+  });
+
   it('serves readiness as plain HTTP on a port of its own, which is what Consul is told to check', async () => {
     const { handle } = await startServer(tlsOf('server'));
     const port = handle.healthPort()!;
