@@ -61,6 +61,23 @@ export function ensureK8sBinaries(): K8sBinaries {
   return binaries as K8sBinaries;
 }
 
+/**
+ * A fresh admin token (the tokens file the API server reads) and the service-account signing key
+ * pair, written into the control plane's files; returns the token.
+ */
+export function writeCredentials(files: Pick<ControlPlaneFiles, 'serviceAccountKey' | 'serviceAccountPub' | 'tokensCsv'>): string {
+  const token = randomBytes(24).toString('base64url');
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  writeFileSync(files.serviceAccountKey, privateKey, { mode: 0o600 });
+  writeFileSync(files.serviceAccountPub, publicKey);
+  writeFileSync(files.tokensCsv, tokensCsv(token), { mode: 0o600 });
+  return token;
+}
+
 export interface StartControlPlaneOptions {
   /** Data, logs, keys and the kubeconfig; what an earlier run left in it is replaced. */
   readonly dataDir: string;
@@ -126,15 +143,7 @@ export async function startControlPlane(options: StartControlPlaneOptions): Prom
   // A fresh cluster every time: nothing from an earlier run's etcd.
   for (const dir of [files.etcdDataDir, files.certDir]) rmSync(dir, { recursive: true, force: true });
   mkdirSync(files.certDir, { recursive: true, mode: 0o700 });
-  const token = randomBytes(24).toString('base64url');
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
-  writeFileSync(files.serviceAccountKey, privateKey, { mode: 0o600 });
-  writeFileSync(files.serviceAccountPub, publicKey);
-  writeFileSync(files.tokensCsv, tokensCsv(token), { mode: 0o600 });
+  const token = writeCredentials(files);
 
   // Sequential: parallel probes could be handed the same port.
   const ports: ControlPlanePorts = {

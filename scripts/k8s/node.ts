@@ -7,14 +7,13 @@
 // (the next startNode finds the stale marker and tears it down first). One node per machine:
 // kube-proxy's nft tables have fixed names. Processes are stopped by the pids recorded, never by name.
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@freechat/shared';
 import { isAlive, startProcess, stopByPid, waitFor, type ManagedProcess } from '../infra/managed-process.js';
-import { etcdArgs, fakeStorage, kubeconfig as kubeconfigText, nodesReady, schedulerArgs, tokensCsv } from './config.js';
-import { ensureK8sBinaries, httpsJson, K8S_SCRIPTS, type K8sBinaries } from './control-plane.js';
+import { etcdArgs, fakeStorage, kubeconfig as kubeconfigText, nodesReady, schedulerArgs } from './config.js';
+import { ensureK8sBinaries, httpsJson, K8S_SCRIPTS, writeCredentials, type K8sBinaries } from './control-plane.js';
 import {
   BRIDGE_NAME,
   CGROUP_NAME,
@@ -283,15 +282,7 @@ export async function startNode(options: StartNodeOptions): Promise<K8sNode> {
     saveState(state);
     createBridge(network);
 
-    const token = randomBytes(24).toString('base64url');
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-    });
-    writeFileSync(files.serviceAccountKey, privateKey, { mode: 0o600 });
-    writeFileSync(files.serviceAccountPub, publicKey);
-    writeFileSync(files.tokensCsv, tokensCsv(token), { mode: 0o600 });
+    const token = writeCredentials(files);
     // Sequential: parallel probes could be handed the same port.
     const ports: NodePorts = {
       etcdClient: await freePort(),
