@@ -254,6 +254,9 @@ export function managedDependencies(fc: FreeChat): (V1StatefulSet | V1Service | 
   return objects;
 }
 
+/** The managed servers' parts (`postgres`, `rocketmq-broker`, …): their StatefulSets' name suffixes and component labels. */
+export const managedParts = (fc: FreeChat): string[] => servers(fc).map((server) => server.part);
+
 /** The StatefulSets (by child name) that make up each managed dependency. */
 export function dependencyWorkloads(fc: FreeChat, dependency: Dependency): string[] {
   return servers(fc)

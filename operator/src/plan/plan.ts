@@ -2,8 +2,8 @@
 // the controller applies what this returns (and prunes what it no longer returns).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { FreeChat } from '../api/freechat.js';
-import { dependencyWorkloads, managedDependencies } from './dependencies.js';
-import { APP_COMPONENTS, DEPENDENCIES } from './names.js';
+import { managedDependencies, managedParts } from './dependencies.js';
+import { APP_COMPONENTS } from './names.js';
 import { ingress, networkPolicies } from './network.js';
 import { serviceMonitor } from './observability.js';
 import { disruptionBudgets, inferenceAutoscaler } from './scaling.js';
@@ -18,7 +18,6 @@ export interface Plan {
 }
 
 export function planFreeChat(fc: FreeChat): Plan {
-  const managedParts = DEPENDENCIES.flatMap((dependency) => dependencyWorkloads(fc, dependency).map((name) => name.slice(fc.metadata.name.length + 1)));
   const objects: KubernetesObject[] = [
     appServiceAccount(fc),
     // Infrastructure first: the services wait for it anyway, and it is slowest to become ready.
@@ -26,7 +25,7 @@ export function planFreeChat(fc: FreeChat): Plan {
     ...APP_COMPONENTS.flatMap((component) => [serviceConfigMap(fc, component), service(fc, component), deployment(fc, component)]),
     ...inferenceAutoscaler(fc),
     ...disruptionBudgets(fc),
-    ...networkPolicies(fc, managedParts),
+    ...networkPolicies(fc, managedParts(fc)),
     ...ingress(fc),
     ...serviceMonitor(fc),
   ];

@@ -18,7 +18,7 @@ export const MOUNTS = {
 
 export type EnvMap = Readonly<Record<string, string>>;
 
-/** Services that are callers or servers on the internal gRPC mesh (all four). */
+/** Which services reach PostgreSQL and Redis (the others get neither their address nor a secret). */
 const usesPostgres = (component: AppComponent): boolean => component === 'auth' || component === 'chat';
 const usesRedis = (component: AppComponent): boolean => component === 'chat' || component === 'gateway';
 
