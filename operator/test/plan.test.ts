@@ -97,6 +97,12 @@ describe('planFreeChat', () => {
     const model = planFreeChat(freeChat({ inference: { model: { source: 'huggingface', repo: 'onnx-community/Qwen3-0.6B-ONNX' } } }));
     expect(hashOf(model.objects, 'inference')).not.toBe(hashOf(minimal.objects, 'inference'));
     expect(hashOf(model.objects, 'chat')).toBe(hashOf(minimal.objects, 'chat'));
+    const verbose = planFreeChat(freeChat({ observability: { logLevel: 'debug' } }));
+    for (const component of ['gateway', 'auth', 'chat', 'inference']) {
+      expect(envOf(verbose.objects, component)['FREECHAT_LOG_LEVEL']).toBe('debug');
+      expect(hashOf(verbose.objects, component)).not.toBe(hashOf(minimal.objects, component));
+    }
+    expect(envOf(minimal.objects, 'chat')['FREECHAT_LOG_LEVEL']).toBe('info');
     // Same input, same hash: never a timestamp.
     expect(hashOf(planFreeChat(freeChat()).objects, 'chat')).toBe(hashOf(minimal.objects, 'chat'));
   });

@@ -147,6 +147,7 @@ export const FreeChatSpecSchema = Type.Object(
     rocketmq: Dependency('RocketMQ', DEPENDENCY_DEFAULTS.rocketmq.storageSize, DEPENDENCY_DEFAULTS.rocketmq.image),
     observability: Type.Object(
       {
+        logLevel: StringEnum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'How much every service logs (JSON lines on stdout).' }),
         serviceMonitor: Type.Boolean({ default: false, description: 'Create a ServiceMonitor (Prometheus Operator).' }),
         otlpEndpoint: Type.String({ default: '', description: 'OTLP/HTTP endpoint for traces; empty: tracing off.' }),
         traceSampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 1 }),

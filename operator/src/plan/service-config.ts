@@ -28,7 +28,7 @@ export function serviceEnv(fc: FreeChat, component: AppComponent): EnvMap {
   const env: Record<string, string> = {
     // Production refuses default secrets (e.g. a generated signing key).
     FREECHAT_ENV: 'production',
-    FREECHAT_LOG_LEVEL: 'info',
+    FREECHAT_LOG_LEVEL: spec.observability.logLevel,
     CONSUL_HTTP_ADDR: endpoint(fc, 'consul').address,
     // One Consul may serve several installations: the catalog names carry namespace and name.
     FREECHAT_SERVICE_NAME_PREFIX: `freechat-${fc.metadata.namespace}-${fc.metadata.name}`,
