@@ -80,7 +80,7 @@ k8s-down: install ## Stop what `make k8s-up` started (and a real node, if one ru
 # CoreDNS; images imported, never pulled. scripts/k8s/README.md, "A real node".
 K8S_NODE_CLI := node --conditions=freechat-source --import tsx scripts/k8s/node-cli.ts
 
-k8s-node-provision: k8s-provision ## Obtain kubelet, kube-proxy, CoreDNS, the pause image, containerd and the CNI plugins
+k8s-node-provision: ## Obtain what k8s-provision does, and kubelet, kube-proxy, CoreDNS, the pause image, containerd and the CNI plugins
 	./scripts/k8s/provision-node.sh >/dev/null
 
 k8s-node-up: install k8s-node-provision ## Start a real single-node Kubernetes; state in .data/k8s-node/, prints export KUBECONFIG=…
@@ -89,14 +89,17 @@ k8s-node-up: install k8s-node-provision ## Start a real single-node Kubernetes; 
 k8s-node-down: install ## Tear down the real node and restore the machine (bridge, nft tables, cgroups, sysctls, mounts)
 	$(K8S_NODE_CLI) down
 
-# Not part of `make test` yet: it needs root and changes the machine's networking while it runs.
-test-k8s-node: install k8s-node-provision ## Start a real node, run a Deployment, Service, DNS, logs/exec/port-forward on it, tear down, check the machine is as before
+# Last in `make test`, on its own: it needs root, builds every image, and changes the machine's
+# networking while a node runs (skipped, saying so, when not root).
+test-k8s-node: install k8s-node-provision ## Real-node tests: pods, DNS, port-forward and a clean teardown; then Free Chat's whole story (helm, sample, chat, scale, rollout, data) on a node
+	./scripts/ensure-chromium.sh >/dev/null
 	FREECHAT_K8S_NODE_TEST=1 npx vitest run -c test/k8s-node/vitest.config.ts
 
-test: build infra-provision k8s-provision ## Run the whole test suite on real servers and a local Kubernetes API (installs Chromium, the servers, the Kubernetes binaries and a Docker engine if missing)
+test: build infra-provision k8s-node-provision ## Run the whole test suite on real servers, a local Kubernetes API and a real node (installs Chromium, the servers, the Kubernetes binaries and a Docker engine if missing)
 	./scripts/ensure-chromium.sh >/dev/null
 	npx vitest run
 	$(MAKE) --no-print-directory test-compose
+	$(MAKE) --no-print-directory test-k8s-node
 
 # Last, on its own: it builds every image and runs the whole platform in containers.
 test-compose: install ## Build every image and run the compose stack for real (skipped only where no Docker engine can start)

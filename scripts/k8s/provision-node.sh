@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Obtains what the real single-node cluster (node.ts) needs beyond the control plane: Debian's
+# Obtains what the real single-node cluster (node.ts) needs: the control plane (provision.sh), and Debian's
 # containerd + runc (from docker.io, as ../shared/recipes/kubernetes-node.md says), the CNI plugins,
 # nft and iptables (installed when missing), kubelet + kube-proxy and CoreDNS (Go builds cached by
 # version), the pause image and a CoreDNS image archive (no registry: node.ts imports both).
@@ -22,11 +22,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     { as_root apt-get update -q >&2 && as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; }
 fi
 
-# Two Go builds side by side (each -p 1), as provision.sh does.
+# CoreDNS's build beside the control plane's two (provision.sh; kubelet and kube-proxy are built
+# with the control plane, in its cache): three Go builds of one compile each (-p 1) on 2 cores.
 "$dir/ensure-coredns.sh" >/dev/null &
 coredns_build=$!
-node_bins=$("$dir/ensure-kubelet.sh")
+"$dir/provision.sh"
 wait "$coredns_build"
+node_bins=$("$dir/ensure-kubelet.sh")
 coredns=$("$dir/ensure-coredns.sh")
 pause=$("$dir/ensure-pause.sh")
 

@@ -4,7 +4,7 @@
 // and the machine compared with a snapshot taken before: no bridge, nft tables, iptables rules,
 // mounts, cgroup folders or paths left, sysctls as they were. Step times go to
 // docs/benchmarks/k8s-node.md. Runs only from `make test-k8s-node` (root; not part of `make test`).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { CGROUP_NAME, GLOBAL_PATHS } from '../../scripts/k8s/node-config.js';
 import { hostSnapshot, type HostSnapshot } from '../../scripts/k8s/node-host.js';
 import { markedNode, NODE_MARKER, startNode, teardownNode, type K8sNode } from '../../scripts/k8s/node.js';
 import { buildNodeImage } from './image.js';
+import { portForward } from './port-forward.js';
 
 const enabled = process.env['FREECHAT_K8S_NODE_TEST'] === '1' && process.getuid?.() === 0;
 const IMAGE = 'localhost/freechat-node-test:1';
@@ -133,23 +134,13 @@ describe.skipIf(!enabled)('a real single-node Kubernetes', () => {
   });
 
   it('kubectl port-forward reaches the Service from the host', async () => {
-    const forward = spawn(node!.kubectl, [`--kubeconfig=${node!.kubeconfig}`, 'port-forward', 'service/web', ':80'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const forward = await portForward(node!, 'service/web', 80);
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        forward.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          const match = /127\.0\.0\.1:(\d+)/.exec(out);
-          if (match) resolve(Number(match[1]));
-        });
-        forward.once('exit', (code) => reject(new Error(`port-forward exited ${code}`)));
-        setTimeout(() => reject(new Error(`no port-forward within 20 s: ${out}`)), 20_000);
-      });
-      const response = await fetch(`http://127.0.0.1:${port}/`);
+      const response = await fetch(`${forward.url}/`);
       expect(response.status).toBe(200);
       expect(await response.text()).toMatch(/^hello from web-/);
     } finally {
-      forward.kill();
+      forward.close();
     }
   });
 

@@ -9,7 +9,7 @@ export default mergeConfig(
     test: {
       root: new URL('../..', import.meta.url).pathname,
       include: ['test/k8s-node/**/*.test.ts'],
-      testTimeout: 5 * 60_000,
+      testTimeout: 15 * 60_000,
       hookTimeout: 15 * 60_000,
       fileParallelism: false,
     },

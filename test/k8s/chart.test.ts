@@ -136,6 +136,7 @@ describe('the freechat chart', () => {
       'RoleBinding/freechat-operator-leader-election',
       'Service/freechat-operator',
       'Deployment/freechat-operator',
+      'Lease/freechat-operator',
     ]);
     const clusterScoped = ['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'];
     for (const o of objects) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(clusterScoped.includes(o.kind) ? undefined : NAMESPACE);
@@ -224,6 +225,7 @@ describe('the freechat chart', () => {
       expect(env(objects)['FREECHAT_OPERATOR_LEADER_ELECTION']).toBe('false');
       expect(find(objects, 'Role')).toEqual([]);
       expect(find(objects, 'RoleBinding')).toEqual([]);
+      expect(find(objects, 'Lease')).toEqual([]);
       expect(only(objects, 'Deployment').spec.strategy).toEqual({ type: 'Recreate' });
     });
   });
@@ -257,11 +259,12 @@ describe('the freechat chart', () => {
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'freechat-operator', namespace: NAMESPACE }]);
     });
 
-    it('lets the operator create Leases in its namespace and get and update only its own', () => {
+    it('creates the operator’s Lease (so uninstalling removes it) and lets the operator get and update only that one', () => {
       const objects = template({ leaderElection: { leaseName: 'my-lease' } });
+      expect(only(objects, 'Lease', 'my-lease').metadata.namespace).toBe(NAMESPACE);
       const role = only(objects, 'Role', 'freechat-operator-leader-election');
       expect(role.metadata.namespace).toBe(NAMESPACE);
-      expect(permissions(role.rules)).toEqual(['coordination.k8s.io leases: create', 'coordination.k8s.io leases[my-lease]: get,update']);
+      expect(permissions(role.rules)).toEqual(['coordination.k8s.io leases[my-lease]: get,update']);
       const binding = only(objects, 'RoleBinding', 'freechat-operator-leader-election');
       expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'freechat-operator', namespace: NAMESPACE }]);

@@ -320,6 +320,8 @@ describe('the FreeChat operator on a real API server', () => {
     await timed('helm uninstall', () => helm(['uninstall', 'freechat', '-n', SYSTEM_NAMESPACE, '--wait', '--timeout', '60s']));
     const left = await kubectl(['get', 'deployments,services,serviceaccounts,roles,rolebindings', '-n', SYSTEM_NAMESPACE, '-l', 'app.kubernetes.io/instance=freechat', '-o', 'name']);
     expect(left.trim()).toBe('');
+    // The leader-election Lease too: the chart made it, so it goes with the release.
+    expect((await kubectl(['get', 'leases', '-n', SYSTEM_NAMESPACE, '-o', 'name'])).trim()).toBe('');
     expect(await kubectl(['get', 'clusterroles,clusterrolebindings', '-l', 'app.kubernetes.io/instance=freechat', '-o', 'name'])).toBe('');
   });
 });
