@@ -307,13 +307,23 @@ describe.skipIf(!enabled)('Free Chat on a real Kubernetes node', () => {
     });
     const after = Object.fromEntries(conversations.map((id) => [id, storedMessages(id)]));
     expect(after).toEqual(before);
-    // And the services found the database again: the same user, the same conversations, a new answer.
-    const login = await eventually('logging in again', async () => {
-      const response = await jsonRequest(base, '/api/auth/login', { method: 'POST', body: { username: user.username, password: user.password } });
-      return response.status === 200 ? response : undefined;
-    }, { timeoutMs: 60_000 });
-    user.accessToken = login.body.accessToken;
-    const listed = await jsonRequest(base, '/api/sessions', { token: user.accessToken });
+    // And the services found the database again. While it was away, auth and chat reported
+    // NOT_SERVING (their database watch) and Consul took them out: requests in that window get a
+    // clear 503, as a person retrying would see, until Consul's next health check passes them.
+    const listed = await time('6. … → logging in and listing conversations work again', async () => {
+      // Every 3 s at most: logins are limited to 20 a minute per client address.
+      const login = await eventually('logging in again', async () => {
+        const response = await jsonRequest(base, '/api/auth/login', { method: 'POST', body: { username: user.username, password: user.password } });
+        if (response.status !== 200) throw new Error(`login ${response.status} ${JSON.stringify(response.body)}`);
+        return response;
+      }, { timeoutMs: 60_000, intervalMs: 3_000 });
+      user.accessToken = login.body.accessToken;
+      return eventually('listing conversations again', async () => {
+        const response = await jsonRequest(base, '/api/sessions', { token: user.accessToken });
+        if (response.status !== 200) throw new Error(`list ${response.status} ${JSON.stringify(response.body)}`);
+        return response;
+      }, { timeoutMs: 60_000, intervalMs: 500 });
+    });
     expect(listed.body.sessions.map((s: { id: string }) => s.id).sort()).toEqual([...usersConversations].sort());
     const { events } = await chat(base, user, usersConversations[0]!, 'Still there?');
     expect(events.at(-1)!.event).toBe('done');
