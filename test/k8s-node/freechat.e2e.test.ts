@@ -282,7 +282,7 @@ describe.skipIf(!enabled)('Free Chat on a real Kubernetes node', () => {
     const failures = lines.filter((l) => l.status !== 200 || l.last !== 'done' || l.listed !== 200);
     expect(failures).toEqual([]);
     expect(answered(lines)).toBeGreaterThan(5);
-    findings.push(`Step 5: the client in the cluster got ${answered(lines)} answers (and as many conversation lists), none failed, while every Deployment rolled.`);
+    findings.push(`Step 5: the client in the cluster got ${answered(lines)} answers and as many conversation lists, before, during and after every Deployment rolled: none failed.`);
     for (const component of COMPONENTS) {
       expect(kubectl('get', 'configmap', '-n', NS, `freechat-${component}-config`, '-o', 'jsonpath={.data.FREECHAT_LOG_LEVEL}')).toBe('debug');
       // Every pod left runs the new configuration.
