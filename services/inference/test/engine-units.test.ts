@@ -4,6 +4,7 @@ import { argmax, sampleToken, seededRandom } from '../src/engine/sampling.js';
 import { IncrementalDetokenizer } from '../src/engine/incremental-detokenizer.js';
 import { TokenRouter, heldSuffixLength } from '../src/engine/token-router.js';
 import { concatRows, emptyKvBatch, selectRows, stepMask, type KvBatch } from '../src/engine/kv-batch.js';
+import { halfToFloat } from '../src/engine/half-float.js';
 import { planStep } from '../src/engine/step-plan.js';
 import { resolveSampling, checkPromptLength, resolveMaxPromptTokens } from '../src/engine/validate-request.js';
 import { InvalidArgumentError } from '../src/engine/errors.js';
@@ -132,7 +133,7 @@ describe('token router', () => {
 });
 
 describe('KV batch', () => {
-  const shape = { numLayers: 1, numKvHeads: 2, headDim: 1 };
+  const shape = { numLayers: 1, numKvHeads: 2, headDim: 1, dtype: 'float32' as const };
   /** A batch of one row whose cache holds `tokens` values, value t at head h = 100*h + t. */
   const row = (tokens: number[]): KvBatch => {
     const keys = [Float32Array.from([...tokens, ...tokens.map((t) => 100 + t)])];
@@ -160,6 +161,33 @@ describe('KV batch', () => {
     const b = concatRows([row([1, 2]), row([5])]);
     expect([...stepMask(b, 1)]).toEqual([1, 1, 1, 0, 1, 1]);
     expect(emptyKvBatch(shape).columns).toBe(0);
+  });
+
+  it('keeps float16 caches (raw bits) as float16 through joins and drops', () => {
+    const half = { ...shape, dtype: 'float16' as const };
+    const row16 = (bits: number[]): KvBatch => {
+      const keys = [Uint16Array.from([...bits, ...bits.map((b) => b + 1)])];
+      return { shape: half, rows: 1, columns: bits.length, keys, values: keys, mask: new Uint8Array(bits.length).fill(1) };
+    };
+    const joined = concatRows([row16([0x3c00, 0x4000]), row16([0xc000])]);
+    expect(joined.keys[0]).toBeInstanceOf(Uint16Array);
+    expect([...joined.keys[0]!]).toEqual([0x3c00, 0x4000, 0x3c01, 0x4001, 0, 0xc000, 0, 0xc001]);
+    const kept = selectRows(joined, [1]);
+    expect(kept.keys[0]).toBeInstanceOf(Uint16Array);
+    expect([...kept.keys[0]!]).toEqual([0xc000, 0xc001]);
+    expect(emptyKvBatch(half).keys[0]).toBeInstanceOf(Uint16Array);
+  });
+});
+
+describe('half floats', () => {
+  it('widens float16 bits exactly: normals, subnormals, zeros, infinities, NaN', () => {
+    const bits = Uint16Array.from([0x3c00, 0xc000, 0x3555, 0x7bff, 0x0001, 0x0000, 0x8000, 0x7c00, 0xfc00, 0x7e00]);
+    const floats = [...halfToFloat(bits)];
+    expect(floats.slice(0, 5)).toEqual([1, -2, Math.fround(0.333251953125), 65504, 2 ** -24]);
+    expect(Object.is(floats[5], 0)).toBe(true);
+    expect(Object.is(floats[6], -0)).toBe(true);
+    expect(floats.slice(7, 9)).toEqual([Infinity, -Infinity]);
+    expect(floats[9]).toBeNaN();
   });
 });
 

@@ -1,4 +1,7 @@
 // The engine on the real built-in tiny model in ONNX Runtime: batching, sampling, stopping, cancelling.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOnnxEngine, loadChatTokenizer, ResourceExhaustedError, type Engine, type GenerationEvent } from '../src/engine/index.js';
 import type { SamplingRequest } from '../src/engine/types.js';
@@ -56,6 +59,31 @@ describe('chat template', () => {
     expect(thinking).toBe('<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
     expect(direct).toBe(`${thinking}<think>\n\n</think>\n\n`);
     expect(tokenizer.renderChat(messages, { enableThinking: true })).toBe(thinking);
+  });
+
+  it('reads chat_template.jinja, where current exports keep the template, and refuses a model with none', async () => {
+    const messages = [{ role: 'user' as const, content: 'Hi' }];
+    const expected = (await loadChatTokenizer(model.dir)).renderChat(messages, { enableThinking: false });
+    const root = await mkdtemp(path.join(os.tmpdir(), 'freechat-template-'));
+    try {
+      const dir = path.join(root, 'model');
+      await cp(model.dir, dir, { recursive: true });
+      const configFile = path.join(dir, 'tokenizer_config.json');
+      const { chat_template: template, ...config } = JSON.parse(await readFile(configFile, 'utf8')) as { chat_template: string };
+      expect(template).toContain('enable_thinking');
+      await writeFile(configFile, JSON.stringify(config));
+      await writeFile(path.join(dir, 'chat_template.jinja'), template);
+      const tokenizer = await loadChatTokenizer(dir);
+      expect(tokenizer.renderChat(messages, { enableThinking: false })).toBe(expected);
+      expect(tokenizer.encodeChat(messages, { enableThinking: false }).length).toBeGreaterThan(5);
+
+      await rm(path.join(dir, 'chat_template.jinja'));
+      const bare = path.join(root, 'bare');
+      await cp(dir, bare, { recursive: true });
+      await expect(loadChatTokenizer(bare)).rejects.toThrow(/has no chat template: neither chat_template.jinja nor a chat_template in tokenizer_config.json/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,6 +1,21 @@
 // Tokenizer and chat template through @huggingface/transformers, from local files only.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
 import type { ChatTurn } from './types.js';
+
+/** Where current transformers/optimum exports keep the template (older ones: tokenizer_config.json). */
+export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
+
+/** The template in chat_template.jinja (which wins, as in transformers), or undefined when there is no such file. */
+async function templateFile(modelDir: string): Promise<string | undefined> {
+  try {
+    return await readFile(path.join(modelDir, CHAT_TEMPLATE_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
 
 export interface ChatTokenizer {
   /** Renders the model's chat template (with `enable_thinking`) and tokenizes it. */
@@ -17,8 +32,14 @@ export async function loadChatTokenizer(modelDir: string): Promise<ChatTokenizer
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   const tokenizer: PreTrainedTokenizer = await AutoTokenizer.from_pretrained(modelDir, { local_files_only: true });
+  // The tokenizer reads only tokenizer_config.json's template: without one, every request would fail.
+  const chatTemplate = await templateFile(modelDir);
+  if (chatTemplate === undefined && !tokenizer.chat_template) {
+    throw new Error(`${modelDir} has no chat template: neither ${CHAT_TEMPLATE_FILE} nor a chat_template in tokenizer_config.json`);
+  }
   const templateArgs = (messages: readonly ChatTurn[], enableThinking: boolean | undefined) => ({
     add_generation_prompt: true,
+    ...(chatTemplate !== undefined && { chat_template: chatTemplate }),
     // The Qwen3 template tests `enable_thinking is defined and enable_thinking is false`: leave it undefined for the default.
     ...(enableThinking === undefined ? {} : { enable_thinking: enableThinking }),
     conversation: messages.map((m) => ({ role: m.role, content: m.content })),

@@ -1,26 +1,34 @@
 // The running batch's KV cache: per layer a key and a value tensor [rows, kvHeads, columns, headDim]
 // plus an attention mask [rows, columns]. Rows are left-padded to a shared column count; the mask
 // marks padding with 0. Functions here are pure: they return new batches and never touch ONNX Runtime.
+// Elements are the graph's own KV type: float32, or float16 as raw bits (fp16 and q4f16 exports).
+
+/** The KV element types graphs declare, as ONNX Runtime names them. */
+export type KvDtype = 'float32' | 'float16';
+export type KvArray = Float32Array | Uint16Array;
+
+const allocate = (dtype: KvDtype, length: number): KvArray => (dtype === 'float16' ? new Uint16Array(length) : new Float32Array(length));
 
 export interface KvShape {
   readonly numLayers: number;
   readonly numKvHeads: number;
   readonly headDim: number;
+  readonly dtype: KvDtype;
 }
 
 export interface KvBatch {
   readonly shape: KvShape;
   readonly rows: number;
   readonly columns: number;
-  /** keys[layer] and values[layer], each rows * kvHeads * columns * headDim floats. */
-  readonly keys: readonly Float32Array[];
-  readonly values: readonly Float32Array[];
+  /** keys[layer] and values[layer], each rows * kvHeads * columns * headDim elements of shape.dtype. */
+  readonly keys: readonly KvArray[];
+  readonly values: readonly KvArray[];
   /** rows * columns; 1 where a real token sits. */
   readonly mask: Uint8Array;
 }
 
 export function emptyKvBatch(shape: KvShape, rows = 0): KvBatch {
-  const layers = () => Array.from({ length: shape.numLayers }, () => new Float32Array(0));
+  const layers = () => Array.from({ length: shape.numLayers }, () => allocate(shape.dtype, 0));
   return { shape, rows, columns: 0, keys: layers(), values: layers(), mask: new Uint8Array(0) };
 }
 
@@ -33,7 +41,7 @@ export function stepMask(batch: KvBatch, newColumns: number): Uint8Array {
 }
 
 /** The batch after a step: ONNX Runtime's `present` tensors become the cache as they are (no copy). */
-export function advance(batch: KvBatch, keys: Float32Array[], values: Float32Array[], newColumns: number): KvBatch {
+export function advance(batch: KvBatch, keys: KvArray[], values: KvArray[], newColumns: number): KvBatch {
   return { ...batch, columns: batch.columns + newColumns, keys, values, mask: stepMask(batch, newColumns) };
 }
 
@@ -46,8 +54,8 @@ export function concatRows(parts: readonly KvBatch[]): KvBatch {
   const columns = Math.max(0, ...nonEmpty.map((p) => p.columns));
   const { numKvHeads: heads, headDim } = shape;
   const mask = new Uint8Array(rows * columns);
-  const copyLayer = (pick: (p: KvBatch) => Float32Array) => {
-    const out = new Float32Array(rows * heads * columns * headDim);
+  const copyLayer = (pick: (p: KvBatch) => KvArray) => {
+    const out = allocate(shape.dtype, rows * heads * columns * headDim);
     let row = 0;
     for (const p of nonEmpty) {
       const src = pick(p);
@@ -86,8 +94,8 @@ export function selectRows(batch: KvBatch, keep: readonly number[]): KvBatch {
   }
   if (keep.length === 0) trim = batch.columns;
   const columns = batch.columns - trim;
-  const copyLayer = (src: Float32Array) => {
-    const out = new Float32Array(keep.length * heads * columns * headDim);
+  const copyLayer = (src: KvArray) => {
+    const out = allocate(batch.shape.dtype, keep.length * heads * columns * headDim);
     keep.forEach((r, i) => {
       for (let h = 0; h < heads; h++) {
         const from = ((r * heads + h) * batch.columns + trim) * headDim;

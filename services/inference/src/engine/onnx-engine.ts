@@ -7,7 +7,8 @@ import { randomInt } from 'node:crypto';
 import { loadChatTokenizer, type ChatTokenizer } from './chat-tokenizer.js';
 import { ResourceExhaustedError, UnavailableError } from './errors.js';
 import { pickPrefill, planAdmission } from './fair-plan.js';
-import { advance, concatRows, emptyKvBatch, selectRows, stepMask, type KvBatch, type KvShape } from './kv-batch.js';
+import { halfToFloat } from './half-float.js';
+import { advance, concatRows, emptyKvBatch, selectRows, stepMask, type KvArray, type KvBatch, type KvDtype, type KvShape } from './kv-batch.js';
 import { readModelFiles, type ModelFiles } from './model-files.js';
 import { Sequence, type Clock } from './sequence.js';
 import { nextChunk, planStep } from './step-plan.js';
@@ -75,7 +76,17 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engi
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
     extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
   });
-  return new OnnxEngine(options, files, tokenizer, session);
+  const kvDtype = graphKvDtype(session);
+  (options.logger ?? silentLogger).info({ variant: options.variant ?? 'model', kvDtype, inputs: session.inputNames.length }, 'model graph loaded');
+  return new OnnxEngine(options, files, tokenizer, session, kvDtype);
+}
+
+/** The KV cache's element type, from the graph's own input declaration (fp16 exports take float16). */
+export function graphKvDtype(session: Pick<ort.InferenceSession, 'inputMetadata'>): KvDtype {
+  const past = session.inputMetadata.find((m) => m.name === 'past_key_values.0.key');
+  if (!past?.isTensor) throw new Error('the graph has no past_key_values.0.key tensor input: not a decoder with a KV cache this engine can drive');
+  if (past.type !== 'float32' && past.type !== 'float16') throw new Error(`the graph's KV cache is ${past.type}; the engine supports float32 and float16`);
+  return past.type;
 }
 
 class OnnxEngine implements Engine {
@@ -101,6 +112,7 @@ class OnnxEngine implements Engine {
     private readonly files: ModelFiles,
     private readonly tokenizer: ChatTokenizer,
     private readonly session: ort.InferenceSession,
+    kvDtype: KvDtype,
   ) {
     const maxContextTokens = Math.min(options.limits.maxContextTokens, files.maxPositionEmbeddings);
     this.limits = {
@@ -109,7 +121,7 @@ class OnnxEngine implements Engine {
       maxPromptTokens: resolveMaxPromptTokens({ ...options.limits, maxContextTokens }),
     };
     this.model = { id: options.id, source: options.source, path: options.modelDir, limits: this.limits };
-    this.shape = { numLayers: files.numLayers, numKvHeads: files.numKvHeads, headDim: files.headDim };
+    this.shape = { numLayers: files.numLayers, numKvHeads: files.numKvHeads, headDim: files.headDim, dtype: kvDtype };
     this.kv = emptyKvBatch(this.shape);
     this.clock = options.clock ?? (() => performance.now());
     this.logger = options.logger ?? silentLogger;
@@ -320,7 +332,7 @@ class OnnxEngine implements Engine {
     const width = tokens[0]!.length;
     const int64 = (values: Iterable<number>) => BigInt64Array.from(values, (v) => BigInt(v));
     const mask = stepMask(kv, width);
-    const { numLayers, numKvHeads, headDim } = this.shape;
+    const { numLayers, numKvHeads, headDim, dtype } = this.shape;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor('int64', int64(tokens.flat()), [rows, width]),
       attention_mask: new ort.Tensor('int64', int64(mask), [rows, kv.columns + width]),
@@ -328,15 +340,18 @@ class OnnxEngine implements Engine {
     };
     for (let l = 0; l < numLayers; l++) {
       const dims = [rows, numKvHeads, kv.columns, headDim];
-      feeds[`past_key_values.${l}.key`] = new ort.Tensor('float32', kv.keys[l]!, dims);
-      feeds[`past_key_values.${l}.value`] = new ort.Tensor('float32', kv.values[l]!, dims);
+      feeds[`past_key_values.${l}.key`] = new ort.Tensor(dtype, kv.keys[l]!, dims);
+      feeds[`past_key_values.${l}.value`] = new ort.Tensor(dtype, kv.values[l]!, dims);
     }
     // Feed only what the graph declares: some exports derive position_ids from the mask themselves.
     const declared = this.session.inputNames;
     const out = await this.session.run(Object.fromEntries(Object.entries(feeds).filter(([name]) => declared.includes(name))));
-    const present = (l: number, kind: 'key' | 'value') => out[`present.${l}.${kind}`]!.data as Float32Array;
+    const present = (l: number, kind: 'key' | 'value') => out[`present.${l}.${kind}`]!.data as KvArray;
     const keys = Array.from({ length: numLayers }, (_, l) => present(l, 'key'));
     const values = Array.from({ length: numLayers }, (_, l) => present(l, 'value'));
-    return { logits: out.logits!.data as Float32Array, kv: advance(kv, keys, values, width) };
+    const logits = out.logits!;
+    // fp16 exports answer float16 logits (raw bits): sampling works on float32.
+    const floats = logits.type === 'float16' ? halfToFloat(logits.data as Uint16Array) : (logits.data as Float32Array);
+    return { logits: floats, kv: advance(kv, keys, values, width) };
   }
 }
