@@ -87,6 +87,23 @@ describe('chat template', () => {
   });
 });
 
+describe('model families', () => {
+  it('refuses a model_type it has no family facts for, naming the supported ones', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'freechat-family-'));
+    try {
+      const dir = path.join(root, 'model');
+      await cp(model.dir, dir, { recursive: true });
+      const configFile = path.join(dir, 'config.json');
+      await writeFile(configFile, JSON.stringify({ ...JSON.parse(await readFile(configFile, 'utf8')), model_type: 'gpt_neox' }));
+      await expect(createOnnxEngine({ modelDir: dir, id: 'x', source: 'directory', limits })).rejects.toThrow(
+        'model_type "gpt_neox" is not supported; supported: qwen3, qwen2',
+      );
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('generation', () => {
   it('two concurrent greedy streams interleave and each equals its output alone', async () => {
     const e = await engine();

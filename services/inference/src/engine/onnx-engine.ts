@@ -9,6 +9,7 @@ import { ResourceExhaustedError, UnavailableError } from './errors.js';
 import { pickPrefill, planAdmission } from './fair-plan.js';
 import { halfToFloat } from './half-float.js';
 import { advance, concatRows, emptyKvBatch, selectRows, stepMask, type KvArray, type KvBatch, type KvDtype, type KvShape } from './kv-batch.js';
+import { modelFamily, type ModelFamily } from './model-family.js';
 import { readModelFiles, type ModelFiles } from './model-files.js';
 import { Sequence, type Clock } from './sequence.js';
 import { nextChunk, planStep } from './step-plan.js';
@@ -68,6 +69,7 @@ export function shouldSpinThreads(mode: ThreadSpinning, weightBytes: number): bo
 
 export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engine> {
   const files = await readModelFiles(options.modelDir, options.variant);
+  const family = modelFamily(files.modelType);
   const tokenizer = await loadChatTokenizer(options.modelDir);
   const spin = shouldSpinThreads(options.threadSpinning ?? 'auto', files.weightBytes) ? '1' : '0';
   const session = await ort.InferenceSession.create(files.onnxPath, {
@@ -76,15 +78,16 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engi
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
     extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
   });
-  const kvDtype = graphKvDtype(session);
-  (options.logger ?? silentLogger).info({ variant: options.variant ?? 'model', kvDtype, inputs: session.inputNames.length }, 'model graph loaded');
-  return new OnnxEngine(options, files, tokenizer, session, kvDtype);
+  const kvDtype = graphKvDtype(session, family);
+  (options.logger ?? silentLogger).info({ modelType: files.modelType, variant: options.variant ?? 'model', kvDtype }, 'model graph loaded');
+  return new OnnxEngine(options, files, family, tokenizer, session, kvDtype);
 }
 
 /** The KV cache's element type, from the graph's own input declaration (fp16 exports take float16). */
-export function graphKvDtype(session: Pick<ort.InferenceSession, 'inputMetadata'>): KvDtype {
-  const past = session.inputMetadata.find((m) => m.name === 'past_key_values.0.key');
-  if (!past?.isTensor) throw new Error('the graph has no past_key_values.0.key tensor input: not a decoder with a KV cache this engine can drive');
+export function graphKvDtype(session: Pick<ort.InferenceSession, 'inputMetadata'>, family: ModelFamily): KvDtype {
+  const name = family.kvNames(0).pastKey;
+  const past = session.inputMetadata.find((m) => m.name === name);
+  if (!past?.isTensor) throw new Error(`the graph has no ${name} tensor input: not a decoder with a KV cache this engine can drive`);
   if (past.type !== 'float32' && past.type !== 'float16') throw new Error(`the graph's KV cache is ${past.type}; the engine supports float32 and float16`);
   return past.type;
 }
@@ -110,6 +113,7 @@ class OnnxEngine implements Engine {
   constructor(
     private readonly options: OnnxEngineOptions,
     private readonly files: ModelFiles,
+    private readonly family: ModelFamily,
     private readonly tokenizer: ChatTokenizer,
     private readonly session: ort.InferenceSession,
     kvDtype: KvDtype,
@@ -127,9 +131,9 @@ class OnnxEngine implements Engine {
     this.logger = options.logger ?? silentLogger;
     this.routerBase = {
       decode: (ids: readonly number[]) => tokenizer.decode(ids),
-      eosTokenIds: new Set(files.eosTokenIds.length ? files.eosTokenIds : [tokenizer.tokenId('<|im_end|>') ?? -1]),
-      thinkStartId: tokenizer.tokenId('<think>'),
-      thinkEndId: tokenizer.tokenId('</think>'),
+      eosTokenIds: new Set(files.eosTokenIds.length ? files.eosTokenIds : family.fallbackEos.map((t) => tokenizer.tokenId(t) ?? -1)),
+      thinkStartId: family.thinkTokens && tokenizer.tokenId(family.thinkTokens.start),
+      thinkEndId: family.thinkTokens && tokenizer.tokenId(family.thinkTokens.end),
     };
   }
 
@@ -340,15 +344,16 @@ class OnnxEngine implements Engine {
     };
     for (let l = 0; l < numLayers; l++) {
       const dims = [rows, numKvHeads, kv.columns, headDim];
-      feeds[`past_key_values.${l}.key`] = new ort.Tensor(dtype, kv.keys[l]!, dims);
-      feeds[`past_key_values.${l}.value`] = new ort.Tensor(dtype, kv.values[l]!, dims);
+      const names = this.family.kvNames(l);
+      feeds[names.pastKey] = new ort.Tensor(dtype, kv.keys[l]!, dims);
+      feeds[names.pastValue] = new ort.Tensor(dtype, kv.values[l]!, dims);
     }
     // Feed only what the graph declares: some exports derive position_ids from the mask themselves.
     const declared = this.session.inputNames;
     const out = await this.session.run(Object.fromEntries(Object.entries(feeds).filter(([name]) => declared.includes(name))));
-    const present = (l: number, kind: 'key' | 'value') => out[`present.${l}.${kind}`]!.data as KvArray;
-    const keys = Array.from({ length: numLayers }, (_, l) => present(l, 'key'));
-    const values = Array.from({ length: numLayers }, (_, l) => present(l, 'value'));
+    const present = (name: string) => out[name]!.data as KvArray;
+    const keys = Array.from({ length: numLayers }, (_, l) => present(this.family.kvNames(l).presentKey));
+    const values = Array.from({ length: numLayers }, (_, l) => present(this.family.kvNames(l).presentValue));
     const logits = out.logits!;
     // fp16 exports answer float16 logits (raw bits): sampling works on float32.
     const floats = logits.type === 'float16' ? halfToFloat(logits.data as Uint16Array) : (logits.data as Float32Array);
