@@ -23,7 +23,8 @@ let reference: ReferenceModel;
 
 beforeAll(async () => {
   tmpRoot = await mkdtemp(path.join(os.tmpdir(), 'model-builder-'));
-  ({ dir, config } = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'tiny'), seed: 7 }));
+  // Logits at every position: the reference comparisons below check them all.
+  ({ dir, config } = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'tiny'), seed: 7, logits: 'all' }));
   session = await ort.InferenceSession.create(path.join(dir, 'onnx', 'model.onnx'));
   reference = loadReferenceModel(dir);
 });
@@ -59,8 +60,8 @@ describe('built-in model directory', () => {
     for (const f of ['tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']) {
       expect((await stat(path.join(dir, f))).size).toBeGreaterThan(0);
     }
-    expect(await isModelDirCurrent(dir, 'tiny', 7)).toBe(true);
-    expect(await isModelDirCurrent(dir, 'tiny', 8)).toBe(false);
+    expect(await isModelDirCurrent(dir, 'tiny', 7, 'all')).toBe(true);
+    expect(await isModelDirCurrent(dir, 'tiny', 8, 'all')).toBe(false);
   });
 
   it('exposes the onnx-community Qwen3 input/output contract', () => {
@@ -75,11 +76,33 @@ describe('built-in model directory', () => {
   });
 
   it('is deterministic in the seed', async () => {
-    const again = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'again'), seed: 7 });
-    const other = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'other'), seed: 8 });
+    const again = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'again'), seed: 7, logits: 'all' });
+    const other = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'other'), seed: 8, logits: 'all' });
     const data = (d: string) => readFile(path.join(d, 'onnx', 'model.onnx_data'));
     expect((await data(again.dir)).equals(await data(dir))).toBe(true);
     expect((await data(other.dir)).equals(await data(dir))).toBe(false);
+  });
+});
+
+describe('logits for the last position only (the served graph)', () => {
+  it('gives exactly the last row of the all-positions graph, for a left-padded batch', async () => {
+    const last = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'last'), seed: 7 });
+    expect(last.config.freechat.logits).toBe('last');
+    const lastSession = await ort.InferenceSession.create(path.join(last.dir, 'onnx', 'model.onnx'));
+    try {
+      const ids = [randomIds(11, 6), [151643, 151643, ...randomIds(12, 4)]];
+      const mask = [Array(6).fill(1), [0, 0, 1, 1, 1, 1]];
+      const all = await runQwen3(session, tiny, ids, mask, positionsFromMask(mask));
+      const lastOnly = await runQwen3(lastSession, tiny, ids, mask, positionsFromMask(mask));
+      for (let b = 0; b < 2; b++) {
+        expect(lastOnly.logits[b]).toHaveLength(1);
+        expect([...lastOnly.logits[b]![0]!]).toEqual([...all.logits[b]!.at(-1)!]);
+      }
+      expect(await isModelDirCurrent(last.dir, 'tiny', 7)).toBe(true);
+      expect(await isModelDirCurrent(dir, 'tiny', 7)).toBe(false);
+    } finally {
+      await lastSession.release();
+    }
   });
 });
 

@@ -283,8 +283,9 @@ class OnnxEngine implements Engine {
     entry.kv = kv;
     seq.position = end;
     if (end < seq.promptIds.length) return;
+    // Graphs give logits for every position (exports) or the last one only (the built-in model).
     const vocab = this.files.vocabSize;
-    const result = seq.acceptLogits(logits.subarray((ids.length - 1) * vocab, ids.length * vocab));
+    const result = seq.acceptLogits(logits.subarray(logits.length - vocab));
     this.prefilling.splice(this.prefilling.indexOf(entry), 1);
     this.forgetIdleKeys();
     if (result !== 'continue') return seq.finish(result);

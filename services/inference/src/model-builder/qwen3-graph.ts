@@ -53,7 +53,15 @@ export function rotaryInverseFrequencies(headDim: number, theta: number): number
   return Array.from({ length: headDim / 2 }, (_, i) => 1 / Math.pow(theta, (2 * i) / headDim));
 }
 
-export function buildQwen3Graph(dims: Qwen3Dims): GraphDescription {
+/**
+ * `all`: logits for every input position (what exports give). `last`: for the last one only, the
+ * only row generation reads: a prefill chunk of n tokens then skips n - 1 rows of the vocabulary-
+ * wide lm_head (151,936 columns), which in the tiny model costs more than the whole transformer.
+ */
+export type LogitsOutput = 'all' | 'last';
+
+export function buildQwen3Graph(dims: Qwen3Dims, options: { readonly logits?: LogitsOutput } = {}): GraphDescription {
+  const lastOnly = options.logits === 'last';
   const {
     hidden_size: hidden,
     intermediate_size: inter,
@@ -198,15 +206,18 @@ export function buildQwen3Graph(dims: Qwen3Dims): GraphDescription {
   const lmHead = tied
     ? embed
     : g.weight(qwen3WeightNames.lmHead, [vocab, hidden], { kind: 'normal', mean: 0, std: 2 / Math.sqrt(hidden) });
-  const flatLogits = g.op('Gemm', [g.op('Reshape', [finalHidden, g.int64s([-1, hidden], 'flat_hidden_shape')]), lmHead], {
+  const headInput = lastOnly
+    ? g.op('Slice', [finalHidden, g.int64s([-1], 'last_position'), g.int64s([Number.MAX_SAFE_INTEGER], 'to_the_end'), g.int64s([1], 'seq_axis')])
+    : finalHidden;
+  const flatLogits = g.op('Gemm', [g.op('Reshape', [headInput, g.int64s([-1, hidden], 'flat_hidden_shape')]), lmHead], {
     attributes: { transB: 1 },
   });
-  const logitsShape = g.op('Concat', [g.op('Shape', [inputIds]), g.int64s([vocab], 'vocab')], {
-    attributes: { axis: 0 },
-  });
+  const logitsShape = lastOnly
+    ? g.int64s([-1, 1, vocab], 'last_logits_shape')
+    : g.op('Concat', [g.op('Shape', [inputIds]), g.int64s([vocab], 'vocab')], { attributes: { axis: 0 } });
   g.op('Reshape', [flatLogits, logitsShape], { outputs: ['logits'] });
   // Graph outputs in the order of onnx-community exports: logits first, then present.* per layer.
   const built = g.build();
-  const logitsSpec = { name: 'logits', type: 'float32', dims: [DIM.batch, DIM.seq, vocab] } as const;
+  const logitsSpec = { name: 'logits', type: 'float32', dims: [DIM.batch, lastOnly ? 1 : DIM.seq, vocab] } as const;
   return { ...built, outputs: [logitsSpec, ...built.outputs] };
 }

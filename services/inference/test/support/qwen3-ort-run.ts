@@ -47,7 +47,8 @@ export async function runQwen3(
   });
   const out = await session.run(feeds);
   const data = out.logits!.data as Float32Array;
-  const seq = inputIds[0]!.length;
+  // Positions the graph gave logits for: every input one, or the last only (the served graph).
+  const seq = out.logits!.dims[1]!;
   const V = shape.vocab_size;
   const logits = inputIds.map((_, b) =>
     Array.from({ length: seq }, (_, s) => data.subarray((b * seq + s) * V, (b * seq + s + 1) * V)),
