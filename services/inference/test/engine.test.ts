@@ -1,10 +1,12 @@
 // The engine on the real built-in tiny model in ONNX Runtime: batching, sampling, stopping, cancelling.
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOnnxEngine, loadChatTokenizer, ResourceExhaustedError, type Engine, type GenerationEvent } from '../src/engine/index.js';
 import type { SamplingRequest } from '../src/engine/types.js';
+import { buildModelDir } from '../src/model-builder/index.js';
 import { buildTinyModel } from './support/tiny-model.js';
 
 let model: Awaited<ReturnType<typeof buildTinyModel>>;
@@ -98,6 +100,36 @@ describe('model families', () => {
       await expect(createOnnxEngine({ modelDir: dir, id: 'x', source: 'directory', limits })).rejects.toThrow(
         'model_type "gpt_neox" is not supported; supported: qwen3, qwen2',
       );
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the event loop', () => {
+  it('keeps turning while a long forward pass runs (the session lives on a worker thread)', async () => {
+    // The all-positions graph: each prefill chunk multiplies every position by the 151,936-column
+    // LM head, a step of a few hundred milliseconds on the tiny model.
+    const root = await mkdtemp(path.join(os.tmpdir(), 'freechat-slow-'));
+    const slow = await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'all'), logits: 'all' });
+    const steps: number[] = [];
+    const e = await createOnnxEngine({
+      modelDir: slow.dir,
+      id: 'slow',
+      source: 'directory',
+      limits: { ...limits, maxContextTokens: 1024, maxNewTokensLimit: 4 },
+      observer: { prefillStep: (seconds) => steps.push(seconds * 1000) },
+    });
+    engines.push(e);
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    try {
+      delay.enable();
+      await collect(e.generate(ask('The river runs past the mill. '.repeat(80), { temperature: 0, maxNewTokens: 2 })));
+      delay.disable();
+      const longestStep = Math.max(...steps);
+      expect(longestStep).toBeGreaterThan(60);
+      // Blocked, the loop would have stalled for a whole step at least once.
+      expect(delay.max / 1e6).toBeLessThan(longestStep / 2);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -2,7 +2,6 @@
 // waiting ones, run one prefill chunk, then one decode step for every running sequence. A sequence
 // that finishes its prefill joins the batch for the very next decode step. Admission and the choice
 // of prefill chunk go round-robin across fairness keys (users), see fair-plan.ts.
-import ort from 'onnxruntime-node';
 import { randomInt } from 'node:crypto';
 import { loadChatTokenizer, type ChatTokenizer } from './chat-tokenizer.js';
 import { ResourceExhaustedError, UnavailableError } from './errors.js';
@@ -11,6 +10,7 @@ import { halfToFloat } from './half-float.js';
 import { advance, concatRows, emptyKvBatch, selectRows, stepMask, type KvArray, type KvBatch, type KvDtype, type KvShape } from './kv-batch.js';
 import { modelFamily, type ModelFamily } from './model-family.js';
 import { readModelFiles, type ModelFiles } from './model-files.js';
+import { startSessionWorker, type PlainTensor, type SessionRunner } from './session-worker.js';
 import { Sequence, type Clock } from './sequence.js';
 import { nextChunk, planStep } from './step-plan.js';
 import { checkPromptLength, resolveMaxPromptTokens, resolveSampling } from './validate-request.js';
@@ -72,7 +72,8 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engi
   const family = modelFamily(files.modelType);
   const tokenizer = await loadChatTokenizer(options.modelDir);
   const spin = shouldSpinThreads(options.threadSpinning ?? 'auto', files.weightBytes) ? '1' : '0';
-  const session = await ort.InferenceSession.create(files.onnxPath, {
+  // On a worker thread: a forward pass never blocks this one (session-worker.ts).
+  const session = await startSessionWorker(files.onnxPath, {
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
@@ -84,7 +85,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engi
 }
 
 /** The KV cache's element type, from the graph's own input declaration (fp16 exports take float16). */
-export function graphKvDtype(session: Pick<ort.InferenceSession, 'inputMetadata'>, family: ModelFamily): KvDtype {
+export function graphKvDtype(session: Pick<SessionRunner, 'inputMetadata'>, family: ModelFamily): KvDtype {
   const name = family.kvNames(0).pastKey;
   const past = session.inputMetadata.find((m) => m.name === name);
   if (!past?.isTensor) throw new Error(`the graph has no ${name} tensor input: not a decoder with a KV cache this engine can drive`);
@@ -115,7 +116,7 @@ class OnnxEngine implements Engine {
     private readonly files: ModelFiles,
     private readonly family: ModelFamily,
     private readonly tokenizer: ChatTokenizer,
-    private readonly session: ort.InferenceSession,
+    private readonly session: SessionRunner,
     kvDtype: KvDtype,
   ) {
     const maxContextTokens = Math.min(options.limits.maxContextTokens, files.maxPositionEmbeddings);
@@ -338,16 +339,17 @@ class OnnxEngine implements Engine {
     const int64 = (values: Iterable<number>) => BigInt64Array.from(values, (v) => BigInt(v));
     const mask = stepMask(kv, width);
     const { numLayers, numKvHeads, headDim, dtype } = this.shape;
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', int64(tokens.flat()), [rows, width]),
-      attention_mask: new ort.Tensor('int64', int64(mask), [rows, kv.columns + width]),
-      position_ids: new ort.Tensor('int64', int64(positions.flat()), [rows, width]),
+    const feeds: Record<string, PlainTensor> = {
+      input_ids: { type: 'int64', data: int64(tokens.flat()), dims: [rows, width] },
+      attention_mask: { type: 'int64', data: int64(mask), dims: [rows, kv.columns + width] },
+      position_ids: { type: 'int64', data: int64(positions.flat()), dims: [rows, width] },
     };
     for (let l = 0; l < numLayers; l++) {
       const dims = [rows, numKvHeads, kv.columns, headDim];
       const names = this.family.kvNames(l);
-      feeds[names.pastKey] = new ort.Tensor(dtype, kv.keys[l]!, dims);
-      feeds[names.pastValue] = new ort.Tensor(dtype, kv.values[l]!, dims);
+      // Transferred to the worker: this batch's arrays are spent, the step's present replaces them.
+      feeds[names.pastKey] = { type: dtype, data: kv.keys[l]!, dims };
+      feeds[names.pastValue] = { type: dtype, data: kv.values[l]!, dims };
     }
     // Feed only what the graph declares: some exports derive position_ids from the mask themselves.
     const declared = this.session.inputNames;

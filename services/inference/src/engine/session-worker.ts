@@ -1,0 +1,131 @@
+// One ONNX Runtime session on a worker thread. The Node binding runs a forward pass synchronously
+// on the thread that calls it, so a 200 ms step would stall cancellations, health checks and every
+// stream's gRPC writes for 200 ms. Here the main thread only posts the feeds and gets the outputs
+// back, both by transferring their buffers (no copy of the KV cache either way).
+//
+// The worker's code is plain JavaScript run with `eval`: it needs no TypeScript loader, so it
+// starts the same under tsx, vitest and the compiled service; it loads the binding the main thread
+// resolved, whatever the working directory.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type ort from 'onnxruntime-node';
+
+/** A tensor as it crosses threads: what `ort.Tensor` is made from and read through. */
+export interface PlainTensor {
+  readonly type: ort.Tensor.Type;
+  readonly data: ort.Tensor.DataType;
+  readonly dims: readonly number[];
+}
+
+export interface SessionRunner {
+  readonly inputNames: readonly string[];
+  readonly inputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+  /** One forward pass. The feeds' buffers are transferred: they are unusable afterwards. */
+  run(feeds: Readonly<Record<string, PlainTensor>>): Promise<Record<string, PlainTensor>>;
+  release(): Promise<void>;
+}
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+const message = (error) => String((error && error.message) || error);
+(async () => {
+  let session;
+  try {
+    session = await ort.InferenceSession.create(workerData.modelPath, workerData.options);
+  } catch (error) {
+    parentPort.postMessage({ type: 'failed', message: message(error) });
+    return;
+  }
+  parentPort.postMessage({
+    type: 'ready',
+    inputNames: [...session.inputNames],
+    inputMetadata: session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false })),
+  });
+  parentPort.on('message', async (request) => {
+    if (request.type === 'release') {
+      await session.release();
+      parentPort.postMessage({ type: 'released' });
+      return;
+    }
+    try {
+      const feeds = {};
+      for (const [name, t] of Object.entries(request.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+      const out = await session.run(feeds);
+      const result = {};
+      const buffers = new Set();
+      for (const [name, t] of Object.entries(out)) {
+        result[name] = { type: t.type, data: t.data, dims: [...t.dims] };
+        buffers.add(t.data.buffer);
+      }
+      parentPort.postMessage({ type: 'result', id: request.id, result }, [...buffers]);
+    } catch (error) {
+      parentPort.postMessage({ type: 'result', id: request.id, error: message(error) });
+    }
+  });
+})();
+`;
+
+type FromWorker =
+  | { readonly type: 'ready'; readonly inputNames: string[]; readonly inputMetadata: ort.InferenceSession.ValueMetadata[] }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'result'; readonly id: number; readonly result?: Record<string, PlainTensor>; readonly error?: string }
+  | { readonly type: 'released' };
+
+/** Starts the worker and creates the session in it; rejects with ONNX Runtime's own message. */
+export async function startSessionWorker(modelPath: string, options: ort.InferenceSession.SessionOptions): Promise<SessionRunner> {
+  const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, modelPath, options } });
+  const pending = new Map<number, { resolve: (out: Record<string, PlainTensor>) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  let released: (() => void) | undefined;
+  let dead: Error | undefined;
+
+  const ready = await new Promise<Extract<FromWorker, { type: 'ready' }>>((resolve, reject) => {
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'ready') resolve(message);
+      else if (message.type === 'failed') reject(new Error(message.message));
+      else if (message.type === 'released') released?.();
+      else {
+        const waiter = pending.get(message.id);
+        pending.delete(message.id);
+        if (message.error !== undefined) waiter?.reject(new Error(message.error));
+        else waiter?.resolve(message.result!);
+      }
+    });
+    // A worker that dies (out of memory, a native crash) fails whatever waits on it, and every later call.
+    const fail = (error: Error) => {
+      dead ??= error;
+      reject(error);
+      for (const waiter of pending.values()) waiter.reject(error);
+      pending.clear();
+      released?.();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the inference worker thread exited (code ${code})`)));
+  });
+
+  return {
+    inputNames: ready.inputNames,
+    inputMetadata: ready.inputMetadata,
+    run(feeds) {
+      if (dead) return Promise.reject(dead);
+      const id = nextId++;
+      const buffers = new Set<ArrayBufferLike>();
+      for (const tensor of Object.values(feeds)) if (ArrayBuffer.isView(tensor.data)) buffers.add(tensor.data.buffer);
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ type: 'run', id, feeds }, [...buffers] as ArrayBuffer[]);
+      });
+    },
+    async release() {
+      if (!dead) {
+        await new Promise<void>((resolve) => {
+          released = resolve;
+          worker.postMessage({ type: 'release' });
+        });
+      }
+      await worker.terminate();
+    },
+  };
+}
