@@ -254,11 +254,13 @@ describe.skipIf(!enabled)('Free Chat on a real Kubernetes node', () => {
         .filter((line) => line.startsWith('{'))
         .map((line) => JSON.parse(line) as ClientLine);
     const answered = (lines: readonly ClientLine[]): number => lines.filter((l) => l.status === 200 && l.last === 'done').length;
+    const rounds = (lines: readonly ClientLine[]): ClientLine[] => lines.filter((l) => !l.sessions && l.resumed === undefined);
     const hashes = (): Record<string, string> =>
       Object.fromEntries(COMPONENTS.map((c) => [c, kubectl('get', 'deploy', '-n', NS, `freechat-${c}`, '-o', 'jsonpath={.spec.template.metadata.annotations.freechat\\.dev/config-hash}')]));
     const before = hashes();
     let after: Record<string, string> = {};
     let lines: ClientLine[] = [];
+    let resumed = 0;
     node!.kubectlRun(['apply', '-n', NS, '-f', '-'], JSON.stringify(rollingClient()));
     try {
       const ready = await eventually('the client chatting', async () => (answered(results()) >= 2 ? results() : undefined), { timeoutMs: 120_000 });
@@ -275,14 +277,15 @@ describe.skipIf(!enabled)('Free Chat on a real Kubernetes node', () => {
       // A few more answers from the new pods alone, then the client stops.
       const settled = answered(results());
       await eventually('answers from the new pods', async () => (answered(results()) >= settled + 3 ? true : undefined), { timeoutMs: 60_000 });
-      lines = results().filter((l) => !l.sessions);
+      lines = rounds(results());
+      resumed = results().filter((l) => l.resumed !== undefined).length;
     } finally {
       kubectl('delete', 'pod', '-n', NS, 'rolling-client', '--grace-period=0', '--wait=false');
     }
     const failures = lines.filter((l) => l.status !== 200 || l.last !== 'done' || l.listed !== 200);
     expect(failures).toEqual([]);
     expect(answered(lines)).toBeGreaterThan(5);
-    findings.push(`Step 5: the client in the cluster got ${answered(lines)} answers and as many conversation lists, before, during and after every Deployment rolled: none failed.`);
+    findings.push(`Step 5: the client in the cluster got ${answered(lines)} answers and as many conversation lists, before, during and after every Deployment rolled: none failed (${resumed} stream${resumed === 1 ? '' : 's'} resumed after a gateway ended it for shutdown, as the web UI does).`);
     for (const component of COMPONENTS) {
       expect(kubectl('get', 'configmap', '-n', NS, `freechat-${component}-config`, '-o', 'jsonpath={.data.FREECHAT_LOG_LEVEL}')).toBe('debug');
       // Every pod left runs the new configuration.
@@ -365,16 +368,18 @@ interface ClientLine {
   readonly listed?: number;
   readonly error?: string;
   readonly sessions?: string[];
+  readonly resumed?: number;
 }
 
 /**
  * A pod that chats through the gateway Service for as long as it runs: two users (the per-user send
  * limit is 20 a minute) taking turns, a short answer and a conversation list every 1.6 s, one JSON
- * line per round. The gateway image has Node.js.
+ * line per round (and one per resumed stream). The gateway image has Node.js.
  */
 function rollingClient(): Record<string, unknown> {
   const script = `
 const base = process.env.GATEWAY, sleep = (ms) => new Promise((r) => setTimeout(r, ms)), log = (o) => console.log(JSON.stringify(o));
+const parse = (text) => text.split('\\n\\n').filter((f) => /^event:/m.test(f)).map((f) => ({ id: /^id: ?(.*)$/m.exec(f)?.[1], event: /^event: ?(.*)$/m.exec(f)[1], data: JSON.parse(/^data: ?(.*)$/m.exec(f)[1]) }));
 const call = (path, token, body) => fetch(base + path, { method: body ? 'POST' : 'GET', headers: { 'content-type': 'application/json', ...(token && { authorization: 'Bearer ' + token }) }, ...(body && { body: JSON.stringify(body) }) });
 (async () => {
   const users = [];
@@ -388,8 +393,16 @@ const call = (path, token, body) => fetch(base + path, { method: body ? 'POST' :
     const began = Date.now(), u = users[i % 2];
     try {
       const sent = await call('/api/sessions/' + u.session + '/messages', u.token, { content: 'Message ' + i + ' during the rollout', params: { maxNewTokens: 6, temperature: 0 } });
-      const text = await sent.text();
-      const last = [...text.matchAll(/^event: ?(.*)$/gm)].at(-1)?.[1];
+      let frames = parse(await sent.text());
+      // A gateway shutting down ends its event streams ("shutting down"): like the web UI, resume
+      // the run from the last event id, through whichever gateway the Service picks now.
+      for (let resumed = 0; resumed < 3 && frames.length && !['done', 'error'].includes(frames.at(-1).event); resumed++) {
+        const runId = frames.find((f) => f.event === 'run').data.runId;
+        const more = await fetch(base + '/api/runs/' + runId + '/events', { headers: { authorization: 'Bearer ' + u.token, 'last-event-id': frames.at(-1).id } });
+        frames = [...frames, ...parse(await more.text())];
+        log({ i, resumed: resumed + 1 });
+      }
+      const last = frames.at(-1)?.event;
       const listed = await call('/api/sessions', u.token);
       await listed.text();
       log({ i, status: sent.status, last, listed: listed.status, ms: Date.now() - began });

@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config.js';
 import { classifyError } from './errors.js';
 import authenticate from './plugins/app/authenticate.js';
 import cors from './plugins/app/cors.js';
+import connectionDrain from './plugins/app/connection-drain.js';
 import sseStreams from './plugins/app/sse-streams.js';
 import upstreams from './plugins/app/upstreams.js';
 import rateLimit from './plugins/external/rate-limit.js';
@@ -57,7 +58,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
-    // Idle keep-alive sockets are closed on shutdown; open event streams are ended by sse-streams.
+    // Idle keep-alive sockets are closed on shutdown, after connection-drain asked clients to drop
+    // them; open event streams are ended by sse-streams.
     forceCloseConnections: 'idle',
     // Every request's logger: its `req` without the query string.
     childLoggerFactory: (parent, bindings, childOptions) =>
@@ -95,6 +97,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     logger,
     grpcMetrics: options.metrics?.grpc ?? defineGrpcMetrics(registry),
   });
+  void app.register(connectionDrain);
   void app.register(sseStreams, { heartbeatMs: config.sse.heartbeatMs, metrics });
   void app.register(authenticate, {
     jwksRefetchMinIntervalMs: config.auth.jwksRefetchMinIntervalMs,

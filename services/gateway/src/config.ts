@@ -24,6 +24,8 @@ export const gatewayConfigSchema = z.strictObject({
     corsOrigins: origins,
     /** Behind a reverse proxy: believe its X-Forwarded-For/-Proto (client IPs, https for Secure cookies). */
     trustProxy: booleanish,
+    /** On shutdown, how long keep-alive connections get to be dropped by their clients before the server closes them. */
+    drainMs: z.coerce.number().int().min(0),
   }),
   upstreams: z.strictObject({ auth: address, chat: address, inference: address, callTimeoutMs: positiveInt }),
   models: z.strictObject({ cacheMs: z.coerce.number().int().min(0) }),
@@ -57,6 +59,7 @@ export const GATEWAY_ENV = {
   PORT: 'http.port',
   FREECHAT_CORS_ORIGINS: 'http.corsOrigins',
   FREECHAT_TRUST_PROXY: 'http.trustProxy',
+  FREECHAT_GATEWAY_DRAIN_MS: 'http.drainMs',
   FREECHAT_AUTH_ADDRESS: 'upstreams.auth',
   FREECHAT_CHAT_ADDRESS: 'upstreams.chat',
   FREECHAT_INFERENCE_ADDRESS: 'upstreams.inference',

@@ -18,7 +18,7 @@ export interface GatewayServerHandle {
   readonly app: FastifyInstance;
   /** `http://host:port/metrics` (a separate listener, never the public port), or undefined when metrics.address is empty. */
   readonly metricsUrl: string | undefined;
-  /** Leaves Consul, stops accepting, ends event streams (clients resume elsewhere), waits up to shutdown.graceMs for requests, closes upstream clients. */
+  /** Leaves Consul, drains keep-alive connections (http.drainMs), stops accepting, ends event streams (clients resume elsewhere), waits up to shutdown.graceMs for requests, closes upstream clients. */
   close(): Promise<void>;
 }
 
@@ -50,6 +50,8 @@ export async function startGatewayServer(options: StartGatewayServerOptions): Pr
       const grace = new Promise<'expired'>((resolve) => {
         timer = setTimeout(() => resolve('expired'), config.shutdown.graceMs);
       });
+      // Within the grace period, not on top of it.
+      await app.drainConnections(Math.min(config.http.drainMs, config.shutdown.graceMs));
       const closing = app.close();
       try {
         if ((await Promise.race([closing.then(() => 'done' as const), grace])) === 'expired') {

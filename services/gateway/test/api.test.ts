@@ -1,5 +1,6 @@
 // The public API against the real backend (PostgreSQL, inference on the tiny model, auth, chat):
 // request/response cases through app.inject(), streams through a listening server and fetch.
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadInferenceConfig, startInferenceServer } from '@freechat/inference';
@@ -581,11 +582,47 @@ describe('health', () => {
 });
 
 describe('shutdown', () => {
+  it('drains keep-alive connections first: a client reusing its connection gets its answer and Connection: close', async () => {
+    const config = loadGatewayConfig({
+      env: { PORT: '0', FREECHAT_AUTH_ADDRESS: stack.auth.address, FREECHAT_CHAT_ADDRESS: stack.chat.address },
+    });
+    const second = await startGatewayServer({ config: { ...config, http: { ...config.http, drainMs: 4_000 }, shutdown: { graceMs: 5_000 } }, logger: stack.logger });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (): Promise<{ status: number; connection: string | undefined; socket: object }> =>
+      new Promise((resolve, reject) => {
+        http
+          .get(`${second.url}/healthz`, { agent }, (response) => {
+            const socket = response.socket;
+            response.resume();
+            response.on('end', () => resolve({ status: response.statusCode!, connection: response.headers.connection, socket }));
+          })
+          .on('error', reject);
+      });
+    try {
+      const first = await get();
+      expect(first.connection).toBe('keep-alive');
+      const started = Date.now();
+      const closing = second.close();
+      // The server is closing but still draining: the kept connection is answered, and told to close.
+      await new Promise((r) => setTimeout(r, 200));
+      const during = await get();
+      expect(during).toMatchObject({ status: 200, connection: 'close' });
+      expect(during.socket).toBe(first.socket);
+      await closing;
+      // Done once that connection was dropped, well before the 4 s drain ran out.
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      agent.destroy();
+      await second.close();
+    }
+  });
+
   it('ends open event streams politely and closes promptly', async () => {
     const config = loadGatewayConfig({
       env: { PORT: '0', FREECHAT_AUTH_ADDRESS: stack.auth.address, FREECHAT_CHAT_ADDRESS: stack.chat.address },
     });
-    const second = await startGatewayServer({ config: { ...config, shutdown: { graceMs: 5_000 } }, logger: stack.logger });
+    // This test's own idle keep-alive connections would hold the drain for all of it.
+    const second = await startGatewayServer({ config: { ...config, http: { ...config.http, drainMs: 300 }, shutdown: { graceMs: 5_000 } }, logger: stack.logger });
     const user = await registerUser(second.url);
     const sessionId = (await jsonRequest(second.url, '/api/sessions', { method: 'POST', token: user.accessToken, body: {} })).body.id;
     const reading = readSse(second.url, `/api/sessions/${sessionId}/messages`, {

@@ -23,5 +23,10 @@ export function testGatewayConfig(base: GatewayConfig, overrides: GatewayOverrid
   const config = Object.fromEntries(
     Object.entries({ ...base, rateLimit: GENEROUS_RATE_LIMITS }).map(([key, value]) => [key, { ...value, ...overrides[key as keyof GatewayConfig] }]),
   ) as unknown as GatewayConfig;
-  return { ...config, shutdown: { graceMs: config.shutdown.graceMs > 5_000 ? 5_000 : config.shutdown.graceMs } };
+  // A test's own fetch keeps idle keep-alive connections: a full drain would add seconds to every close.
+  return {
+    ...config,
+    http: { ...config.http, drainMs: overrides.http?.drainMs ?? 300 },
+    shutdown: { graceMs: config.shutdown.graceMs > 5_000 ? 5_000 : config.shutdown.graceMs },
+  };
 }
