@@ -57,7 +57,7 @@ export const scriptedEngineFactory: EngineFactory = async (model, config, logger
     yield {
       type: 'done',
       finishReason: signal?.aborted ? 'cancelled' : 'stop',
-      usage: { promptTokens: 1, completionTokens: sent },
+      usage: { promptTokens: 1, completionTokens: sent, cachedPromptTokens: 0 },
       timings: { queueWaitMs: 0, timeToFirstTokenMs: 0, decodeTokensPerSecond: 0 },
     };
   });

@@ -218,7 +218,7 @@ describe('config', () => {
 
 describe('models', () => {
   it('maps ModelInfo to the public shape without server paths', () => {
-    const base = { id: 'qwen3', path: '/srv/models/qwen3', maxContextTokens: 4096, maxNewTokensLimit: 2048, maxBatchSize: 8, maxPromptTokens: 3072 };
+    const base = { id: 'qwen3', path: '/srv/models/qwen3', maxContextTokens: 4096, maxNewTokensLimit: 2048, maxBatchSize: 8, maxPromptTokens: 3072, kvCachePath: 'shared-buffer', kvCacheBudgetBytes: 2 ** 31, kvCacheReservedBytes: 0, kvCacheAllocatedBytes: 0 };
     expect(toModelJson({ ...base, source: ModelSource.MODEL_SOURCE_BUILT_IN })).toEqual({
       id: 'qwen3',
       source: 'built-in',

@@ -27,6 +27,8 @@ export const inferenceConfigSchema = z.strictObject({
     prefillChunkTokens: positiveInt,
     intraOpThreads: z.coerce.number().int().min(0),
     threadSpinning: z.enum(['auto', 'on', 'off']),
+    kvCacheBudgetBytes: z.coerce.number().int().min(0),
+    prefixCacheBytes: z.coerce.number().int().min(0),
   }),
   ...serviceConfigBase,
   ...discoveryConfig,
@@ -52,6 +54,8 @@ export const INFERENCE_ENV = {
   FREECHAT_ENGINE_PREFILL_CHUNK_TOKENS: 'engine.prefillChunkTokens',
   FREECHAT_ENGINE_INTRA_OP_THREADS: 'engine.intraOpThreads',
   FREECHAT_ENGINE_THREAD_SPINNING: 'engine.threadSpinning',
+  FREECHAT_ENGINE_KV_CACHE_BUDGET_BYTES: 'engine.kvCacheBudgetBytes',
+  FREECHAT_ENGINE_PREFIX_CACHE_BYTES: 'engine.prefixCacheBytes',
 } as const;
 
 export interface LoadInferenceConfigOptions {

@@ -30,7 +30,8 @@ export function createInferenceHandlers(options: InferenceHandlersOptions): Infe
     },
     listModels: (_call, callback) => {
       try {
-        callback(null, { models: [toModelInfo(requireEngine().model)] });
+        const engine = requireEngine();
+        callback(null, { models: [toModelInfo(engine.model, engine.kvCache)] });
       } catch (error) {
         const mapped = toStatus(error);
         if (mapped.unexpected) logger.error({ err: error }, 'ListModels failed');

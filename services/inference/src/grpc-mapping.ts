@@ -16,6 +16,7 @@ import type {
   ChatRole,
   GenerationEvent,
   GenerationRequest,
+  KvCacheState,
   LoadedModelInfo,
   ModelSourceKind,
   SamplingRequest,
@@ -91,7 +92,7 @@ export function toGenerateResponse(requestId: string, event: GenerationEvent, em
   };
 }
 
-export function toModelInfo(model: LoadedModelInfo): ModelInfo {
+export function toModelInfo(model: LoadedModelInfo, kvCache: KvCacheState): ModelInfo {
   return {
     id: model.id,
     source: SOURCES[model.source],
@@ -100,6 +101,10 @@ export function toModelInfo(model: LoadedModelInfo): ModelInfo {
     maxNewTokensLimit: model.limits.maxNewTokensLimit,
     maxBatchSize: model.limits.maxBatchSize,
     maxPromptTokens: model.limits.maxPromptTokens,
+    kvCachePath: kvCache.path,
+    kvCacheBudgetBytes: kvCache.budgetBytes ?? 0,
+    kvCacheReservedBytes: kvCache.reservedBytes,
+    kvCacheAllocatedBytes: kvCache.allocatedBytes,
   };
 }
 

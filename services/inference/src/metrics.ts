@@ -25,6 +25,8 @@ export interface InferenceMetrics extends EngineObserver {
   readonly requestsFinished: Counter<'finish_reason'>;
   readonly requestSeconds: Histogram<never>;
   readonly kvCacheBytes: Gauge<never>;
+  readonly kvCacheReservedBytes: Gauge<never>;
+  readonly kvCacheBudgetBytes: Gauge<never>;
   readonly stream: StreamMetrics;
   /** The gRPC handler wrote `event` to the stream: its residence since the engine emitted it. */
   deltaWritten(event: GenerationEvent): void;
@@ -44,7 +46,10 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
   const generationTokens = new Counter({ name: 'freechat_inference_generation_tokens_total', help: 'Tokens sampled (generated), counted as they are sampled.', registers });
   const requestsFinished = new Counter({ name: 'freechat_inference_requests_finished_total', help: 'Requests finished, by finish reason (stop, length, cancelled, error).', labelNames: ['finish_reason'], registers });
   const requestSeconds = new Histogram({ name: 'freechat_inference_e2e_request_latency_seconds', help: 'From a request arriving at the engine to its end.', buckets: [...LATENCY_BUCKETS, 160, 320], registers });
-  const kvCacheBytes = new Gauge({ name: 'freechat_inference_kv_cache_bytes', help: 'Bytes of KV cache held by the running batch and prompts being prefilled.', registers });
+  const kvCacheBytes = new Gauge({ name: 'freechat_inference_kv_cache_bytes', help: 'Bytes of KV cache held now: running and prefilling requests, and the prefix cache.', registers });
+  const kvCacheReservedBytes = new Gauge({ name: 'freechat_inference_kv_cache_reserved_bytes', help: 'Worst-case KV bytes (prompt + max new tokens) reserved by the requests prefilling and running.', registers });
+  const kvCacheBudgetBytes = new Gauge({ name: 'freechat_inference_kv_cache_budget_bytes', help: 'KV bytes running requests may reserve together (admission waits beyond it); absent when unbounded.', registers });
+  const prefixCachedTokens = new Counter({ name: 'freechat_inference_prefix_cache_hit_tokens_total', help: 'Prompt tokens whose K/V came from the prefix cache (no prefill).', registers });
   const stream = defineStreamMetrics(registry);
   // Monotonic time each delta left the engine, until the handler writes it (the event is the key).
   const emitted = new WeakMap<GenerationEvent, number>();
@@ -64,6 +69,8 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
     requestsFinished,
     requestSeconds,
     kvCacheBytes,
+    kvCacheReservedBytes,
+    kvCacheBudgetBytes,
     stream,
     admitted: (seconds) => queueWaitSeconds.observe(seconds),
     prefillStep: (seconds) => prefillStepSeconds.observe(seconds),
@@ -75,14 +82,17 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
       generationTokens.inc();
       (first ? timeToFirstTokenSeconds : interTokenLatencySeconds).observe(sincePrevious);
     },
-    load: ({ running, waiting, kvCacheBytes: bytes }) => {
+    load: ({ running, waiting, kvCache }) => {
       requestsRunning.set(running);
       requestsWaiting.set(waiting);
-      kvCacheBytes.set(bytes);
+      kvCacheBytes.set(kvCache.allocatedBytes);
+      kvCacheReservedBytes.set(kvCache.reservedBytes);
+      if (kvCache.budgetBytes !== undefined) kvCacheBudgetBytes.set(kvCache.budgetBytes);
     },
     finished: (reason, usage, seconds) => {
       requestsFinished.inc({ finish_reason: reason });
       promptTokens.inc(usage.promptTokens);
+      prefixCachedTokens.inc(usage.cachedPromptTokens);
       requestSeconds.observe(seconds);
     },
     delta: (event) => emitted.set(event, performance.now()),

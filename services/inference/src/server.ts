@@ -41,8 +41,10 @@ export const defaultEngineFactory: EngineFactory = (model, config, logger, obser
     id: model.id,
     source: model.source,
     variant: model.variant,
-    limits: config.engine,
+    // 0 in the config: no bound.
+    limits: { ...config.engine, kvCacheBudgetBytes: config.engine.kvCacheBudgetBytes || undefined },
     prefillChunkTokens: config.engine.prefillChunkTokens,
+    prefixCacheBytes: config.engine.prefixCacheBytes,
     intraOpThreads: config.engine.intraOpThreads,
     threadSpinning: config.engine.threadSpinning,
     logger: logger.child({ component: 'engine' }),

@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOnnxEngine, loadChatTokenizer, ResourceExhaustedError, type Engine, type GenerationEvent } from '../src/engine/index.js';
-import type { SamplingRequest } from '../src/engine/types.js';
+import { ask, collect, type Collected } from './support/engine-streams.js';
 import { buildModelDir } from '../src/model-builder/index.js';
 import { buildTinyModel } from './support/tiny-model.js';
 
@@ -18,31 +18,6 @@ async function engine(overrides: Partial<typeof limits> = {}): Promise<Engine> {
   engines.push(e);
   return e;
 }
-
-interface Collected {
-  text: string;
-  events: GenerationEvent[];
-  done: Extract<GenerationEvent, { type: 'done' }>;
-}
-
-async function collect(stream: AsyncIterable<GenerationEvent>, onEvent: (e: GenerationEvent) => void = () => {}): Promise<Collected> {
-  const events: GenerationEvent[] = [];
-  for await (const e of stream) {
-    events.push(e);
-    onEvent(e);
-  }
-  const done = events.at(-1);
-  if (done?.type !== 'done') throw new Error('stream did not end with done');
-  const text = events.flatMap((e) => (e.type === 'delta' ? [e.text] : [])).join('');
-  return { text, events, done };
-}
-
-const ask = (content: string, sampling: SamplingRequest, signal?: AbortSignal) => ({
-  requestId: content,
-  messages: [{ role: 'user' as const, content }],
-  sampling,
-  ...(signal ? { signal } : {}),
-});
 
 beforeAll(async () => {
   model = await buildTinyModel();
@@ -111,7 +86,7 @@ describe('the event loop', () => {
     // The all-positions graph: each prefill chunk multiplies every position by the 151,936-column
     // LM head, a step of a few hundred milliseconds on the tiny model.
     const root = await mkdtemp(path.join(os.tmpdir(), 'freechat-slow-'));
-    const slow = await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'all'), logits: 'all' });
+    const slow = await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'all'), layout: { logits: 'all', attention: 'standard' } });
     const steps: number[] = [];
     const e = await createOnnxEngine({
       modelDir: slow.dir,

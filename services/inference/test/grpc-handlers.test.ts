@@ -25,10 +25,11 @@ function countingEngine(count: number) {
       yield {
         type: 'done',
         finishReason: request.signal?.aborted ? 'cancelled' : 'length',
-        usage: { promptTokens: 1, completionTokens: count },
+        usage: { promptTokens: 1, completionTokens: count, cachedPromptTokens: 0 },
         timings: { queueWaitMs: 0, timeToFirstTokenMs: 1, decodeTokensPerSecond: 1 },
       };
     },
+    kvCache: { path: 'generic', budgetBytes: undefined, reservedBytes: 0, allocatedBytes: 0 },
     drain: async () => {},
     close: async () => {},
   } satisfies Engine;

@@ -38,8 +38,8 @@ describe('inference metrics', () => {
     metrics.token!(0.5, true);
     metrics.token!(0.02, false);
     metrics.token!(0.03, false);
-    metrics.finished!('length', { promptTokens: 12, completionTokens: 3 }, 0.6);
-    metrics.load!({ running: 2, waiting: 5, kvCacheBytes: 4096 });
+    metrics.finished!('length', { promptTokens: 12, completionTokens: 3, cachedPromptTokens: 8 }, 0.6);
+    metrics.load!({ running: 2, waiting: 5, kvCache: { path: 'shared-buffer', budgetBytes: 65536, reservedBytes: 8192, allocatedBytes: 4096 } });
     const event = { type: 'delta', channel: 'content', text: 'x', tokenCount: 1 } as const;
     metrics.delta!(event);
     metrics.deltaWritten(event);
@@ -51,6 +51,9 @@ describe('inference metrics', () => {
     expect(await value('freechat_inference_prompt_tokens_total')).toBe(12);
     expect(await value('freechat_inference_requests_waiting')).toBe(5);
     expect(await value('freechat_inference_kv_cache_bytes')).toBe(4096);
+    expect(await value('freechat_inference_kv_cache_reserved_bytes')).toBe(8192);
+    expect(await value('freechat_inference_kv_cache_budget_bytes')).toBe(65536);
+    expect(await value('freechat_inference_prefix_cache_hit_tokens_total')).toBe(8);
     expect(await value('freechat_stream_residence_seconds', '_count')).toBe(1);
     const finished = await registry.getSingleMetric('freechat_inference_requests_finished_total')!.get();
     expect(finished.values.find((v) => v.labels['finish_reason'] === 'length')?.value).toBe(1);

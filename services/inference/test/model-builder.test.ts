@@ -24,7 +24,7 @@ let reference: ReferenceModel;
 beforeAll(async () => {
   tmpRoot = await mkdtemp(path.join(os.tmpdir(), 'model-builder-'));
   // Logits at every position: the reference comparisons below check them all.
-  ({ dir, config } = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'tiny'), seed: 7, logits: 'all' }));
+  ({ dir, config } = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'tiny'), seed: 7, layout: { logits: 'all', attention: 'standard' } }));
   session = await ort.InferenceSession.create(path.join(dir, 'onnx', 'model.onnx'));
   reference = loadReferenceModel(dir);
 });
@@ -60,8 +60,8 @@ describe('built-in model directory', () => {
     for (const f of ['tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data']) {
       expect((await stat(path.join(dir, f))).size).toBeGreaterThan(0);
     }
-    expect(await isModelDirCurrent(dir, 'tiny', 7, 'all')).toBe(true);
-    expect(await isModelDirCurrent(dir, 'tiny', 8, 'all')).toBe(false);
+    expect(await isModelDirCurrent(dir, 'tiny', 7, { logits: 'all', attention: 'standard' })).toBe(true);
+    expect(await isModelDirCurrent(dir, 'tiny', 8, { logits: 'all', attention: 'standard' })).toBe(false);
   });
 
   it('exposes the onnx-community Qwen3 input/output contract', () => {
@@ -76,8 +76,8 @@ describe('built-in model directory', () => {
   });
 
   it('is deterministic in the seed', async () => {
-    const again = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'again'), seed: 7, logits: 'all' });
-    const other = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'other'), seed: 8, logits: 'all' });
+    const again = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'again'), seed: 7, layout: { logits: 'all', attention: 'standard' } });
+    const other = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'other'), seed: 8, layout: { logits: 'all', attention: 'standard' } });
     const data = (d: string) => readFile(path.join(d, 'onnx', 'model.onnx_data'));
     expect((await data(again.dir)).equals(await data(dir))).toBe(true);
     expect((await data(other.dir)).equals(await data(dir))).toBe(false);
@@ -86,7 +86,7 @@ describe('built-in model directory', () => {
 
 describe('logits for the last position only (the served graph)', () => {
   it('gives exactly the last row of the all-positions graph, for a left-padded batch', async () => {
-    const last = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'last'), seed: 7 });
+    const last = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, 'last'), seed: 7, layout: { attention: 'standard' } });
     expect(last.config.freechat.logits).toBe('last');
     const lastSession = await ort.InferenceSession.create(path.join(last.dir, 'onnx', 'model.onnx'));
     try {
@@ -98,7 +98,8 @@ describe('logits for the last position only (the served graph)', () => {
         expect(lastOnly.logits[b]).toHaveLength(1);
         expect([...lastOnly.logits[b]![0]!]).toEqual([...all.logits[b]!.at(-1)!]);
       }
-      expect(await isModelDirCurrent(last.dir, 'tiny', 7)).toBe(true);
+      expect(await isModelDirCurrent(last.dir, 'tiny', 7, { attention: 'standard' })).toBe(true);
+      expect(await isModelDirCurrent(last.dir, 'tiny', 7)).toBe(false);
       expect(await isModelDirCurrent(dir, 'tiny', 7)).toBe(false);
     } finally {
       await lastSession.release();

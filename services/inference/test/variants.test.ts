@@ -17,7 +17,8 @@ let python: string;
 const engines: Engine[] = [];
 
 beforeAll(async () => {
-  model = await buildTinyModel();
+  // Shaped as onnx-community's exports (plain attention, past and present tensors): the generic path.
+  model = await buildTinyModel({ attention: 'standard' });
   python = pythonTools();
   makeVariants(python, model.dir, VARIANTS.filter((v) => v !== 'model'));
 }, 300_000);

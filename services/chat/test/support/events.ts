@@ -21,7 +21,7 @@ export const scriptedTitles: EngineFactory = async (model, config, logger) =>
     yield {
       type: 'done',
       finishReason: 'stop',
-      usage: { promptTokens: 40, completionTokens: 13 },
+      usage: { promptTokens: 40, completionTokens: 13, cachedPromptTokens: 0 },
       timings: { queueWaitMs: 0, timeToFirstTokenMs: 1, decodeTokensPerSecond: 100 },
     };
   });

@@ -13,7 +13,7 @@ const ModelConfigSchema = z.object({
   head_dim: z.number().int().positive().optional(),
   vocab_size: z.number().int().positive(),
   max_position_embeddings: z.number().int().positive(),
-  freechat: z.object({ built_in: z.boolean().optional(), preset: z.string().optional() }).optional(),
+  freechat: z.object({ built_in: z.boolean().optional(), preset: z.string().optional(), attention: z.string().optional() }).optional(),
 });
 
 const tokenIds = z.union([z.number().int(), z.array(z.number().int())]).transform((v) => (Array.isArray(v) ? v : [v]));
@@ -40,6 +40,11 @@ export interface ModelFiles {
   readonly eosTokenIds: readonly number[];
   readonly padTokenId: number;
   readonly builtIn: boolean;
+  /**
+   * `shared-buffer`: the graph's attention (GroupQueryAttention) can append to a KV buffer bound as
+   * both past and present, so the cache stays in place between passes; `concat`: present is a new tensor.
+   */
+  readonly kvLayout: 'shared-buffer' | 'concat';
   /** The graph and its external data: what one batch-1 decode step reads. */
   readonly weightBytes: number;
   readonly generationDefaults: {
@@ -84,6 +89,7 @@ export async function readModelFiles(dir: string, variant = 'model'): Promise<Mo
     eosTokenIds: generation.eos_token_id ?? [],
     padTokenId: generation.pad_token_id ?? 0,
     builtIn: config.freechat?.built_in === true,
+    kvLayout: config.freechat?.attention === 'gqa' ? 'shared-buffer' : 'concat',
     weightBytes: sizes.reduce((a, b) => a + b, 0),
     generationDefaults: {
       temperature: greedy ? 0 : (generation.temperature ?? 0.7),

@@ -6,15 +6,18 @@ import { randomInt } from 'node:crypto';
 import { loadChatTokenizer, type ChatTokenizer } from './chat-tokenizer.js';
 import { ResourceExhaustedError, UnavailableError } from './errors.js';
 import { pickPrefill, planAdmission } from './fair-plan.js';
-import { halfToFloat } from './half-float.js';
-import { advance, concatRows, emptyKvBatch, selectRows, stepMask, type KvArray, type KvBatch, type KvDtype, type KvShape } from './kv-batch.js';
+import type { Decoder } from './decoder.js';
+import { GenericDecoder } from './generic-decoder.js';
+import { checkFitsAlone, fitsBeside, worstCaseTokens, type KvBudget } from './kv-budget.js';
+import type { KvDtype, KvShape } from './kv-batch.js';
 import { modelFamily, type ModelFamily } from './model-family.js';
 import { readModelFiles, type ModelFiles } from './model-files.js';
-import { startSessionWorker, type PlainTensor, type SessionRunner } from './session-worker.js';
+import { startSessionWorker, type SessionRunner } from './session-worker.js';
+import { SharedBufferDecoder } from './shared-buffer-decoder.js';
 import { Sequence, type Clock } from './sequence.js';
 import { nextChunk, planStep } from './step-plan.js';
 import { checkPromptLength, resolveMaxPromptTokens, resolveSampling } from './validate-request.js';
-import type { Engine, EngineLimits, EngineObserver, GenerationEvent, GenerationRequest, LoadedModelInfo, ModelLimits, ModelSourceKind } from './types.js';
+import type { Engine, EngineLimits, EngineObserver, FinishReason, GenerationEvent, GenerationRequest, KvCacheState, LoadedModelInfo, ModelLimits, ModelSourceKind } from './types.js';
 
 export interface EngineLogger {
   info(obj: object, msg?: string): void;
@@ -38,17 +41,17 @@ export interface OnnxEngineOptions {
    * step, hence every running stream's next token, waits on a long prompt's prefill.
    */
   readonly prefillChunkTokens?: number;
+  /**
+   * Bytes of K/V that finished sequences may leave behind for a later prompt sharing their prefix
+   * (a conversation's next turn); 0 disables prefix reuse. Shared-buffer models only. Default 256 MiB.
+   */
+  readonly prefixCacheBytes?: number;
   /** Used when a request sets no max_new_tokens. */
   readonly defaultMaxNewTokens?: number;
   readonly logger?: EngineLogger;
   readonly clock?: Clock;
   /** Timings and load as the engine works (metrics); the clock must then be milliseconds. */
   readonly observer?: EngineObserver;
-}
-
-interface Prefilling {
-  readonly seq: Sequence;
-  kv: KvBatch;
 }
 
 const silentLogger: EngineLogger = { info() {}, warn() {}, error() {} };
@@ -80,9 +83,27 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engi
     extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
   });
   const kvDtype = graphKvDtype(session, family);
-  (options.logger ?? silentLogger).info({ modelType: files.modelType, variant: options.variant ?? 'model', kvDtype }, 'model graph loaded');
-  return new OnnxEngine(options, files, family, tokenizer, session, kvDtype);
+  const shape: KvShape = { numLayers: files.numLayers, numKvHeads: files.numKvHeads, headDim: files.headDim, dtype: kvDtype };
+  const maxContextTokens = Math.min(options.limits.maxContextTokens, files.maxPositionEmbeddings);
+  const decoder: Decoder =
+    files.kvLayout === 'shared-buffer'
+      ? await SharedBufferDecoder.create(session, family, shape, files.vocabSize, {
+          // Room for a cached conversation per running sequence.
+          maxSlots: 2 * options.limits.maxBatchSize,
+          maxContextTokens,
+          prefixCacheBytes: options.prefixCacheBytes ?? DEFAULT_PREFIX_CACHE_BYTES,
+        })
+      : new GenericDecoder(session, family, shape, files.vocabSize);
+  (options.logger ?? silentLogger).info(
+    { modelType: files.modelType, variant: options.variant ?? 'model', kvDtype, kvPath: decoder.path },
+    `model graph loaded; KV cache on the ${decoder.path} path`,
+  );
+  const elementBytes = kvDtype === 'float16' ? 2 : 4;
+  const budget: KvBudget = { bytesPerToken: 2 * shape.numLayers * shape.numKvHeads * shape.headDim * elementBytes, budgetBytes: options.limits.kvCacheBudgetBytes };
+  return new OnnxEngine(options, files, family, tokenizer, session, decoder, budget);
 }
+
+export const DEFAULT_PREFIX_CACHE_BYTES = 256 * 2 ** 20;
 
 /** The KV cache's element type, from the graph's own input declaration (fp16 exports take float16). */
 export function graphKvDtype(session: Pick<SessionRunner, 'inputMetadata'>, family: ModelFamily): KvDtype {
@@ -95,19 +116,16 @@ export function graphKvDtype(session: Pick<SessionRunner, 'inputMetadata'>, fami
 
 class OnnxEngine implements Engine {
   readonly model: LoadedModelInfo;
-  private readonly shape: KvShape;
   private readonly limits: ModelLimits;
   private readonly clock: Clock;
   private readonly logger: EngineLogger;
   private readonly routerBase;
   private readonly waiting: Sequence[] = [];
-  private readonly prefilling: Prefilling[] = [];
+  private readonly prefilling: Sequence[] = [];
   /** Fairness key → the step its last prefill chunk ran in; only keys with a prompt prefilling. */
   private readonly lastPrefill = new Map<string, number>();
   private steps = 0;
-  /** Row i of `kv` belongs to running[i]. */
   private running: Sequence[] = [];
-  private kv: KvBatch;
   private loop: Promise<void> | undefined;
   private draining = false;
 
@@ -117,7 +135,8 @@ class OnnxEngine implements Engine {
     private readonly family: ModelFamily,
     private readonly tokenizer: ChatTokenizer,
     private readonly session: SessionRunner,
-    kvDtype: KvDtype,
+    private readonly decoder: Decoder,
+    private readonly budget: KvBudget,
   ) {
     const maxContextTokens = Math.min(options.limits.maxContextTokens, files.maxPositionEmbeddings);
     this.limits = {
@@ -126,8 +145,6 @@ class OnnxEngine implements Engine {
       maxPromptTokens: resolveMaxPromptTokens({ ...options.limits, maxContextTokens }),
     };
     this.model = { id: options.id, source: options.source, path: options.modelDir, limits: this.limits };
-    this.shape = { numLayers: files.numLayers, numKvHeads: files.numKvHeads, headDim: files.headDim, dtype: kvDtype };
-    this.kv = emptyKvBatch(this.shape);
     this.clock = options.clock ?? (() => performance.now());
     this.logger = options.logger ?? silentLogger;
     this.routerBase = {
@@ -136,6 +153,26 @@ class OnnxEngine implements Engine {
       thinkStartId: family.thinkTokens && tokenizer.tokenId(family.thinkTokens.start),
       thinkEndId: family.thinkTokens && tokenizer.tokenId(family.thinkTokens.end),
     };
+  }
+
+  get kvCache(): KvCacheState {
+    return {
+      path: this.decoder.path,
+      budgetBytes: this.budget.budgetBytes,
+      reservedBytes: this.reservedTokens() * this.budget.bytesPerToken,
+      allocatedBytes: this.decoder.allocatedBytes,
+    };
+  }
+
+  private reservedTokens(): number {
+    let tokens = 0;
+    for (const seq of this.prefilling) tokens += this.worstCase(seq);
+    for (const seq of this.running) tokens += this.worstCase(seq);
+    return tokens;
+  }
+
+  private worstCase(seq: Sequence): number {
+    return worstCaseTokens(seq.promptIds.length, seq.params.maxNewTokens, this.limits.maxContextTokens);
   }
 
   get activeCount(): number {
@@ -152,6 +189,7 @@ class OnnxEngine implements Engine {
     );
     const promptIds = this.tokenizer.encodeChat(request.messages, { enableThinking: request.enableThinking });
     checkPromptLength(promptIds.length, this.limits);
+    checkFitsAlone(this.budget, promptIds.length, sampling.maxNewTokens, this.limits.maxContextTokens);
     if (this.waiting.length >= this.limits.maxQueueSize)
       throw new ResourceExhaustedError(
         `the inference queue is full (${this.limits.maxQueueSize} requests waiting); retry later`,
@@ -194,11 +232,11 @@ class OnnxEngine implements Engine {
         // A failed forward pass poisons the batch's cache: fail its sequences, keep serving new ones.
         this.logger.error({ err: error }, 'engine step failed');
         const failure = error instanceof Error ? error : new Error(String(error));
-        for (const seq of [...this.running, ...this.prefilling.map((p) => p.seq)]) seq.fail(failure);
+        for (const seq of [...this.running, ...this.prefilling]) seq.fail(failure);
         this.running = [];
         this.prefilling.length = 0;
         this.lastPrefill.clear();
-        this.kv = emptyKvBatch(this.shape);
+        this.decoder.reset();
       }
       this.reportLoad();
       // Let gRPC writes and new arrivals in between steps.
@@ -216,150 +254,94 @@ class OnnxEngine implements Engine {
     });
     const admit = planAdmission(
       this.waiting.map((s) => s.fairnessKey),
-      [...this.prefilling.map((p) => p.seq.fairnessKey), ...this.running.map((s) => s.fairnessKey)],
+      [...this.prefilling.map((s) => s.fairnessKey), ...this.running.map((s) => s.fairnessKey)],
       plan.admit,
     );
+    let reserved = this.reservedTokens();
     for (const seq of admit.map((i) => this.waiting[i]!)) {
+      // Over budget: it waits for running requests to finish (checkFitsAlone made sure it can run alone).
+      if (!fitsBeside(this.budget, reserved, this.worstCase(seq))) break;
+      const reused = this.decoder.open(seq);
+      if (reused === undefined) break;
+      reserved += this.worstCase(seq);
       this.waiting.splice(this.waiting.indexOf(seq), 1);
+      seq.position = reused;
+      seq.cachedPromptTokens = reused;
       seq.admittedAt = this.clock();
       this.options.observer?.admitted?.((seq.admittedAt - seq.arrivedAt) / 1000);
-      this.prefilling.push({ seq, kv: emptyKvBatch(this.shape, 1) });
+      this.prefilling.push(seq);
     }
-    if (plan.prefill) await this.prefillChunk();
+    if (plan.prefill && this.prefilling.length > 0) await this.prefillChunk();
     if (plan.decode) await this.decodeStep();
   }
 
   private reapCancelled(): void {
-    for (let i = this.waiting.length - 1; i >= 0; i--) {
-      const seq = this.waiting[i]!;
-      if (seq.isCancelled) {
-        this.waiting.splice(i, 1);
-        seq.finish('cancelled');
-      }
-    }
-    for (let i = this.prefilling.length - 1; i >= 0; i--) {
-      const { seq } = this.prefilling[i]!;
-      if (seq.isCancelled) {
-        this.prefilling.splice(i, 1);
-        seq.finish('cancelled');
+    for (const queue of [this.waiting, this.prefilling]) {
+      for (let i = queue.length - 1; i >= 0; i--) {
+        const seq = queue[i]!;
+        if (!seq.isCancelled) continue;
+        queue.splice(i, 1);
+        this.end(seq, 'cancelled');
       }
     }
     this.forgetIdleKeys();
-    this.retainRunning((seq) => {
-      if (!seq.isCancelled) return true;
-      seq.finish('cancelled');
-      return false;
-    });
+    this.running = this.running.filter((seq) => !seq.isCancelled || (this.end(seq, 'cancelled'), false));
+  }
+
+  /** A sequence leaves the engine: its stream ends and its K/V is freed or kept for prefix reuse. */
+  private end(seq: Sequence, reason: FinishReason): void {
+    seq.finish(reason);
+    this.decoder.close(seq, true);
   }
 
   /** Keeps `lastPrefill` to keys still prefilling, so it never grows with the number of users. */
   private forgetIdleKeys(): void {
-    const live = new Set(this.prefilling.map((p) => p.seq.fairnessKey));
+    const live = new Set(this.prefilling.map((s) => s.fairnessKey));
     for (const key of this.lastPrefill.keys()) if (!live.has(key)) this.lastPrefill.delete(key);
-  }
-
-  /** Keeps running sequences the predicate accepts, and their KV rows. */
-  private retainRunning(keep: (seq: Sequence) => boolean): void {
-    const rows: number[] = [];
-    this.running.forEach((seq, i) => keep(seq) && rows.push(i));
-    if (rows.length === this.running.length) return;
-    this.running = rows.map((i) => this.running[i]!);
-    this.kv = selectRows(this.kv, rows);
   }
 
   private async prefillChunk(): Promise<void> {
     const index = pickPrefill(
-      this.prefilling.map((p) => p.seq.fairnessKey),
+      this.prefilling.map((s) => s.fairnessKey),
       this.lastPrefill,
     );
-    const entry = this.prefilling[index]!;
-    const { seq } = entry;
+    const seq = this.prefilling[index]!;
     this.lastPrefill.set(seq.fairnessKey, ++this.steps);
     const { start, end } = nextChunk(seq.promptIds.length, seq.position, this.options.prefillChunkTokens ?? 256);
-    const ids = seq.promptIds.slice(start, end);
-    const positions = ids.map((_, i) => start + i);
     const started = this.clock();
-    const { logits, kv } = await this.forward(entry.kv, [ids], [positions]);
-    this.options.observer?.prefillStep?.((this.clock() - started) / 1000, ids.length);
-    entry.kv = kv;
+    const logits = await this.decoder.prefill(seq, end);
+    this.options.observer?.prefillStep?.((this.clock() - started) / 1000, end - start);
     seq.position = end;
     if (end < seq.promptIds.length) return;
-    // Graphs give logits for every position (exports) or the last one only (the built-in model).
-    const vocab = this.files.vocabSize;
-    const result = seq.acceptLogits(logits.subarray(logits.length - vocab));
-    this.prefilling.splice(this.prefilling.indexOf(entry), 1);
+    const result = seq.acceptLogits(logits);
+    this.prefilling.splice(this.prefilling.indexOf(seq), 1);
     this.forgetIdleKeys();
-    if (result !== 'continue') return seq.finish(result);
+    if (result !== 'continue') return this.end(seq, result);
     this.running.push(seq);
-    this.kv = concatRows([this.kv, entry.kv]);
   }
 
   private async decodeStep(): Promise<void> {
     const started = this.clock();
-    const { logits, kv } = await this.forward(
-      this.kv,
-      this.running.map((s) => [s.pendingToken]),
-      this.running.map((s) => [s.position]),
-    );
+    const rows = await this.decoder.decode(this.running);
     this.options.observer?.decodeStep?.((this.clock() - started) / 1000, this.running.length);
-    this.kv = kv;
-    const vocab = this.files.vocabSize;
     const outcome = this.running.map((seq, row) => {
       seq.position++;
-      return seq.acceptLogits(logits.subarray(row * vocab, (row + 1) * vocab));
+      return seq.acceptLogits(rows[row]!);
     });
-    this.retainRunning((seq) => {
-      const result = outcome[this.running.indexOf(seq)]!;
+    this.running = this.running.filter((seq, row) => {
+      const result = outcome[row]!;
       if (result === 'continue') return true;
-      seq.finish(result);
+      this.end(seq, result);
       return false;
     });
   }
 
-  /** Requests by state and the KV cache's bytes (the batch's and each prefilling prompt's), for the observer. */
+  /** Requests by state and the KV cache's bytes, for the observer. */
   private reportLoad(): void {
-    const observer = this.options.observer;
-    if (!observer?.load) return;
-    const bytes = (kv: KvBatch) => kv.keys.reduce((sum, a) => sum + a.byteLength, 0) + kv.values.reduce((sum, a) => sum + a.byteLength, 0);
-    observer.load({
+    this.options.observer?.load?.({
       running: this.running.length + this.prefilling.length,
       waiting: this.waiting.length,
-      kvCacheBytes: bytes(this.kv) + this.prefilling.reduce((sum, p) => sum + bytes(p.kv), 0),
+      kvCache: this.kvCache,
     });
-  }
-
-  /** One forward pass of `tokens` (same count per row) over `kv`; returns logits [rows, tokens, vocab]. */
-  private async forward(
-    kv: KvBatch,
-    tokens: readonly (readonly number[])[],
-    positions: readonly (readonly number[])[],
-  ): Promise<{ logits: Float32Array; kv: KvBatch }> {
-    const rows = tokens.length;
-    const width = tokens[0]!.length;
-    const int64 = (values: Iterable<number>) => BigInt64Array.from(values, (v) => BigInt(v));
-    const mask = stepMask(kv, width);
-    const { numLayers, numKvHeads, headDim, dtype } = this.shape;
-    const feeds: Record<string, PlainTensor> = {
-      input_ids: { type: 'int64', data: int64(tokens.flat()), dims: [rows, width] },
-      attention_mask: { type: 'int64', data: int64(mask), dims: [rows, kv.columns + width] },
-      position_ids: { type: 'int64', data: int64(positions.flat()), dims: [rows, width] },
-    };
-    for (let l = 0; l < numLayers; l++) {
-      const dims = [rows, numKvHeads, kv.columns, headDim];
-      const names = this.family.kvNames(l);
-      // Transferred to the worker: this batch's arrays are spent, the step's present replaces them.
-      feeds[names.pastKey] = { type: dtype, data: kv.keys[l]!, dims };
-      feeds[names.pastValue] = { type: dtype, data: kv.values[l]!, dims };
-    }
-    // Feed only what the graph declares: some exports derive position_ids from the mask themselves.
-    const declared = this.session.inputNames;
-    const out = await this.session.run(Object.fromEntries(Object.entries(feeds).filter(([name]) => declared.includes(name))));
-    const present = (name: string) => out[name]!.data as KvArray;
-    const keys = Array.from({ length: numLayers }, (_, l) => present(this.family.kvNames(l).presentKey));
-    const values = Array.from({ length: numLayers }, (_, l) => present(this.family.kvNames(l).presentValue));
-    const logits = out.logits!;
-    // fp16 exports answer float16 logits (raw bits): sampling works on float32.
-    const floats = logits.type === 'float16' ? halfToFloat(logits.data as Uint16Array) : (logits.data as Float32Array);
-    return { logits: floats, kv: advance(kv, keys, values, width) };
   }
 }

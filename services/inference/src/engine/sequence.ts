@@ -2,7 +2,7 @@
 import { EventChannel } from './event-channel.js';
 import { seededRandom, sampleToken, type RandomSource } from './sampling.js';
 import { TokenRouter, type TokenRouterOptions } from './token-router.js';
-import type { EngineObserver, FinishReason, GenerationEvent, SamplingParams } from './types.js';
+import type { EngineObserver, FinishReason, GenerationEvent, SamplingParams, Usage } from './types.js';
 
 export type Clock = () => number;
 
@@ -21,6 +21,8 @@ export class Sequence {
   pendingToken = -1;
   /** Tokens in this sequence's KV cache (its next position id). */
   position = 0;
+  /** Leading prompt tokens whose K/V came from the prefix cache. */
+  cachedPromptTokens = 0;
   admittedAt: number | undefined;
   private firstTokenAt: number | undefined;
   private lastTokenAt: number | undefined;
@@ -83,13 +85,13 @@ export class Sequence {
     this.finished = true;
     for (const d of this.router.finish()) this.emit({ type: 'delta', ...d });
     const now = this.clock();
-    this.observer?.finished?.(reason, { promptTokens: this.promptIds.length, completionTokens: this.generated }, (now - this.arrivedAt) / 1000);
+    this.observer?.finished?.(reason, this.usage, (now - this.arrivedAt) / 1000);
     const first = this.firstTokenAt;
     const decodeSeconds = first === undefined ? 0 : (now - first) / 1000;
     this.events.push({
       type: 'done',
       finishReason: reason,
-      usage: { promptTokens: this.promptIds.length, completionTokens: this.generated },
+      usage: this.usage,
       timings: {
         queueWaitMs: (this.admittedAt ?? now) - this.arrivedAt,
         timeToFirstTokenMs: first === undefined ? 0 : first - this.arrivedAt,
@@ -99,8 +101,12 @@ export class Sequence {
     this.events.close();
   }
 
+  private get usage(): Usage {
+    return { promptTokens: this.promptIds.length, completionTokens: this.generated, cachedPromptTokens: this.cachedPromptTokens };
+  }
+
   fail(error: Error): void {
-    if (!this.finished) this.observer?.finished?.('error', { promptTokens: this.promptIds.length, completionTokens: this.generated }, (this.clock() - this.arrivedAt) / 1000);
+    if (!this.finished) this.observer?.finished?.('error', this.usage, (this.clock() - this.arrivedAt) / 1000);
     this.finished = true;
     this.events.fail(error);
   }

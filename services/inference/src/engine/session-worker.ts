@@ -1,7 +1,9 @@
 // One ONNX Runtime session on a worker thread. The Node binding runs a forward pass synchronously
 // on the thread that calls it, so a 200 ms step would stall cancellations, health checks and every
 // stream's gRPC writes for 200 ms. Here the main thread only posts the feeds and gets the outputs
-// back, both by transferring their buffers (no copy of the KV cache either way).
+// back, both by transferring their buffers (no copy of the KV cache either way). For graphs that
+// can append to their cache in place, the worker keeps the cache itself (a KV store of per-sequence
+// slots) and only inputs and logits cross threads.
 //
 // The worker's code is plain JavaScript run with `eval`: it needs no TypeScript loader, so it
 // starts the same under tsx, vitest and the compiled service; it loads the binding the main thread
@@ -17,11 +19,33 @@ export interface PlainTensor {
   readonly dims: readonly number[];
 }
 
+/** The shared-buffer KV cache the worker keeps: per layer one key and one value buffer [slots, kvHeads, capacity, headDim]. */
+export interface KvStoreSpec {
+  readonly layers: readonly { readonly past: readonly [string, string]; readonly present: readonly [string, string] }[];
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly dtype: 'float32' | 'float16';
+}
+
+/** One forward pass over slots [firstSlot, firstSlot + rows) of the worker's KV store, written in place. */
+export interface InPlaceRun {
+  readonly feeds: Readonly<Record<string, PlainTensor>>;
+  readonly firstSlot: number;
+  readonly rows: number;
+  /** The store grows (keeping what it holds) to at least this many slots and tokens per slot first. */
+  readonly slots: number;
+  readonly capacity: number;
+}
+
 export interface SessionRunner {
   readonly inputNames: readonly string[];
   readonly inputMetadata: readonly ort.InferenceSession.ValueMetadata[];
   /** One forward pass. The feeds' buffers are transferred: they are unusable afterwards. */
   run(feeds: Readonly<Record<string, PlainTensor>>): Promise<Record<string, PlainTensor>>;
+  /** Creates the worker's KV store (empty); `runInPlace` then uses it. */
+  createKvStore(spec: KvStoreSpec): Promise<void>;
+  /** A pass whose past and present are the same slots of the store: only `logits` comes back. */
+  runInPlace(run: InPlaceRun): Promise<Record<string, PlainTensor>>;
   release(): Promise<void>;
 }
 
@@ -42,16 +66,72 @@ const message = (error) => String((error && error.message) || error);
     inputNames: [...session.inputNames],
     inputMetadata: session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false })),
   });
+  // The shared-buffer KV store: it never leaves this thread; passes read and write it in place.
+  let kv;
+  const allocate = (n) => (kv.spec.dtype === 'float16' ? new Uint16Array(n) : new Float32Array(n));
+  const grow = (slots, capacity) => {
+    if (slots <= kv.slots && capacity <= kv.capacity) return;
+    const { kvHeads, headDim } = kv.spec;
+    const nextSlots = Math.max(slots, kv.slots);
+    const nextCapacity = Math.max(capacity, kv.capacity);
+    const relayout = (old) => {
+      const out = allocate(nextSlots * kvHeads * nextCapacity * headDim);
+      if (nextCapacity === kv.capacity) out.set(old);
+      else {
+        const from = kv.capacity * headDim;
+        const to = nextCapacity * headDim;
+        for (let r = 0; r < kv.slots * kvHeads; r++) out.set(old.subarray(r * from, (r + 1) * from), r * to);
+      }
+      return out;
+    };
+    kv.keys = kv.keys.map(relayout);
+    kv.values = kv.values.map(relayout);
+    kv.slots = nextSlots;
+    kv.capacity = nextCapacity;
+  };
+  const runInPlace = async (request) => {
+    grow(request.slots, request.capacity);
+    const { kvHeads, headDim, dtype, layers } = kv.spec;
+    const stride = kvHeads * kv.capacity * headDim;
+    const from = request.firstSlot * stride;
+    const to = from + request.rows * stride;
+    const feeds = {};
+    for (const [name, t] of Object.entries(request.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    const fetches = { logits: null };
+    layers.forEach((layer, l) => {
+      const dims = [request.rows, kvHeads, kv.capacity, headDim];
+      // The same memory as past and present: GroupQueryAttention then appends in place.
+      const key = new ort.Tensor(dtype, kv.keys[l].subarray(from, to), dims);
+      const value = new ort.Tensor(dtype, kv.values[l].subarray(from, to), dims);
+      feeds[layer.past[0]] = key;
+      feeds[layer.past[1]] = value;
+      fetches[layer.present[0]] = key;
+      fetches[layer.present[1]] = value;
+    });
+    const out = await session.run(feeds, fetches);
+    return { logits: out.logits };
+  };
   parentPort.on('message', async (request) => {
     if (request.type === 'release') {
       await session.release();
       parentPort.postMessage({ type: 'released' });
       return;
     }
+    if (request.type === 'kv-store') {
+      kv = { spec: request.spec, slots: 0, capacity: 0 };
+      kv.keys = request.spec.layers.map(() => allocate(0));
+      kv.values = request.spec.layers.map(() => allocate(0));
+      parentPort.postMessage({ type: 'result', id: request.id, result: {} });
+      return;
+    }
     try {
-      const feeds = {};
-      for (const [name, t] of Object.entries(request.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-      const out = await session.run(feeds);
+      let out;
+      if (request.type === 'run-in-place') out = await runInPlace(request.run);
+      else {
+        const feeds = {};
+        for (const [name, t] of Object.entries(request.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+        out = await session.run(feeds);
+      }
       const result = {};
       const buffers = new Set();
       for (const [name, t] of Object.entries(out)) {
@@ -105,19 +185,23 @@ export async function startSessionWorker(modelPath: string, options: ort.Inferen
     worker.on('exit', (code) => fail(new Error(`the inference worker thread exited (code ${code})`)));
   });
 
+  const call = (message: object, feeds: Readonly<Record<string, PlainTensor>>): Promise<Record<string, PlainTensor>> => {
+    if (dead) return Promise.reject(dead);
+    const id = nextId++;
+    const buffers = new Set<ArrayBufferLike>();
+    for (const tensor of Object.values(feeds)) if (ArrayBuffer.isView(tensor.data)) buffers.add(tensor.data.buffer);
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ ...message, id }, [...buffers] as ArrayBuffer[]);
+    });
+  };
+
   return {
     inputNames: ready.inputNames,
     inputMetadata: ready.inputMetadata,
-    run(feeds) {
-      if (dead) return Promise.reject(dead);
-      const id = nextId++;
-      const buffers = new Set<ArrayBufferLike>();
-      for (const tensor of Object.values(feeds)) if (ArrayBuffer.isView(tensor.data)) buffers.add(tensor.data.buffer);
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        worker.postMessage({ type: 'run', id, feeds }, [...buffers] as ArrayBuffer[]);
-      });
-    },
+    run: (feeds) => call({ type: 'run', feeds }, feeds),
+    createKvStore: async (spec) => void (await call({ type: 'kv-store', spec }, {})),
+    runInPlace: (run) => call({ type: 'run-in-place', run }, run.feeds),
     async release() {
       if (!dead) {
         await new Promise<void>((resolve) => {

@@ -47,6 +47,8 @@ export type FinishReason = 'stop' | 'length' | 'cancelled';
 export interface Usage {
   readonly promptTokens: number;
   readonly completionTokens: number;
+  /** Of promptTokens, those whose K/V an earlier sequence left in the prefix cache (no prefill). */
+  readonly cachedPromptTokens: number;
 }
 
 export interface Timings {
@@ -72,8 +74,8 @@ export interface EngineObserver {
   decodeStep?(seconds: number, batchSize: number): void;
   /** A token was sampled: since the request arrived (first) or since its previous token. */
   token?(seconds: number, first: boolean): void;
-  /** After every step: requests running (prefilling or decoding) and waiting, KV cache bytes held. */
-  load?(state: { readonly running: number; readonly waiting: number; readonly kvCacheBytes: number }): void;
+  /** After every step: requests running (prefilling or decoding) and waiting, and the KV cache. */
+  load?(state: { readonly running: number; readonly waiting: number; readonly kvCache: KvCacheState }): void;
   /** A request ended ('error': its step failed), `seconds` after it arrived. */
   finished?(reason: FinishReason | 'error', usage: Usage, seconds: number): void;
   /** A delta event is handed to the request's stream (the same object the consumer receives). */
@@ -89,6 +91,8 @@ export interface EngineLimits {
   readonly maxNewTokensLimit: number;
   /** Longest prompt accepted, in tokens. Unset (or above it): the context less one token for the answer. */
   readonly maxPromptTokens?: number;
+  /** K/V bytes running requests may reserve together, each its worst case (prompt + max new tokens). Unset: no bound. */
+  readonly kvCacheBudgetBytes?: number;
 }
 
 /** The limits a loaded model enforces, every one resolved. */
@@ -103,8 +107,20 @@ export interface LoadedModelInfo {
   readonly limits: ModelLimits;
 }
 
+/** The KV cache now: how it is kept and its bytes (ListModels and the metrics report it). */
+export interface KvCacheState {
+  readonly path: 'shared-buffer' | 'generic';
+  /** Undefined: no budget configured. */
+  readonly budgetBytes: number | undefined;
+  /** Worst-case bytes of the requests prefilling and running. */
+  readonly reservedBytes: number;
+  /** Bytes held now, prefix cache included. */
+  readonly allocatedBytes: number;
+}
+
 export interface Engine {
   readonly model: LoadedModelInfo;
+  readonly kvCache: KvCacheState;
   /**
    * Validates and enqueues. Throws InvalidArgumentError / ResourceExhaustedError synchronously-ish
    * (before the first event) and never after: once iteration starts, the stream ends with one `done`.

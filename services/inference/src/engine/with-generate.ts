@@ -9,6 +9,9 @@ export function withGenerate(inner: Engine, generate: GenerateTransform): Engine
     get model() {
       return inner.model;
     },
+    get kvCache() {
+      return inner.kvCache;
+    },
     get activeCount() {
       return inner.activeCount;
     },

@@ -8,8 +8,10 @@ const { onnx } = onnxProto;
 
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 17;
+/** ONNX Runtime's contrib operators (GroupQueryAttention). */
+export const MS_DOMAIN = 'com.microsoft';
 
-export type ElementType = 'float32' | 'int64' | 'bool';
+export type ElementType = 'float32' | 'int64' | 'int32' | 'bool';
 /** A fixed size, or a symbolic name for a dynamic axis. */
 export type Dim = number | string;
 
@@ -43,6 +45,8 @@ export type AttributeValue = number | readonly number[] | string;
 export interface NodeSpec {
   readonly name: string;
   readonly opType: string;
+  /** Unset: the ONNX standard domain. */
+  readonly domain?: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   readonly attributes: Readonly<Record<string, AttributeValue>>;
@@ -70,6 +74,7 @@ export interface OpOptions {
   /** Number of outputs when names are generated. */
   readonly outputCount?: number;
   readonly attributes?: Readonly<Record<string, AttributeValue>>;
+  readonly domain?: string;
 }
 
 export class GraphBuilder {
@@ -138,6 +143,7 @@ export class GraphBuilder {
     this.nodes.push({
       name: `${opType}_${this.nodes.length}`,
       opType,
+      ...(options.domain ? { domain: options.domain } : {}),
       inputs,
       outputs,
       attributes: options.attributes ?? {},
@@ -173,6 +179,7 @@ export class GraphBuilder {
 const ELEMENT_TYPE: Record<ElementType, onnxProto.onnx.TensorProto.DataType> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   int64: onnx.TensorProto.DataType.INT64,
+  int32: onnx.TensorProto.DataType.INT32,
   bool: onnx.TensorProto.DataType.BOOL,
 };
 
@@ -234,9 +241,10 @@ export function serializeModel(
     }),
     ...graph.constants.map(constantTensor),
   ];
+  const usesMs = graph.nodes.some((n) => n.domain === MS_DOMAIN);
   const model = onnx.ModelProto.create({
     irVersion: ONNX_IR_VERSION,
-    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    opsetImport: [{ domain: '', version: ONNX_OPSET }, ...(usesMs ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
     producerName: 'freechat-model-builder',
     producerVersion,
     graph: {
@@ -244,6 +252,7 @@ export function serializeModel(
       node: graph.nodes.map((n) => ({
         name: n.name,
         opType: n.opType,
+        ...(n.domain ? { domain: n.domain } : {}),
         input: [...n.inputs],
         output: [...n.outputs],
         attribute: Object.entries(n.attributes).map(([k, v]) => attribute(k, v)),

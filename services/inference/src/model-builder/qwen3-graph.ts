@@ -2,7 +2,7 @@
  * The Qwen3 decoder as a pure function of its dimensions: config in, graph description out (no weight bytes).
  * The I/O contract matches onnx-community/Qwen3-0.6B-ONNX so one loader serves both.
  */
-import { GraphBuilder, type GraphDescription, type WeightInit } from './onnx-graph-builder.js';
+import { GraphBuilder, MS_DOMAIN, type GraphDescription, type WeightInit } from './onnx-graph-builder.js';
 import type { Qwen3Dims } from './presets.js';
 
 /** Initializer names. Projection weights are stored pre-transposed as [in, out] (HF stores [out, in]). */
@@ -30,6 +30,8 @@ export const DIM = {
   seq: 'sequence_length',
   past: 'past_sequence_length',
   total: 'total_sequence_length',
+  /** GroupQueryAttention's present: the buffer's length when shared with past, else past + new. */
+  present: 'present_sequence_length',
 } as const;
 
 /** Most negative float32: masked scores stay finite, so a fully masked (padding) row softmaxes to uniform, not NaN. */
@@ -37,6 +39,7 @@ const MASK_VALUE = -3.4028234663852886e38;
 
 const ONNX_BOOL = 9;
 const ONNX_FLOAT = 1;
+const ONNX_INT32 = 6;
 
 /**
  * Init scales chosen so random weights still give a useful model: linear layers keep activations at unit scale
@@ -60,8 +63,26 @@ export function rotaryInverseFrequencies(headDim: number, theta: number): number
  */
 export type LogitsOutput = 'all' | 'last';
 
-export function buildQwen3Graph(dims: Qwen3Dims, options: { readonly logits?: LogitsOutput } = {}): GraphDescription {
+/**
+ * `standard`: attention from plain ONNX operators; `present` is `past` with the new tokens appended,
+ * a fresh tensor each step (what exports do). `gqa`: ONNX Runtime's GroupQueryAttention, which can
+ * write the new tokens into `past` in place when `present` is bound to the same buffer: the cache
+ * then never moves (the engine's shared-buffer path). Its sequences are right-padded: row b's
+ * length is the sum of its attention_mask row, whatever the mask's width.
+ */
+export type AttentionKind = 'standard' | 'gqa';
+
+export interface GraphLayout {
+  readonly logits: LogitsOutput;
+  readonly attention: AttentionKind;
+}
+
+/** What the service builds for itself: the fastest graph. */
+export const SERVED_LAYOUT: GraphLayout = { logits: 'last', attention: 'gqa' };
+
+export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> = {}): GraphDescription {
   const lastOnly = options.logits === 'last';
+  const gqa = options.attention === 'gqa';
   const {
     hidden_size: hidden,
     intermediate_size: inter,
@@ -88,6 +109,7 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: { readonly logits?: Lo
     pastKeys.push(g.input(`past_key_values.${i}.key`, 'float32', [DIM.batch, kvHeads, DIM.past, headDim]));
     pastValues.push(g.input(`past_key_values.${i}.value`, 'float32', [DIM.batch, kvHeads, DIM.past, headDim]));
   }
+  const presentDims = [DIM.batch, kvHeads, gqa ? DIM.present : DIM.total, headDim];
 
   const embed = g.weight(qwen3WeightNames.embedTokens, [vocab, hidden], {
     kind: 'normal',
@@ -95,29 +117,13 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: { readonly logits?: Lo
     std: 2 / Math.sqrt(hidden),
   });
 
-  // Shared by all layers: sequence bookkeeping, the additive attention mask and rotary cos/sin.
+  // Shared by all layers: sequence bookkeeping, the attention mask (standard) or lengths (gqa), rotary cos/sin.
+  const scalarAxes = g.int64s([0], 'axis0');
   const seqLen1d = g.op('Shape', [inputIds], { attributes: { start: 1, end: 2 } });
   const totalLen1d = g.op('Shape', [attentionMask], { attributes: { start: 1, end: 2 } });
-  const scalarAxes = g.int64s([0], 'axis0');
-  const totalLen = g.op('Squeeze', [totalLen1d, scalarAxes]);
-  const pastLen = g.op('Squeeze', [g.op('Sub', [totalLen1d, seqLen1d]), scalarAxes]);
-  const zero = g.int64Scalar(0);
-  const one = g.int64Scalar(1);
-  const keyPositions = g.op('Range', [zero, totalLen, one]);
-  const queryPositions = g.op('Unsqueeze', [g.op('Range', [pastLen, totalLen, one]), g.int64s([1], 'axis1')]);
-  const causal = g.op('LessOrEqual', [keyPositions, queryPositions]);
-  const notPadding = g.op('Unsqueeze', [
-    g.op('Cast', [attentionMask], { attributes: { to: ONNX_BOOL } }),
-    g.int64s([1, 2], 'axes12'),
-  ]);
-  const allowed = g.op('And', [causal, notPadding]);
-  const additiveMask = g.op('Where', [allowed, g.floatScalar(0), g.floatScalar(MASK_VALUE)]);
-  // [B,1,1,S,T] so it broadcasts over (kv head, group) of the grouped scores.
-  const groupedMask = g.op('Unsqueeze', [additiveMask, g.int64s([1], 'axis1')]);
-  const groupedScoresShape = g.op('Concat', [g.int64s([0, kvHeads, groups, -1]), totalLen1d], {
-    attributes: { axis: 0 },
-  });
-  const flatScoresShape = g.op('Concat', [g.int64s([0, kvHeads, -1]), totalLen1d], { attributes: { axis: 0 } });
+  const attention = gqa
+    ? gqaAttention(g, attentionMask, totalLen1d, scalarAxes, { heads, kvHeads, headDim })
+    : standardAttention(g, attentionMask, seqLen1d, totalLen1d, scalarAxes, { heads, kvHeads, headDim, groups });
 
   const invFreq = g.constant('float32', [1, 1, headDim / 2], rotaryInverseFrequencies(headDim, theta), 'inv_freq');
   const positions = g.op('Unsqueeze', [
@@ -145,8 +151,6 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: { readonly logits?: Lo
     return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
   };
   const headsShape = (n: number) => g.int64s([0, 0, n, headDim], `heads${n}_shape`);
-  const toHeadsFirst = [0, 2, 1, 3];
-  const queryScale = g.floatScalar(1 / Math.sqrt(headDim), 'query_scale');
 
   let x = g.op('Gather', [embed, inputIds], { attributes: { axis: 0 } });
   for (let i = 0; i < layers; i++) {
@@ -160,33 +164,7 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: { readonly logits?: Lo
 
     const qRot = rotary(rmsNorm(g.op('Reshape', [q, headsShape(heads)]), qNormW));
     const kRot = rotary(rmsNorm(g.op('Reshape', [k, headsShape(kvHeads)]), kNormW));
-    const qHeads = g.op('Transpose', [g.op('Mul', [qRot, queryScale])], { attributes: { perm: toHeadsFirst } });
-    const kHeads = g.op('Transpose', [kRot], { attributes: { perm: toHeadsFirst } });
-    const vHeads = g.op('Transpose', [g.op('Reshape', [v, headsShape(kvHeads)])], {
-      attributes: { perm: toHeadsFirst },
-    });
-    const presentKey = g.op('Concat', [pastKeys[i]!, kHeads], {
-      outputs: [`present.${i}.key`],
-      attributes: { axis: 2 },
-    });
-    const presentValue = g.op('Concat', [pastValues[i]!, vHeads], {
-      outputs: [`present.${i}.value`],
-      attributes: { axis: 2 },
-    });
-
-    // Grouped-query attention without copying K/V per query head: the query heads sharing a KV head are
-    // stacked along the row axis, [B,kv,groups*S,d] x [B,kv,d,T]. ORT fuses Transpose+MatMul (no K copy).
-    const qGrouped = g.op('Reshape', [qHeads, g.int64s([0, kvHeads, -1, headDim], 'grouped_q_shape')]);
-    const keyT = g.op('Transpose', [presentKey], { attributes: { perm: [0, 1, 3, 2] } });
-    const scores = g.op('MatMul', [qGrouped, keyT]);
-    const masked = g.op('Add', [g.op('Reshape', [scores, groupedScoresShape]), groupedMask]);
-    const probs = g.op('Softmax', [g.op('Reshape', [masked, flatScoresShape])], { attributes: { axis: -1 } });
-    const context = g.op('MatMul', [probs, presentValue]);
-    const contextHeads = g.op('Reshape', [context, g.int64s([0, heads, -1, headDim], 'heads_shape')]);
-    const merged = g.op('Reshape', [
-      g.op('Transpose', [contextHeads], { attributes: { perm: toHeadsFirst } }),
-      g.int64s([0, 0, heads * headDim], 'merge_heads_shape'),
-    ]);
+    const { output: merged, presentKey, presentValue } = attention(i, qRot, kRot, v, pastKeys[i]!, pastValues[i]!);
     const attnOut = g.op('MatMul', [merged, g.weight(n.oProj, [heads * headDim, hidden], linearInit(heads * headDim))]);
     x = g.op('Add', [x, attnOut]);
 
@@ -197,8 +175,8 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: { readonly logits?: Lo
     const down = g.op('MatMul', [g.op('Mul', [silu, up]), g.weight(n.downProj, [inter, hidden], linearInit(inter))]);
     x = g.op('Add', [x, down]);
 
-    g.output(presentKey, 'float32', [DIM.batch, kvHeads, DIM.total, headDim]);
-    g.output(presentValue, 'float32', [DIM.batch, kvHeads, DIM.total, headDim]);
+    g.output(presentKey, 'float32', presentDims);
+    g.output(presentValue, 'float32', presentDims);
   }
 
   const finalHidden = rmsNorm(x, g.weight(qwen3WeightNames.finalNorm, [hidden], NORM_INIT));
@@ -206,9 +184,11 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: { readonly logits?: Lo
   const lmHead = tied
     ? embed
     : g.weight(qwen3WeightNames.lmHead, [vocab, hidden], { kind: 'normal', mean: 0, std: 2 / Math.sqrt(hidden) });
-  const headInput = lastOnly
-    ? g.op('Slice', [finalHidden, g.int64s([-1], 'last_position'), g.int64s([Number.MAX_SAFE_INTEGER], 'to_the_end'), g.int64s([1], 'seq_axis')])
-    : finalHidden;
+  const headInput = !lastOnly
+    ? finalHidden
+    : gqa
+      ? lastRealPosition(g, finalHidden, attentionMask, seqLen1d, totalLen1d, hidden)
+      : g.op('Slice', [finalHidden, g.int64s([-1], 'last_position'), g.int64s([Number.MAX_SAFE_INTEGER], 'to_the_end'), g.int64s([1], 'seq_axis')]);
   const flatLogits = g.op('Gemm', [g.op('Reshape', [headInput, g.int64s([-1, hidden], 'flat_hidden_shape')]), lmHead], {
     attributes: { transB: 1 },
   });
@@ -220,4 +200,122 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: { readonly logits?: Lo
   const built = g.build();
   const logitsSpec = { name: 'logits', type: 'float32', dims: [DIM.batch, lastOnly ? 1 : DIM.seq, vocab] } as const;
   return { ...built, outputs: [logitsSpec, ...built.outputs] };
+}
+
+interface HeadDims {
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+}
+
+/** One layer's attention: rotated q and k ([B,S,heads,d]), v ([B,S,kv*d]) and the cache in; merged heads ([B,S,heads*d]) out. */
+type AttentionBlock = (
+  layer: number,
+  qRot: string,
+  kRot: string,
+  v: string,
+  pastKey: string,
+  pastValue: string,
+) => { output: string; presentKey: string; presentValue: string };
+
+/** Attention in plain operators over a left-padded batch: present = past ++ new, an additive causal and padding mask. */
+function standardAttention(
+  g: GraphBuilder,
+  attentionMask: string,
+  seqLen1d: string,
+  totalLen1d: string,
+  scalarAxes: string,
+  { heads, kvHeads, headDim, groups }: HeadDims & { readonly groups: number },
+): AttentionBlock {
+  const totalLen = g.op('Squeeze', [totalLen1d, scalarAxes]);
+  const pastLen = g.op('Squeeze', [g.op('Sub', [totalLen1d, seqLen1d]), scalarAxes]);
+  const zero = g.int64Scalar(0);
+  const one = g.int64Scalar(1);
+  const keyPositions = g.op('Range', [zero, totalLen, one]);
+  const queryPositions = g.op('Unsqueeze', [g.op('Range', [pastLen, totalLen, one]), g.int64s([1], 'axis1')]);
+  const causal = g.op('LessOrEqual', [keyPositions, queryPositions]);
+  const notPadding = g.op('Unsqueeze', [
+    g.op('Cast', [attentionMask], { attributes: { to: ONNX_BOOL } }),
+    g.int64s([1, 2], 'axes12'),
+  ]);
+  const allowed = g.op('And', [causal, notPadding]);
+  const additiveMask = g.op('Where', [allowed, g.floatScalar(0), g.floatScalar(MASK_VALUE)]);
+  // [B,1,1,S,T] so it broadcasts over (kv head, group) of the grouped scores.
+  const groupedMask = g.op('Unsqueeze', [additiveMask, g.int64s([1], 'axis1')]);
+  const groupedScoresShape = g.op('Concat', [g.int64s([0, kvHeads, groups, -1]), totalLen1d], {
+    attributes: { axis: 0 },
+  });
+  const flatScoresShape = g.op('Concat', [g.int64s([0, kvHeads, -1]), totalLen1d], { attributes: { axis: 0 } });
+  const toHeadsFirst = [0, 2, 1, 3];
+  const queryScale = g.floatScalar(1 / Math.sqrt(headDim), 'query_scale');
+  const kvHeadsShape = g.int64s([0, 0, kvHeads, headDim], `heads${kvHeads}_shape`);
+
+  return (layer, qRot, kRot, v, pastKey, pastValue) => {
+    const qHeads = g.op('Transpose', [g.op('Mul', [qRot, queryScale])], { attributes: { perm: toHeadsFirst } });
+    const kHeads = g.op('Transpose', [kRot], { attributes: { perm: toHeadsFirst } });
+    const vHeads = g.op('Transpose', [g.op('Reshape', [v, kvHeadsShape])], { attributes: { perm: toHeadsFirst } });
+    const presentKey = g.op('Concat', [pastKey, kHeads], { outputs: [`present.${layer}.key`], attributes: { axis: 2 } });
+    const presentValue = g.op('Concat', [pastValue, vHeads], { outputs: [`present.${layer}.value`], attributes: { axis: 2 } });
+    // Grouped-query attention without copying K/V per query head: the query heads sharing a KV head are
+    // stacked along the row axis, [B,kv,groups*S,d] x [B,kv,d,T]. ORT fuses Transpose+MatMul (no K copy).
+    const qGrouped = g.op('Reshape', [qHeads, g.int64s([0, kvHeads, -1, headDim], 'grouped_q_shape')]);
+    const keyT = g.op('Transpose', [presentKey], { attributes: { perm: [0, 1, 3, 2] } });
+    const scores = g.op('MatMul', [qGrouped, keyT]);
+    const masked = g.op('Add', [g.op('Reshape', [scores, groupedScoresShape]), groupedMask]);
+    const probs = g.op('Softmax', [g.op('Reshape', [masked, flatScoresShape])], { attributes: { axis: -1 } });
+    const context = g.op('MatMul', [probs, presentValue]);
+    const contextHeads = g.op('Reshape', [context, g.int64s([0, heads, -1, headDim], 'heads_shape')]);
+    const output = g.op('Reshape', [
+      g.op('Transpose', [contextHeads], { attributes: { perm: toHeadsFirst } }),
+      g.int64s([0, 0, heads * headDim], 'merge_heads_shape'),
+    ]);
+    return { output, presentKey, presentValue };
+  };
+}
+
+/**
+ * GroupQueryAttention over a right-padded batch. Row b's total length (cache + new tokens) is the
+ * sum of its mask row; the mask's width is the longest row's. ONNX Runtime writes the new tokens'
+ * K/V at each row's own offset, into `past` itself when `present` is bound to the same buffer.
+ */
+function gqaAttention(
+  g: GraphBuilder,
+  attentionMask: string,
+  totalLen1d: string,
+  scalarAxes: string,
+  { heads, kvHeads, headDim }: HeadDims,
+): AttentionBlock {
+  const lengths = g.op('ReduceSum', [attentionMask, g.int64s([1], 'axis1')], { attributes: { keepdims: 0 } });
+  const seqlensK = g.op('Cast', [g.op('Sub', [lengths, g.int64Scalar(1)])], { attributes: { to: ONNX_INT32 } });
+  const totalLen = g.op('Cast', [g.op('Squeeze', [totalLen1d, scalarAxes])], { attributes: { to: ONNX_INT32 } });
+  const qFlat = g.int64s([0, 0, heads * headDim], 'q_flat_shape');
+  const kFlat = g.int64s([0, 0, kvHeads * headDim], 'k_flat_shape');
+  return (layer, qRot, kRot, v, pastKey, pastValue) => {
+    const [output, presentKey, presentValue] = g.opN(
+      'GroupQueryAttention',
+      [g.op('Reshape', [qRot, qFlat]), g.op('Reshape', [kRot, kFlat]), v, pastKey, pastValue, seqlensK, totalLen],
+      {
+        domain: MS_DOMAIN,
+        outputs: [`/attention_${layer}`, `present.${layer}.key`, `present.${layer}.value`],
+        attributes: { num_heads: heads, kv_num_heads: kvHeads },
+      },
+    );
+    return { output: output!, presentKey: presentKey!, presentValue: presentValue! };
+  };
+}
+
+/**
+ * Each row's last real position, [B,1,hidden]: S-1 minus the row's right padding (mask width minus
+ * its length), floored at 0. A batch of first prompts is right-padded to its longest; a decode step
+ * (S = 1) and a single prompt's later chunk have no padding among the new tokens.
+ */
+function lastRealPosition(g: GraphBuilder, finalHidden: string, attentionMask: string, seqLen1d: string, totalLen1d: string, hidden: number): string {
+  const lengths = g.op('ReduceSum', [attentionMask, g.int64s([1], 'axis1')], { attributes: { keepdims: 0 } });
+  const padding = g.op('Sub', [totalLen1d, lengths]);
+  const index = g.op('Max', [g.op('Sub', [g.op('Sub', [seqLen1d, g.int64s([1], 'one_1d')]), padding]), g.int64s([0], 'zero_1d')]);
+  const batch1d = g.op('Shape', [attentionMask], { attributes: { start: 0, end: 1 } });
+  const rowStarts = g.op('Mul', [g.op('Range', [g.int64Scalar(0), g.op('Squeeze', [batch1d, g.int64s([0], 'axis0')]), g.int64Scalar(1)]), seqLen1d]);
+  const flatHidden = g.op('Reshape', [finalHidden, g.int64s([-1, hidden], 'flat_hidden_shape')]);
+  const rows = g.op('Gather', [flatHidden, g.op('Add', [rowStarts, index])], { attributes: { axis: 0 } });
+  return g.op('Unsqueeze', [rows, g.int64s([1], 'axis1')]);
 }

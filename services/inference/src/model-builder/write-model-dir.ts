@@ -6,12 +6,12 @@ import { access, copyFile, mkdir, open, readFile, rename, rm, writeFile, type Fi
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { elementCount, serializeModel, type ExternalLocation, type WeightSpec } from './onnx-graph-builder.js';
-import { buildQwen3Graph, type LogitsOutput } from './qwen3-graph.js';
+import { buildQwen3Graph, SERVED_LAYOUT, type AttentionKind, type GraphLayout, type LogitsOutput } from './qwen3-graph.js';
 import { getPreset, type PresetName, type Qwen3Dims } from './presets.js';
 import { SeededRandom } from '../seeded-random.js';
 
 /** Bump whenever the graph or weight generation changes, so stale built-in model directories get rebuilt. */
-export const MODEL_BUILDER_VERSION = 2;
+export const MODEL_BUILDER_VERSION = 3;
 export const DEFAULT_SEED = 1234;
 
 export const BOS_TOKEN_ID = 151643;
@@ -34,6 +34,8 @@ export interface BuiltInModelInfo {
   readonly builder_version: number;
   /** Which positions the graph gives logits for (qwen3-graph.ts). */
   readonly logits: LogitsOutput;
+  /** How the graph attends, hence how its KV cache can be kept (qwen3-graph.ts). */
+  readonly attention: AttentionKind;
 }
 
 export interface Qwen3ModelConfig extends Qwen3Dims {
@@ -54,13 +56,17 @@ export interface BuildModelDirOptions {
   readonly preset: PresetName | string;
   readonly outDir: string;
   readonly seed?: number;
-  /** Default `last`: what serving needs; `all` for tests comparing every position. */
-  readonly logits?: LogitsOutput;
+  /** Default SERVED_LAYOUT (last-position logits, GroupQueryAttention); tests compare others. */
+  readonly layout?: Partial<GraphLayout>;
 }
 
 export interface BuildModelDirResult {
   readonly dir: string;
   readonly config: Qwen3ModelConfig;
+}
+
+function resolveLayout(layout: Partial<GraphLayout> = {}): GraphLayout {
+  return { ...SERVED_LAYOUT, ...layout };
 }
 
 export function externalDataFileName(chunk: number): string {
@@ -115,7 +121,7 @@ async function writeExternalData(
   return { locations, chunkCount: chunk + 1 };
 }
 
-export function makeConfig(preset: string, dims: Qwen3Dims, seed: number, chunkCount: number, logits: LogitsOutput = 'last'): Qwen3ModelConfig {
+export function makeConfig(preset: string, dims: Qwen3Dims, seed: number, chunkCount: number, layout: GraphLayout = SERVED_LAYOUT): Qwen3ModelConfig {
   return {
     architectures: ['Qwen3ForCausalLM'],
     model_type: 'qwen3',
@@ -133,7 +139,7 @@ export function makeConfig(preset: string, dims: Qwen3Dims, seed: number, chunkC
     torch_dtype: 'float32',
     // transformers.js derives the data file names from this count: model.onnx_data, model.onnx_data_1, ...
     'transformers.js_config': { dtype: 'fp32', use_external_data_format: { [MODEL_FILE]: chunkCount } },
-    freechat: { built_in: true, preset, seed, builder_version: MODEL_BUILDER_VERSION, logits },
+    freechat: { built_in: true, preset, seed, builder_version: MODEL_BUILDER_VERSION, logits: layout.logits, attention: layout.attention },
   };
 }
 
@@ -167,11 +173,11 @@ export async function buildModelDir(options: BuildModelDirOptions): Promise<Buil
   const onnxDir = path.join(staging, 'onnx');
   await mkdir(onnxDir, { recursive: true });
   try {
-    const logits = options.logits ?? 'last';
-    const graph = buildQwen3Graph(dims, { logits });
+    const layout = resolveLayout(options.layout);
+    const graph = buildQwen3Graph(dims, layout);
     const { locations, chunkCount } = await writeExternalData(onnxDir, graph.weights, seed);
     await writeFile(path.join(onnxDir, MODEL_FILE), serializeModel(graph, locations, String(MODEL_BUILDER_VERSION)));
-    const config = makeConfig(options.preset, dims, seed, chunkCount, logits);
+    const config = makeConfig(options.preset, dims, seed, chunkCount, layout);
     await writeFile(path.join(staging, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     await writeFile(path.join(staging, 'generation_config.json'), `${JSON.stringify(GENERATION_CONFIG, null, 2)}\n`);
     for (const file of TOKENIZER_FILES) await copyFile(tokenizerSourcePath(file), path.join(staging, file));
@@ -188,11 +194,13 @@ export async function buildModelDir(options: BuildModelDirOptions): Promise<Buil
  * True when `dir` already holds a complete build of this preset and seed by this builder version,
  * so callers can skip a rebuild.
  */
-export async function isModelDirCurrent(dir: string, preset: string, seed: number = DEFAULT_SEED, logits: LogitsOutput = 'last'): Promise<boolean> {
+export async function isModelDirCurrent(dir: string, preset: string, seed: number = DEFAULT_SEED, layout?: Partial<GraphLayout>): Promise<boolean> {
   try {
     const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as Partial<Qwen3ModelConfig>;
     const info = config.freechat;
-    if (info?.preset !== preset || info.seed !== seed || info.builder_version !== MODEL_BUILDER_VERSION || info.logits !== logits) return false;
+    const want = resolveLayout(layout);
+    if (info?.preset !== preset || info.seed !== seed || info.builder_version !== MODEL_BUILDER_VERSION) return false;
+    if (info.logits !== want.logits || info.attention !== want.attention) return false;
     const chunks = config['transformers.js_config']?.use_external_data_format[MODEL_FILE] ?? 0;
     const required = [MODEL_FILE, ...Array.from({ length: chunks }, (_, i) => externalDataFileName(i))].map((f) =>
       path.join(dir, 'onnx', f),

@@ -1,0 +1,176 @@
+// The two ways the engine keeps the KV cache, on real ONNX Runtime with the built-in tiny model:
+// the shared-buffer path (GroupQueryAttention appending in place) against the generic one (present
+// tensors returned whole), prefix reuse against recomputation, and memory-aware admission.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOnnxEngine, InvalidArgumentError, loadChatTokenizer, type Engine, type EngineLimits } from '../src/engine/index.js';
+import { commonPrefix } from '../src/engine/slot-table.js';
+import type { ChatTurn, KvCacheState } from '../src/engine/types.js';
+import { buildModelDir } from '../src/model-builder/index.js';
+import { ask, collect, type Collected } from './support/engine-streams.js';
+
+let root: string;
+let gqaDir: string;
+let standardDir: string;
+const engines: Engine[] = [];
+const limits: EngineLimits = { maxBatchSize: 3, maxQueueSize: 16, maxContextTokens: 512, maxNewTokensLimit: 64 };
+
+async function engine(dir: string, options: { limits?: Partial<EngineLimits>; prefixCacheBytes?: number; log?: string[] } = {}): Promise<Engine> {
+  const log = options.log ?? [];
+  const e = await createOnnxEngine({
+    modelDir: dir,
+    id: 'tiny',
+    source: 'built-in',
+    limits: { ...limits, ...options.limits },
+    intraOpThreads: 1,
+    // Small chunks: prompts prefill over several steps, between other sequences' decode steps.
+    prefillChunkTokens: 8,
+    ...(options.prefixCacheBytes !== undefined ? { prefixCacheBytes: options.prefixCacheBytes } : {}),
+    logger: { info: (_obj, msg) => log.push(msg ?? ''), warn() {}, error() {} },
+  });
+  engines.push(e);
+  return e;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'freechat-kv-'));
+  // The same seed, hence the same weights, in both graphs.
+  gqaDir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'gqa'), seed: 11 })).dir;
+  standardDir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'standard'), seed: 11, layout: { attention: 'standard' } })).dir;
+});
+afterAll(async () => {
+  for (const e of engines) await e.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+/**
+ * Seven greedy requests of different prompt and answer lengths through a batch of three: sequences
+ * join and leave the running batch at different steps, and two are cancelled part-way.
+ */
+async function workload(e: Engine): Promise<string[]> {
+  const prompts = ['a', 'the quick brown fox jumps over the lazy dog', 'hello there', 'numbers: 1 2 3 4 5 6 7 8 9 10 11 12', 'x y z', 'why?', 'one more prompt of middling length'];
+  const lengths = [24, 9, 40, 17, 30, 14, 21];
+  const results = prompts.map(async (content, i) => {
+    const abort = new AbortController();
+    let tokens = 0;
+    const out = await collect(e.generate(ask(content, { temperature: 0, maxNewTokens: lengths[i]! }, abort.signal)), (event) => {
+      // Cancelled by token count, not by time: the same point on both paths.
+      if (event.type === 'delta' && (tokens += event.tokenCount) >= 6 && (i === 2 || i === 5)) abort.abort();
+    });
+    return `${out.done.finishReason}:${out.done.usage.completionTokens}:${out.text}`;
+  });
+  return Promise.all(results);
+}
+
+describe('the shared-buffer path', () => {
+  it('gives the generic path its tokens, token for token, while sequences join, leave and are cancelled', async () => {
+    const sharedLog: string[] = [];
+    const genericLog: string[] = [];
+    const shared = await engine(gqaDir, { log: sharedLog });
+    const generic = await engine(standardDir, { log: genericLog });
+    expect(shared.kvCache.path).toBe('shared-buffer');
+    expect(generic.kvCache.path).toBe('generic');
+    expect(sharedLog.join('\n')).toContain('KV cache on the shared-buffer path');
+    expect(genericLog.join('\n')).toContain('KV cache on the generic path');
+
+    const [a, b] = [await workload(shared), await workload(generic)];
+    expect(a).toEqual(b);
+    expect(a.filter((r) => r.startsWith('cancelled'))).toHaveLength(2);
+    // Different prompts, different answers (two cancelled ones may agree on their first tokens).
+    expect(new Set(a.map((r) => r.split(':')[2])).size).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe('prefix reuse', () => {
+  /** Turns of one conversation, greedy; each turn's answer goes into the next turn's history. */
+  async function conversation(e: Engine, turns = 6): Promise<{ answers: Collected[]; prompts: ChatTurn[][] }> {
+    const history: ChatTurn[] = [{ role: 'system', content: 'You are terse.' }];
+    const answers: Collected[] = [];
+    const prompts: ChatTurn[][] = [];
+    for (let turn = 0; turn < turns; turn++) {
+      history.push({ role: 'user', content: `question number ${turn}: what comes next?` });
+      prompts.push([...history]);
+      const answer = await collect(e.generate({ requestId: `t${turn}`, messages: [...history], enableThinking: false, sampling: { temperature: 0, maxNewTokens: 12 } }));
+      history.push({ role: 'assistant', content: answer.text });
+      answers.push(answer);
+    }
+    return { answers, prompts };
+  }
+
+  it('answers every turn of a conversation exactly as recomputing the whole prompt does, and skips the history', async () => {
+    const { answers: cached, prompts } = await conversation(await engine(gqaDir));
+    const { answers: recomputed } = await conversation(await engine(gqaDir, { prefixCacheBytes: 0 }));
+    expect(cached.map((c) => c.text)).toEqual(recomputed.map((c) => c.text));
+    expect(recomputed.every((c) => c.done.usage.cachedPromptTokens === 0)).toBe(true);
+    // From the second turn on, everything the turn shares with the previous turn's prompt (the
+    // history; the template renders the last answer differently from how it was generated) is reused.
+    const tokenizer = await loadChatTokenizer(gqaDir);
+    const encode = (messages: ChatTurn[]) => tokenizer.encodeChat(messages, { enableThinking: false });
+    for (let turn = 1; turn < cached.length; turn++) {
+      const shared = commonPrefix(encode(prompts[turn - 1]!), encode(prompts[turn]!));
+      const usage = cached[turn]!.done.usage;
+      expect(usage.cachedPromptTokens).toBeGreaterThanOrEqual(shared);
+      expect(usage.cachedPromptTokens).toBeLessThan(usage.promptTokens);
+    }
+    expect(cached.at(-1)!.done.usage.cachedPromptTokens / cached.at(-1)!.done.usage.promptTokens).toBeGreaterThan(0.7);
+  });
+
+  it('keeps the cached prefixes within their byte budget, evicting the least recently used', async () => {
+    // Room for about one short conversation's K/V (tiny: 512 bytes a token).
+    const e = await engine(gqaDir, { prefixCacheBytes: 40 * 512 });
+    const first = await collect(e.generate(ask('first conversation', { temperature: 0, maxNewTokens: 4 })));
+    await collect(e.generate(ask('second conversation', { temperature: 0, maxNewTokens: 4 })));
+    const again = await collect(e.generate(ask('first conversation', { temperature: 0, maxNewTokens: 4 })));
+    expect(first.done.usage.promptTokens + 4).toBeLessThanOrEqual(40);
+    // The second conversation evicted the first beyond their shared template opening.
+    expect(again.done.usage.cachedPromptTokens).toBeLessThan(first.done.usage.promptTokens - 1);
+    expect(again.text).toBe(first.text);
+  });
+});
+
+describe('memory-aware admission', () => {
+  it('admits only what fits the KV budget, makes the rest wait, and reports both in kvCache', async () => {
+    // tiny: 512 bytes a token. Each request below reserves prompt (~14) + 40 tokens, about 27 KiB;
+    // the budget holds two of them, never three.
+    const budget = 60_000;
+    const loads: KvCacheState[] = [];
+    const e = await createOnnxEngine({
+      modelDir: gqaDir,
+      id: 'tiny',
+      source: 'built-in',
+      limits: { ...limits, kvCacheBudgetBytes: budget },
+      intraOpThreads: 1,
+      observer: { load: ({ kvCache }) => loads.push(kvCache) },
+    });
+    engines.push(e);
+    expect(e.kvCache.budgetBytes).toBe(budget);
+    const runs = await Promise.all(['one', 'two', 'three'].map((c) => collect(e.generate(ask(c, { temperature: 0, maxNewTokens: 40 })))));
+    expect(runs.every((r) => r.done.finishReason === 'length' && r.done.usage.completionTokens === 40)).toBe(true);
+    const peak = Math.max(...loads.map((l) => l.reservedBytes));
+    expect(peak).toBeLessThanOrEqual(budget);
+    // Two ran together (the batch holds three): the third waited for the KV budget, not for a slot.
+    expect(peak).toBeGreaterThan(budget / 2);
+    expect(runs[2]!.done.timings.queueWaitMs).toBeGreaterThan(0);
+    expect(e.kvCache.reservedBytes).toBe(0);
+  });
+
+  it('refuses a request that could not fit even alone, saying what would fit', async () => {
+    const e = await engine(gqaDir, { limits: { kvCacheBudgetBytes: 30 * 512 } });
+    const refused = (() => {
+      try {
+        e.generate(ask('hello', { maxNewTokens: 64 }));
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refused).toBeInstanceOf(InvalidArgumentError);
+    expect((refused as InvalidArgumentError).field).toBe('sampling.max_new_tokens');
+    expect((refused as Error).message).toMatch(/KV cache budget is 0\.01 MiB: at most \d+ new tokens fit/);
+    // What it says fits, runs.
+    const fits = Number(/at most (\d+) new tokens/.exec((refused as Error).message)![1]);
+    const ok = await collect(e.generate(ask('hello', { temperature: 0, maxNewTokens: fits })));
+    expect(ok.done.usage.completionTokens).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,151 @@
+// The KV cache's pure parts: slot bookkeeping and prefix reuse, the inputs of a pass over slots,
+// buffer growth, and the admission budget.
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../src/engine/errors.js';
+import { checkFitsAlone, fitsBeside, worstCaseTokens } from '../src/engine/kv-budget.js';
+import { planSlotStep, slotCapacity } from '../src/engine/shared-buffer-decoder.js';
+import { commonPrefix, SlotTable } from '../src/engine/slot-table.js';
+
+const table = (overrides: Partial<ConstructorParameters<typeof SlotTable>[0]> = {}) =>
+  new SlotTable({ maxSlots: 4, bytesPerToken: 10, prefixCacheBytes: 1000, ...overrides });
+
+describe('SlotTable', () => {
+  it('gives each new prompt the lowest free slot and nothing to reuse', () => {
+    const t = table();
+    expect(t.acquire([1, 2, 3])).toEqual({ slot: 0, reused: 0 });
+    expect(t.acquire([4, 5])).toEqual({ slot: 1, reused: 0 });
+    t.release(0, false);
+    expect(t.acquire([6])).toEqual({ slot: 0, reused: 0 });
+    expect(t.activeCount).toBe(2);
+  });
+
+  it('hands a finished sequence’s slot to the prompt that continues it, reusing the shared ids but never the last', () => {
+    const t = table();
+    const { slot } = t.acquire([1, 2, 3])!;
+    t.append(slot, [1, 2, 3, 9, 8]);
+    t.release(slot, true);
+    expect(t.cachedBytes).toBe(50);
+    // The next turn: the whole earlier sequence, then more.
+    expect(t.acquire([1, 2, 3, 9, 8, 7, 6])).toEqual({ slot, reused: 5 });
+    expect(t.length(slot)).toBe(5);
+    t.release(slot, true);
+    // The identical prompt: its last id is computed again, for its logits.
+    expect(t.acquire([1, 2, 3, 9, 8])).toEqual({ slot, reused: 4 });
+  });
+
+  it('picks the cached slot sharing the longest prefix, and ignores prompts sharing none', () => {
+    const t = table();
+    // Two sequences running side by side, then both finished.
+    const slots = [[9, 2], [1, 2, 3, 4]].map((ids) => {
+      const { slot } = t.acquire(ids)!;
+      t.append(slot, ids);
+      return slot;
+    });
+    for (const slot of slots) t.release(slot, true);
+    expect(t.acquire([1, 2, 3, 4, 5])).toEqual({ slot: 1, reused: 4 });
+    expect(t.acquire([7, 7])).toEqual({ slot: 2, reused: 0 });
+  });
+
+  it('evicts the least recently cached prefix past the byte budget, and when every slot is taken', () => {
+    const t = table({ prefixCacheBytes: 100, maxSlots: 3 });
+    const finish = (ids: number[]) => {
+      const { slot } = t.acquire(ids)!;
+      t.append(slot, ids);
+      t.release(slot, true);
+      return slot;
+    };
+    const a = finish([1, 1, 1, 1, 1, 1]);
+    finish([2, 2, 2, 2, 2, 2]);
+    // 12 ids would be 120 bytes: the older entry goes.
+    expect(t.cachedBytes).toBe(60);
+    expect(t.acquire([1, 1, 1, 1, 1, 1, 5])!.reused).toBe(0);
+    const longer = table({ prefixCacheBytes: 50 });
+    const { slot } = longer.acquire([1])!;
+    longer.append(slot, [1, 2, 3, 4, 5, 6]);
+    longer.release(slot, true);
+    expect(longer.cachedBytes).toBe(0);
+    // Three slots, all taken by active or cached: the cached one is recycled, active ones never.
+    const full = table({ maxSlots: 2 });
+    const c = full.acquire([3, 3])!;
+    full.append(c.slot, [3, 3]);
+    full.release(c.slot, true);
+    full.acquire([4]);
+    expect(full.acquire([5])).toEqual({ slot: c.slot, reused: 0 });
+    expect(full.acquire([6])).toBeUndefined();
+    expect(a).toBe(0);
+  });
+
+  it('reports the rows the buffer needs and forgets everything on clear', () => {
+    const t = table();
+    t.acquire([1]);
+    const { slot } = t.acquire([2])!;
+    expect(t.highWater).toBe(2);
+    t.release(slot, false);
+    expect(t.highWater).toBe(1);
+    t.clear();
+    expect(t.highWater).toBe(0);
+    expect(commonPrefix([1, 2, 3], [1, 2, 4])).toBe(2);
+  });
+});
+
+describe('planSlotStep', () => {
+  const lengths = new Map([
+    [0, 5],
+    [1, 3],
+    [2, 0],
+    [3, 7],
+  ]);
+  const length = (slot: number) => lengths.get(slot) ?? 0;
+
+  it('decodes the slot range the sequences span; a slot in it that is not decoding writes one token past its own content', () => {
+    const step = planSlotStep(
+      [
+        { slot: 3, ids: [42] },
+        { slot: 1, ids: [41] },
+      ],
+      length,
+    );
+    expect(step).toMatchObject({ firstSlot: 1, rows: 3, width: 1 });
+    expect(step.inputIds).toEqual([41, 0, 42]);
+    expect(step.positionIds).toEqual([3, 0, 7]);
+    // Right-padded to the longest row: lengths 4, 1 and 8.
+    expect(step.attentionMask).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it('prefills one slot’s chunk after what it holds, and refuses a multi-token pass over several slots', () => {
+    const step = planSlotStep([{ slot: 0, ids: [7, 8, 9] }], length);
+    expect(step).toMatchObject({ firstSlot: 0, rows: 1, width: 3, inputIds: [7, 8, 9], positionIds: [5, 6, 7] });
+    expect(step.attentionMask).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    expect(() => planSlotStep([{ slot: 0, ids: [1, 2] }, { slot: 1, ids: [3, 4] }], length)).toThrow(/one token per slot/);
+  });
+});
+
+describe('slotCapacity', () => {
+  it('grows by doubling from 64, never past the context unless a pass needs it, and never shrinks', () => {
+    expect(slotCapacity(0, 10, 4096)).toBe(64);
+    expect(slotCapacity(64, 65, 4096)).toBe(128);
+    expect(slotCapacity(128, 100, 4096)).toBe(128);
+    expect(slotCapacity(2048, 3000, 3500)).toBe(3500);
+    expect(slotCapacity(0, 600, 512)).toBe(600);
+  });
+});
+
+describe('KV budget', () => {
+  const budget = { bytesPerToken: 100, budgetBytes: 10_000 };
+
+  it('reserves prompt plus max new tokens, capped by the context', () => {
+    expect(worstCaseTokens(20, 50, 4096)).toBe(70);
+    expect(worstCaseTokens(20, 5000, 4096)).toBe(4096);
+    expect(fitsBeside(budget, 60, 40)).toBe(true);
+    expect(fitsBeside(budget, 61, 40)).toBe(false);
+    expect(fitsBeside({ bytesPerToken: 100, budgetBytes: undefined }, 1e9, 1e9)).toBe(true);
+  });
+
+  it('refuses what cannot fit alone, naming the field to change and what would fit', () => {
+    expect(() => checkFitsAlone(budget, 30, 70, 4096)).not.toThrow();
+    const tooLong = () => checkFitsAlone(budget, 30, 71, 4096);
+    expect(tooLong).toThrow(InvalidArgumentError);
+    expect(tooLong).toThrow(/^sampling\.max_new_tokens: .*at most 70 new tokens fit after this 30-token prompt/);
+    expect(() => checkFitsAlone(budget, 120, 1, 4096)).toThrow(/^messages: .*the prompt alone \(120 tokens\) does not fit/);
+  });
+});
