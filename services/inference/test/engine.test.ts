@@ -208,7 +208,10 @@ describe('cancellation and limits', () => {
   it('refuses work with RESOURCE_EXHAUSTED when the queue is full', async () => {
     const e = await engine({ maxBatchSize: 1, maxQueueSize: 1 });
     const controller = new AbortController();
-    const running = collect(e.generate(ask('one', { maxNewTokens: 64 }, controller.signal)));
+    let started!: () => void;
+    const firstToken = new Promise<void>((resolve) => (started = resolve));
+    const running = collect(e.generate(ask('one', { maxNewTokens: 64 }, controller.signal)), () => started());
+    await firstToken;
     const queued = collect(e.generate(ask('two', { maxNewTokens: 1 })));
     expect(() => e.generate(ask('three', {}))).toThrow(ResourceExhaustedError);
     expect(() => e.generate(ask('three', {}))).toThrow(/queue is full/);

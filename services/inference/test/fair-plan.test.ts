@@ -1,7 +1,7 @@
 // The fair admission policy alone: which waiting request gets a batch slot, which prompt gets the
 // step's prefill chunk, when several users compete.
 import { describe, expect, it } from 'vitest';
-import { pickPrefill, planAdmission } from '../src/engine/fair-plan.js';
+import { pickPrefill, planAdmission, planPrefills } from '../src/engine/fair-plan.js';
 
 describe('planAdmission', () => {
   it("gives a free slot to a user holding none before another user's later requests", () => {
@@ -54,5 +54,21 @@ describe('pickPrefill', () => {
   it('is first come first served among users not served yet, and -1 when nothing prefills', () => {
     expect(pickPrefill(['B', 'A'], new Map())).toBe(0);
     expect(pickPrefill([], new Map())).toBe(-1);
+  });
+});
+
+describe('planPrefills', () => {
+  it('fills the step budget over several prompts, taking turns between users', () => {
+    // a's two prompts and b's one, none served yet: a, b, then a's second with what is left.
+    expect(planPrefills(['a', 'a', 'b'], new Map(), [50, 50, 30], 100)).toEqual([
+      { index: 0, tokens: 50 },
+      { index: 2, tokens: 30 },
+      { index: 1, tokens: 20 },
+    ]);
+  });
+
+  it('gives a long prompt at most the budget, and the user served longest ago goes first', () => {
+    expect(planPrefills(['a', 'b'], new Map([['a', 3], ['b', 1]]), [1000, 1000], 256)).toEqual([{ index: 1, tokens: 256 }]);
+    expect(planPrefills([], new Map(), [], 256)).toEqual([]);
   });
 });

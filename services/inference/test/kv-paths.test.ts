@@ -83,6 +83,30 @@ describe('the shared-buffer path', () => {
   });
 });
 
+describe('prompts arriving together', () => {
+  it('are prefilled in one step, and each answers as it does alone', async () => {
+    const steps: number[] = [];
+    const prompts = ['short', 'a somewhat longer prompt than that', 'mid length one'];
+    const alone = await engine(gqaDir);
+    const expected = [];
+    for (const p of prompts) expected.push((await collect(alone.generate(ask(p, { temperature: 0, maxNewTokens: 10 })))).text);
+    const e = await createOnnxEngine({
+      modelDir: gqaDir,
+      id: 'tiny',
+      source: 'built-in',
+      limits,
+      intraOpThreads: 1,
+      prefixCacheBytes: 0,
+      observer: { prefillStep: (_seconds, tokens) => steps.push(tokens) },
+    });
+    engines.push(e);
+    const together = await Promise.all(prompts.map((p) => collect(e.generate(ask(p, { temperature: 0, maxNewTokens: 10 })))));
+    expect(together.map((t) => t.text)).toEqual(expected);
+    // One prefill step carried all three prompts (default budget 256 tokens).
+    expect(steps).toEqual([together.reduce((n, t) => n + t.done.usage.promptTokens, 0)]);
+  });
+});
+
 describe('prefix reuse', () => {
   /** Turns of one conversation, greedy; each turn's answer goes into the next turn's history. */
   async function conversation(e: Engine, turns = 6): Promise<{ answers: Collected[]; prompts: ChatTurn[][] }> {

@@ -112,11 +112,27 @@ describe('planSlotStep', () => {
     expect(step.attentionMask).toEqual([1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
   });
 
-  it('prefills one slot’s chunk after what it holds, and refuses a multi-token pass over several slots', () => {
+  it('prefills one slot’s chunk after what it holds, and refuses a multi-token pass over slots holding anything', () => {
     const step = planSlotStep([{ slot: 0, ids: [7, 8, 9] }], length);
     expect(step).toMatchObject({ firstSlot: 0, rows: 1, width: 3, inputIds: [7, 8, 9], positionIds: [5, 6, 7] });
     expect(step.attentionMask).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
-    expect(() => planSlotStep([{ slot: 0, ids: [1, 2] }, { slot: 1, ids: [3, 4] }], length)).toThrow(/one token per slot/);
+    expect(() => planSlotStep([{ slot: 0, ids: [1, 2] }, { slot: 1, ids: [3, 4] }], length)).toThrow(/needs them all empty/);
+    expect(() => planSlotStep([{ slot: 0, ids: [1] }, { slot: 1, ids: [3, 4] }], () => 5)).toThrow(/needs them all empty/);
+  });
+
+  it('starts prompts of different lengths in empty slots in one pass, right-padded; an empty slot between rides along', () => {
+    const step = planSlotStep(
+      [
+        { slot: 4, ids: [1, 2, 3] },
+        { slot: 6, ids: [9] },
+      ],
+      () => 0,
+    );
+    expect(step).toMatchObject({ firstSlot: 4, rows: 3, width: 3 });
+    expect(step.inputIds).toEqual([1, 2, 3, 0, 0, 0, 9, 0, 0]);
+    expect(step.positionIds).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2]);
+    // Lengths 3, 1 and 1: the mask is as wide as the pass (GroupQueryAttention's first-prompt mode).
+    expect(step.attentionMask).toEqual([1, 1, 1, 1, 0, 0, 1, 0, 0]);
   });
 });
 

@@ -11,6 +11,11 @@ import type { Sequence } from './sequence.js';
 
 export type KvPath = 'shared-buffer' | 'generic';
 
+export interface PrefillChunk {
+  readonly seq: Sequence;
+  readonly end: number;
+}
+
 export interface Decoder {
   readonly path: KvPath;
   /**
@@ -18,8 +23,11 @@ export interface Decoder {
    * their K/V in place (prefix reuse; prefill starts there), or undefined when there is no room.
    */
   open(seq: Sequence): number | undefined;
-  /** Prefills prompt ids [seq.position, end); resolves the logits row of the last one. */
-  prefill(seq: Sequence, end: number): Promise<Float32Array>;
+  /**
+   * Prefills prompt ids [seq.position, end) of each sequence (in as few passes as the path allows);
+   * resolves, per entry in order, the logits row of its last id.
+   */
+  prefill(chunks: readonly PrefillChunk[]): Promise<Float32Array[]>;
   /** One decode step: each sequence feeds its pending token at its position; a logits row each, in order. */
   decode(seqs: readonly Sequence[]): Promise<Float32Array[]>;
   /** The sequence left the engine: its K/V is freed, or kept for a later prompt sharing its prefix when `reusable`. */

@@ -33,10 +33,11 @@ export function planAdmission(waitingKeys: readonly string[], activeKeys: readon
  * `prefillingKeys` is oldest first; `lastServed` maps a key to the step of its last chunk.
  * Returns an index into `prefillingKeys`, or -1 when nothing is prefilling.
  */
-export function pickPrefill(prefillingKeys: readonly string[], lastServed: ReadonlyMap<string, number>): number {
+export function pickPrefill(prefillingKeys: readonly string[], lastServed: ReadonlyMap<string, number>, skip: ReadonlySet<number> = new Set()): number {
   let best = -1;
   let bestServed = Number.POSITIVE_INFINITY;
   prefillingKeys.forEach((key, i) => {
+    if (skip.has(i)) return;
     const served = lastServed.get(key) ?? Number.NEGATIVE_INFINITY;
     if (best === -1 || served < bestServed) {
       best = i;
@@ -44,4 +45,41 @@ export function pickPrefill(prefillingKeys: readonly string[], lastServed: Reado
     }
   });
   return best;
+}
+
+export interface PrefillPick {
+  /** Index into the prefilling list. */
+  readonly index: number;
+  /** Prompt tokens this step prefills for it. */
+  readonly tokens: number;
+}
+
+/**
+ * The prefill work of one step: prompts in `pickPrefill`'s order, each taking what it has left or
+ * what is left of the step's token budget, until the budget is spent. Several short prompts arriving
+ * together are then prefilled in one step (and one pass where the KV path allows), not one per step
+ * with a decode step between each; a long one still takes at most the budget per step, so running
+ * streams keep their pace. `remaining[i]` is prompt i's unprefilled token count.
+ */
+export function planPrefills(
+  prefillingKeys: readonly string[],
+  lastServed: ReadonlyMap<string, number>,
+  remaining: readonly number[],
+  budgetTokens: number,
+): PrefillPick[] {
+  const served = new Map(lastServed);
+  const picked = new Set<number>();
+  const picks: PrefillPick[] = [];
+  let left = budgetTokens;
+  let step = Math.max(0, ...served.values());
+  while (left > 0) {
+    const index = pickPrefill(prefillingKeys, served, picked);
+    if (index < 0) break;
+    const tokens = Math.min(remaining[index]!, left);
+    picks.push({ index, tokens });
+    picked.add(index);
+    served.set(prefillingKeys[index]!, ++step);
+    left -= tokens;
+  }
+  return picks;
 }

@@ -1,7 +1,7 @@
 // The generic path: any decoder with past/present tensors. The running batch's cache is one
 // left-padded KvBatch (kv-batch.ts) that goes to the worker with each pass and comes back as the
 // graph's `present`, by transfer; each prefilling prompt has a batch of its own until it joins.
-import { int64, logitsRows, type Decoder } from './decoder.js';
+import { int64, logitsRows, type Decoder, type PrefillChunk } from './decoder.js';
 import { advance, concatRows, emptyKvBatch, selectRows, stepMask, type KvArray, type KvBatch, type KvShape } from './kv-batch.js';
 import type { ModelFamily } from './model-family.js';
 import type { PlainTensor, SessionRunner } from './session-worker.js';
@@ -35,11 +35,16 @@ export class GenericDecoder implements Decoder {
     return 0;
   }
 
-  async prefill(seq: Sequence, end: number): Promise<Float32Array> {
-    const ids = seq.promptIds.slice(seq.position, end);
-    const { logits, kv } = await this.forward(this.own.get(seq)!, [ids], [ids.map((_, i) => seq.position + i)]);
-    this.own.set(seq, kv);
-    return logitsRows(logits, this.vocab)[0]!;
+  /** One pass per prompt: rows of a left-padded batch cannot start at different positions. */
+  async prefill(chunks: readonly PrefillChunk[]): Promise<Float32Array[]> {
+    const rows: Float32Array[] = [];
+    for (const { seq, end } of chunks) {
+      const ids = seq.promptIds.slice(seq.position, end);
+      const { logits, kv } = await this.forward(this.own.get(seq)!, [ids], [ids.map((_, i) => seq.position + i)]);
+      this.own.set(seq, kv);
+      rows.push(logitsRows(logits, this.vocab)[0]!);
+    }
+    return rows;
   }
 
   async decode(seqs: readonly Sequence[]): Promise<Float32Array[]> {

@@ -1,11 +1,13 @@
 // Continuous batching over one ONNX Runtime session. Each step: drop cancelled sequences, admit
-// waiting ones, run one prefill chunk, then one decode step for every running sequence. A sequence
-// that finishes its prefill joins the batch for the very next decode step. Admission and the choice
-// of prefill chunk go round-robin across fairness keys (users), see fair-plan.ts.
+// waiting ones (as the KV budget allows), prefill up to prefillChunkTokens prompt tokens over as many
+// prompts as they reach, then one decode step for every running sequence. A sequence that finishes
+// its prefill joins the batch for the very next decode step. Admission and the order of prefill
+// chunks go round-robin across fairness keys (users), see fair-plan.ts. How passes run and where the
+// KV cache lives is the decoder's business (decoder.ts).
 import { randomInt } from 'node:crypto';
 import { loadChatTokenizer, type ChatTokenizer } from './chat-tokenizer.js';
 import { ResourceExhaustedError, UnavailableError } from './errors.js';
-import { pickPrefill, planAdmission } from './fair-plan.js';
+import { planAdmission, planPrefills } from './fair-plan.js';
 import type { Decoder } from './decoder.js';
 import { GenericDecoder } from './generic-decoder.js';
 import { checkFitsAlone, fitsBeside, worstCaseTokens, type KvBudget } from './kv-budget.js';
@@ -15,7 +17,7 @@ import { readModelFiles, type ModelFiles } from './model-files.js';
 import { startSessionWorker, type SessionRunner } from './session-worker.js';
 import { SharedBufferDecoder } from './shared-buffer-decoder.js';
 import { Sequence, type Clock } from './sequence.js';
-import { nextChunk, planStep } from './step-plan.js';
+import { planStep } from './step-plan.js';
 import { checkPromptLength, resolveMaxPromptTokens, resolveSampling } from './validate-request.js';
 import type { Engine, EngineLimits, EngineObserver, FinishReason, GenerationEvent, GenerationRequest, KvCacheState, LoadedModelInfo, ModelLimits, ModelSourceKind } from './types.js';
 
@@ -37,8 +39,8 @@ export interface OnnxEngineOptions {
   /** Whether idle ONNX Runtime threads spin; `auto` decides from the model's size. */
   readonly threadSpinning?: ThreadSpinning;
   /**
-   * Prompt tokens per prefill chunk (default 256). Bounds both the logits buffer and how long one
-   * step, hence every running stream's next token, waits on a long prompt's prefill.
+   * Prompt tokens prefilled per step, over one long prompt or several short ones (default 256).
+   * Bounds how long one step, hence every running stream's next token, waits on prefill.
    */
   readonly prefillChunkTokens?: number;
   /**
@@ -104,6 +106,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engi
 }
 
 export const DEFAULT_PREFIX_CACHE_BYTES = 256 * 2 ** 20;
+export const DEFAULT_PREFILL_CHUNK_TOKENS = 256;
 
 /** The KV cache's element type, from the graph's own input declaration (fp16 exports take float16). */
 export function graphKvDtype(session: Pick<SessionRunner, 'inputMetadata'>, family: ModelFamily): KvDtype {
@@ -225,6 +228,8 @@ class OnnxEngine implements Engine {
   }
 
   private async runLoop(): Promise<void> {
+    // Requests arriving in the same turn of the event loop start together (one prefill pass).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.activeCount > 0) {
       try {
         await this.step();
@@ -271,7 +276,7 @@ class OnnxEngine implements Engine {
       this.options.observer?.admitted?.((seq.admittedAt - seq.arrivedAt) / 1000);
       this.prefilling.push(seq);
     }
-    if (plan.prefill && this.prefilling.length > 0) await this.prefillChunk();
+    if (plan.prefill && this.prefilling.length > 0) await this.prefillStep();
     if (plan.decode) await this.decodeStep();
   }
 
@@ -300,24 +305,31 @@ class OnnxEngine implements Engine {
     for (const key of this.lastPrefill.keys()) if (!live.has(key)) this.lastPrefill.delete(key);
   }
 
-  private async prefillChunk(): Promise<void> {
-    const index = pickPrefill(
+  /** Prefills up to prefillChunkTokens prompt tokens, over as many waiting prompts as they reach. */
+  private async prefillStep(): Promise<void> {
+    const picks = planPrefills(
       this.prefilling.map((s) => s.fairnessKey),
       this.lastPrefill,
+      this.prefilling.map((s) => s.promptIds.length - s.position),
+      this.options.prefillChunkTokens ?? DEFAULT_PREFILL_CHUNK_TOKENS,
     );
-    const seq = this.prefilling[index]!;
-    this.lastPrefill.set(seq.fairnessKey, ++this.steps);
-    const { start, end } = nextChunk(seq.promptIds.length, seq.position, this.options.prefillChunkTokens ?? 256);
+    const chunks = picks.map(({ index, tokens }) => {
+      const seq = this.prefilling[index]!;
+      this.lastPrefill.set(seq.fairnessKey, ++this.steps);
+      return { seq, end: seq.position + tokens };
+    });
     const started = this.clock();
-    const logits = await this.decoder.prefill(seq, end);
-    this.options.observer?.prefillStep?.((this.clock() - started) / 1000, end - start);
-    seq.position = end;
-    if (end < seq.promptIds.length) return;
-    const result = seq.acceptLogits(logits);
-    this.prefilling.splice(this.prefilling.indexOf(seq), 1);
+    const logits = await this.decoder.prefill(chunks);
+    this.options.observer?.prefillStep?.((this.clock() - started) / 1000, picks.reduce((n, p) => n + p.tokens, 0));
+    chunks.forEach(({ seq, end }, i) => {
+      seq.position = end;
+      if (end < seq.promptIds.length) return;
+      const result = seq.acceptLogits(logits[i]!);
+      this.prefilling.splice(this.prefilling.indexOf(seq), 1);
+      if (result !== 'continue') return this.end(seq, result);
+      this.running.push(seq);
+    });
     this.forgetIdleKeys();
-    if (result !== 'continue') return this.end(seq, result);
-    this.running.push(seq);
   }
 
   private async decodeStep(): Promise<void> {

@@ -5,7 +5,7 @@
 // back. A decode step runs over the contiguous slot range its sequences span; a slot in that range
 // that is not decoding (free, prefilling or cached) rides along as a one-token row written just past
 // its own content, where it overwrites nothing anyone reads.
-import { int64, logitsRows, type Decoder } from './decoder.js';
+import { int64, logitsRows, type Decoder, type PrefillChunk } from './decoder.js';
 import type { KvShape } from './kv-batch.js';
 import type { ModelFamily } from './model-family.js';
 import type { PlainTensor, SessionRunner } from './session-worker.js';
@@ -14,7 +14,10 @@ import { SlotTable } from './slot-table.js';
 
 export interface SlotRow {
   readonly slot: number;
-  /** Ids this pass feeds for the slot; every row of a pass feeds the same count. */
+  /**
+   * Ids this pass feeds for the slot. Rows of a pass over several slots feed one id each (decode),
+   * or start empty slots with prompts of any lengths (a batch of first chunks, right-padded).
+   */
   readonly ids: readonly number[];
 }
 
@@ -28,15 +31,23 @@ export interface SlotStep {
   readonly attentionMask: readonly number[];
 }
 
-/** The inputs of one pass over the slot range `rows` span; `length(slot)` is what each slot holds now. */
+/**
+ * The inputs of one pass over the slot range `rows` span; `length(slot)` is what each slot holds now.
+ * A slot in the range without a row rides along: one id written just past its content (decode), or,
+ * in a batch of first chunks, where only empty slots may lie, a one-id prompt into its empty slot.
+ */
 export function planSlotStep(rows: readonly SlotRow[], length: (slot: number) => number): SlotStep {
-  const width = rows[0]!.ids.length;
   const bySlot = new Map(rows.map((r) => [r.slot, r.ids]));
   const firstSlot = Math.min(...bySlot.keys());
   const count = Math.max(...bySlot.keys()) - firstSlot + 1;
-  if (count > 1 && width !== 1) throw new Error('a pass over several slots feeds one token per slot');
   const slots = Array.from({ length: count }, (_, r) => firstSlot + r);
-  const totals = slots.map((s) => length(s) + width);
+  const width = Math.max(...rows.map((r) => r.ids.length));
+  // Several new tokens per row: GroupQueryAttention's first-prompt mode, every row starting at 0.
+  const firstChunks = count > 1 && width > 1;
+  if (firstChunks && slots.some((s) => length(s) > 0)) throw new Error('a multi-token pass over several slots needs them all empty');
+  if (!firstChunks && rows.some((r) => r.ids.length !== width)) throw new Error('rows of one pass feed the same number of ids');
+  const fed = (s: number) => bySlot.get(s)?.length ?? (firstChunks ? 1 : width);
+  const totals = slots.map((s) => length(s) + fed(s));
   const maskWidth = Math.max(...totals);
   const attentionMask: number[] = [];
   totals.forEach((total) => attentionMask.push(...Array.from({ length: maskWidth }, (_, c) => (c < total ? 1 : 0))));
@@ -44,7 +55,10 @@ export function planSlotStep(rows: readonly SlotRow[], length: (slot: number) =>
     firstSlot,
     rows: count,
     width,
-    inputIds: slots.flatMap((s) => bySlot.get(s) ?? Array<number>(width).fill(0)),
+    inputIds: slots.flatMap((s) => {
+      const ids = bySlot.get(s) ?? [];
+      return [...ids, ...Array<number>(width - ids.length).fill(0)];
+    }),
     positionIds: slots.flatMap((s) => Array.from({ length: width }, (_, i) => length(s) + i)),
     attentionMask,
   };
@@ -107,9 +121,20 @@ export class SharedBufferDecoder implements Decoder {
     return acquired.reused;
   }
 
-  async prefill(seq: Sequence, end: number): Promise<Float32Array> {
-    const ids = seq.promptIds.slice(seq.position, end);
-    return (await this.pass([{ slot: this.slotOf.get(seq)!, ids }]))[0]!;
+  /**
+   * First chunks of prompts in empty slots go in one pass when the slots between them are empty too;
+   * every other chunk (a continuation, a prompt after a reused prefix) takes a pass of its own.
+   */
+  async prefill(chunks: readonly PrefillChunk[]): Promise<Float32Array[]> {
+    const rows = chunks.map(({ seq, end }) => ({ slot: this.slotOf.get(seq)!, ids: seq.promptIds.slice(seq.position, end) }));
+    const fresh = rows.filter((r) => this.table.length(r.slot) === 0);
+    const lo = Math.min(...fresh.map((r) => r.slot));
+    const hi = Math.max(...fresh.map((r) => r.slot));
+    const together = fresh.length > 1 && Array.from({ length: hi - lo + 1 }, (_, i) => lo + i).every((s) => this.table.length(s) === 0);
+    const out = new Map<SlotRow, Float32Array>();
+    if (together) (await this.pass(fresh)).forEach((logits, i) => out.set(fresh[i]!, logits));
+    for (const row of rows) if (!out.has(row)) out.set(row, (await this.pass([row]))[0]!);
+    return rows.map((row) => out.get(row)!);
   }
 
   async decode(seqs: readonly Sequence[]): Promise<Float32Array[]> {

@@ -1,17 +1,21 @@
 /**
- * `npm run model:build -- --preset <name> --out <dir> [--seed N] [--force]`
+ * `npm run model:build -- --preset <name> --out <dir> [--seed N] [--attention gqa|standard] [--force]`
  * Builds a built-in Qwen3-architecture model directory; skips the work when an identical build is already there.
  */
 import { parseArgs } from 'node:util';
 import { PRESET_NAMES, isPresetName } from './presets.js';
+import { SERVED_LAYOUT, type AttentionKind } from './qwen3-graph.js';
 import { DEFAULT_SEED, buildModelDir, isModelDirCurrent } from './write-model-dir.js';
 
-const USAGE = `usage: model:build --preset <${PRESET_NAMES.join('|')}> --out <dir> [--seed <uint32>] [--force]`;
+const USAGE = `usage: model:build --preset <${PRESET_NAMES.join('|')}> --out <dir> [--seed <uint32>] [--attention gqa|standard] [--force]
+  --attention standard: plain attention with past/present tensors, shaped as onnx-community's exports (default gqa)`;
+const ATTENTION: readonly AttentionKind[] = ['gqa', 'standard'];
 
 interface CliOptions {
   readonly preset: string;
   readonly out: string;
   readonly seed: number;
+  readonly attention: AttentionKind;
   readonly force: boolean;
 }
 
@@ -22,6 +26,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       preset: { type: 'string' },
       out: { type: 'string' },
       seed: { type: 'string' },
+      attention: { type: 'string', default: SERVED_LAYOUT.attention },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -33,7 +38,9 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   if (!values.out) throw new UsageError(`missing --out\n${USAGE}`);
   const seed = values.seed === undefined ? DEFAULT_SEED : Number(values.seed);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed must be a uint32\n${USAGE}`);
-  return { preset: values.preset, out: values.out, seed, force: values.force ?? false };
+  const attention = ATTENTION.find((a) => a === values.attention);
+  if (!attention) throw new UsageError(`--attention must be gqa or standard\n${USAGE}`);
+  return { preset: values.preset, out: values.out, seed, attention, force: values.force ?? false };
 }
 
 class UsageError extends Error {}
@@ -47,12 +54,13 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  if (!options.force && (await isModelDirCurrent(options.out, options.preset, options.seed))) {
+  const layout = { attention: options.attention };
+  if (!options.force && (await isModelDirCurrent(options.out, options.preset, options.seed, layout))) {
     process.stdout.write(`${options.out} is up to date (preset ${options.preset}, seed ${options.seed}); use --force to rebuild\n`);
     return;
   }
   const started = performance.now();
-  const { dir } = await buildModelDir({ preset: options.preset, outDir: options.out, seed: options.seed });
+  const { dir } = await buildModelDir({ preset: options.preset, outDir: options.out, seed: options.seed, layout });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(`built ${options.preset} (seed ${options.seed}) into ${dir} in ${seconds}s\n`);
 }
