@@ -14,6 +14,8 @@ import { ask, collect, type Collected } from './support/engine-streams.js';
 let root: string;
 let gqaDir: string;
 let standardDir: string;
+let gqaInt4Dir: string;
+let standardInt4Dir: string;
 const engines: Engine[] = [];
 const limits: EngineLimits = { maxBatchSize: 3, maxQueueSize: 16, maxContextTokens: 512, maxNewTokensLimit: 64 };
 
@@ -39,6 +41,8 @@ beforeAll(async () => {
   // The same seed, hence the same weights, in both graphs.
   gqaDir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'gqa'), seed: 11 })).dir;
   standardDir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'standard'), seed: 11, layout: { attention: 'standard' } })).dir;
+  gqaInt4Dir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'gqa-int4'), seed: 11, layout: { weights: 'int4' } })).dir;
+  standardInt4Dir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'standard-int4'), seed: 11, layout: { attention: 'standard', weights: 'int4' } })).dir;
 });
 afterAll(async () => {
   for (const e of engines) await e.close();
@@ -65,11 +69,11 @@ async function workload(e: Engine): Promise<string[]> {
 }
 
 describe('the shared-buffer path', () => {
-  it('gives the generic path its tokens, token for token, while sequences join, leave and are cancelled', async () => {
+  it.each(['float32', 'int4'])('gives the generic path its tokens, token for token, while sequences join, leave and are cancelled (%s weights)', async (weights) => {
     const sharedLog: string[] = [];
     const genericLog: string[] = [];
-    const shared = await engine(gqaDir, { log: sharedLog });
-    const generic = await engine(standardDir, { log: genericLog });
+    const shared = await engine(weights === 'int4' ? gqaInt4Dir : gqaDir, { log: sharedLog });
+    const generic = await engine(weights === 'int4' ? standardInt4Dir : standardDir, { log: genericLog });
     expect(shared.kvCache.path).toBe('shared-buffer');
     expect(generic.kvCache.path).toBe('generic');
     expect(sharedLog.join('\n')).toContain('KV cache on the shared-buffer path');

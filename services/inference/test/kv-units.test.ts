@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../src/engine/errors.js';
 import { checkFitsAlone, fitsBeside, worstCaseTokens } from '../src/engine/kv-budget.js';
 import { planSlotStep, slotCapacity } from '../src/engine/shared-buffer-decoder.js';
 import { commonPrefix, SlotTable } from '../src/engine/slot-table.js';
+import { quantizeBlocks } from '../src/model-builder/quantize-blocks.js';
 
 const table = (overrides: Partial<ConstructorParameters<typeof SlotTable>[0]> = {}) =>
   new SlotTable({ maxSlots: 4, bytesPerToken: 10, prefixCacheBytes: 1000, ...overrides });
@@ -163,5 +164,32 @@ describe('KV budget', () => {
     expect(tooLong).toThrow(InvalidArgumentError);
     expect(tooLong).toThrow(/^sampling\.max_new_tokens: .*at most 70 new tokens fit after this 30-token prompt/);
     expect(() => checkFitsAlone(budget, 120, 1, 4096)).toThrow(/^messages: .*the prompt alone \(120 tokens\) does not fit/);
+  });
+});
+
+describe('quantizeBlocks (MatMulNBits layout)', () => {
+  it('packs 4-bit codes low nibble first around zero point 8, and each weight is within half a step', () => {
+    const k = 40; // two blocks of 32, the second padded
+    const weights = Float32Array.from({ length: 2 * k }, (_, i) => Math.sin(i * 1.7) * (i < k ? 1 : 0.01));
+    const { codes, scales } = quantizeBlocks(weights, 2, k, 4, 32);
+    expect(codes).toHaveLength(2 * 2 * 16);
+    expect(scales).toHaveLength(4);
+    for (let row = 0; row < 2; row++)
+      for (let i = 0; i < k; i++) {
+        const b = Math.floor(i / 32);
+        const byte = codes[(row * 2 + b) * 16 + ((i % 32) >> 1)]!;
+        const code = i % 2 === 0 ? byte & 15 : byte >> 4;
+        const scale = scales[row * 2 + b]!;
+        expect(Math.abs((code - 8) * scale - weights[row * k + i]!)).toBeLessThanOrEqual(scale / 2 + 1e-7);
+      }
+    // The padding past K encodes zero.
+    expect(codes[(0 * 2 + 1) * 16 + 15]).toBe(0x88);
+  });
+
+  it('stores 8-bit codes one per byte around 128, the block maximum at 255 or 1', () => {
+    const { codes, scales } = quantizeBlocks(Float32Array.from([0.5, -1, 0.25, 0, ...Array(12).fill(0)]), 1, 16, 8, 16);
+    expect(scales[0]).toBeCloseTo(1 / 127);
+    expect([...codes.subarray(0, 4)]).toEqual([128 + 64, 1, 128 + 32, 128]);
+    expect(() => quantizeBlocks(new Float32Array(10), 1, 10, 4, 24)).toThrow(/power of two/);
   });
 });

@@ -1,21 +1,24 @@
 /**
- * `npm run model:build -- --preset <name> --out <dir> [--seed N] [--attention gqa|standard] [--force]`
+ * `npm run model:build -- --preset <name> --out <dir> [--seed N] [--attention gqa|standard] [--weights float32|int8|int4] [--force]`
  * Builds a built-in Qwen3-architecture model directory; skips the work when an identical build is already there.
  */
 import { parseArgs } from 'node:util';
 import { PRESET_NAMES, isPresetName } from './presets.js';
-import { SERVED_LAYOUT, type AttentionKind } from './qwen3-graph.js';
+import { SERVED_LAYOUT, type AttentionKind, type WeightFormat } from './qwen3-graph.js';
 import { DEFAULT_SEED, buildModelDir, isModelDirCurrent } from './write-model-dir.js';
 
 const USAGE = `usage: model:build --preset <${PRESET_NAMES.join('|')}> --out <dir> [--seed <uint32>] [--attention gqa|standard] [--force]
-  --attention standard: plain attention with past/present tensors, shaped as onnx-community's exports (default gqa)`;
+  --attention standard: plain attention with past/present tensors, shaped as onnx-community's exports (default gqa)
+  --weights int8|int4: projections and LM head as MatMulNBits over block-quantized weights (default float32)`;
 const ATTENTION: readonly AttentionKind[] = ['gqa', 'standard'];
+const WEIGHTS: readonly WeightFormat[] = ['float32', 'int8', 'int4'];
 
 interface CliOptions {
   readonly preset: string;
   readonly out: string;
   readonly seed: number;
   readonly attention: AttentionKind;
+  readonly weights: WeightFormat;
   readonly force: boolean;
 }
 
@@ -27,6 +30,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       out: { type: 'string' },
       seed: { type: 'string' },
       attention: { type: 'string', default: SERVED_LAYOUT.attention },
+      weights: { type: 'string', default: SERVED_LAYOUT.weights },
       force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -40,7 +44,9 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed must be a uint32\n${USAGE}`);
   const attention = ATTENTION.find((a) => a === values.attention);
   if (!attention) throw new UsageError(`--attention must be gqa or standard\n${USAGE}`);
-  return { preset: values.preset, out: values.out, seed, attention, force: values.force ?? false };
+  const weights = WEIGHTS.find((w) => w === values.weights);
+  if (!weights) throw new UsageError(`--weights must be one of ${WEIGHTS.join(', ')}\n${USAGE}`);
+  return { preset: values.preset, out: values.out, seed, attention, weights, force: values.force ?? false };
 }
 
 class UsageError extends Error {}
@@ -54,7 +60,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const layout = { attention: options.attention };
+  const layout = { attention: options.attention, weights: options.weights };
   if (!options.force && (await isModelDirCurrent(options.out, options.preset, options.seed, layout))) {
     process.stdout.write(`${options.out} is up to date (preset ${options.preset}, seed ${options.seed}); use --force to rebuild\n`);
     return;

@@ -32,6 +32,23 @@ export interface WeightSpec {
   readonly init: WeightInit;
 }
 
+/**
+ * A projection stored for MatMulNBits: `${name}_q` (uint8 codes [n, kBlocks, blob]) and
+ * `${name}_scales` (float [n * kBlocks]), see quantize-blocks.ts. Its float values are drawn as the
+ * float graph's weight `source` would be (same name, dims and init), so a quantized build is the
+ * float build's model, quantized.
+ */
+export interface QuantizedWeightSpec {
+  readonly name: string;
+  /** Outputs (N) and inputs (K). */
+  readonly n: number;
+  readonly k: number;
+  readonly bits: 4 | 8;
+  readonly blockSize: number;
+  /** `in-out`: the source is stored [K, N] (pre-transposed projections); `out-in`: [N, K] (embeddings). */
+  readonly source: WeightSpec & { readonly layout: 'in-out' | 'out-in' };
+}
+
 /** Small tensors (shapes, scalars, rotary frequencies) stored inline in the model file. */
 export interface ConstantSpec {
   readonly name: string;
@@ -59,6 +76,7 @@ export interface GraphDescription {
   readonly nodes: readonly NodeSpec[];
   readonly constants: readonly ConstantSpec[];
   readonly weights: readonly WeightSpec[];
+  readonly quantizedWeights: readonly QuantizedWeightSpec[];
 }
 
 /** Where a weight's bytes live, relative to the model file's directory. */
@@ -83,6 +101,7 @@ export class GraphBuilder {
   private readonly nodes: NodeSpec[] = [];
   private readonly constants: ConstantSpec[] = [];
   private readonly weights: WeightSpec[] = [];
+  private readonly quantizedWeights: QuantizedWeightSpec[] = [];
   private readonly usedNames = new Set<string>();
   private readonly constantCache = new Map<string, string>();
   private counter = 0;
@@ -104,6 +123,14 @@ export class GraphBuilder {
     this.claim(name);
     this.weights.push({ name, dims, init });
     return name;
+  }
+
+  /** Registers a MatMulNBits weight; returns its codes' and scales' initializer names. */
+  quantizedWeight(spec: QuantizedWeightSpec): { codes: string; scales: string } {
+    const codes = this.claim(`${spec.name}_q`);
+    const scales = this.claim(`${spec.name}_scales`);
+    this.quantizedWeights.push(spec);
+    return { codes, scales };
   }
 
   /** Inline constant; identical constants are shared. */
@@ -159,6 +186,7 @@ export class GraphBuilder {
       nodes: [...this.nodes],
       constants: [...this.constants],
       weights: [...this.weights],
+      quantizedWeights: [...this.quantizedWeights],
     };
   }
 
@@ -213,10 +241,14 @@ function constantTensor(spec: ConstantSpec): onnxProto.onnx.ITensorProto {
   return { name: spec.name, dataType: ELEMENT_TYPE[spec.type], dims: [...spec.dims], rawData: bytes };
 }
 
-function externalTensor(spec: WeightSpec, location: ExternalLocation): onnxProto.onnx.ITensorProto {
+function externalTensor(
+  spec: { readonly name: string; readonly dims: readonly number[] },
+  location: ExternalLocation,
+  dataType: onnxProto.onnx.TensorProto.DataType = onnx.TensorProto.DataType.FLOAT,
+): onnxProto.onnx.ITensorProto {
   return {
     name: spec.name,
-    dataType: onnx.TensorProto.DataType.FLOAT,
+    dataType,
     dims: [...spec.dims],
     dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
     externalData: [
@@ -227,17 +259,31 @@ function externalTensor(spec: WeightSpec, location: ExternalLocation): onnxProto
   };
 }
 
-/** Encodes the graph as an ONNX model whose float weights all live in external data files. */
+/** The stored tensors of a MatMulNBits weight, as named in the graph. */
+export function quantizedTensors(spec: QuantizedWeightSpec): { codes: { name: string; dims: number[] }; scales: { name: string; dims: number[] } } {
+  const blocks = Math.ceil(spec.k / spec.blockSize);
+  return {
+    codes: { name: `${spec.name}_q`, dims: [spec.n, blocks, (spec.blockSize * spec.bits) / 8] },
+    scales: { name: `${spec.name}_scales`, dims: [spec.n * blocks] },
+  };
+}
+
+/** Encodes the graph as an ONNX model whose weights all live in external data files. */
 export function serializeModel(
   graph: GraphDescription,
   locations: ReadonlyMap<string, ExternalLocation>,
   producerVersion: string,
 ): Uint8Array {
+  const located = (name: string) => {
+    const location = locations.get(name);
+    if (!location) throw new Error(`no external data location for weight ${name}`);
+    return location;
+  };
   const initializer = [
-    ...graph.weights.map((w) => {
-      const location = locations.get(w.name);
-      if (!location) throw new Error(`no external data location for weight ${w.name}`);
-      return externalTensor(w, location);
+    ...graph.weights.map((w) => externalTensor(w, located(w.name))),
+    ...graph.quantizedWeights.flatMap((q) => {
+      const { codes, scales } = quantizedTensors(q);
+      return [externalTensor(codes, located(codes.name), onnx.TensorProto.DataType.UINT8), externalTensor(scales, located(scales.name))];
     }),
     ...graph.constants.map(constantTensor),
   ];

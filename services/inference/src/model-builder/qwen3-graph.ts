@@ -72,17 +72,30 @@ export type LogitsOutput = 'all' | 'last';
  */
 export type AttentionKind = 'standard' | 'gqa';
 
+/**
+ * `float32`: every projection a MatMul on float weights. `int4` / `int8`: the seven projections of
+ * each layer and the LM head are ONNX Runtime MatMulNBits over block-quantized weights (blocks of 32,
+ * quantize-blocks.ts), computing with int8 activations; embeddings and norms stay float32.
+ */
+export type WeightFormat = 'float32' | 'int4' | 'int8';
+
 export interface GraphLayout {
   readonly logits: LogitsOutput;
   readonly attention: AttentionKind;
+  readonly weights: WeightFormat;
 }
 
 /** What the service builds for itself: the fastest graph. */
-export const SERVED_LAYOUT: GraphLayout = { logits: 'last', attention: 'gqa' };
+export const SERVED_LAYOUT: GraphLayout = { logits: 'last', attention: 'gqa', weights: 'float32' };
+
+export const QUANT_BLOCK_SIZE = 32;
+/** MatMulNBits accuracy_level 4: activations quantized to int8 per block, the fast path of its CPU kernels. */
+const QUANT_ACCURACY_LEVEL = 4;
 
 export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> = {}): GraphDescription {
   const lastOnly = options.logits === 'last';
   const gqa = options.attention === 'gqa';
+  const bits = options.weights === 'int4' ? 4 : options.weights === 'int8' ? 8 : undefined;
   const {
     hidden_size: hidden,
     intermediate_size: inter,
@@ -151,6 +164,25 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
   };
   const headsShape = (n: number) => g.int64s([0, 0, n, headDim], `heads${n}_shape`);
+  /** x [.., in] times a projection stored [in, out] as `floatName`, or that weight quantized. */
+  const linear = (x: string, floatName: string, inDim: number, outDim: number): string => {
+    const source = { name: floatName, dims: [inDim, outDim], init: linearInit(inDim) };
+    if (bits === undefined) return g.op('MatMul', [x, g.weight(source.name, source.dims, source.init)]);
+    const q = g.quantizedWeight({
+      name: floatName.replace(/_t$/, ''),
+      n: outDim,
+      k: inDim,
+      bits,
+      blockSize: QUANT_BLOCK_SIZE,
+      source: { ...source, layout: 'in-out' },
+    });
+    return matMulNBits(x, q, inDim, outDim);
+  };
+  const matMulNBits = (x: string, q: { codes: string; scales: string }, k: number, n: number): string =>
+    g.op('MatMulNBits', [x, q.codes, q.scales], {
+      domain: MS_DOMAIN,
+      attributes: { K: k, N: n, bits: bits!, block_size: QUANT_BLOCK_SIZE, accuracy_level: QUANT_ACCURACY_LEVEL },
+    });
 
   let x = g.op('Gather', [embed, inputIds], { attributes: { axis: 0 } });
   for (let i = 0; i < layers; i++) {
@@ -158,21 +190,21 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     const h = rmsNorm(x, g.weight(n.inputNorm, [hidden], NORM_INIT));
     const qNormW = g.weight(n.qNorm, [headDim], NORM_INIT);
     const kNormW = g.weight(n.kNorm, [headDim], NORM_INIT);
-    const q = g.op('MatMul', [h, g.weight(n.qProj, [hidden, heads * headDim], linearInit(hidden))]);
-    const k = g.op('MatMul', [h, g.weight(n.kProj, [hidden, kvHeads * headDim], linearInit(hidden))]);
-    const v = g.op('MatMul', [h, g.weight(n.vProj, [hidden, kvHeads * headDim], linearInit(hidden))]);
+    const q = linear(h, n.qProj, hidden, heads * headDim);
+    const k = linear(h, n.kProj, hidden, kvHeads * headDim);
+    const v = linear(h, n.vProj, hidden, kvHeads * headDim);
 
     const qRot = rotary(rmsNorm(g.op('Reshape', [q, headsShape(heads)]), qNormW));
     const kRot = rotary(rmsNorm(g.op('Reshape', [k, headsShape(kvHeads)]), kNormW));
     const { output: merged, presentKey, presentValue } = attention(i, qRot, kRot, v, pastKeys[i]!, pastValues[i]!);
-    const attnOut = g.op('MatMul', [merged, g.weight(n.oProj, [heads * headDim, hidden], linearInit(heads * headDim))]);
+    const attnOut = linear(merged, n.oProj, heads * headDim, hidden);
     x = g.op('Add', [x, attnOut]);
 
     const h2 = rmsNorm(x, g.weight(n.postAttentionNorm, [hidden], NORM_INIT));
-    const gate = g.op('MatMul', [h2, g.weight(n.gateProj, [hidden, inter], linearInit(hidden))]);
-    const up = g.op('MatMul', [h2, g.weight(n.upProj, [hidden, inter], linearInit(hidden))]);
+    const gate = linear(h2, n.gateProj, hidden, inter);
+    const up = linear(h2, n.upProj, hidden, inter);
     const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
-    const down = g.op('MatMul', [g.op('Mul', [silu, up]), g.weight(n.downProj, [inter, hidden], linearInit(inter))]);
+    const down = linear(g.op('Mul', [silu, up]), n.downProj, inter, hidden);
     x = g.op('Add', [x, down]);
 
     g.output(presentKey, 'float32', presentDims);
@@ -181,17 +213,23 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
 
   const finalHidden = rmsNorm(x, g.weight(qwen3WeightNames.finalNorm, [hidden], NORM_INIT));
   // Gemm with transB reads the [vocab, hidden] embedding as is, so no transposed copy of it is ever stored.
-  const lmHead = tied
-    ? embed
-    : g.weight(qwen3WeightNames.lmHead, [vocab, hidden], { kind: 'normal', mean: 0, std: 2 / Math.sqrt(hidden) });
   const headInput = !lastOnly
     ? finalHidden
     : gqa
       ? lastRealPosition(g, finalHidden, attentionMask, seqLen1d, totalLen1d, hidden)
       : g.op('Slice', [finalHidden, g.int64s([-1], 'last_position'), g.int64s([Number.MAX_SAFE_INTEGER], 'to_the_end'), g.int64s([1], 'seq_axis')]);
-  const flatLogits = g.op('Gemm', [g.op('Reshape', [headInput, g.int64s([-1, hidden], 'flat_hidden_shape')]), lmHead], {
-    attributes: { transB: 1 },
-  });
+  const flatHidden = g.op('Reshape', [headInput, g.int64s([-1, hidden], 'flat_hidden_shape')]);
+  const lmHeadSource = { name: tied ? qwen3WeightNames.embedTokens : qwen3WeightNames.lmHead, dims: [vocab, hidden], init: { kind: 'normal', mean: 0, std: 2 / Math.sqrt(hidden) } as const };
+  let flatLogits: string;
+  if (bits !== undefined) {
+    // The [vocab, hidden] table is already [N, K]: quantized as is (the float one stays for Gather).
+    const q = g.quantizedWeight({ name: qwen3WeightNames.lmHead, n: vocab, k: hidden, bits, blockSize: QUANT_BLOCK_SIZE, source: { ...lmHeadSource, layout: 'out-in' } });
+    flatLogits = matMulNBits(flatHidden, q, hidden, vocab);
+  } else {
+    // Gemm with transB reads the [vocab, hidden] embedding as is, so no transposed copy of it is ever stored.
+    const lmHead = tied ? embed : g.weight(lmHeadSource.name, lmHeadSource.dims, lmHeadSource.init);
+    flatLogits = g.op('Gemm', [flatHidden, lmHead], { attributes: { transB: 1 } });
+  }
   const logitsShape = lastOnly
     ? g.int64s([-1, 1, vocab], 'last_logits_shape')
     : g.op('Concat', [g.op('Shape', [inputIds]), g.int64s([vocab], 'vocab')], { attributes: { axis: 0 } });

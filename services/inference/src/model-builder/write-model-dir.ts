@@ -5,8 +5,9 @@
 import { access, copyFile, mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { elementCount, serializeModel, type ExternalLocation, type WeightSpec } from './onnx-graph-builder.js';
-import { buildQwen3Graph, SERVED_LAYOUT, type AttentionKind, type GraphLayout, type LogitsOutput } from './qwen3-graph.js';
+import { elementCount, quantizedTensors, serializeModel, type ExternalLocation, type QuantizedWeightSpec, type WeightSpec } from './onnx-graph-builder.js';
+import { quantizeBlocks, transpose } from './quantize-blocks.js';
+import { buildQwen3Graph, SERVED_LAYOUT, type AttentionKind, type GraphLayout, type LogitsOutput, type WeightFormat } from './qwen3-graph.js';
 import { getPreset, type PresetName, type Qwen3Dims } from './presets.js';
 import { SeededRandom } from '../seeded-random.js';
 
@@ -36,6 +37,8 @@ export interface BuiltInModelInfo {
   readonly logits: LogitsOutput;
   /** How the graph attends, hence how its KV cache can be kept (qwen3-graph.ts). */
   readonly attention: AttentionKind;
+  /** How projection weights are stored (qwen3-graph.ts). */
+  readonly weights: WeightFormat;
 }
 
 export interface Qwen3ModelConfig extends Qwen3Dims {
@@ -79,46 +82,78 @@ function fillWeight(rng: SeededRandom, spec: WeightSpec, out: Float32Array): voi
   else rng.fillUniform(out, init.low, init.high);
 }
 
+/** Appends tensors to chunked external data files, each aligned, no file over MAX_EXTERNAL_FILE_BYTES. */
+class ExternalDataWriter {
+  readonly locations = new Map<string, ExternalLocation>();
+  private chunk = 0;
+  private offset = 0;
+  private handle: FileHandle | undefined;
+
+  constructor(private readonly onnxDir: string) {}
+
+  get chunkCount(): number {
+    return this.chunk + 1;
+  }
+
+  /** Reserves room for `length` bytes; `write` then puts bytes at positions relative to its start. */
+  async place(name: string, length: number): Promise<(bytes: Uint8Array, at: number) => Promise<void>> {
+    this.handle ??= await open(path.join(this.onnxDir, externalDataFileName(this.chunk)), 'w');
+    const alignment = length >= LARGE_TENSOR_BYTES ? LARGE_ALIGNMENT : SMALL_ALIGNMENT;
+    let start = Math.ceil(this.offset / alignment) * alignment;
+    if (start + length > MAX_EXTERNAL_FILE_BYTES && this.offset > 0) {
+      await this.handle.close();
+      this.chunk += 1;
+      this.handle = await open(path.join(this.onnxDir, externalDataFileName(this.chunk)), 'w');
+      start = 0;
+    }
+    this.locations.set(name, { file: externalDataFileName(this.chunk), offset: start, length });
+    this.offset = start + length;
+    // Padding is left as a file hole: positional writes past the end zero-fill it.
+    const handle = this.handle;
+    return async (bytes, at) => void (await handle.write(bytes, 0, bytes.byteLength, start + at));
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+  }
+}
+
+const bytesOf = (a: Float32Array | Uint8Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
 /** Streams every weight into chunked external data files; returns where each landed. */
 async function writeExternalData(
   onnxDir: string,
   weights: readonly WeightSpec[],
+  quantized: readonly QuantizedWeightSpec[],
   seed: number,
 ): Promise<{ locations: Map<string, ExternalLocation>; chunkCount: number }> {
-  const locations = new Map<string, ExternalLocation>();
-  let chunk = 0;
-  let offset = 0;
-  let handle: FileHandle = await open(path.join(onnxDir, externalDataFileName(chunk)), 'w');
+  const writer = new ExternalDataWriter(onnxDir);
   const scratch = new Float32Array(GENERATION_CHUNK);
   try {
     for (const spec of weights) {
       const count = elementCount(spec.dims);
-      const length = count * Float32Array.BYTES_PER_ELEMENT;
-      const alignment = length >= LARGE_TENSOR_BYTES ? LARGE_ALIGNMENT : SMALL_ALIGNMENT;
-      let start = Math.ceil(offset / alignment) * alignment;
-      if (start + length > MAX_EXTERNAL_FILE_BYTES && offset > 0) {
-        await handle.close();
-        chunk += 1;
-        handle = await open(path.join(onnxDir, externalDataFileName(chunk)), 'w');
-        offset = 0;
-        start = 0;
-      }
-      // Padding is left as a file hole: positional writes past the end zero-fill it.
+      const write = await writer.place(spec.name, count * Float32Array.BYTES_PER_ELEMENT);
       const rng = SeededRandom.forTensor(seed, spec.name);
-      let position = start;
       for (let done = 0; done < count; done += GENERATION_CHUNK) {
         const slice = scratch.subarray(0, Math.min(GENERATION_CHUNK, count - done));
         fillWeight(rng, spec, slice);
-        await handle.write(new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength), 0, slice.byteLength, position);
-        position += slice.byteLength;
+        await write(bytesOf(slice), done * Float32Array.BYTES_PER_ELEMENT);
       }
-      locations.set(spec.name, { file: externalDataFileName(chunk), offset: start, length });
-      offset = start + length;
+    }
+    for (const spec of quantized) {
+      // The float values exactly as the float build draws them, then quantized as [out, in] rows.
+      const source = new Float32Array(elementCount(spec.source.dims));
+      fillWeight(SeededRandom.forTensor(seed, spec.source.name), spec.source, source);
+      const rows = spec.source.layout === 'in-out' ? transpose(source, spec.k, spec.n) : source;
+      const { codes, scales } = quantizeBlocks(rows, spec.n, spec.k, spec.bits, spec.blockSize);
+      const names = quantizedTensors(spec);
+      await (await writer.place(names.codes.name, codes.byteLength))(codes, 0);
+      await (await writer.place(names.scales.name, scales.byteLength))(bytesOf(scales), 0);
     }
   } finally {
-    await handle.close();
+    await writer.close();
   }
-  return { locations, chunkCount: chunk + 1 };
+  return { locations: writer.locations, chunkCount: writer.chunkCount };
 }
 
 export function makeConfig(preset: string, dims: Qwen3Dims, seed: number, chunkCount: number, layout: GraphLayout = SERVED_LAYOUT): Qwen3ModelConfig {
@@ -139,7 +174,7 @@ export function makeConfig(preset: string, dims: Qwen3Dims, seed: number, chunkC
     torch_dtype: 'float32',
     // transformers.js derives the data file names from this count: model.onnx_data, model.onnx_data_1, ...
     'transformers.js_config': { dtype: 'fp32', use_external_data_format: { [MODEL_FILE]: chunkCount } },
-    freechat: { built_in: true, preset, seed, builder_version: MODEL_BUILDER_VERSION, logits: layout.logits, attention: layout.attention },
+    freechat: { built_in: true, preset, seed, builder_version: MODEL_BUILDER_VERSION, logits: layout.logits, attention: layout.attention, weights: layout.weights },
   };
 }
 
@@ -175,7 +210,7 @@ export async function buildModelDir(options: BuildModelDirOptions): Promise<Buil
   try {
     const layout = resolveLayout(options.layout);
     const graph = buildQwen3Graph(dims, layout);
-    const { locations, chunkCount } = await writeExternalData(onnxDir, graph.weights, seed);
+    const { locations, chunkCount } = await writeExternalData(onnxDir, graph.weights, graph.quantizedWeights, seed);
     await writeFile(path.join(onnxDir, MODEL_FILE), serializeModel(graph, locations, String(MODEL_BUILDER_VERSION)));
     const config = makeConfig(options.preset, dims, seed, chunkCount, layout);
     await writeFile(path.join(staging, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
@@ -200,7 +235,7 @@ export async function isModelDirCurrent(dir: string, preset: string, seed: numbe
     const info = config.freechat;
     const want = resolveLayout(layout);
     if (info?.preset !== preset || info.seed !== seed || info.builder_version !== MODEL_BUILDER_VERSION) return false;
-    if (info.logits !== want.logits || info.attention !== want.attention) return false;
+    if (info.logits !== want.logits || info.attention !== want.attention || (info.weights ?? 'float32') !== want.weights) return false;
     const chunks = config['transformers.js_config']?.use_external_data_format[MODEL_FILE] ?? 0;
     const required = [MODEL_FILE, ...Array.from({ length: chunks }, (_, i) => externalDataFileName(i))].map((f) =>
       path.join(dir, 'onnx', f),

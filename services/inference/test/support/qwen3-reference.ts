@@ -43,22 +43,63 @@ export function loadReferenceModel(dir: string): ReferenceModel {
   const model = onnx.ModelProto.decode(readFileSync(path.join(onnxDir, 'model.onnx')));
   const files = new Map<string, Buffer>();
   const weights = new Map<string, { dims: number[]; data: Float64Array }>();
+  const raw = new Map<string, { dims: number[]; bytes: Buffer; type: number }>();
   for (const tensor of model.graph?.initializer ?? []) {
     if (tensor.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) continue;
-    if (tensor.dataType !== onnx.TensorProto.DataType.FLOAT) throw new Error(`${tensor.name}: expected float32`);
     const entry = Object.fromEntries((tensor.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
     const file = entry.location;
     if (!tensor.name || !file) throw new Error('external initializer without a name or location');
     if (!files.has(file)) files.set(file, readFileSync(path.join(onnxDir, file)));
-    const bytes = files.get(file)!;
     const offset = Number(entry.offset ?? 0);
-    const dims = (tensor.dims ?? []).map(Number);
+    const bytes = files.get(file)!.subarray(offset, offset + Number(entry.length));
+    raw.set(tensor.name, { dims: (tensor.dims ?? []).map(Number), bytes, type: tensor.dataType ?? 0 });
+  }
+  for (const [name, { dims, bytes, type }] of raw) {
+    if (type === onnx.TensorProto.DataType.UINT8) {
+      // A MatMulNBits weight: codes [N, blocks, blob] and scales [N * blocks], see dequantize below.
+      const base = name.replace(/_q$/, '');
+      const scales = raw.get(`${base}_scales`)!;
+      const node = model.graph?.node?.find((n) => n.opType === 'MatMulNBits' && n.input?.[1] === name);
+      const attr = (key: string) => Number(node?.attribute?.find((a) => a.name === key)?.i ?? Number.NaN);
+      const scaleValues = new Float32Array(scales.bytes.buffer.slice(scales.bytes.byteOffset, scales.bytes.byteOffset + scales.bytes.byteLength));
+      const rows = dequantize(bytes, scaleValues, dims, attr('K'), attr('bits'), attr('block_size'));
+      // Projections are stored [in, out] in float builds: hand the reference the same layout.
+      if (base === 'lm_head.weight') weights.set(base, { dims: [dims[0]!, rows.length / dims[0]!], data: rows });
+      else weights.set(`${base}_t`, { dims: [rows.length / dims[0]!, dims[0]!], data: transpose(rows, dims[0]!, rows.length / dims[0]!) });
+      continue;
+    }
+    if (type !== onnx.TensorProto.DataType.FLOAT) continue;
     const count = dims.reduce((a, b) => a * b, 1);
-    if (Number(entry.length) !== count * 4) throw new Error(`${tensor.name}: length does not match dims`);
-    const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + count * 4));
-    weights.set(tensor.name, { dims, data: Float64Array.from(floats) });
+    if (bytes.byteLength !== count * 4) throw new Error(`${name}: length does not match dims`);
+    const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + count * 4));
+    weights.set(name, { dims, data: Float64Array.from(floats) });
   }
   return { config, weights };
+}
+
+/**
+ * MatMulNBits' documented dequantization, written independently of the builder: per output row n and
+ * block b, weight = (code - 2^(bits-1)) * scale[n * blocks + b]; 4-bit codes two per byte, low nibble first.
+ */
+function dequantize(codes: Uint8Array, scales: Float32Array, dims: number[], kDim: number, bits: number, blockSize: number): Float64Array {
+  if (bits !== 4 && bits !== 8) throw new Error(`unexpected MatMulNBits bits ${bits}`);
+  const [n, blocks, blob] = dims as [number, number, number];
+  const out = new Float64Array(n * kDim);
+  for (let row = 0; row < n; row++)
+    for (let i = 0; i < kDim; i++) {
+      const b = Math.floor(i / blockSize);
+      const j = i % blockSize;
+      const byte = codes[(row * blocks + b) * blob + (bits === 8 ? j : j >> 1)]!;
+      const code = bits === 8 ? byte : j % 2 === 0 ? byte & 15 : byte >> 4;
+      out[row * kDim + i] = (code - 2 ** (bits - 1)) * scales[row * blocks + b]!;
+    }
+  return out;
+}
+
+function transpose(values: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!;
+  return out;
 }
 
 function weight(model: ReferenceModel, name: string, dims: number[]): Float64Array {
@@ -135,7 +176,8 @@ export function referenceForward(
   const groups = nh / nkv;
   const eps = c.rms_norm_eps;
   const embed = weight(model, 'model.embed_tokens.weight', [c.vocab_size, H]);
-  const lmHead = c.tie_word_embeddings ? embed : weight(model, 'lm_head.weight', [c.vocab_size, H]);
+  // Quantized builds keep a quantized LM head beside the float embedding, tied or not.
+  const lmHead = model.weights.has('lm_head.weight') ? weight(model, 'lm_head.weight', [c.vocab_size, H]) : embed;
   const finalNorm = weight(model, 'model.norm.weight', [H]);
 
   return inputIds.map((ids, b) => {
