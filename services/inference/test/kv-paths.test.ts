@@ -10,6 +10,7 @@ import { commonPrefix } from '../src/engine/slot-table.js';
 import type { ChatTurn, KvCacheState } from '../src/engine/types.js';
 import { buildModelDir } from '../src/model-builder/index.js';
 import { ask, collect, type Collected } from './support/engine-streams.js';
+import { writeGenaiLayout } from './support/genai-layout.js';
 
 let root: string;
 let gqaDir: string;
@@ -108,6 +109,25 @@ describe('prompts arriving together', () => {
     expect(together.map((t) => t.text)).toEqual(expected);
     // One prefill step carried all three prompts (default budget 256 tokens).
     expect(steps).toEqual([together.reduce((n, t) => n + t.done.usage.promptTokens, 0)]);
+  });
+});
+
+describe("onnxruntime-genai's layout", () => {
+  it('loads from genai_config.json, runs on the shared-buffer path, and answers as the same weights do in the built-in layout', async () => {
+    // Logits for every position, as genai's builder writes them: the engine must read each row's last real one.
+    const built = await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'genai-src'), seed: 11, layout: { logits: 'all' } });
+    const genaiDir = path.join(root, 'genai');
+    await writeGenaiLayout(built.dir, genaiDir);
+    const genai = await engine(genaiDir);
+    expect(genai.kvCache.path).toBe('shared-buffer');
+    const builtIn = await engine(gqaDir);
+    const prompts = ['first', 'a longer second prompt than the first', 'third'];
+    // Arriving together: one right-padded prefill pass. genai_config's search says greedy (do_sample
+    // false) where the built-in model's generation_config samples: the built-in one is asked for greedy.
+    const fromGenai = await Promise.all(prompts.map((p) => collect(genai.generate(ask(p, { maxNewTokens: 12 })))));
+    const fromBuiltIn = await Promise.all(prompts.map((p) => collect(builtIn.generate(ask(p, { temperature: 0, maxNewTokens: 12 })))));
+    expect(fromGenai.map((r) => r.text)).toEqual(fromBuiltIn.map((r) => r.text));
+    expect(fromGenai.map((r) => r.done.usage.completionTokens)).toEqual([12, 12, 12]);
   });
 });
 

@@ -40,12 +40,18 @@ export interface Decoder {
   readonly reusedTokens: number;
 }
 
-/** A logits tensor [rows, 1, vocab] as float32 rows (fp16 graphs answer raw float16 bits). */
-export function logitsRows(logits: PlainTensor, vocab: number): Float32Array[] {
+/**
+ * A logits tensor [rows, positions, vocab] as one float32 row per batch row (fp16 graphs answer raw
+ * float16 bits): position `last(row)`, by default the last. Graphs give logits for every position
+ * (exports) or one per row (the built-in model).
+ */
+export function logitsRows(logits: PlainTensor, vocab: number, last?: (row: number) => number): Float32Array[] {
   const floats = logits.type === 'float16' ? halfToFloat(logits.data as Uint16Array) : (logits.data as Float32Array);
-  const positions = floats.length / vocab / logits.dims[0]!;
-  // Graphs give logits for every position (exports) or the last one only (the built-in model).
-  return Array.from({ length: logits.dims[0]! }, (_, r) => floats.subarray(((r + 1) * positions - 1) * vocab, (r + 1) * positions * vocab));
+  const positions = logits.dims[1]!;
+  return Array.from({ length: logits.dims[0]! }, (_, r) => {
+    const at = (r * positions + (positions === 1 ? 0 : (last?.(r) ?? positions - 1))) * vocab;
+    return floats.subarray(at, at + vocab);
+  });
 }
 
 export const int64 = (values: Iterable<number>) => BigInt64Array.from(values, (v) => BigInt(v));

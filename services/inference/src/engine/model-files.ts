@@ -1,5 +1,9 @@
-// Reads what the engine needs from a model directory in the Hugging Face ONNX layout
-// (onnx-community/Qwen3-*-ONNX and the built-in model alike).
+// Reads what the engine needs from a model directory in either layout it loads:
+// - Hugging Face ONNX (onnx-community/Qwen3-*-ONNX, the built-in model): config.json and
+//   onnx/<variant>.onnx;
+// - onnxruntime-genai's builder: genai_config.json naming the decoder file at the top level, its
+//   dimensions, cache names and search defaults. Its graphs use GroupQueryAttention, so they run on
+//   the shared-buffer path.
 import { readFile, readdir, stat, access } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -28,6 +32,37 @@ const GenerationConfigSchema = z.object({
   do_sample: z.boolean().optional(),
 });
 
+const GenaiConfigSchema = z.object({
+  model: z.object({
+    type: z.string(),
+    vocab_size: z.number().int().positive(),
+    context_length: z.number().int().positive(),
+    eos_token_id: tokenIds.optional(),
+    pad_token_id: z.number().int().optional(),
+    decoder: z.object({
+      filename: z.string().regex(/^[\w.-]+\.onnx$/, 'expected a file name in the model directory'),
+      head_size: z.number().int().positive(),
+      hidden_size: z.number().int().positive(),
+      num_attention_heads: z.number().int().positive(),
+      num_hidden_layers: z.number().int().positive(),
+      num_key_value_heads: z.number().int().positive(),
+      inputs: z.object({ past_key_names: z.string().optional(), past_value_names: z.string().optional() }).optional(),
+      outputs: z.object({ present_key_names: z.string().optional(), present_value_names: z.string().optional() }).optional(),
+    }),
+  }),
+  search: z
+    .object({
+      do_sample: z.boolean().optional(),
+      temperature: z.number().optional(),
+      top_p: z.number().optional(),
+      top_k: z.number().int().optional(),
+      repetition_penalty: z.number().optional(),
+    })
+    .optional(),
+});
+
+export type KvNames = (layer: number) => { readonly pastKey: string; readonly pastValue: string; readonly presentKey: string; readonly presentValue: string };
+
 export interface ModelFiles {
   readonly dir: string;
   readonly onnxPath: string;
@@ -45,6 +80,10 @@ export interface ModelFiles {
    * both past and present, so the cache stays in place between passes; `concat`: present is a new tensor.
    */
   readonly kvLayout: 'shared-buffer' | 'concat';
+  /** `hf-onnx` or `genai` (see above). */
+  readonly format: 'hf-onnx' | 'genai';
+  /** The cache's names when the directory says them (genai_config.json); else the family's. */
+  readonly kvNames?: KvNames;
   /** The graph and its external data: what one batch-1 decode step reads. */
   readonly weightBytes: number;
   readonly generationDefaults: {
@@ -66,17 +105,69 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-/** `variant` picks `onnx/<variant>.onnx` (e.g. `model`, `model_q4`), as the hub repositories name them. */
+async function weightBytesOf(onnxPath: string): Promise<number> {
+  const onnxDir = path.dirname(onnxPath);
+  const file = path.basename(onnxPath);
+  const ownFiles = (await readdir(onnxDir)).filter((f) => f === file || f.startsWith(`${file}_data`) || f.startsWith(`${file}.data`));
+  const sizes = await Promise.all(ownFiles.map(async (f) => (await stat(path.join(onnxDir, f))).size));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+/** `%d` in genai_config's cache name patterns is the layer. */
+const layerName = (pattern: string | undefined, fallback: string, layer: number) => (pattern ?? fallback).replace('%d', String(layer));
+
+async function readGenaiFiles(dir: string, variant: string): Promise<ModelFiles> {
+  const genai = GenaiConfigSchema.parse(await readJson(path.join(dir, 'genai_config.json')));
+  if (variant !== 'model') throw new Error(`${dir} is an onnxruntime-genai model (genai_config.json): it has one decoder, not variant ${variant}`);
+  const { model, search = {} } = genai;
+  const onnxPath = path.join(dir, model.decoder.filename);
+  if (!(await exists(onnxPath))) throw new Error(`genai_config.json names ${model.decoder.filename}, which ${dir} does not have`);
+  const genPath = path.join(dir, 'generation_config.json');
+  const generation = GenerationConfigSchema.parse((await exists(genPath)) ? await readJson(genPath) : {});
+  const { inputs = {}, outputs = {} } = model.decoder;
+  const greedy = search.do_sample === false;
+  return {
+    dir,
+    onnxPath,
+    modelType: model.type,
+    numLayers: model.decoder.num_hidden_layers,
+    numKvHeads: model.decoder.num_key_value_heads,
+    headDim: model.decoder.head_size,
+    vocabSize: model.vocab_size,
+    maxPositionEmbeddings: model.context_length,
+    eosTokenIds: generation.eos_token_id ?? model.eos_token_id ?? [],
+    padTokenId: generation.pad_token_id ?? model.pad_token_id ?? 0,
+    builtIn: false,
+    kvLayout: 'shared-buffer',
+    format: 'genai',
+    kvNames: (l) => ({
+      pastKey: layerName(inputs.past_key_names, 'past_key_values.%d.key', l),
+      pastValue: layerName(inputs.past_value_names, 'past_key_values.%d.value', l),
+      presentKey: layerName(outputs.present_key_names, 'present.%d.key', l),
+      presentValue: layerName(outputs.present_value_names, 'present.%d.value', l),
+    }),
+    weightBytes: await weightBytesOf(onnxPath),
+    generationDefaults: {
+      temperature: greedy ? 0 : (generation.temperature ?? search.temperature ?? 0.7),
+      topP: generation.top_p ?? search.top_p ?? 1,
+      topK: generation.top_k ?? search.top_k ?? 0,
+      repetitionPenalty: generation.repetition_penalty ?? search.repetition_penalty ?? 1,
+    },
+  };
+}
+
+/**
+ * `variant` picks `onnx/<variant>.onnx` (e.g. `model`, `model_q4`), as the hub repositories name them;
+ * a directory with genai_config.json is read as onnxruntime-genai's layout instead.
+ */
 export async function readModelFiles(dir: string, variant = 'model'): Promise<ModelFiles> {
+  if (await exists(path.join(dir, 'genai_config.json'))) return readGenaiFiles(dir, variant);
   const config = ModelConfigSchema.parse(await readJson(path.join(dir, 'config.json')));
   const genPath = path.join(dir, 'generation_config.json');
   const generation = GenerationConfigSchema.parse((await exists(genPath)) ? await readJson(genPath) : {});
   const onnxPath = path.join(dir, 'onnx', `${variant}.onnx`);
   if (!(await exists(onnxPath))) throw new Error(`model directory ${dir} has no onnx/${variant}.onnx`);
   const greedy = generation.do_sample === false;
-  const onnxDir = path.dirname(onnxPath);
-  const ownFiles = (await readdir(onnxDir)).filter((f) => f === `${variant}.onnx` || f.startsWith(`${variant}.onnx_data`));
-  const sizes = await Promise.all(ownFiles.map(async (f) => (await stat(path.join(onnxDir, f))).size));
   return {
     dir,
     onnxPath,
@@ -90,7 +181,8 @@ export async function readModelFiles(dir: string, variant = 'model'): Promise<Mo
     padTokenId: generation.pad_token_id ?? 0,
     builtIn: config.freechat?.built_in === true,
     kvLayout: config.freechat?.attention === 'gqa' ? 'shared-buffer' : 'concat',
-    weightBytes: sizes.reduce((a, b) => a + b, 0),
+    format: 'hf-onnx',
+    weightBytes: await weightBytesOf(onnxPath),
     generationDefaults: {
       temperature: greedy ? 0 : (generation.temperature ?? 0.7),
       topP: generation.top_p ?? 1,

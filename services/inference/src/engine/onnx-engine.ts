@@ -74,7 +74,8 @@ export function shouldSpinThreads(mode: ThreadSpinning, weightBytes: number): bo
 
 export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engine> {
   const files = await readModelFiles(options.modelDir, options.variant);
-  const family = modelFamily(files.modelType);
+  const known = modelFamily(files.modelType);
+  const family: ModelFamily = files.kvNames ? { ...known, kvNames: files.kvNames } : known;
   const tokenizer = await loadChatTokenizer(options.modelDir);
   const spin = shouldSpinThreads(options.threadSpinning ?? 'auto', files.weightBytes) ? '1' : '0';
   // On a worker thread: a forward pass never blocks this one (session-worker.ts).
@@ -97,7 +98,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engi
         })
       : new GenericDecoder(session, family, shape, files.vocabSize);
   (options.logger ?? silentLogger).info(
-    { modelType: files.modelType, variant: options.variant ?? 'model', kvDtype, kvPath: decoder.path },
+    { modelType: files.modelType, format: files.format, variant: options.variant ?? 'model', kvDtype, kvPath: decoder.path },
     `model graph loaded; KV cache on the ${decoder.path} path`,
   );
   const elementBytes = kvDtype === 'float16' ? 2 : 4;

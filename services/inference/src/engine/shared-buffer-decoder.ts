@@ -172,7 +172,9 @@ export class SharedBufferDecoder implements Decoder {
       capacity: this.capacity,
     });
     for (const row of rows) this.table.append(row.slot, row.ids);
-    const logits = logitsRows(out.logits!, this.vocab);
+    // All-positions graphs: a right-padded row's last real id is not the pass's last position.
+    const fed = new Map(rows.map((r) => [r.slot - step.firstSlot, r.ids.length]));
+    const logits = logitsRows(out.logits!, this.vocab, (row) => (fed.get(row) ?? 1) - 1);
     return rows.map((row) => logits[row.slot - step.firstSlot]!);
   }
 }
