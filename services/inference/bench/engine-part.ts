@@ -1,36 +1,48 @@
-// Free Chat's engine on a model directory: prefill speed, decode speed and throughput under concurrency.
+// Free Chat's engine (in process, as the inference service runs it) on a model directory: every
+// request of a level arrives at once; tokens/s, TTFT and peak RSS. Also one conversation's TTFT turn
+// by turn, which prefix reuse keeps flat.
 import { createOnnxEngine, type GenerationEvent } from '../src/engine/index.js';
-import { benchPrompts } from './stats.js';
+import type { ChatTurn } from '../src/engine/types.js';
+import { steadyDecodeRate } from './stats.js';
 
-export interface EngineRequestResult {
+export interface LevelResult {
   readonly concurrency: number;
-  /** [ms since the level started, tokens] for every delta, and when the stream ended. */
-  readonly deltas: readonly (readonly [number, number])[];
-  readonly doneAtMs: number;
-  readonly promptTokens: number;
-  readonly completionTokens: number;
-  readonly ttftMs: number;
+  readonly wallMs: number;
+  /** Tokens per second while every stream decodes (first tokens, from prefill, excluded). */
   readonly decodeTokensPerSecond: number;
+  readonly requests: readonly { readonly promptTokens: number; readonly completionTokens: number; readonly ttftMs: number; readonly doneMs: number }[];
 }
 
 export interface EnginePartResult {
-  readonly prefill: { readonly promptTokens: number; readonly ms: number };
-  readonly levels: { readonly concurrency: number; readonly wallMs: number; readonly requests: EngineRequestResult[] }[];
-  readonly peakRssMb: number;
+  readonly kvPath: string;
+  readonly levels: readonly LevelResult[];
+  /** TTFT of each turn of one conversation, ms. */
+  readonly conversationTtftMs: readonly number[];
+  readonly peakRssMiB: number;
 }
 
-async function done(stream: AsyncIterable<GenerationEvent>, since = performance.now()) {
+async function run(stream: AsyncIterable<GenerationEvent>, since: number) {
   let last: GenerationEvent | undefined;
   const deltas: [number, number][] = [];
+  let text = '';
   for await (const e of stream) {
     last = e;
-    if (e.type === 'delta') deltas.push([performance.now() - since, e.tokenCount]);
+    if (e.type !== 'delta') continue;
+    deltas.push([performance.now() - since, e.tokenCount]);
+    if (e.channel === 'content') text += e.text;
   }
   if (last?.type !== 'done') throw new Error('no done event');
-  return { ...last, deltas, doneAtMs: performance.now() - since };
+  return { ...last, deltas, text, doneAtMs: performance.now() - since };
 }
 
-export async function runEnginePart(opts: { modelDir: string; concurrency: number[]; newTokens: number; promptWords: number }): Promise<EnginePartResult> {
+export async function runEnginePart(opts: {
+  modelDir: string;
+  concurrency: readonly number[];
+  newTokens: number;
+  /** User messages; request i of a level asks prompts[i % length]. */
+  prompts: readonly string[];
+  conversationTurns: number;
+}): Promise<EnginePartResult> {
   const maxBatchSize = Math.max(...opts.concurrency);
   const engine = await createOnnxEngine({
     modelDir: opts.modelDir,
@@ -39,33 +51,34 @@ export async function runEnginePart(opts: { modelDir: string; concurrency: numbe
     limits: { maxBatchSize, maxQueueSize: maxBatchSize, maxContextTokens: 4096, maxNewTokensLimit: 4096 },
   });
   const greedy = { temperature: 0, maxNewTokens: opts.newTokens };
-  const ask = (content: string, sampling: typeof greedy) => engine.generate({ requestId: 'bench', messages: [{ role: 'user', content }], sampling });
+  const ask = (messages: ChatTurn[], sampling: typeof greedy, since: number) =>
+    run(engine.generate({ requestId: 'bench', messages, sampling, enableThinking: false }), since);
 
-  await done(ask('warm up', { temperature: 0, maxNewTokens: 2 }));
-  // Prefill alone: one long prompt, one token out, so time to first token is prompt processing.
-  const long = await done(ask(benchPrompts(1, opts.promptWords * 4)[0]!, { temperature: 0, maxNewTokens: 1 }));
-  const prefill = { promptTokens: long.usage.promptTokens, ms: long.timings.timeToFirstTokenMs };
-
-  const levels = [];
+  await ask([{ role: 'user', content: 'warm up' }], { temperature: 0, maxNewTokens: 2 }, performance.now());
+  const levels: LevelResult[] = [];
   for (const concurrency of opts.concurrency) {
     const started = performance.now();
-    const finals = await Promise.all(benchPrompts(concurrency, opts.promptWords).map((p) => done(ask(p, greedy), started)));
+    const finals = await Promise.all(
+      Array.from({ length: concurrency }, (_, i) => ask([{ role: 'user', content: opts.prompts[i % opts.prompts.length]! }], greedy, started)),
+    );
     const wallMs = performance.now() - started;
-    levels.push({
-      concurrency,
-      wallMs,
-      requests: finals.map((f) => ({
-        concurrency,
-        deltas: f.deltas,
-        doneAtMs: f.doneAtMs,
-        promptTokens: f.usage.promptTokens,
-        completionTokens: f.usage.completionTokens,
-        ttftMs: f.timings.timeToFirstTokenMs,
-        decodeTokensPerSecond: f.timings.decodeTokensPerSecond,
-      })),
-    });
-    console.error(`engine: concurrency ${concurrency} done in ${(wallMs / 1000).toFixed(1)} s`);
+    const requests = finals.map((f) => ({ promptTokens: f.usage.promptTokens, completionTokens: f.usage.completionTokens, ttftMs: f.timings.timeToFirstTokenMs, doneMs: f.doneAtMs }));
+    // One stream: its own decode rate; several: the rate while all of them decode.
+    const decodeTokensPerSecond = concurrency === 1 ? finals[0]!.timings.decodeTokensPerSecond : steadyDecodeRate(finals);
+    levels.push({ concurrency, wallMs, decodeTokensPerSecond, requests });
+    console.error(`engine ${engine.kvCache.path}: concurrency ${concurrency} in ${(wallMs / 1000).toFixed(1)} s`);
   }
+
+  // One conversation: each turn's question and answer stay in the history of the next.
+  const history: ChatTurn[] = [];
+  const conversationTtftMs: number[] = [];
+  for (let turn = 0; turn < opts.conversationTurns; turn++) {
+    history.push({ role: 'user', content: opts.prompts[turn % opts.prompts.length]! });
+    const answer = await ask([...history], { temperature: 0, maxNewTokens: 32 }, performance.now());
+    conversationTtftMs.push(answer.timings.timeToFirstTokenMs);
+    history.push({ role: 'assistant', content: answer.text });
+  }
+  const kvPath = engine.kvCache.path;
   await engine.close();
-  return { prefill, levels, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  return { kvPath, levels, conversationTtftMs, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
 }
