@@ -4,11 +4,14 @@
 // operator) and for clusters without a registry (archives a node imports). Built through
 // compose.sh: the Docker CLI here has no buildx, and compose drives the engine's own BuildKit; one
 // build for several targets shares their common stages. Base images: base-images.sh.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { mustRun } from './run-command.js';
+
+export { mustRun } from './run-command.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SCRIPTS = path.join(ROOT, 'scripts/containers');
@@ -22,20 +25,6 @@ export function chartAppVersion(): string {
   const version = /^appVersion:\s*"?([^"\s]+)"?\s*$/m.exec(chart)?.[1];
   if (!version) throw new Error('charts/freechat/Chart.yaml has no appVersion');
   return version;
-}
-
-/** Runs a command to its end; throws with the tail of its output when it fails. */
-export function mustRun(command: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve(output) : reject(new Error(`${path.basename(command)} ${args.join(' ')} exited ${code}:\n${output.slice(-6000)}`)),
-    );
-  });
 }
 
 export interface BuiltImages {

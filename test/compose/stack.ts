@@ -2,37 +2,17 @@
 // when none answers), local stand-ins for the public images no registry can serve here (test
 // fixtures: scripts/containers/base-images.sh, fixture-images.sh), secrets in a temporary directory,
 // free loopback ports, and a project name of its own so a developer's `make compose-up` is untouched.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../services/shared/src/index.js';
+import { mustRun, run } from '../../scripts/containers/run-command.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const scripts = path.join(root, 'scripts/containers');
 
-export interface CommandResult {
-  readonly code: number;
-  readonly output: string;
-}
-
-/** Runs a command to its end, collecting stdout and stderr together; never throws on a non-zero exit. */
-export function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code: code ?? -1, output }));
-  });
-}
-
-async function mustRun(command: string, args: readonly string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  const result = await run(command, args, env);
-  if (result.code !== 0) throw new Error(`${path.basename(command)} ${args.join(' ')} exited ${result.code}:\n${result.output.slice(-6000)}`);
-  return result.output;
-}
+export { run, type CommandResult } from '../../scripts/containers/run-command.js';
 
 export type Engine = { readonly available: true; readonly startedHere: boolean } | { readonly available: false; readonly reason: string };
 

@@ -48,6 +48,8 @@ describe.skipIf(!enabled)('Free Chat on a real Kubernetes node', () => {
   };
   const kubectl = (...args: string[]): string => node!.kubectlRun(args);
   const json = <T>(...args: string[]): T => JSON.parse(kubectl(...args, '-o', 'json')) as T;
+  /** The port the operator gave the gateway's Service. */
+  const gatewayServicePort = (): number => Number(kubectl('get', 'service', '-n', NS, 'freechat-gateway', '-o', 'jsonpath={.spec.ports[0].port}'));
   const pods = (selector: string): Pod[] => json<{ items: Pod[] }>('get', 'pods', '-n', NS, '-l', selector).items;
   const running = (component: string): Pod[] =>
     pods(`app.kubernetes.io/component=${component}`).filter((p) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp);
@@ -151,7 +153,7 @@ describe.skipIf(!enabled)('Free Chat on a real Kubernetes node', () => {
   let memory: { pod: string; mb: number }[] = [];
 
   it('3. through kubectl port-forward: register, log in, chat over SSE from the inference pod, stored in PostgreSQL; the UI in Chromium', async () => {
-    const port = Number(kubectl('get', 'service', '-n', NS, 'freechat-gateway', '-o', 'jsonpath={.spec.ports[0].port}'));
+    const port = gatewayServicePort();
     gateway = await portForward(node!, 'service/freechat-gateway', port, NS);
     const [inference] = running('inference');
     const servedBefore = await metric(inference!, 'freechat_inference_requests_finished_total');
@@ -296,7 +298,7 @@ describe.skipIf(!enabled)('Free Chat on a real Kubernetes node', () => {
   it('6. the PostgreSQL pod deleted comes back from its volume with every conversation intact', async () => {
     // The gateway pods of step 3's forward are gone (step 5 replaced them): a new forward.
     gateway?.close();
-    gateway = await portForward(node!, 'service/freechat-gateway', Number(kubectl('get', 'service', '-n', NS, 'freechat-gateway', '-o', 'jsonpath={.spec.ports[0].port}')), NS);
+    gateway = await portForward(node!, 'service/freechat-gateway', gatewayServicePort(), NS);
     const base = gateway.url;
     const before = Object.fromEntries(conversations.map((id) => [id, storedMessages(id)]));
     expect(Object.values(before).every((messages) => messages.length > 0)).toBe(true);
