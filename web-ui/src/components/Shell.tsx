@@ -8,8 +8,9 @@ import { loadSettings, withModelLimit, type Settings } from '../state/settings';
 import { ChatView } from './ChatView';
 import { Sidebar } from './Sidebar';
 
-// The later looks cover a busy model, whose title can come many seconds after the answer.
-const TITLE_REFRESH_DELAYS_MS = [2_500, 8_000, 20_000, 45_000];
+// The later looks cover a busy model, whose title can come a minute after the answer; coming back
+// to the tab looks again too.
+const TITLE_REFRESH_DELAYS_MS = [2_500, 8_000, 20_000, 45_000, 90_000];
 
 export const BUILT_IN_NOTICE = 'This server runs the built-in offline model: its replies are random text.';
 
@@ -54,6 +55,11 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
     lateRefresh.current = TITLE_REFRESH_DELAYS_MS.map((ms) => setTimeout(refreshSessions, ms));
   }, [refreshSessions]);
   useEffect(() => () => lateRefresh.current.forEach(clearTimeout), []);
+  useEffect(() => {
+    const onVisible = () => document.visibilityState === 'visible' && refreshSessions();
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, [refreshSessions]);
 
   useEffect(() => {
     refreshSessions();
