@@ -109,14 +109,19 @@ describe('logits for the last position only (the served graph)', () => {
   });
 });
 
+/** Two rows of 7 positions, the second left-padded by 3: the batch the reference comparisons use. */
+function leftPaddedBatch() {
+  const seq = 7;
+  const pad = 3;
+  const ids = [randomIds(1, seq), [...Array(pad).fill(151643), ...randomIds(2, seq - pad)]];
+  const mask = [Array(seq).fill(1), [...Array(pad).fill(0), ...Array(seq - pad).fill(1)]];
+  return { seq, pad, ids, mask, positions: positionsFromMask(mask) };
+}
+
 describe('ONNX graph vs float64 reference (weights read back from disk)', () => {
   // Relative error = max|ort - ref| / max|ref| over the logits of non-padded positions only.
   it('matches logits for a left-padded batch of 2', async () => {
-    const seq = 7;
-    const pad = 3;
-    const ids = [randomIds(1, seq), [...Array(pad).fill(151643), ...randomIds(2, seq - pad)]];
-    const mask = [Array(seq).fill(1), [...Array(pad).fill(0), ...Array(seq - pad).fill(1)]];
-    const positions = positionsFromMask(mask);
+    const { seq, pad, ids, mask, positions } = leftPaddedBatch();
     const ortOut = await runQwen3(session, tiny, ids, mask, positions);
     const refOut = referenceForward(reference, ids, mask, positions, emptyCache(reference, 2));
 
@@ -147,11 +152,7 @@ describe('quantized weights (MatMulNBits, int8 activations) vs float64 reference
     expect(built.config.freechat.weights).toBe(weights);
     const quantSession = await ort.InferenceSession.create(path.join(built.dir, 'onnx', 'model.onnx'));
     try {
-      const seq = 7;
-      const pad = 3;
-      const ids = [randomIds(1, seq), [...Array(pad).fill(151643), ...randomIds(2, seq - pad)]];
-      const mask = [Array(seq).fill(1), [...Array(pad).fill(0), ...Array(seq - pad).fill(1)]];
-      const positions = positionsFromMask(mask);
+      const { ids, mask, positions } = leftPaddedBatch();
       const quantOut = await runQwen3(quantSession, tiny, ids, mask, positions);
       const refOut = referenceForward(loadReferenceModel(built.dir), ids, mask, positions, emptyCache(reference, 2));
       const floatOut = await runQwen3(session, tiny, ids, mask, positions);

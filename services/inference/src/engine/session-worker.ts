@@ -32,7 +32,7 @@ export interface InPlaceRun {
   readonly feeds: Readonly<Record<string, PlainTensor>>;
   readonly firstSlot: number;
   readonly rows: number;
-  /** The store grows (keeping what it holds) to at least this many slots and tokens per slot first. */
+  /** The store is first resized to exactly this many slots (keeping what they hold) of at least this many tokens. */
   readonly slots: number;
   readonly capacity: number;
 }
@@ -69,28 +69,30 @@ const message = (error) => String((error && error.message) || error);
   // The shared-buffer KV store: it never leaves this thread; passes read and write it in place.
   let kv;
   const allocate = (n) => (kv.spec.dtype === 'float16' ? new Uint16Array(n) : new Float32Array(n));
-  const grow = (slots, capacity) => {
-    if (slots <= kv.slots && capacity <= kv.capacity) return;
+  // Re-lays the store out as SLOTS rows (growing or shrinking; rows kept keep their content) of at
+  // least CAPACITY tokens. Rare: capacity doubles, and rows shrink only to half or less.
+  const resize = (slots, capacity) => {
+    if (slots === kv.slots && capacity <= kv.capacity) return;
     const { kvHeads, headDim } = kv.spec;
-    const nextSlots = Math.max(slots, kv.slots);
     const nextCapacity = Math.max(capacity, kv.capacity);
+    const kept = Math.min(slots, kv.slots);
     const relayout = (old) => {
-      const out = allocate(nextSlots * kvHeads * nextCapacity * headDim);
-      if (nextCapacity === kv.capacity) out.set(old);
+      const out = allocate(slots * kvHeads * nextCapacity * headDim);
+      if (nextCapacity === kv.capacity) out.set(old.subarray(0, kept * kvHeads * kv.capacity * headDim));
       else {
         const from = kv.capacity * headDim;
         const to = nextCapacity * headDim;
-        for (let r = 0; r < kv.slots * kvHeads; r++) out.set(old.subarray(r * from, (r + 1) * from), r * to);
+        for (let r = 0; r < kept * kvHeads; r++) out.set(old.subarray(r * from, (r + 1) * from), r * to);
       }
       return out;
     };
     kv.keys = kv.keys.map(relayout);
     kv.values = kv.values.map(relayout);
-    kv.slots = nextSlots;
+    kv.slots = slots;
     kv.capacity = nextCapacity;
   };
   const runInPlace = async (request) => {
-    grow(request.slots, request.capacity);
+    resize(request.slots, request.capacity);
     const { kvHeads, headDim, dtype, layers } = kv.spec;
     const stride = kvHeads * kv.capacity * headDim;
     const from = request.firstSlot * stride;

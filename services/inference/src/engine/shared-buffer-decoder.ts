@@ -83,6 +83,7 @@ export class SharedBufferDecoder implements Decoder {
   private readonly table: SlotTable;
   private readonly slotOf = new Map<Sequence, number>();
   private readonly bytesPerToken: number;
+  /** The store's rows and tokens per row, as last sent to the worker. */
   private slots = 0;
   private capacity = 0;
 
@@ -155,9 +156,17 @@ export class SharedBufferDecoder implements Decoder {
 
   /** One pass; the logits row of each of `rows`, in order. */
   private async pass(rows: readonly SlotRow[]): Promise<Float32Array[]> {
-    const step = planSlotStep(rows, (slot) => this.table.length(slot));
-    this.slots = Math.max(this.slots, this.table.highWater, step.firstSlot + step.rows);
-    this.capacity = slotCapacity(this.capacity, step.attentionMask.length / step.rows, this.options.maxContextTokens);
+    let step = planSlotStep(rows, (slot) => this.table.length(slot));
+    const needed = step.attentionMask.length / step.rows;
+    if (needed > this.capacity) {
+      // Growing re-lays out every row the buffer keeps: cached prefixes above the active slots go first.
+      this.table.evictCachedAbove();
+      step = planSlotStep(rows, (slot) => this.table.length(slot));
+    }
+    this.capacity = slotCapacity(this.capacity, needed, this.options.maxContextTokens);
+    // Rows up to the highest slot in use; fewer than half of what is held: the buffer shrinks to them.
+    const wanted = Math.max(this.table.highWater, step.firstSlot + step.rows);
+    if (wanted > this.slots || wanted * 2 <= this.slots) this.slots = wanted;
     const declared = this.session.inputNames;
     const feeds: Record<string, PlainTensor> = {
       input_ids: { type: 'int64', data: int64(step.inputIds), dims: [step.rows, step.width] },
