@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadChatTokenizer } from '../src/engine/index.js';
-import { buildModelDir } from '../src/model-builder/index.js';
+import { buildModelDir, DEFAULT_SEED, isModelDirCurrent } from '../src/model-builder/index.js';
 import type { GraphLayout } from '../src/model-builder/qwen3-graph.js';
 import { measureCopyBandwidth } from './bandwidth-part.js';
 import { runEnginePart, type EnginePartResult, type LevelResult } from './engine-part.js';
@@ -69,8 +69,11 @@ function python(pythonPath: string, script: string, scriptArgs: string[]): unkno
 const script = (...p: string[]) => path.join(repoRoot, 'scripts/models', ...p);
 const shell = (file: string, ...rest: string[]) => execFileSync(file, rest, { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
 
+/** Built once: a rebuild would also make every GGUF conversion stale. */
 async function model(name: string, layout: Partial<GraphLayout>): Promise<string> {
-  return (await buildModelDir({ preset: 'qwen3-0.6b-shape', outDir: path.join(cache, 'models/built-in', name), layout })).dir;
+  const dir = path.join(cache, 'models/built-in', name);
+  if (await isModelDirCurrent(dir, 'qwen3-0.6b-shape', DEFAULT_SEED, layout)) return dir;
+  return (await buildModelDir({ preset: 'qwen3-0.6b-shape', outDir: dir, layout })).dir;
 }
 
 function weightBytes(dir: string, prefix = 'model.onnx'): number {
