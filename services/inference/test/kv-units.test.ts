@@ -8,7 +8,7 @@ import { commonPrefix, SlotTable } from '../src/engine/slot-table.js';
 import { quantizeBlocks } from '../src/model-builder/quantize-blocks.js';
 
 const table = (overrides: Partial<ConstructorParameters<typeof SlotTable>[0]> = {}) =>
-  new SlotTable({ maxSlots: 4, bytesPerToken: 10, prefixCacheBytes: 1000, ...overrides });
+  new SlotTable({ maxSlots: 4, bytesPerToken: 10, prefixCacheBytes: 1000, minReuseTokens: 1, ...overrides });
 
 describe('SlotTable', () => {
   it('gives each new prompt the lowest free slot and nothing to reuse', () => {
@@ -74,6 +74,17 @@ describe('SlotTable', () => {
     expect(full.acquire([5])).toEqual({ slot: c.slot, reused: 0 });
     expect(full.acquire([6])).toBeUndefined();
     expect(a).toBe(0);
+  });
+
+  it('takes the lowest free slot when the shared prefix is shorter than minReuseTokens', () => {
+    const t = table({ minReuseTokens: 3 });
+    const a = t.acquire([1, 2, 9])!;
+    t.acquire([5]);
+    t.append(a.slot, [1, 2, 9]);
+    t.release(a.slot, true);
+    // Two shared ids: not worth the cached slot... but slot 0 is that slot and the only free one is 2.
+    expect(t.acquire([1, 2, 7, 7])).toEqual({ slot: 2, reused: 0 });
+    expect(t.acquire([1, 2, 9, 7])).toEqual({ slot: 0, reused: 3 });
   });
 
   it('drops the cached prefixes above the highest active slot, so the buffer can shrink to the active rows', () => {

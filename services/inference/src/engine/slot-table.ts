@@ -14,6 +14,12 @@ export interface SlotTableOptions {
   readonly bytesPerToken: number;
   /** Bytes the cached (idle) prefixes may hold together; 0 disables prefix reuse. */
   readonly prefixCacheBytes: number;
+  /**
+   * Shortest shared prefix worth taking a cached slot for (default 16). Shorter ones (a chat
+   * template's opening) are cheap to recompute: the prompt takes the lowest free slot instead, so
+   * the rows in use stay few and the buffer small.
+   */
+  readonly minReuseTokens?: number;
 }
 
 interface ActiveSlot {
@@ -74,8 +80,8 @@ export class SlotTable {
   }
 
   /**
-   * A slot for a prompt: the cached one sharing its longest prefix (at least one id, and never the
-   * whole prompt, whose last position must be computed for its logits), else the lowest free slot,
+   * A slot for a prompt: the cached one sharing its longest prefix (at least minReuseTokens ids, and
+   * never the whole prompt, whose last position must be computed for its logits), else the lowest free slot,
    * else the least recently used cached one. Undefined when every slot is active.
    */
   acquire(promptIds: readonly number[]): Acquired | undefined {
@@ -83,7 +89,7 @@ export class SlotTable {
     this.slots.forEach((s, slot) => {
       if (s?.state !== 'cached') return;
       const reused = Math.min(commonPrefix(s.ids, promptIds), promptIds.length - 1);
-      if (reused > 0 && reused > (best?.reused ?? 0)) best = { slot, reused };
+      if (reused >= Math.max(1, this.options.minReuseTokens ?? 16) && reused > (best?.reused ?? 0)) best = { slot, reused };
     });
     const slot = best?.slot ?? this.freeSlot() ?? this.leastRecentlyCached();
     if (slot === undefined) return undefined;
