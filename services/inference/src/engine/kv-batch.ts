@@ -16,6 +16,11 @@ export interface KvShape {
   readonly dtype: KvDtype;
 }
 
+/** K and V bytes one token takes over all layers. */
+export function kvBytesPerToken(shape: KvShape): number {
+  return 2 * shape.numLayers * shape.numKvHeads * shape.headDim * (shape.dtype === 'float16' ? 2 : 4);
+}
+
 export interface KvBatch {
   readonly shape: KvShape;
   readonly rows: number;

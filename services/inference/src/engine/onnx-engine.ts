@@ -11,7 +11,7 @@ import { planAdmission, planPrefills } from './fair-plan.js';
 import type { Decoder } from './decoder.js';
 import { GenericDecoder } from './generic-decoder.js';
 import { checkFitsAlone, fitsBeside, worstCaseTokens, type KvBudget } from './kv-budget.js';
-import type { KvDtype, KvShape } from './kv-batch.js';
+import { kvBytesPerToken, type KvDtype, type KvShape } from './kv-batch.js';
 import { modelFamily, type ModelFamily } from './model-family.js';
 import { readModelFiles, type ModelFiles } from './model-files.js';
 import { startSessionWorker, type SessionRunner } from './session-worker.js';
@@ -101,8 +101,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engi
     { modelType: files.modelType, format: files.format, variant: options.variant ?? 'model', kvDtype, kvPath: decoder.path },
     `model graph loaded; KV cache on the ${decoder.path} path`,
   );
-  const elementBytes = kvDtype === 'float16' ? 2 : 4;
-  const budget: KvBudget = { bytesPerToken: 2 * shape.numLayers * shape.numKvHeads * shape.headDim * elementBytes, budgetBytes: options.limits.kvCacheBudgetBytes };
+  const budget: KvBudget = { bytesPerToken: kvBytesPerToken(shape), budgetBytes: options.limits.kvCacheBudgetBytes };
   return new OnnxEngine(options, files, family, tokenizer, session, decoder, budget);
 }
 

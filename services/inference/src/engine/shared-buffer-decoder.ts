@@ -6,7 +6,7 @@
 // that is not decoding (free, prefilling or cached) rides along as a one-token row written just past
 // its own content, where it overwrites nothing anyone reads.
 import { int64, logitsRows, type Decoder, type PrefillChunk } from './decoder.js';
-import type { KvShape } from './kv-batch.js';
+import { kvBytesPerToken, type KvShape } from './kv-batch.js';
 import type { ModelFamily } from './model-family.js';
 import type { PlainTensor, SessionRunner } from './session-worker.js';
 import type { Sequence } from './sequence.js';
@@ -93,8 +93,7 @@ export class SharedBufferDecoder implements Decoder {
     private readonly vocab: number,
     private readonly options: SharedBufferOptions,
   ) {
-    const elementBytes = shape.dtype === 'float16' ? 2 : 4;
-    this.bytesPerToken = 2 * shape.numLayers * shape.numKvHeads * shape.headDim * elementBytes;
+    this.bytesPerToken = kvBytesPerToken(shape);
     this.table = new SlotTable({ maxSlots: options.maxSlots, bytesPerToken: this.bytesPerToken, prefixCacheBytes: options.prefixCacheBytes });
   }
 
