@@ -1,6 +1,7 @@
 // The model names a new conversation after its first answer, and the sidebar shows the new name
 // without a reload; a conversation the person renamed keeps their name. The model's output is
 // scripted here (the built-in model writes gibberish), through the same Generate path.
+import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { answerFinished, conversations, newPage, questions, send, signUp, until } from './support/app.js';
@@ -8,7 +9,8 @@ import { createEngineControl } from './support/engine-control.js';
 import { useAppSuite } from './support/suite.js';
 
 const engine = createEngineControl();
-const app = useAppSuite({ engineFactory: engine.engineFactory, generatedTitles: true });
+// Warnings and errors only: a title writer that fails (and retries) says so in the test's output.
+const app = useAppSuite({ engineFactory: engine.engineFactory, generatedTitles: true, logLevel: 'warn' });
 let page: Page;
 
 describe('generated titles', { timeout: 160_000 }, () => {
@@ -21,7 +23,12 @@ describe('generated titles', { timeout: 160_000 }, () => {
     await questions(page).first().waitFor();
     await answerFinished(page);
     // The sidebar looks again 2.5, 8, 20, 45 and 90 s after the answer (a loaded machine titles slowly).
-    await conversations(page).getByRole('link', { name: 'Spring Garden Planning', exact: true }).waitFor({ timeout: 100_000 });
+    await conversations(page)
+      .getByRole('link', { name: 'Spring Garden Planning', exact: true })
+      .waitFor({ timeout: 100_000 })
+      .catch(async (error: unknown) => {
+        throw new Error(`${String(error)}\nwhat the events pipeline holds: ${await eventsState(app.stack.databaseUrl)}`);
+      });
 
     // A second conversation, renamed by hand before its first answer ends: the model's title never lands.
     engine.set({ contentScript: 'Model Chosen Name', delayMs: 150 });
@@ -41,3 +48,22 @@ describe('generated titles', { timeout: 160_000 }, () => {
     expect(await conversations(page).getByRole('link', { name: 'Model Chosen Name', exact: true }).count()).toBe(0);
   });
 });
+
+/** The sessions, outbox, processed events and dead letters, to tell a slow title from a lost one. */
+async function eventsState(databaseUrl: string): Promise<string> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const query = async (sql: string) => (await client.query(sql)).rows;
+    return JSON.stringify({
+      sessions: await query(`SELECT id, title, title_source, created_at FROM chat.sessions`),
+      messages: await query(`SELECT session_id, role, status, finish_reason, left(content, 40) AS content FROM chat.messages ORDER BY created_at`),
+      outbox: await query(`SELECT type, session_id, payload->>'status' AS status, occurred_at, published_at FROM chat.outbox ORDER BY seq`),
+      processed: await query(`SELECT consumer, event_id, processed_at FROM chat.processed_events`),
+      deadLetters: await query(`SELECT consumer, type, attempts, reason FROM chat.dead_letters`),
+      now: (await query(`SELECT clock_timestamp() AS now`))[0],
+    }, null, 1);
+  } finally {
+    await client.end();
+  }
+}
