@@ -13,11 +13,17 @@ export interface LevelResult {
   readonly requests: readonly { readonly promptTokens: number; readonly completionTokens: number; readonly ttftMs: number; readonly doneMs: number }[];
 }
 
+export interface ConversationTurn {
+  readonly ttftMs: number;
+  readonly promptTokens: number;
+  readonly cachedPromptTokens: number;
+}
+
 export interface EnginePartResult {
   readonly kvPath: string;
   readonly levels: readonly LevelResult[];
-  /** TTFT of each turn of one conversation, ms. */
-  readonly conversationTtftMs: readonly number[];
+  /** Each turn of one conversation: its TTFT (ms), prompt tokens, and how many came from the prefix cache. */
+  readonly conversation: readonly ConversationTurn[];
   readonly peakRssMiB: number;
 }
 
@@ -71,14 +77,14 @@ export async function runEnginePart(opts: {
 
   // One conversation: each turn's question and answer stay in the history of the next.
   const history: ChatTurn[] = [];
-  const conversationTtftMs: number[] = [];
+  const conversation: ConversationTurn[] = [];
   for (let turn = 0; turn < opts.conversationTurns; turn++) {
     history.push({ role: 'user', content: opts.prompts[turn % opts.prompts.length]! });
     const answer = await ask([...history], { temperature: 0, maxNewTokens: 32 }, performance.now());
-    conversationTtftMs.push(answer.timings.timeToFirstTokenMs);
+    conversation.push({ ttftMs: answer.timings.timeToFirstTokenMs, promptTokens: answer.usage.promptTokens, cachedPromptTokens: answer.usage.cachedPromptTokens });
     history.push({ role: 'assistant', content: answer.text });
   }
   const kvPath = engine.kvCache.path;
   await engine.close();
-  return { kvPath, levels, conversationTtftMs, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+  return { kvPath, levels, conversation, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
 }

@@ -27,6 +27,7 @@ export interface InferenceMetrics extends EngineObserver {
   readonly kvCacheBytes: Gauge<never>;
   readonly kvCacheReservedBytes: Gauge<never>;
   readonly kvCacheBudgetBytes: Gauge<never>;
+  readonly prefixCacheBytes: Gauge<never>;
   readonly stream: StreamMetrics;
   /** The gRPC handler wrote `event` to the stream: its residence since the engine emitted it. */
   deltaWritten(event: GenerationEvent): void;
@@ -49,6 +50,7 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
   const kvCacheBytes = new Gauge({ name: 'freechat_inference_kv_cache_bytes', help: 'Bytes of KV cache held now: running and prefilling requests, and the prefix cache.', registers });
   const kvCacheReservedBytes = new Gauge({ name: 'freechat_inference_kv_cache_reserved_bytes', help: 'Worst-case KV bytes (prompt + max new tokens) reserved by the requests prefilling and running.', registers });
   const kvCacheBudgetBytes = new Gauge({ name: 'freechat_inference_kv_cache_budget_bytes', help: 'KV bytes running requests may reserve together (admission waits beyond it); absent when unbounded.', registers });
+  const prefixCacheBytes = new Gauge({ name: 'freechat_inference_prefix_cache_bytes', help: 'KV bytes of cached prefixes (finished conversations kept for their next turn); part of freechat_inference_kv_cache_bytes.', registers });
   const prefixCachedTokens = new Counter({ name: 'freechat_inference_prefix_cache_hit_tokens_total', help: 'Prompt tokens whose K/V came from the prefix cache (no prefill).', registers });
   const stream = defineStreamMetrics(registry);
   // Monotonic time each delta left the engine, until the handler writes it (the event is the key).
@@ -71,6 +73,7 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
     kvCacheBytes,
     kvCacheReservedBytes,
     kvCacheBudgetBytes,
+    prefixCacheBytes,
     stream,
     admitted: (seconds) => queueWaitSeconds.observe(seconds),
     prefillStep: (seconds) => prefillStepSeconds.observe(seconds),
@@ -87,6 +90,7 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
       requestsWaiting.set(waiting);
       kvCacheBytes.set(kvCache.allocatedBytes);
       kvCacheReservedBytes.set(kvCache.reservedBytes);
+      prefixCacheBytes.set(kvCache.prefixCacheBytes);
       if (kvCache.budgetBytes !== undefined) kvCacheBudgetBytes.set(kvCache.budgetBytes);
     },
     finished: (reason, usage, seconds) => {

@@ -29,7 +29,7 @@ function countingEngine(count: number) {
         timings: { queueWaitMs: 0, timeToFirstTokenMs: 1, decodeTokensPerSecond: 1 },
       };
     },
-    kvCache: { path: 'generic', budgetBytes: undefined, reservedBytes: 0, allocatedBytes: 0 },
+    kvCache: { path: 'generic', budgetBytes: undefined, reservedBytes: 0, allocatedBytes: 0, prefixCacheBytes: 0 },
     drain: async () => {},
     close: async () => {},
   } satisfies Engine;

@@ -204,6 +204,38 @@ describe('memory-aware admission', () => {
     expect(e.kvCache.reservedBytes).toBe(0);
   });
 
+  it('lets cached prefixes use what the budget leaves, and gives their room back to requests that need it', async () => {
+    // tiny: 512 bytes a token; room for ~117 tokens. A finished conversation (~14 + 40 tokens) stays
+    // cached while nothing else runs; two requests reserving ~54 tokens each then need its room.
+    const budget = 60_000;
+    const loads: KvCacheState[] = [];
+    const e = await createOnnxEngine({
+      modelDir: gqaDir,
+      id: 'tiny',
+      source: 'built-in',
+      limits: { ...limits, kvCacheBudgetBytes: budget },
+      intraOpThreads: 1,
+      observer: { load: ({ kvCache }) => loads.push(kvCache) },
+    });
+    engines.push(e);
+    const history = (answer: string): ChatTurn[] => [
+      { role: 'user', content: 'remember me' },
+      { role: 'assistant', content: answer },
+      { role: 'user', content: 'and again' },
+    ];
+    const first = await collect(e.generate(ask('remember me', { temperature: 0, maxNewTokens: 40 })));
+    expect(e.kvCache.prefixCacheBytes).toBeGreaterThan(0);
+    const nextTurn = await collect(e.generate({ requestId: 'r', messages: history(first.text), sampling: { temperature: 0, maxNewTokens: 8 }, enableThinking: false }));
+    // Nothing needed the room: the next turn found its history cached.
+    expect(nextTurn.done.usage.cachedPromptTokens).toBeGreaterThan(first.done.usage.promptTokens / 2);
+    await Promise.all(['one', 'two'].map((c) => collect(e.generate(ask(c, { temperature: 0, maxNewTokens: 40 })))));
+    for (const l of loads) expect(l.reservedBytes + l.prefixCacheBytes).toBeLessThanOrEqual(budget);
+    // The two requests took the room: the conversation's K/V was evicted and is recomputed.
+    const later = await collect(e.generate({ requestId: 'r', messages: history(first.text), sampling: { temperature: 0, maxNewTokens: 8 }, enableThinking: false }));
+    expect(later.done.usage.cachedPromptTokens).toBeLessThan(nextTurn.done.usage.cachedPromptTokens);
+    expect(later.text).toBe(nextTurn.text);
+  });
+
   it('refuses a request that could not fit even alone, saying what would fit', async () => {
     const e = await engine(gqaDir, { limits: { kvCacheBudgetBytes: 30 * 512 } });
     const refused = (() => {

@@ -76,6 +76,26 @@ describe('SlotTable', () => {
     expect(a).toBe(0);
   });
 
+  it('gives cached prefixes\' room back on demand, least recently used first, never touching active slots', () => {
+    const t = table();
+    const finish = (ids: number[]) => {
+      const { slot } = t.acquire(ids)!;
+      t.append(slot, ids);
+      t.release(slot, true);
+      return slot;
+    };
+    finish([1, 1, 1, 1]);
+    const recent = finish([2, 2, 2, 2, 2]);
+    const active = t.acquire([3, 3, 3])!;
+    t.append(active.slot, [3, 3, 3]);
+    t.limitCachedBytes(60);
+    expect(t.cachedBytes).toBe(50);
+    expect(t.length(recent)).toBe(5);
+    t.limitCachedBytes(-10);
+    expect(t.cachedBytes).toBe(0);
+    expect(t.length(active.slot)).toBe(3);
+  });
+
   it('takes the lowest free slot when the shared prefix is shorter than minReuseTokens', () => {
     const t = table({ minReuseTokens: 3 });
     const a = t.acquire([1, 2, 9])!;

@@ -39,7 +39,7 @@ describe('inference metrics', () => {
     metrics.token!(0.02, false);
     metrics.token!(0.03, false);
     metrics.finished!('length', { promptTokens: 12, completionTokens: 3, cachedPromptTokens: 8 }, 0.6);
-    metrics.load!({ running: 2, waiting: 5, kvCache: { path: 'shared-buffer', budgetBytes: 65536, reservedBytes: 8192, allocatedBytes: 4096 } });
+    metrics.load!({ running: 2, waiting: 5, kvCache: { path: 'shared-buffer', budgetBytes: 65536, reservedBytes: 8192, allocatedBytes: 4096, prefixCacheBytes: 2048 } });
     const event = { type: 'delta', channel: 'content', text: 'x', tokenCount: 1 } as const;
     metrics.delta!(event);
     metrics.deltaWritten(event);
@@ -53,6 +53,7 @@ describe('inference metrics', () => {
     expect(await value('freechat_inference_kv_cache_bytes')).toBe(4096);
     expect(await value('freechat_inference_kv_cache_reserved_bytes')).toBe(8192);
     expect(await value('freechat_inference_kv_cache_budget_bytes')).toBe(65536);
+    expect(await value('freechat_inference_prefix_cache_bytes')).toBe(2048);
     expect(await value('freechat_inference_prefix_cache_hit_tokens_total')).toBe(8);
     expect(await value('freechat_stream_residence_seconds', '_count')).toBe(1);
     const finished = await registry.getSingleMetric('freechat_inference_requests_finished_total')!.get();

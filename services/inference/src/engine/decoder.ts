@@ -32,10 +32,14 @@ export interface Decoder {
   decode(seqs: readonly Sequence[]): Promise<Float32Array[]>;
   /** The sequence left the engine: its K/V is freed, or kept for a later prompt sharing its prefix when `reusable`. */
   close(seq: Sequence, reusable: boolean): void;
+  /** Evicts cached prefixes (least recently used first) until they hold at most `bytes`. */
+  limitCachedBytes(bytes: number): void;
   /** A pass failed and the cache's content is unknown: forget every sequence's K/V. */
   reset(): void;
   /** K/V bytes held now. */
   readonly allocatedBytes: number;
+  /** K/V bytes of cached prefixes (idle, kept for reuse). */
+  readonly cachedBytes: number;
   /** Prompt ids served from cached prefixes since start. */
   readonly reusedTokens: number;
 }

@@ -9,7 +9,9 @@ import type { Sequence } from './sequence.js';
 
 export class GenericDecoder implements Decoder {
   readonly path = 'generic';
+  // No prefix cache on this path: a finished sequence's rows are dropped with it.
   readonly reusedTokens = 0;
+  readonly cachedBytes = 0;
   /** Prompts being prefilled, and prefilled ones not yet in the batch. */
   private readonly own = new Map<Sequence, KvBatch>();
   /** Row i of `batch` belongs to members[i]; undefined marks a row whose sequence left. */
@@ -58,6 +60,8 @@ export class GenericDecoder implements Decoder {
     const rows = logitsRows(logits, this.vocab);
     return seqs.map((seq) => rows[this.members.indexOf(seq)]!);
   }
+
+  limitCachedBytes(): void {}
 
   close(seq: Sequence): void {
     this.own.delete(seq);

@@ -45,7 +45,8 @@ export interface OnnxEngineOptions {
   readonly prefillChunkTokens?: number;
   /**
    * Bytes of K/V that finished sequences may leave behind for a later prompt sharing their prefix
-   * (a conversation's next turn); 0 disables prefix reuse. Shared-buffer models only. Default 256 MiB.
+   * (a conversation's next turn); 0 disables prefix reuse. Within a KV budget they only take what
+   * running requests leave. Shared-buffer models only. Default 2 GiB.
    */
   readonly prefixCacheBytes?: number;
   /** Used when a request sets no max_new_tokens. */
@@ -105,7 +106,8 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engi
   return new OnnxEngine(options, files, family, tokenizer, session, decoder, budget);
 }
 
-export const DEFAULT_PREFIX_CACHE_BYTES = 256 * 2 ** 20;
+/** A cap on cached prefixes; within a KV budget they also only take what running requests leave. */
+export const DEFAULT_PREFIX_CACHE_BYTES = 2 * 2 ** 30;
 export const DEFAULT_PREFILL_CHUNK_TOKENS = 256;
 
 /** The KV cache's element type, from the graph's own input declaration (fp16 exports take float16). */
@@ -164,6 +166,7 @@ class OnnxEngine implements Engine {
       budgetBytes: this.budget.budgetBytes,
       reservedBytes: this.reservedTokens() * this.budget.bytesPerToken,
       allocatedBytes: this.decoder.allocatedBytes,
+      prefixCacheBytes: this.decoder.cachedBytes,
     };
   }
 
@@ -269,6 +272,8 @@ class OnnxEngine implements Engine {
       const reused = this.decoder.open(seq);
       if (reused === undefined) break;
       reserved += this.worstCase(seq);
+      // Cached prefixes live in the room the budget leaves; a running request's worst case comes first.
+      if (this.budget.budgetBytes !== undefined) this.decoder.limitCachedBytes(this.budget.budgetBytes - reserved * this.budget.bytesPerToken);
       this.waiting.splice(this.waiting.indexOf(seq), 1);
       seq.position = reused;
       seq.cachedPromptTokens = reused;

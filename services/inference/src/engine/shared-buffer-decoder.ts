@@ -114,6 +114,14 @@ export class SharedBufferDecoder implements Decoder {
     return this.table.reusedTokens;
   }
 
+  get cachedBytes(): number {
+    return this.table.cachedBytes;
+  }
+
+  limitCachedBytes(bytes: number): void {
+    this.table.limitCachedBytes(bytes);
+  }
+
   open(seq: Sequence): number | undefined {
     const acquired = this.table.acquire(seq.promptIds);
     if (!acquired) return undefined;

@@ -4,8 +4,8 @@
 //
 // A finished sequence's slot is kept as a prefix-cache entry: the ids whose K/V sit in it. A new
 // request whose prompt starts with those ids (the same conversation's next turn) takes that slot and
-// prefills only the rest. Entries are evicted least recently used when their bytes pass the budget
-// or when a slot is needed.
+// prefills only the rest. Entries are evicted least recently used when their bytes pass the cache's
+// cap, when a slot is needed, or when the KV budget needs their room for running requests.
 
 export interface SlotTableOptions {
   /** Slots in all: running and prefilling sequences plus cached prefixes. */
@@ -112,7 +112,12 @@ export class SlotTable {
     if (s?.state !== 'active') return;
     const fits = s.ids.length * this.options.bytesPerToken <= this.options.prefixCacheBytes;
     this.slots[slot] = keep && fits && s.ids.length > 0 ? { state: 'cached', ids: s.ids, lastUsed: ++this.clock } : undefined;
-    while (this.cachedBytes > this.options.prefixCacheBytes) this.slots[this.leastRecentlyCached()!] = undefined;
+    this.limitCachedBytes(this.options.prefixCacheBytes);
+  }
+
+  /** Evicts cached prefixes, least recently used first, until they hold at most `bytes`. */
+  limitCachedBytes(bytes: number): void {
+    while (this.cachedBytes > Math.max(0, bytes)) this.slots[this.leastRecentlyCached()!] = undefined;
   }
 
   /**

@@ -116,6 +116,8 @@ export interface KvCacheState {
   readonly reservedBytes: number;
   /** Bytes held now, prefix cache included. */
   readonly allocatedBytes: number;
+  /** Bytes of cached prefixes (finished conversations kept for their next turn). */
+  readonly prefixCacheBytes: number;
 }
 
 export interface Engine {
