@@ -118,9 +118,14 @@ describe("onnxruntime-genai's layout", () => {
     const built = await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'genai-src'), seed: 11, layout: { logits: 'all' } });
     const genaiDir = path.join(root, 'genai');
     await writeGenaiLayout(built.dir, genaiDir);
-    const genai = await engine(genaiDir);
+    const [genaiLog, builtInLog]: string[][] = [[], []];
+    const genai = await engine(genaiDir, { log: genaiLog });
     expect(genai.kvCache.path).toBe('shared-buffer');
-    const builtIn = await engine(gqaDir);
+    // genai's graph has no new_key_values outputs: present is bound to the cache. The built-in
+    // graph's new K/V are appended by the worker. Both must answer alike.
+    expect(genaiLog.join('\n')).toContain('present bound to the cache in place');
+    const builtIn = await engine(gqaDir, { log: builtInLog });
+    expect(builtInLog.join('\n')).toContain('new K/V appended by the worker');
     const prompts = ['first', 'a longer second prompt than the first', 'third'];
     // Arriving together: one right-padded prefill pass. genai_config's search says greedy (do_sample
     // false) where the built-in model's generation_config samples: the built-in one is asked for greedy.

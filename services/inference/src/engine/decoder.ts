@@ -18,6 +18,8 @@ export interface PrefillChunk {
 
 export interface Decoder {
   readonly path: KvPath;
+  /** How the path writes new K/V, for the load log. */
+  readonly detail: string;
   /**
    * Makes room for a sequence about to prefill. Returns how many leading prompt ids already have
    * their K/V in place (prefix reuse; prefill starts there), or undefined when there is no room.

@@ -100,7 +100,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions): Promise<Engi
       : new GenericDecoder(session, family, shape, files.vocabSize);
   (options.logger ?? silentLogger).info(
     { modelType: files.modelType, format: files.format, variant: options.variant ?? 'model', kvDtype, kvPath: decoder.path },
-    `model graph loaded; KV cache on the ${decoder.path} path`,
+    `model graph loaded; KV cache on the ${decoder.path} path (${decoder.detail})`,
   );
   const budget: KvBudget = { bytesPerToken: kvBytesPerToken(shape), budgetBytes: options.limits.kvCacheBudgetBytes };
   return new OnnxEngine(options, files, family, tokenizer, session, decoder, budget);

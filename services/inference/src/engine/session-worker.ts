@@ -21,7 +21,13 @@ export interface PlainTensor {
 
 /** The shared-buffer KV cache the worker keeps: per layer one key and one value buffer [slots, kvHeads, capacity, headDim]. */
 export interface KvStoreSpec {
-  readonly layers: readonly { readonly past: readonly [string, string]; readonly present: readonly [string, string] }[];
+  /**
+   * `appended`: the graph's outputs holding just the new tokens' key and value, [rows, tokens,
+   * kvHeads * headDim]. When given, a pass fetches those instead of `present` and the worker writes
+   * them into the store: onnxruntime-node copies every fetched output into fresh JavaScript memory,
+   * so fetching `present`, even bound to the store, would copy the whole store every pass.
+   */
+  readonly layers: readonly { readonly past: readonly [string, string]; readonly present: readonly [string, string]; readonly appended?: readonly [string, string] }[];
   readonly kvHeads: number;
   readonly headDim: number;
   readonly dtype: 'float32' | 'float16';
@@ -35,10 +41,13 @@ export interface InPlaceRun {
   /** The store is first resized to exactly this many slots (keeping what they hold) of at least this many tokens. */
   readonly slots: number;
   readonly capacity: number;
+  /** Per row, the position its first new token takes (what the slot held before the pass). */
+  readonly starts: readonly number[];
 }
 
 export interface SessionRunner {
   readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
   readonly inputMetadata: readonly ort.InferenceSession.ValueMetadata[];
   /** One forward pass. The feeds' buffers are transferred: they are unusable afterwards. */
   run(feeds: Readonly<Record<string, PlainTensor>>): Promise<Record<string, PlainTensor>>;
@@ -64,6 +73,7 @@ const message = (error) => String((error && error.message) || error);
   parentPort.postMessage({
     type: 'ready',
     inputNames: [...session.inputNames],
+    outputNames: [...session.outputNames],
     inputMetadata: session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false })),
   });
   // The shared-buffer KV store: it never leaves this thread; passes read and write it in place.
@@ -102,16 +112,42 @@ const message = (error) => String((error && error.message) || error);
     const fetches = { logits: null };
     layers.forEach((layer, l) => {
       const dims = [request.rows, kvHeads, kv.capacity, headDim];
-      // The same memory as past and present: GroupQueryAttention then appends in place.
       const key = new ort.Tensor(dtype, kv.keys[l].subarray(from, to), dims);
       const value = new ort.Tensor(dtype, kv.values[l].subarray(from, to), dims);
       feeds[layer.past[0]] = key;
       feeds[layer.past[1]] = value;
-      fetches[layer.present[0]] = key;
-      fetches[layer.present[1]] = value;
+      if (layer.appended) {
+        fetches[layer.appended[0]] = null;
+        fetches[layer.appended[1]] = null;
+      } else {
+        // The same memory as past and present: GroupQueryAttention then appends in place.
+        fetches[layer.present[0]] = key;
+        fetches[layer.present[1]] = value;
+      }
     });
     const out = await session.run(feeds, fetches);
+    layers.forEach((layer, l) => {
+      if (!layer.appended) return;
+      append(kv.keys[l], out[layer.appended[0]], request);
+      append(kv.values[l], out[layer.appended[1]], request);
+    });
     return { logits: out.logits };
+  };
+  // Writes a pass's new tokens [rows, tokens, kvHeads * headDim] into the store, each row from its
+  // first position on (padding past a row's real tokens lands beyond its content, where nothing reads).
+  const append = (store, fresh, request) => {
+    const { kvHeads, headDim } = kv.spec;
+    const [rows, tokens] = fresh.dims;
+    for (let r = 0; r < rows; r++) {
+      const start = request.starts[r];
+      const slotBase = (request.firstSlot + r) * kvHeads * kv.capacity;
+      for (let t = 0; t < tokens && start + t < kv.capacity; t++) {
+        for (let h = 0; h < kvHeads; h++) {
+          const src = ((r * tokens + t) * kvHeads + h) * headDim;
+          store.set(fresh.data.subarray(src, src + headDim), ((slotBase + h * kv.capacity) + start + t) * headDim);
+        }
+      }
+    }
   };
   parentPort.on('message', async (request) => {
     if (request.type === 'release') {
@@ -149,7 +185,7 @@ const message = (error) => String((error && error.message) || error);
 `;
 
 type FromWorker =
-  | { readonly type: 'ready'; readonly inputNames: string[]; readonly inputMetadata: ort.InferenceSession.ValueMetadata[] }
+  | { readonly type: 'ready'; readonly inputNames: string[]; readonly outputNames: string[]; readonly inputMetadata: ort.InferenceSession.ValueMetadata[] }
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'result'; readonly id: number; readonly result?: Record<string, PlainTensor>; readonly error?: string }
   | { readonly type: 'released' };
@@ -200,6 +236,7 @@ export async function startSessionWorker(modelPath: string, options: ort.Inferen
 
   return {
     inputNames: ready.inputNames,
+    outputNames: ready.outputNames,
     inputMetadata: ready.inputMetadata,
     run: (feeds) => call({ type: 'run', feeds }, feeds),
     createKvStore: async (spec) => void (await call({ type: 'kv-store', spec }, {})),

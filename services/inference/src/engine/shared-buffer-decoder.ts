@@ -80,6 +80,7 @@ export interface SharedBufferOptions {
 
 export class SharedBufferDecoder implements Decoder {
   readonly path = 'shared-buffer';
+  readonly detail: string;
   private readonly table: SlotTable;
   private readonly slotOf = new Map<Sequence, number>();
   private readonly bytesPerToken: number;
@@ -92,7 +93,9 @@ export class SharedBufferDecoder implements Decoder {
     private readonly shape: KvShape,
     private readonly vocab: number,
     private readonly options: SharedBufferOptions,
+    appended: boolean,
   ) {
+    this.detail = appended ? 'new K/V appended by the worker' : 'present bound to the cache in place';
     this.bytesPerToken = kvBytesPerToken(shape);
     this.table = new SlotTable({ maxSlots: options.maxSlots, bytesPerToken: this.bytesPerToken, prefixCacheBytes: options.prefixCacheBytes });
   }
@@ -100,10 +103,16 @@ export class SharedBufferDecoder implements Decoder {
   static async create(session: SessionRunner, family: ModelFamily, shape: KvShape, vocab: number, options: SharedBufferOptions): Promise<SharedBufferDecoder> {
     const layers = Array.from({ length: shape.numLayers }, (_, l) => {
       const n = family.kvNames(l);
-      return { past: [n.pastKey, n.pastValue] as const, present: [n.presentKey, n.presentValue] as const };
+      const appended = [`new_key_values.${l}.key`, `new_key_values.${l}.value`] as const;
+      return {
+        past: [n.pastKey, n.pastValue] as const,
+        present: [n.presentKey, n.presentValue] as const,
+        // The built-in graph also gives just the new tokens' K/V: appending those beats fetching `present`.
+        ...(appended.every((name) => session.outputNames.includes(name)) && { appended }),
+      };
     });
     await session.createKvStore({ layers, kvHeads: shape.numKvHeads, headDim: shape.headDim, dtype: shape.dtype });
-    return new SharedBufferDecoder(session, shape, vocab, options);
+    return new SharedBufferDecoder(session, shape, vocab, options, layers.every((l) => 'appended' in l));
   }
 
   get allocatedBytes(): number {
@@ -186,6 +195,7 @@ export class SharedBufferDecoder implements Decoder {
       rows: step.rows,
       slots: this.slots,
       capacity: this.capacity,
+      starts: Array.from({ length: step.rows }, (_, r) => step.positionIds[r * step.width]!),
     });
     for (const row of rows) this.table.append(row.slot, row.ids);
     // All-positions graphs: a right-padded row's last real id is not the pass's last position.

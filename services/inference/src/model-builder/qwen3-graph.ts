@@ -196,7 +196,7 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
 
     const qRot = rotary(rmsNorm(g.op('Reshape', [q, headsShape(heads)]), qNormW));
     const kRot = rotary(rmsNorm(g.op('Reshape', [k, headsShape(kvHeads)]), kNormW));
-    const { output: merged, presentKey, presentValue } = attention(i, qRot, kRot, v, pastKeys[i]!, pastValues[i]!);
+    const { output: merged, presentKey, presentValue, newKey, newValue } = attention(i, qRot, kRot, v, pastKeys[i]!, pastValues[i]!);
     const attnOut = linear(merged, n.oProj, heads * headDim, hidden);
     x = g.op('Add', [x, attnOut]);
 
@@ -209,6 +209,10 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
 
     g.output(presentKey, 'float32', presentDims);
     g.output(presentValue, 'float32', presentDims);
+    if (newKey && newValue) {
+      g.output(newKey, 'float32', [DIM.batch, DIM.seq, kvHeads * headDim]);
+      g.output(newValue, 'float32', [DIM.batch, DIM.seq, kvHeads * headDim]);
+    }
   }
 
   const finalHidden = rmsNorm(x, g.weight(qwen3WeightNames.finalNorm, [hidden], NORM_INIT));
@@ -254,7 +258,7 @@ type AttentionBlock = (
   v: string,
   pastKey: string,
   pastValue: string,
-) => { output: string; presentKey: string; presentValue: string };
+) => { output: string; presentKey: string; presentValue: string; newKey?: string; newValue?: string };
 
 /** Attention in plain operators over a left-padded batch: present = past ++ new, an additive causal and padding mask. */
 function standardAttention(
@@ -329,16 +333,21 @@ function gqaAttention(
   const qFlat = g.int64s([0, 0, heads * headDim], 'q_flat_shape');
   const kFlat = g.int64s([0, 0, kvHeads * headDim], 'k_flat_shape');
   return (layer, qRot, kRot, v, pastKey, pastValue) => {
+    // The new tokens' K (rotated) and V, [B, S, kvHeads * headDim], are graph outputs too: a runtime
+    // that cannot bind `present` to `past` without copying it (onnxruntime-node copies every fetched
+    // output) fetches these few rows instead and appends them to its cache itself.
+    const newKey = g.op('Reshape', [kRot, kFlat], { outputs: [`new_key_values.${layer}.key`] });
+    const newValue = g.op('Identity', [v], { outputs: [`new_key_values.${layer}.value`] });
     const [output, presentKey, presentValue] = g.opN(
       'GroupQueryAttention',
-      [g.op('Reshape', [qRot, qFlat]), g.op('Reshape', [kRot, kFlat]), v, pastKey, pastValue, seqlensK, totalLen],
+      [g.op('Reshape', [qRot, qFlat]), newKey, newValue, pastKey, pastValue, seqlensK, totalLen],
       {
         domain: MS_DOMAIN,
         outputs: [`/attention_${layer}`, `present.${layer}.key`, `present.${layer}.value`],
         attributes: { num_heads: heads, kv_num_heads: kvHeads },
       },
     );
-    return { output: output!, presentKey: presentKey!, presentValue: presentValue! };
+    return { output: output!, presentKey: presentKey!, presentValue: presentValue!, newKey, newValue };
   };
 }
 

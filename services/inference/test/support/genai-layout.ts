@@ -1,14 +1,20 @@
 // Rewrites a built-in model directory into onnxruntime-genai's layout: the decoder and its external
 // data at the top level, genai_config.json in place of config.json and generation_config.json.
 // The real builder needs torch and the hub, which these machines lack; this follows its documented
-// config schema (model.decoder.*, search.*) so the loader is tested against that contract.
+// config schema (model.decoder.*, search.*) so the loader is tested against that contract. Its
+// graphs have no new_key_values.* outputs, so those are dropped: the engine then binds `present`
+// to the cache in place, the way it runs real genai models.
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import onnxProto from 'onnx-proto';
 
 export async function writeGenaiLayout(builtDir: string, outDir: string): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const config = JSON.parse(await readFile(path.join(builtDir, 'config.json'), 'utf8')) as Record<string, number | string>;
   for (const file of await readdir(path.join(builtDir, 'onnx'))) await copyFile(path.join(builtDir, 'onnx', file), path.join(outDir, file));
+  const model = onnxProto.onnx.ModelProto.decode(await readFile(path.join(outDir, 'model.onnx')));
+  model.graph!.output = model.graph!.output!.filter((o) => !o.name!.startsWith('new_key_values.'));
+  await writeFile(path.join(outDir, 'model.onnx'), onnxProto.onnx.ModelProto.encode(model).finish());
   for (const file of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(path.join(builtDir, file), path.join(outDir, file));
   const genai = {
     model: {
