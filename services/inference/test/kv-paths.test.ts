@@ -136,6 +136,22 @@ describe("onnxruntime-genai's layout", () => {
   });
 });
 
+describe('the cache buffer', () => {
+  it('shrinks back after a long prompt has left (its cached prefix too), and answers stay those of a fresh engine', async () => {
+    // The long prompt's K/V stays as a cached prefix, which alone would keep the buffer long.
+    const e = await engine(gqaDir);
+    const short = ['short one', 'short two'];
+    await collect(e.generate(ask('word '.repeat(300), { temperature: 0, maxNewTokens: 4 })));
+    const afterLong = e.kvCache.allocatedBytes;
+    const answers = await Promise.all(short.map((p) => collect(e.generate(ask(p, { temperature: 0, maxNewTokens: 16 })))));
+    // One slot of ≥ 300 tokens before; two slots of 64 now.
+    expect(e.kvCache.allocatedBytes).toBeLessThan(afterLong / 2);
+    const fresh = await engine(gqaDir, { prefixCacheBytes: 0 });
+    const expected = await Promise.all(short.map((p) => collect(fresh.generate(ask(p, { temperature: 0, maxNewTokens: 16 })))));
+    expect(answers.map((a) => a.text)).toEqual(expected.map((a) => a.text));
+  });
+});
+
 describe('prefix reuse', () => {
   /** Turns of one conversation, greedy; each turn's answer goes into the next turn's history. */
   async function conversation(e: Engine, turns = 6): Promise<{ answers: Collected[]; prompts: ChatTurn[][] }> {

@@ -96,6 +96,23 @@ describe('SlotTable', () => {
     expect(t.length(active.slot)).toBe(3);
   });
 
+  it('finds the longest active slot, and evicts only cached prefixes longer than asked', () => {
+    const t = table();
+    const long = t.acquire([1, 1, 1, 1, 1, 1])!;
+    t.append(long.slot, [1, 1, 1, 1, 1, 1]);
+    t.release(long.slot, true);
+    const shortCached = t.acquire([2, 2])!;
+    t.append(shortCached.slot, [2, 2]);
+    t.release(shortCached.slot, true);
+    const active = t.acquire([3, 3, 3])!;
+    t.append(active.slot, [3, 3, 3]);
+    expect(t.longestActive()).toBe(3);
+    t.evictCachedLongerThan(3);
+    expect(t.length(long.slot)).toBe(0);
+    expect(t.length(shortCached.slot)).toBe(2);
+    expect(t.length(active.slot)).toBe(3);
+  });
+
   it('takes the lowest free slot when the shared prefix is shorter than minReuseTokens', () => {
     const t = table({ minReuseTokens: 3 });
     const a = t.acquire([1, 2, 9])!;
@@ -182,12 +199,21 @@ describe('planSlotStep', () => {
 });
 
 describe('slotCapacity', () => {
-  it('grows by doubling from 64, never past the context unless a pass needs it, and never shrinks', () => {
-    expect(slotCapacity(0, 10, 4096)).toBe(64);
-    expect(slotCapacity(64, 65, 4096)).toBe(128);
-    expect(slotCapacity(128, 100, 4096)).toBe(128);
-    expect(slotCapacity(2048, 3000, 3500)).toBe(3500);
-    expect(slotCapacity(0, 600, 512)).toBe(600);
+  it('grows by doubling from 64, never past the context unless a pass needs it', () => {
+    expect(slotCapacity(0, 10, 0, 4096)).toBe(64);
+    expect(slotCapacity(64, 65, 0, 4096)).toBe(128);
+    expect(slotCapacity(128, 100, 0, 4096)).toBe(128);
+    expect(slotCapacity(2048, 3000, 0, 3500)).toBe(3500);
+    expect(slotCapacity(0, 600, 0, 512)).toBe(600);
+  });
+
+  it('shrinks once every kept row and the pass fit in a quarter of it, never below what a row holds', () => {
+    // A long conversation ended; the rows left hold 150 tokens at most: 1024 → 256.
+    expect(slotCapacity(1024, 151, 150, 4096)).toBe(256);
+    // A row still holds 300: not a quarter, it stays.
+    expect(slotCapacity(1024, 101, 300, 4096)).toBe(1024);
+    expect(slotCapacity(1024, 257, 100, 4096)).toBe(1024);
+    expect(slotCapacity(1024, 256, 100, 4096)).toBe(256);
   });
 });
 

@@ -38,7 +38,7 @@ export interface InPlaceRun {
   readonly feeds: Readonly<Record<string, PlainTensor>>;
   readonly firstSlot: number;
   readonly rows: number;
-  /** The store is first resized to exactly this many slots (keeping what they hold) of at least this many tokens. */
+  /** The store is first resized to exactly this many slots of exactly this many tokens each (keeping what they hold). */
   readonly slots: number;
   readonly capacity: number;
   /** Per row, the position its first new token takes (what the slot held before the pass). */
@@ -81,10 +81,12 @@ const message = (error) => String((error && error.message) || error);
   const allocate = (n) => (kv.spec.dtype === 'float16' ? new Uint16Array(n) : new Float32Array(n));
   // Re-lays the store out as SLOTS rows (growing or shrinking; rows kept keep their content) of at
   // least CAPACITY tokens. Rare: capacity doubles, and rows shrink only to half or less.
+  // A smaller capacity keeps each row's first CAPACITY tokens (the decoder shrinks it only below
+  // what every kept row holds).
   const resize = (slots, capacity) => {
-    if (slots === kv.slots && capacity <= kv.capacity) return;
+    if (slots === kv.slots && capacity === kv.capacity) return;
     const { kvHeads, headDim } = kv.spec;
-    const nextCapacity = Math.max(capacity, kv.capacity);
+    const nextCapacity = capacity;
     const kept = Math.min(slots, kv.slots);
     const relayout = (old) => {
       const out = allocate(slots * kvHeads * nextCapacity * headDim);
@@ -92,7 +94,8 @@ const message = (error) => String((error && error.message) || error);
       else {
         const from = kv.capacity * headDim;
         const to = nextCapacity * headDim;
-        for (let r = 0; r < kept * kvHeads; r++) out.set(old.subarray(r * from, (r + 1) * from), r * to);
+        const keep = Math.min(from, to);
+        for (let r = 0; r < kept * kvHeads; r++) out.set(old.subarray(r * from, r * from + keep), r * to);
       }
       return out;
     };

@@ -64,12 +64,18 @@ export function planSlotStep(rows: readonly SlotRow[], length: (slot: number) =>
   };
 }
 
-/** Tokens per slot the buffer should hold for `needed`: doubling, so growth (a re-layout) is rare. */
-export function slotCapacity(current: number, needed: number, maxContextTokens: number): number {
-  if (needed <= current) return current;
-  let capacity = Math.max(current, 64);
-  while (capacity < needed) capacity *= 2;
-  return Math.max(needed, Math.min(capacity, maxContextTokens));
+/**
+ * Tokens per slot the buffer should hold for a pass needing `needed` while the longest kept row holds
+ * `longest`: doubling, so growth (a re-layout) is rare; and back down once every row fits in a quarter
+ * of it, because attention's cost follows the buffer's length, not the rows' (one long conversation
+ * that has ended must not slow every later step).
+ */
+export function slotCapacity(current: number, needed: number, longest: number, maxContextTokens: number): number {
+  const fits = Math.max(needed, longest);
+  if (fits <= current && fits * 4 > current) return current;
+  let capacity = 64;
+  while (capacity < fits) capacity *= 2;
+  return Math.max(fits, Math.min(capacity, maxContextTokens));
 }
 
 export interface SharedBufferOptions {
@@ -172,6 +178,10 @@ export class SharedBufferDecoder implements Decoder {
 
   /** One pass; the logits row of each of `rows`, in order. */
   private async pass(rows: readonly SlotRow[]): Promise<Float32Array[]> {
+    // Every step pays for the buffer's length: a cached prefix may not hold it at four times what the
+    // running sequences need (its next turn would save one prefill; it would cost every step until then).
+    const running = Math.max(this.table.longestActive(), ...rows.map((r) => this.table.length(r.slot) + r.ids.length));
+    if (running * 4 <= this.capacity) this.table.evictCachedLongerThan(running);
     let step = planSlotStep(rows, (slot) => this.table.length(slot));
     const needed = step.attentionMask.length / step.rows;
     if (needed > this.capacity) {
@@ -179,9 +189,9 @@ export class SharedBufferDecoder implements Decoder {
       this.table.evictCachedAbove();
       step = planSlotStep(rows, (slot) => this.table.length(slot));
     }
-    this.capacity = slotCapacity(this.capacity, needed, this.options.maxContextTokens);
     // Rows up to the highest slot in use; fewer than half of what is held: the buffer shrinks to them.
     const wanted = Math.max(this.table.highWater, step.firstSlot + step.rows);
+    this.capacity = slotCapacity(this.capacity, needed, this.table.longest(wanted), this.options.maxContextTokens);
     if (wanted > this.slots || wanted * 2 <= this.slots) this.slots = wanted;
     const declared = this.session.inputNames;
     const feeds: Record<string, PlainTensor> = {

@@ -70,6 +70,23 @@ export class SlotTable {
     return n;
   }
 
+  /** The most ids any of slots [0, below) holds (active or cached). */
+  longest(below: number): number {
+    let most = 0;
+    for (let i = 0; i < Math.min(below, this.slots.length); i++) most = Math.max(most, this.slots[i]?.ids.length ?? 0);
+    return most;
+  }
+
+  /** The most ids an active slot holds. */
+  longestActive(): number {
+    return this.slots.reduce((most, s) => (s?.state === 'active' ? Math.max(most, s.ids.length) : most), 0);
+  }
+
+  /** Evicts cached prefixes holding more than `tokens` ids. */
+  evictCachedLongerThan(tokens: number): void {
+    this.slots.forEach((s, i) => s?.state === 'cached' && s.ids.length > tokens && (this.slots[i] = undefined));
+  }
+
   get cachedBytes(): number {
     return this.slots.reduce((sum, s) => sum + (s?.state === 'cached' ? s.ids.length * this.options.bytesPerToken : 0), 0);
   }
