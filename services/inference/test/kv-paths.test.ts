@@ -118,7 +118,8 @@ describe("onnxruntime-genai's layout", () => {
     const built = await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'genai-src'), seed: 11, layout: { logits: 'all' } });
     const genaiDir = path.join(root, 'genai');
     await writeGenaiLayout(built.dir, genaiDir);
-    const [genaiLog, builtInLog]: string[][] = [[], []];
+    const genaiLog: string[] = [];
+    const builtInLog: string[] = [];
     const genai = await engine(genaiDir, { log: genaiLog });
     expect(genai.kvCache.path).toBe('shared-buffer');
     // genai's graph has no new_key_values outputs: present is bound to the cache. The built-in
