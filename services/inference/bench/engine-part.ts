@@ -79,7 +79,8 @@ export async function runEnginePart(opts: {
   const history: ChatTurn[] = [];
   const conversation: ConversationTurn[] = [];
   for (let turn = 0; turn < opts.conversationTurns; turn++) {
-    history.push({ role: 'user', content: opts.prompts[turn % opts.prompts.length]! });
+    // The levels above asked these prompts already: a marker makes the first turn a cold prefill.
+    history.push({ role: 'user', content: `(conversation) ${opts.prompts[turn % opts.prompts.length]!}` });
     const answer = await ask([...history], { temperature: 0, maxNewTokens: 32 }, performance.now());
     conversation.push({ ttftMs: answer.timings.timeToFirstTokenMs, promptTokens: answer.usage.promptTokens, cachedPromptTokens: answer.usage.cachedPromptTokens });
     history.push({ role: 'assistant', content: answer.text });
