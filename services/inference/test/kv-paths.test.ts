@@ -201,11 +201,8 @@ describe('prefix reuse', () => {
 });
 
 describe('memory-aware admission', () => {
-  it('admits only what fits the KV budget, makes the rest wait, and reports both in kvCache', async () => {
-    // tiny: 512 bytes a token. Each request below reserves prompt (~14) + 40 tokens, about 27 KiB;
-    // the budget holds two of them, never three.
-    const budget = 60_000;
-    const loads: KvCacheState[] = [];
+  /** An engine with a KV budget whose every load report lands in `loads`. */
+  async function budgetedEngine(budget: number, loads: KvCacheState[]): Promise<Engine> {
     const e = await createOnnxEngine({
       modelDir: gqaDir,
       id: 'tiny',
@@ -215,6 +212,15 @@ describe('memory-aware admission', () => {
       observer: { load: ({ kvCache }) => loads.push(kvCache) },
     });
     engines.push(e);
+    return e;
+  }
+
+  it('admits only what fits the KV budget, makes the rest wait, and reports both in kvCache', async () => {
+    // tiny: 512 bytes a token. Each request below reserves prompt (~14) + 40 tokens, about 27 KiB;
+    // the budget holds two of them, never three.
+    const budget = 60_000;
+    const loads: KvCacheState[] = [];
+    const e = await budgetedEngine(budget, loads);
     expect(e.kvCache.budgetBytes).toBe(budget);
     const runs = await Promise.all(['one', 'two', 'three'].map((c) => collect(e.generate(ask(c, { temperature: 0, maxNewTokens: 40 })))));
     expect(runs.every((r) => r.done.finishReason === 'length' && r.done.usage.completionTokens === 40)).toBe(true);
@@ -231,15 +237,7 @@ describe('memory-aware admission', () => {
     // cached while nothing else runs; two requests reserving ~54 tokens each then need its room.
     const budget = 60_000;
     const loads: KvCacheState[] = [];
-    const e = await createOnnxEngine({
-      modelDir: gqaDir,
-      id: 'tiny',
-      source: 'built-in',
-      limits: { ...limits, kvCacheBudgetBytes: budget },
-      intraOpThreads: 1,
-      observer: { load: ({ kvCache }) => loads.push(kvCache) },
-    });
-    engines.push(e);
+    const e = await budgetedEngine(budget, loads);
     const history = (answer: string): ChatTurn[] => [
       { role: 'user', content: 'remember me' },
       { role: 'assistant', content: answer },

@@ -45,6 +45,35 @@ describe('in-process bus', () => {
   });
 });
 
+describe('in-process bus, publishing as a delivery ends', () => {
+  it('delivers an event published in any microtask after the last handler finished', async () => {
+    // A publish a few microtasks after a handler resolves lands around the moment the queue finds
+    // itself empty: it must start a new delivery rather than wait for the next publish.
+    for (let depth = 0; depth < 8; depth++) {
+      const bus = createInProcessBus({ retryDelayMs: 10 });
+      const seen: string[] = [];
+      bus.subscribe({
+        group: 'a',
+        handler: (e) => {
+          seen.push(e.id);
+          if (e.id !== 'id-1') return Promise.resolve();
+          let hop = (): void => void bus.publish(event(2));
+          for (let i = 0; i < depth; i++) {
+            const next = hop;
+            hop = () => queueMicrotask(next);
+          }
+          return Promise.resolve().then(() => queueMicrotask(hop));
+        },
+      });
+      await bus.publish(event(1));
+      await until(() => seen.length === 2).catch(() => {
+        throw new Error(`the event published ${depth} microtasks after delivery was never delivered`);
+      });
+      await bus.close();
+    }
+  });
+});
+
 describe('envelope', () => {
   it('round-trips and names what is missing', () => {
     expect(decodeEvent(encodeEvent(event(1)))).toEqual(event(1));

@@ -216,7 +216,7 @@ class OnnxEngine implements Engine {
       else request.signal.addEventListener('abort', () => seq.cancel(), { once: true });
     }
     this.waiting.push(seq);
-    this.loop ??= this.runLoop().finally(() => (this.loop = undefined));
+    this.loop ??= this.runLoop();
     return seq.events;
   }
 
@@ -231,6 +231,16 @@ class OnnxEngine implements Engine {
   }
 
   private async runLoop(): Promise<void> {
+    try {
+      await this.runSteps();
+    } finally {
+      // In the same turn as the last look at the queues: a `.finally()` on the promise would run a
+      // microtask later, and a request arriving in between would find a loop that has ended.
+      this.loop = undefined;
+    }
+  }
+
+  private async runSteps(): Promise<void> {
     // Requests arriving in the same turn of the event loop start together (one prefill pass).
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.activeCount > 0) {

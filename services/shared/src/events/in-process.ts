@@ -48,7 +48,7 @@ class Queue {
 
   push(event: DomainEvent): void {
     this.events.push(event);
-    this.running ??= this.drain().finally(() => (this.running = undefined));
+    this.running ??= this.drain();
   }
 
   async close(): Promise<void> {
@@ -57,15 +57,21 @@ class Queue {
   }
 
   private async drain(): Promise<void> {
-    for (let event = this.events[0]; event && !this.stopped.signal.aborted; event = this.events[0]) {
-      this.attempt++;
-      try {
-        await this.handler(event, { attempt: this.attempt });
-        this.events.shift();
-        this.attempt = 0;
-      } catch {
-        await pause(this.retryDelayMs, this.stopped.signal);
+    try {
+      for (let event = this.events[0]; event && !this.stopped.signal.aborted; event = this.events[0]) {
+        this.attempt++;
+        try {
+          await this.handler(event, { attempt: this.attempt });
+          this.events.shift();
+          this.attempt = 0;
+        } catch {
+          await pause(this.retryDelayMs, this.stopped.signal);
+        }
       }
+    } finally {
+      // In the same turn as the last look at the queue: a `.finally()` on the promise would run a
+      // microtask later, and an event pushed in between would wait for the next push.
+      this.running = undefined;
     }
   }
 }
