@@ -80,14 +80,24 @@ describe('one answer per conversation', () => {
     const sessionId = await newSession(userId);
     await collect(replicas[0]!.client.sendMessage({ userId, sessionId, content: 'first', params: { seed: 1, maxNewTokens: 4 } }));
     for (let round = 0; round < 6; round++) {
-      const [send, regenerate] = await Promise.all([
-        collect(replicas[round % 2]!.client.sendMessage({ userId, sessionId, content: `send ${round}`, params: { seed: 1, maxNewTokens: 4 } })),
-        collect(replicas[(round + 1) % 2]!.client.regenerateMessage({ userId, sessionId, params: { seed: 1, maxNewTokens: 4 } })),
-      ]);
-      const succeeded = [send, regenerate].filter((o) => o.error === undefined);
-      expect(succeeded).toHaveLength(1);
-      const refused = [send, regenerate].find((o) => o.error !== undefined)!;
+      // Long answers: whichever wins is still answering when the other arrives, however loaded the
+      // machine (with short ones the first could finish before the second starts, and both run).
+      const chats = [replicas[round % 2]!, replicas[(round + 1) % 2]!];
+      const streams = [
+        chats[0]!.client.sendMessage({ userId, sessionId, content: `send ${round}`, params: LONG }),
+        chats[1]!.client.regenerateMessage({ userId, sessionId, params: LONG }),
+      ];
+      const starts = streams.map((stream) => untilSeq(stream, 1).catch(() => undefined));
+      const outcomes = streams.map((stream) => collect(stream));
+      const refusedAt = await Promise.race(outcomes.map((outcome, i) => outcome.then(() => i)));
+      const refused = await outcomes[refusedAt]!;
       expect([refused.error?.code, refused.error?.details.split(':')[0]]).toEqual([Status.FAILED_PRECONDITION, 'run_in_progress']);
+      const winner = 1 - refusedAt;
+      const started = await starts[winner]!;
+      expect(started?.event?.$case).toBe('started');
+      const runId = started?.event?.$case === 'started' ? started.event.started.runId : '';
+      await chats[winner]!.api.stopRun({ userId, runId });
+      expect((await outcomes[winner]!).error).toBeUndefined();
       // Strictly alternating user / assistant: every question has exactly one answer.
       const roles = (await messagesOf(userId, sessionId)).map((m) => m.role);
       roles.forEach((role, i) => expect(role).toBe(i % 2 === 0 ? MessageRole.MESSAGE_ROLE_USER : MessageRole.MESSAGE_ROLE_ASSISTANT));
