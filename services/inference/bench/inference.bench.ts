@@ -203,7 +203,9 @@ ${round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}. One random-weigh
 (the float embedding stays beside the int4 LM head). Each request: a ${args['prompt-words']}-word user message rendered by the
 Qwen3 chat template (${r.promptTokens} tokens, the same ids for every engine), greedy, ${newTokens} new tokens; all
 requests of a level arrive together. Every engine uses its default thread count on these cores. One round per
-engine, parts one after another.
+engine, parts one after another: on a shared virtual machine a part can land in a slow stretch
+(back-to-back runs of the same code here differed by up to a third), so read ratios within one run
+with that in mind.
 
 - **tokens/s** at 1 stream: that stream's decode rate; at N streams: the aggregate rate while all N decode
   (first tokens, which come from prefill, excluded).
