@@ -43,6 +43,8 @@ export interface InPlaceRun {
   readonly capacity: number;
   /** Per row, the position its first new token takes (what the slot held before the pass). */
   readonly starts: readonly number[];
+  /** Per store row, the tokens it holds before the pass: what a re-layout keeps. */
+  readonly held: readonly number[];
 }
 
 export interface SessionRunner {
@@ -79,33 +81,34 @@ const message = (error) => String((error && error.message) || error);
   // The shared-buffer KV store: it never leaves this thread; passes read and write it in place.
   let kv;
   const allocate = (n) => (kv.spec.dtype === 'float16' ? new Uint16Array(n) : new Float32Array(n));
-  // Re-lays the store out as SLOTS rows (growing or shrinking; rows kept keep their content) of at
-  // least CAPACITY tokens. Rare: capacity doubles, and rows shrink only to half or less.
-  // A smaller capacity keeps each row's first CAPACITY tokens (the decoder shrinks it only below
-  // what every kept row holds).
-  const resize = (slots, capacity) => {
+  // Re-lays the store out as SLOTS rows of CAPACITY tokens (growing or shrinking), copying only what
+  // each row holds (HELD[row] tokens; empty rows and evicted prefixes cost nothing). Rare: capacity
+  // doubles or quarters, and rows shrink only to half or less.
+  const resize = (slots, capacity, held) => {
     if (slots === kv.slots && capacity === kv.capacity) return;
     const { kvHeads, headDim } = kv.spec;
-    const nextCapacity = capacity;
     const kept = Math.min(slots, kv.slots);
+    const from = kv.capacity * headDim;
+    const to = capacity * headDim;
     const relayout = (old) => {
-      const out = allocate(slots * kvHeads * nextCapacity * headDim);
-      if (nextCapacity === kv.capacity) out.set(old.subarray(0, kept * kvHeads * kv.capacity * headDim));
-      else {
-        const from = kv.capacity * headDim;
-        const to = nextCapacity * headDim;
-        const keep = Math.min(from, to);
-        for (let r = 0; r < kept * kvHeads; r++) out.set(old.subarray(r * from, r * from + keep), r * to);
+      const out = allocate(slots * kvHeads * capacity * headDim);
+      for (let row = 0; row < kept; row++) {
+        const length = Math.min(held[row] ?? 0, kv.capacity, capacity) * headDim;
+        if (length === 0) continue;
+        for (let h = 0; h < kvHeads; h++) {
+          const r = row * kvHeads + h;
+          out.set(old.subarray(r * from, r * from + length), r * to);
+        }
       }
       return out;
     };
     kv.keys = kv.keys.map(relayout);
     kv.values = kv.values.map(relayout);
     kv.slots = slots;
-    kv.capacity = nextCapacity;
+    kv.capacity = capacity;
   };
   const runInPlace = async (request) => {
-    resize(request.slots, request.capacity);
+    resize(request.slots, request.capacity, request.held);
     const { kvHeads, headDim, dtype, layers } = kv.spec;
     const stride = kvHeads * kv.capacity * headDim;
     const from = request.firstSlot * stride;

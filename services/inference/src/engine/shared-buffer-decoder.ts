@@ -185,8 +185,10 @@ export class SharedBufferDecoder implements Decoder {
     let step = planSlotStep(rows, (slot) => this.table.length(slot));
     const needed = step.attentionMask.length / step.rows;
     if (needed > this.capacity) {
-      // Growing re-lays out every row the buffer keeps: cached prefixes above the active slots go first.
+      // Growing re-lays out every row the buffer keeps: cached prefixes go first (above the active
+      // slots so the rows can shrink too), rather than be copied into a buffer twice as long.
       this.table.evictCachedAbove();
+      this.table.evictCachedLongerThan(0);
       step = planSlotStep(rows, (slot) => this.table.length(slot));
     }
     // Rows up to the highest slot in use; fewer than half of what is held: the buffer shrinks to them.
@@ -206,6 +208,7 @@ export class SharedBufferDecoder implements Decoder {
       slots: this.slots,
       capacity: this.capacity,
       starts: Array.from({ length: step.rows }, (_, r) => step.positionIds[r * step.width]!),
+      held: Array.from({ length: this.slots }, (_, slot) => this.table.length(slot)),
     });
     for (const row of rows) this.table.append(row.slot, row.ids);
     // All-positions graphs: a right-padded row's last real id is not the pass's last position.
