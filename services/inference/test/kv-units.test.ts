@@ -124,19 +124,6 @@ describe('SlotTable', () => {
     expect(t.acquire([1, 2, 9, 7])).toEqual({ slot: 0, reused: 3 });
   });
 
-  it('drops the cached prefixes above the highest active slot, so the buffer can shrink to the active rows', () => {
-    const t = table();
-    const slots = [[1], [2], [3]].map((ids) => t.acquire(ids)!.slot);
-    for (const slot of slots) t.append(slot, [9]);
-    t.release(slots[0]!, true);
-    t.release(slots[2]!, true);
-    expect(t.highWater).toBe(3);
-    t.evictCachedAbove();
-    // Slot 0's prefix stays (below the active slot 1); slot 2's is gone.
-    expect(t.highWater).toBe(2);
-    expect(t.cachedBytes).toBe(10);
-  });
-
   it('reports the rows the buffer needs and forgets everything on clear', () => {
     const t = table();
     t.acquire([1]);

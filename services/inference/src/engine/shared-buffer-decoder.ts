@@ -185,10 +185,9 @@ export class SharedBufferDecoder implements Decoder {
     let step = planSlotStep(rows, (slot) => this.table.length(slot));
     const needed = step.attentionMask.length / step.rows;
     if (needed > this.capacity) {
-      // Growing re-lays out every row the buffer keeps: cached prefixes go first (above the active
-      // slots so the rows can shrink too), rather than be copied into a buffer twice as long.
-      this.table.evictCachedAbove();
-      this.table.evictCachedLongerThan(0);
+      // Growing re-lays out every row the buffer keeps: cached prefixes go first (so the rows can
+      // shrink to the active ones too), rather than be copied into a buffer twice as long.
+      this.table.limitCachedBytes(0);
       step = planSlotStep(rows, (slot) => this.table.length(slot));
     }
     // Rows up to the highest slot in use; fewer than half of what is held: the buffer shrinks to them.

@@ -137,16 +137,6 @@ export class SlotTable {
     while (this.cachedBytes > Math.max(0, bytes)) this.slots[this.leastRecentlyCached()!] = undefined;
   }
 
-  /**
-   * Drops cached prefixes in slots above every active one, so the buffer's rows can shrink to the
-   * active ones: before the buffer grows, when every row it keeps is copied.
-   */
-  evictCachedAbove(): void {
-    let top = -1;
-    this.slots.forEach((s, i) => s?.state === 'active' && (top = i));
-    for (let i = top + 1; i < this.slots.length; i++) if (this.slots[i]?.state === 'cached') this.slots[i] = undefined;
-  }
-
   /** Forgets everything (after a failed step left the buffers undefined). */
   clear(): void {
     this.slots.length = 0;
