@@ -1,6 +1,7 @@
 // The two ways the engine keeps the KV cache, on real ONNX Runtime with the built-in tiny model:
-// the shared-buffer path (GroupQueryAttention appending in place) against the generic one (present
-// tensors returned whole), prefix reuse against recomputation, and memory-aware admission.
+// the shared-buffer path (the served graph reading the cache while the worker appends; and
+// GroupQueryAttention, appending itself) against the generic one (present tensors returned whole),
+// prefix reuse against recomputation, and memory-aware admission.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,8 +14,10 @@ import { ask, collect, type Collected } from './support/engine-streams.js';
 import { writeGenaiLayout } from './support/genai-layout.js';
 
 let root: string;
-let gqaDir: string;
+let sharedDir: string;
 let standardDir: string;
+let sharedInt4Dir: string;
+let gqaDir: string;
 let gqaInt4Dir: string;
 let standardInt4Dir: string;
 const engines: Engine[] = [];
@@ -40,9 +43,11 @@ async function engine(dir: string, options: { limits?: Partial<EngineLimits>; pr
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'freechat-kv-'));
   // The same seed, hence the same weights, in both graphs.
-  gqaDir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'gqa'), seed: 11 })).dir;
+  sharedDir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'shared'), seed: 11 })).dir;
+  gqaDir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'gqa'), seed: 11, layout: { attention: 'gqa' } })).dir;
+  gqaInt4Dir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'gqa-int4'), seed: 11, layout: { attention: 'gqa', weights: 'int4' } })).dir;
   standardDir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'standard'), seed: 11, layout: { attention: 'standard' } })).dir;
-  gqaInt4Dir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'gqa-int4'), seed: 11, layout: { weights: 'int4' } })).dir;
+  sharedInt4Dir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'shared-int4'), seed: 11, layout: { weights: 'int4' } })).dir;
   standardInt4Dir = (await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'standard-int4'), seed: 11, layout: { attention: 'standard', weights: 'int4' } })).dir;
 });
 afterAll(async () => {
@@ -70,14 +75,21 @@ async function workload(e: Engine): Promise<string[]> {
 }
 
 describe('the shared-buffer path', () => {
-  it.each(['float32', 'int4'])('gives the generic path its tokens, token for token, while sequences join, leave and are cancelled (%s weights)', async (weights) => {
+  it.each([
+    ['the served graph (reads the cache; the worker appends)', 'float32', 'the graph reads the cache, the worker appends new K/V'],
+    ['the served graph (reads the cache; the worker appends)', 'int4', 'the graph reads the cache, the worker appends new K/V'],
+    ['GroupQueryAttention', 'float32', 'new K/V appended by the worker (the graph still computes present, unread)'],
+    ['GroupQueryAttention', 'int4', 'new K/V appended by the worker (the graph still computes present, unread)'],
+  ])('%s gives the generic path its tokens, token for token, while sequences join, leave and are cancelled (%s weights)', async (_graph, weights, detail) => {
     const sharedLog: string[] = [];
     const genericLog: string[] = [];
-    const shared = await engine(weights === 'int4' ? gqaInt4Dir : gqaDir, { log: sharedLog });
+    const served = detail.startsWith('the graph reads');
+    const shared = await engine(served ? (weights === 'int4' ? sharedInt4Dir : sharedDir) : weights === 'int4' ? gqaInt4Dir : gqaDir, { log: sharedLog });
     const generic = await engine(weights === 'int4' ? standardInt4Dir : standardDir, { log: genericLog });
     expect(shared.kvCache.path).toBe('shared-buffer');
     expect(generic.kvCache.path).toBe('generic');
     expect(sharedLog.join('\n')).toContain('KV cache on the shared-buffer path');
+    expect(sharedLog.join('\n')).toContain(detail);
     expect(genericLog.join('\n')).toContain('KV cache on the generic path');
 
     const [a, b] = [await workload(shared), await workload(generic)];
@@ -92,11 +104,11 @@ describe('prompts arriving together', () => {
   it('are prefilled in one step, and each answers as it does alone', async () => {
     const steps: number[] = [];
     const prompts = ['short', 'a somewhat longer prompt than that', 'mid length one'];
-    const alone = await engine(gqaDir);
+    const alone = await engine(sharedDir);
     const expected = [];
     for (const p of prompts) expected.push((await collect(alone.generate(ask(p, { temperature: 0, maxNewTokens: 10 })))).text);
     const e = await createOnnxEngine({
-      modelDir: gqaDir,
+      modelDir: sharedDir,
       id: 'tiny',
       source: 'built-in',
       limits,
@@ -115,7 +127,7 @@ describe('prompts arriving together', () => {
 describe("onnxruntime-genai's layout", () => {
   it('loads from genai_config.json, runs on the shared-buffer path, and answers as the same weights do in the built-in layout', async () => {
     // Logits for every position, as genai's builder writes them: the engine must read each row's last real one.
-    const built = await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'genai-src'), seed: 11, layout: { logits: 'all' } });
+    const built = await buildModelDir({ preset: 'tiny', outDir: path.join(root, 'genai-src'), seed: 11, layout: { logits: 'all', attention: 'gqa' } });
     const genaiDir = path.join(root, 'genai');
     await writeGenaiLayout(built.dir, genaiDir);
     const genaiLog: string[] = [];
@@ -125,8 +137,8 @@ describe("onnxruntime-genai's layout", () => {
     // genai's graph has no new_key_values outputs: present is bound to the cache. The built-in
     // graph's new K/V are appended by the worker. Both must answer alike.
     expect(genaiLog.join('\n')).toContain('present bound to the cache in place');
-    const builtIn = await engine(gqaDir, { log: builtInLog });
-    expect(builtInLog.join('\n')).toContain('new K/V appended by the worker');
+    const builtIn = await engine(sharedDir, { log: builtInLog });
+    expect(builtInLog.join('\n')).toContain('the worker appends new K/V');
     const prompts = ['first', 'a longer second prompt than the first', 'third'];
     // Arriving together: one right-padded prefill pass. genai_config's search says greedy (do_sample
     // false) where the built-in model's generation_config samples: the built-in one is asked for greedy.
@@ -140,14 +152,14 @@ describe("onnxruntime-genai's layout", () => {
 describe('the cache buffer', () => {
   it('shrinks back after a long prompt has left (its cached prefix too), and answers stay those of a fresh engine', async () => {
     // The long prompt's K/V stays as a cached prefix, which alone would keep the buffer long.
-    const e = await engine(gqaDir);
+    const e = await engine(sharedDir);
     const short = ['short one', 'short two'];
     await collect(e.generate(ask('word '.repeat(300), { temperature: 0, maxNewTokens: 4 })));
     const afterLong = e.kvCache.allocatedBytes;
     const answers = await Promise.all(short.map((p) => collect(e.generate(ask(p, { temperature: 0, maxNewTokens: 16 })))));
     // One slot of ≥ 300 tokens before; two slots of 64 now.
     expect(e.kvCache.allocatedBytes).toBeLessThan(afterLong / 2);
-    const fresh = await engine(gqaDir, { prefixCacheBytes: 0 });
+    const fresh = await engine(sharedDir, { prefixCacheBytes: 0 });
     const expected = await Promise.all(short.map((p) => collect(fresh.generate(ask(p, { temperature: 0, maxNewTokens: 16 })))));
     expect(answers.map((a) => a.text)).toEqual(expected.map((a) => a.text));
   });
@@ -170,13 +182,13 @@ describe('prefix reuse', () => {
   }
 
   it('answers every turn of a conversation exactly as recomputing the whole prompt does, and skips the history', async () => {
-    const { answers: cached, prompts } = await conversation(await engine(gqaDir));
-    const { answers: recomputed } = await conversation(await engine(gqaDir, { prefixCacheBytes: 0 }));
+    const { answers: cached, prompts } = await conversation(await engine(sharedDir));
+    const { answers: recomputed } = await conversation(await engine(sharedDir, { prefixCacheBytes: 0 }));
     expect(cached.map((c) => c.text)).toEqual(recomputed.map((c) => c.text));
     expect(recomputed.every((c) => c.done.usage.cachedPromptTokens === 0)).toBe(true);
     // From the second turn on, everything the turn shares with the previous turn's prompt (the
     // history; the template renders the last answer differently from how it was generated) is reused.
-    const tokenizer = await loadChatTokenizer(gqaDir);
+    const tokenizer = await loadChatTokenizer(sharedDir);
     const encode = (messages: ChatTurn[]) => tokenizer.encodeChat(messages, { enableThinking: false });
     for (let turn = 1; turn < cached.length; turn++) {
       const shared = commonPrefix(encode(prompts[turn - 1]!), encode(prompts[turn]!));
@@ -189,7 +201,7 @@ describe('prefix reuse', () => {
 
   it('keeps the cached prefixes within their byte budget, evicting the least recently used', async () => {
     // Room for about one short conversation's K/V (tiny: 512 bytes a token).
-    const e = await engine(gqaDir, { prefixCacheBytes: 40 * 512 });
+    const e = await engine(sharedDir, { prefixCacheBytes: 40 * 512 });
     const first = await collect(e.generate(ask('first conversation', { temperature: 0, maxNewTokens: 4 })));
     await collect(e.generate(ask('second conversation', { temperature: 0, maxNewTokens: 4 })));
     const again = await collect(e.generate(ask('first conversation', { temperature: 0, maxNewTokens: 4 })));
@@ -204,7 +216,7 @@ describe('memory-aware admission', () => {
   /** An engine with a KV budget whose every load report lands in `loads`. */
   async function budgetedEngine(budget: number, loads: KvCacheState[]): Promise<Engine> {
     const e = await createOnnxEngine({
-      modelDir: gqaDir,
+      modelDir: sharedDir,
       id: 'tiny',
       source: 'built-in',
       limits: { ...limits, kvCacheBudgetBytes: budget },
@@ -257,7 +269,7 @@ describe('memory-aware admission', () => {
   });
 
   it('refuses a request that could not fit even alone, saying what would fit', async () => {
-    const e = await engine(gqaDir, { limits: { kvCacheBudgetBytes: 30 * 512 } });
+    const e = await engine(sharedDir, { limits: { kvCacheBudgetBytes: 30 * 512 } });
     const refused = (() => {
       try {
         e.generate(ask('hello', { maxNewTokens: 64 }));

@@ -63,6 +63,9 @@ const GenaiConfigSchema = z.object({
 
 export type KvNames = (layer: number) => { readonly pastKey: string; readonly pastValue: string; readonly presentKey: string; readonly presentValue: string };
 
+/** The built-in builder's attention kinds (config.json's freechat.attention) whose cache is a shared buffer. */
+const SHARED_BUFFER_ATTENTION = new Set(['gqa', 'read-cache']);
+
 export interface ModelFiles {
   readonly dir: string;
   readonly onnxPath: string;
@@ -76,8 +79,9 @@ export interface ModelFiles {
   readonly padTokenId: number;
   readonly builtIn: boolean;
   /**
-   * `shared-buffer`: the graph's attention (GroupQueryAttention) can append to a KV buffer bound as
-   * both past and present, so the cache stays in place between passes; `concat`: present is a new tensor.
+   * `shared-buffer`: the cache is one preallocated buffer per layer that passes append to at each
+   * row's offset (GroupQueryAttention bound in place, or a graph that outputs the new tokens' K/V for
+   * the worker to append); `concat`: present is a new tensor.
    */
   readonly kvLayout: 'shared-buffer' | 'concat';
   /** `hf-onnx` or `genai` (see above). */
@@ -180,7 +184,7 @@ export async function readModelFiles(dir: string, variant = 'model'): Promise<Mo
     eosTokenIds: generation.eos_token_id ?? [],
     padTokenId: generation.pad_token_id ?? 0,
     builtIn: config.freechat?.built_in === true,
-    kvLayout: config.freechat?.attention === 'gqa' ? 'shared-buffer' : 'concat',
+    kvLayout: SHARED_BUFFER_ATTENTION.has(config.freechat?.attention ?? '') ? 'shared-buffer' : 'concat',
     format: 'hf-onnx',
     weightBytes: await weightBytesOf(onnxPath),
     generationDefaults: {

@@ -1,8 +1,9 @@
-// The shared-buffer path: graphs whose attention is GroupQueryAttention. The KV cache stays in the
-// session's worker as one buffer per layer, [slots, kvHeads, capacity, headDim]; each sequence owns
-// a slot (slot-table.ts) and every pass binds the same slots as past and present, so ONNX Runtime
-// writes only the new tokens' K/V, in place. Nothing but the inputs goes in and the logits rows come
-// back. A decode step runs over the contiguous slot range its sequences span; a slot in that range
+// The shared-buffer path. The KV cache stays in the session's worker as one buffer per layer,
+// [slots, kvHeads, capacity, headDim]; each sequence owns a slot (slot-table.ts) and a pass writes
+// only the new tokens' K/V at each row's offset: the worker appends them from the graph's
+// new_key_values outputs (the built-in graph, whose attention only reads the cache), or ONNX
+// Runtime's GroupQueryAttention writes them in place when present is bound to the same slots as
+// past (onnxruntime-genai's graphs). Nothing but the inputs goes in and the logits rows come back. A decode step runs over the contiguous slot range its sequences span; a slot in that range
 // that is not decoding (free, prefilling or cached) rides along as a one-token row written just past
 // its own content, where it overwrites nothing anyone reads.
 import { int64, logitsRows, type Decoder, type PrefillChunk } from './decoder.js';
@@ -99,9 +100,9 @@ export class SharedBufferDecoder implements Decoder {
     private readonly shape: KvShape,
     private readonly vocab: number,
     private readonly options: SharedBufferOptions,
-    appended: boolean,
+    detail: string,
   ) {
-    this.detail = appended ? 'new K/V appended by the worker' : 'present bound to the cache in place';
+    this.detail = detail;
     this.bytesPerToken = kvBytesPerToken(shape);
     this.table = new SlotTable({ maxSlots: options.maxSlots, bytesPerToken: this.bytesPerToken, prefixCacheBytes: options.prefixCacheBytes });
   }
@@ -118,7 +119,14 @@ export class SharedBufferDecoder implements Decoder {
       };
     });
     await session.createKvStore({ layers, kvHeads: shape.numKvHeads, headDim: shape.headDim, dtype: shape.dtype });
-    return new SharedBufferDecoder(session, shape, vocab, options, layers.every((l) => 'appended' in l));
+    const appended = layers.every((l) => 'appended' in l);
+    const computesPresent = session.outputNames.includes(family.kvNames(0).presentKey);
+    const detail = !appended
+      ? 'present bound to the cache in place'
+      : computesPresent
+        ? 'new K/V appended by the worker (the graph still computes present, unread)'
+        : 'the graph reads the cache, the worker appends new K/V';
+    return new SharedBufferDecoder(session, shape, vocab, options, detail);
   }
 
   get allocatedBytes(): number {

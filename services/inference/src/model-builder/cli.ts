@@ -10,7 +10,7 @@ import { DEFAULT_SEED, buildModelDir, isModelDirCurrent } from './write-model-di
 const USAGE = `usage: model:build --preset <${PRESET_NAMES.join('|')}> --out <dir> [--seed <uint32>] [--attention gqa|standard] [--force]
   --attention standard: plain attention with past/present tensors, shaped as onnx-community's exports (default gqa)
   --weights int8|int4: projections and LM head as MatMulNBits over block-quantized weights (default float32)`;
-const ATTENTION: readonly AttentionKind[] = ['gqa', 'standard'];
+const ATTENTION: readonly AttentionKind[] = ['read-cache', 'gqa', 'standard'];
 const WEIGHTS: readonly WeightFormat[] = ['float32', 'int8', 'int4'];
 
 interface CliOptions {

@@ -57,7 +57,8 @@ export interface ConstantSpec {
   readonly values: readonly number[];
 }
 
-export type AttributeValue = number | readonly number[] | string;
+/** A number is an INT attribute; a FLOAT one is spelled `{ float: x }` (1.0 must not become INT 1). */
+export type AttributeValue = number | readonly number[] | string | { readonly float: number };
 
 export interface NodeSpec {
   readonly name: string;
@@ -230,6 +231,7 @@ function attribute(name: string, value: AttributeValue): onnxProto.onnx.IAttribu
     if (!Number.isInteger(value)) throw new Error(`attribute ${name}: only integer attributes are supported`);
     return { name, type: AttributeType.INT, i: value };
   }
+  if ('float' in value) return { name, type: AttributeType.FLOAT, f: value.float };
   return { name, type: AttributeType.INTS, ints: [...value] };
 }
 

@@ -67,10 +67,18 @@ export type LogitsOutput = 'all' | 'last';
  * `standard`: attention from plain ONNX operators; `present` is `past` with the new tokens appended,
  * a fresh tensor each step (what exports do). `gqa`: ONNX Runtime's GroupQueryAttention, which can
  * write the new tokens into `past` in place when `present` is bound to the same buffer: the cache
- * then never moves (the engine's shared-buffer path). Its sequences are right-padded: row b's
- * length is the sum of its attention_mask row, whatever the mask's width.
+ * then never moves (the engine's shared-buffer path, as onnxruntime-genai's graphs run).
+ * `read-cache`: attention that only reads the cache and outputs the new tokens' K/V, which the
+ * runtime appends itself; there is no `present` at all (see readCacheAttention for why).
+ * The last two take right-padded rows: row b's length is the sum of its attention_mask row,
+ * whatever the mask's width, and its cached length is its first position id.
  */
-export type AttentionKind = 'standard' | 'gqa';
+export type AttentionKind = 'standard' | 'gqa' | 'read-cache';
+
+/** Kinds whose cache is one preallocated buffer per layer that passes write into at each row's offset. */
+function sharesCacheBuffer(kind: AttentionKind | undefined): boolean {
+  return kind === 'gqa' || kind === 'read-cache';
+}
 
 /**
  * `float32`: every projection a MatMul on float weights. `int4` / `int8`: the seven projections of
@@ -86,7 +94,7 @@ export interface GraphLayout {
 }
 
 /** What the service builds for itself: the fastest graph. */
-export const SERVED_LAYOUT: GraphLayout = { logits: 'last', attention: 'gqa', weights: 'float32' };
+export const SERVED_LAYOUT: GraphLayout = { logits: 'last', attention: 'read-cache', weights: 'float32' };
 
 export const QUANT_BLOCK_SIZE = 32;
 /** MatMulNBits accuracy_level 4: activations quantized to int8 per block, the fast path of its CPU kernels. */
@@ -94,7 +102,7 @@ const QUANT_ACCURACY_LEVEL = 4;
 
 export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> = {}): GraphDescription {
   const lastOnly = options.logits === 'last';
-  const gqa = options.attention === 'gqa';
+  const rightPadded = sharesCacheBuffer(options.attention);
   const bits = options.weights === 'int4' ? 4 : options.weights === 'int8' ? 8 : undefined;
   const {
     hidden_size: hidden,
@@ -122,7 +130,7 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     pastKeys.push(g.input(`past_key_values.${i}.key`, 'float32', [DIM.batch, kvHeads, DIM.past, headDim]));
     pastValues.push(g.input(`past_key_values.${i}.value`, 'float32', [DIM.batch, kvHeads, DIM.past, headDim]));
   }
-  const presentDims = [DIM.batch, kvHeads, gqa ? DIM.present : DIM.total, headDim];
+  const presentDims = [DIM.batch, kvHeads, rightPadded ? DIM.present : DIM.total, headDim];
 
   const embed = g.weight(qwen3WeightNames.embedTokens, [vocab, hidden], {
     kind: 'normal',
@@ -134,9 +142,12 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
   const scalarAxes = g.int64s([0], 'axis0');
   const seqLen1d = g.op('Shape', [inputIds], { attributes: { start: 1, end: 2 } });
   const totalLen1d = g.op('Shape', [attentionMask], { attributes: { start: 1, end: 2 } });
-  const attention = gqa
-    ? gqaAttention(g, attentionMask, totalLen1d, scalarAxes, { heads, kvHeads, headDim })
-    : standardAttention(g, attentionMask, seqLen1d, totalLen1d, scalarAxes, { heads, kvHeads, headDim, groups });
+  const attention =
+    options.attention === 'gqa'
+      ? gqaAttention(g, attentionMask, totalLen1d, scalarAxes, { heads, kvHeads, headDim })
+      : options.attention === 'read-cache'
+        ? readCacheAttention(g, positionIds, pastKeys[0]!, seqLen1d, scalarAxes, { heads, kvHeads, headDim, groups })
+        : standardAttention(g, attentionMask, seqLen1d, totalLen1d, scalarAxes, { heads, kvHeads, headDim, groups });
 
   const invFreq = g.constant('float32', [1, 1, headDim / 2], rotaryInverseFrequencies(headDim, theta), 'inv_freq');
   const positions = g.op('Unsqueeze', [
@@ -207,8 +218,10 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     const down = linear(g.op('Mul', [silu, up]), n.downProj, inter, hidden);
     x = g.op('Add', [x, down]);
 
-    g.output(presentKey, 'float32', presentDims);
-    g.output(presentValue, 'float32', presentDims);
+    if (presentKey && presentValue) {
+      g.output(presentKey, 'float32', presentDims);
+      g.output(presentValue, 'float32', presentDims);
+    }
     if (newKey && newValue) {
       g.output(newKey, 'float32', [DIM.batch, DIM.seq, kvHeads * headDim]);
       g.output(newValue, 'float32', [DIM.batch, DIM.seq, kvHeads * headDim]);
@@ -219,7 +232,7 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
   // Gemm with transB reads the [vocab, hidden] embedding as is, so no transposed copy of it is ever stored.
   const headInput = !lastOnly
     ? finalHidden
-    : gqa
+    : rightPadded
       ? lastRealPosition(g, finalHidden, attentionMask, seqLen1d, totalLen1d, hidden)
       : g.op('Slice', [finalHidden, g.int64s([-1], 'last_position'), g.int64s([Number.MAX_SAFE_INTEGER], 'to_the_end'), g.int64s([1], 'seq_axis')]);
   const flatHidden = g.op('Reshape', [headInput, g.int64s([-1, hidden], 'flat_hidden_shape')]);
@@ -258,7 +271,7 @@ type AttentionBlock = (
   v: string,
   pastKey: string,
   pastValue: string,
-) => { output: string; presentKey: string; presentValue: string; newKey?: string; newValue?: string };
+) => { output: string; presentKey?: string; presentValue?: string; newKey?: string; newValue?: string };
 
 /** Attention in plain operators over a left-padded batch: present = past ++ new, an additive causal and padding mask. */
 function standardAttention(
@@ -348,6 +361,64 @@ function gqaAttention(
       },
     );
     return { output: output!, presentKey: presentKey!, presentValue: presentValue!, newKey, newValue };
+  };
+}
+
+/**
+ * Attention that reads the cache and never writes it. ONNX Runtime's operators that take a past
+ * (GroupQueryAttention, Attention) must also produce a `present`: unless that output is bound to the
+ * past's own memory, the runtime allocates it, zero-fills its whole length and copies every row's
+ * past into it, every step (at 8 rows of 256 tokens in the 0.6B model, ~800 MB a step); and
+ * onnxruntime-node copies a bound output out into JavaScript memory after the pass anyway. Here the
+ * scores against the cache (masked beyond each row's cached length, its first position id) and
+ * against the new tokens (causal) share one softmax; the new tokens' K/V are outputs the runtime
+ * appends to its cache itself. Grouped query heads are stacked on the row axis, so K/V are never
+ * repeated per head, and FusedMatMul reads K transposed where it lies.
+ */
+function readCacheAttention(
+  g: GraphBuilder,
+  positionIds: string,
+  anyPastKey: string,
+  seqLen1d: string,
+  scalarAxes: string,
+  { heads, kvHeads, headDim, groups }: HeadDims & { readonly groups: number },
+): AttentionBlock {
+  const zero = g.int64Scalar(0);
+  const one = g.int64Scalar(1);
+  // [B,1,1,C]: cache position c is visible to row b iff c < the row's cached length.
+  const cachedLengths = g.op('Reshape', [
+    g.op('Gather', [positionIds, zero], { attributes: { axis: 1 } }),
+    g.int64s([-1, 1, 1, 1], 'rows_shape4'),
+  ]);
+  const capacity1d = g.op('Shape', [anyPastKey], { attributes: { start: 2, end: 3 } });
+  const cachePositions = g.op('Range', [zero, g.op('Squeeze', [capacity1d, scalarAxes]), one]);
+  const cacheMask = g.op('Where', [g.op('Less', [cachePositions, cachedLengths]), g.floatScalar(0), g.floatScalar(MASK_VALUE)]);
+  // [groups*S, S]: new token j is visible to query row (group, i) iff j <= i. Right padding needs no
+  // mask: a real token only sees earlier ones, and what padding rows compute nobody reads.
+  const seqLen = g.op('Squeeze', [seqLen1d, scalarAxes]);
+  const newPositions = g.op('Range', [zero, seqLen, one]);
+  const causal = g.op('LessOrEqual', [newPositions, g.op('Unsqueeze', [newPositions, g.int64s([1], 'axis1')])]);
+  const newMask = g.op('Tile', [g.op('Where', [causal, g.floatScalar(0), g.floatScalar(MASK_VALUE)]), g.int64s([groups, 1], 'groups_tile')]);
+  const scoreSplit = g.op('Concat', [capacity1d, seqLen1d], { attributes: { axis: 0 } });
+  const toHeadsFirst = [0, 2, 1, 3];
+  const scale = 1 / Math.sqrt(headDim);
+  const kvHeadsShape = g.int64s([0, 0, kvHeads, headDim], `heads${kvHeads}_shape`);
+  const kFlat = g.int64s([0, 0, kvHeads * headDim], 'k_flat_shape');
+  const scores = (q: string, k: string) => g.op('FusedMatMul', [q, k], { domain: MS_DOMAIN, attributes: { transB: 1, alpha: { float: scale } } });
+  return (layer, qRot, kRot, v, pastKey, pastValue) => {
+    const newKey = g.op('Reshape', [kRot, kFlat], { outputs: [`new_key_values.${layer}.key`] });
+    const newValue = g.op('Identity', [v], { outputs: [`new_key_values.${layer}.value`] });
+    const qGrouped = g.op('Reshape', [g.op('Transpose', [qRot], { attributes: { perm: toHeadsFirst } }), g.int64s([0, kvHeads, -1, headDim], 'grouped_q_shape')]);
+    const kHeads = g.op('Transpose', [kRot], { attributes: { perm: toHeadsFirst } });
+    const vHeads = g.op('Transpose', [g.op('Reshape', [v, kvHeadsShape])], { attributes: { perm: toHeadsFirst } });
+    const both = g.op('Concat', [g.op('Add', [scores(qGrouped, pastKey), cacheMask]), g.op('Add', [scores(qGrouped, kHeads), newMask])], { attributes: { axis: -1 } });
+    const [fromCache, fromNew] = g.opN('Split', [g.op('Softmax', [both], { attributes: { axis: -1 } }), scoreSplit], { outputCount: 2, attributes: { axis: -1 } });
+    const context = g.op('Add', [g.op('MatMul', [fromCache!, pastValue]), g.op('MatMul', [fromNew!, vHeads])]);
+    const output = g.op('Reshape', [
+      g.op('Transpose', [g.op('Reshape', [context, g.int64s([0, heads, -1, headDim], 'heads_shape')])], { attributes: { perm: toHeadsFirst } }),
+      g.int64s([0, 0, heads * headDim], 'merge_heads_shape'),
+    ]);
+    return { output, newKey, newValue };
   };
 }
 
