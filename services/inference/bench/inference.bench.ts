@@ -1,10 +1,12 @@
 // npm run bench:inference [-- --new-tokens 128 --concurrency 1,8,16 --turns 10 --skip-llama]
 // Free Chat's engine beside plain ONNX Runtime and llama.cpp on the same weights: the built-in
-// qwen3-0.6b-shape model (seeded), built as the served graph (GroupQueryAttention, fp32 and int4),
-// as onnx-community's graph (plain attention: the generic path and plain ONNX Runtime), and
+// qwen3-0.6b-shape model (seeded), built as the served graph (attention reading the cache, fp32 and
+// int4), as onnx-community's graph (plain attention: the generic path and plain ONNX Runtime), and
 // converted by llama.cpp's own converter to GGUF (f32, f16, Q8_0, Q4_0). Each part runs in its own
-// process, one after another (peak RSS is its own), and every request is greedy with the same
-// prompt ids. Writes docs/benchmarks/inference.md.
+// process (peak RSS is its own), and every request is greedy with the same prompt ids. The parts the
+// targets compare run in `--rounds` interleaved rounds, their order rotated each round, and report
+// medians: this VM's speed drifts by a third over minutes, which one part after another cannot
+// tell from a difference between engines. Writes docs/benchmarks/inference.md.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,7 +18,7 @@ import { buildModelDir, DEFAULT_SEED, isModelDirCurrent } from '../src/model-bui
 import type { GraphLayout } from '../src/model-builder/qwen3-graph.js';
 import { measureCopyBandwidth } from './bandwidth-part.js';
 import { runEnginePart, type ConversationTurn, type EnginePartResult, type LevelResult } from './engine-part.js';
-import { benchPrompts, percentile, round } from './stats.js';
+import { benchPrompts, median, mergeRounds, percentile, round, type Level, type Row } from './stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
@@ -26,6 +28,7 @@ const { values: args } = parseArgs({
     'prompt-words': { type: 'string', default: '68' },
     concurrency: { type: 'string', default: '1,8,16' },
     turns: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     'skip-llama': { type: 'boolean', default: false },
     part: { type: 'string' },
     'model-dir': { type: 'string' },
@@ -37,19 +40,6 @@ const concurrency = args.concurrency!.split(',').map(Number);
 const prompts = benchPrompts(Math.max(...concurrency), Number(args['prompt-words']));
 const cache = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'freechat');
 
-/** A level as every engine reports it. */
-interface Level {
-  readonly concurrency: number;
-  readonly decodeTokensPerSecond: number;
-  readonly ttftMs: readonly number[];
-}
-interface Row {
-  readonly engine: string;
-  readonly precision: string;
-  readonly levels: readonly Level[];
-  readonly peakRssMiB: number;
-  readonly note?: string;
-}
 
 function node(part: string, modelDir: string): unknown {
   const out = execFileSync(
@@ -81,12 +71,32 @@ function weightBytes(dir: string, prefix = 'model.onnx'): number {
   return readdirSync(onnxDir).filter((f) => f.startsWith(prefix)).reduce((n, f) => n + statSync(path.join(onnxDir, f)).size, 0);
 }
 
-const fromEngine = (r: EnginePartResult): Level[] => r.levels.map((l: LevelResult) => ({ concurrency: l.concurrency, decodeTokensPerSecond: l.decodeTokensPerSecond, ttftMs: l.requests.map((q) => q.ttftMs) }));
+const toLevel = (concurrency: number, decodeTokensPerSecond: number, ttftMs: readonly number[]): Level => ({
+  concurrency,
+  decodeTokensPerSecond,
+  ttftP50Ms: percentile(ttftMs, 50),
+  ttftP95Ms: percentile(ttftMs, 95),
+});
+const fromEngine = (r: EnginePartResult): Level[] => r.levels.map((l: LevelResult) => toLevel(l.concurrency, l.decodeTokensPerSecond, l.requests.map((q) => q.ttftMs)));
 interface PyResult {
   readonly levels: readonly { concurrency: number; decodeTokensPerSecond: number | null; requests: readonly { ttftMs: number }[] }[];
   readonly peakRssMiB: number;
 }
-const fromPython = (r: PyResult): Level[] => r.levels.map((l) => ({ concurrency: l.concurrency, decodeTokensPerSecond: l.decodeTokensPerSecond ?? Number.NaN, ttftMs: l.requests.map((q) => q.ttftMs) }));
+const fromPython = (r: PyResult): Level[] => r.levels.map((l) => toLevel(l.concurrency, l.decodeTokensPerSecond ?? Number.NaN, l.requests.map((q) => q.ttftMs)));
+
+/** Per turn, the median TTFT of the rounds (token counts are the same in every round). */
+function mergeConversations(rounds: readonly (readonly ConversationTurn[])[]): ConversationTurn[] {
+  return rounds[0]!.map((turn, i) => ({ ...turn, ttftMs: median(rounds.map((r) => r[i]!.ttftMs)) }));
+}
+
+/** A part of the benchmark: one engine at one precision, run in its own process. */
+interface Part {
+  readonly engine: string;
+  readonly precision: string;
+  /** Compared by a target: run every round. */
+  readonly target: boolean;
+  run(): Row & { readonly conversation?: readonly ConversationTurn[] };
+}
 
 async function main(): Promise<void> {
   if (args.part === 'engine') {
@@ -116,20 +126,30 @@ async function main(): Promise<void> {
   // Read bandwidth over a buffer the size of the fp32 weights: the decode step's own access pattern.
   const readBandwidth = python(ortPython, script('read_bandwidth.py'), ['--bytes', String(weightBytes(served)), '--rounds', '8']) as { gbPerSecond: number; threads: number };
   console.error(`read bandwidth ${readBandwidth.gbPerSecond.toFixed(1)} GB/s`);
-  const rows: Row[] = [];
-  const engines: Record<string, EnginePartResult> = {};
-  for (const [label, dir, precision] of [
-    ['Free Chat, shared-buffer path', served, 'fp32'],
-    ['Free Chat, generic path', standard, 'fp32'],
-    ['Free Chat, shared-buffer path', int4, 'int4 (MatMulNBits)'],
-  ] as const) {
-    const r = node('engine', dir) as EnginePartResult;
-    engines[`${label} ${precision}`] = r;
-    rows.push({ engine: label, precision, levels: fromEngine(r), peakRssMiB: r.peakRssMiB });
-  }
-
-  const ort = python(ortPython, script('ort_bench.py'), [standard, '--prompts', promptFile, '--new-tokens', String(newTokens), '--concurrency', args.concurrency!]) as PyResult;
-  rows.push({ engine: 'plain onnxruntime (Python loop, generic graph)', precision: 'fp32', levels: fromPython(ort), peakRssMiB: ort.peakRssMiB });
+  const parts: Part[] = [];
+  const enginePart = (engine: string, dir: string, precision: string, target: boolean): Part => ({
+    engine,
+    precision,
+    target,
+    run() {
+      const r = node('engine', dir) as EnginePartResult;
+      return { engine, precision, levels: fromEngine(r), peakRssMiB: r.peakRssMiB, conversation: r.conversation };
+    },
+  });
+  parts.push(
+    enginePart('Free Chat, shared-buffer path', served, 'fp32', true),
+    enginePart('Free Chat, generic path', standard, 'fp32', false),
+    enginePart('Free Chat, shared-buffer path', int4, 'int4 (MatMulNBits)', true),
+  );
+  parts.push({
+    engine: 'plain onnxruntime (Python loop, generic graph)',
+    precision: 'fp32',
+    target: false,
+    run() {
+      const r = python(ortPython, script('ort_bench.py'), [standard, '--prompts', promptFile, '--new-tokens', String(newTokens), '--concurrency', args.concurrency!]) as PyResult;
+      return { engine: this.engine, precision: this.precision, levels: fromPython(r), peakRssMiB: r.peakRssMiB };
+    },
+  });
 
   let llamaNote = '';
   if (!args['skip-llama']) {
@@ -140,10 +160,17 @@ async function main(): Promise<void> {
       for (const quant of ['f32', 'f16', 'q8_0', 'q4_0']) {
         const file = path.join(ggufDir, `model-${quant}.gguf`);
         if (!existsSync(file)) throw new Error(`${file} was not written`);
-        const r = python(llamaPython, script('llama', 'llama_bench.py'), [
-          '--model', file, '--prompt-file', path.join(benchDir, 'prompts.jsonl'), '--new-tokens', String(newTokens), '--concurrency', args.concurrency!, '--ignore-eos',
-        ]) as PyResult;
-        rows.push({ engine: 'llama.cpp (llama-cpp-python)', precision: quant.toUpperCase().replace('F', 'f'), levels: fromPython(r), peakRssMiB: r.peakRssMiB });
+        parts.push({
+          engine: 'llama.cpp (llama-cpp-python)',
+          precision: quant.toUpperCase().replace('F', 'f'),
+          target: quant === 'f32' || quant === 'q4_0',
+          run() {
+            const r = python(llamaPython, script('llama', 'llama_bench.py'), [
+              '--model', file, '--prompt-file', path.join(benchDir, 'prompts.jsonl'), '--new-tokens', String(newTokens), '--concurrency', args.concurrency!, '--ignore-eos',
+            ]) as PyResult;
+            return { engine: this.engine, precision: this.precision, levels: fromPython(r), peakRssMiB: r.peakRssMiB };
+          },
+        });
       }
     } catch (error) {
       llamaNote = `llama.cpp could not be run on this machine: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
@@ -151,7 +178,22 @@ async function main(): Promise<void> {
     }
   } else llamaNote = 'llama.cpp was skipped (--skip-llama).';
 
-  const report = renderReport({ promptTokens: Math.round(percentile(promptIds.map((p) => p.length), 50)), rows, bandwidth, readBandwidth, fp32Bytes: weightBytes(served), int4Bytes: weightBytes(int4), conversation: engines['Free Chat, shared-buffer path fp32']!.conversation, llamaNote });
+  // Target parts every round, rotated; the others once, in the middle round.
+  const roundCount = Math.max(1, Number(args.rounds));
+  const results = new Map<Part, (Row & { conversation?: readonly ConversationTurn[] })[]>();
+  const targetParts = parts.filter((p) => p.target);
+  for (let round = 0; round < roundCount; round++) {
+    const order = [...targetParts.slice(round % targetParts.length), ...targetParts.slice(0, round % targetParts.length)];
+    if (round === Math.floor(roundCount / 2)) order.push(...parts.filter((p) => !p.target));
+    for (const part of order) {
+      console.error(`round ${round + 1}/${roundCount}: ${part.engine} ${part.precision}`);
+      results.set(part, [...(results.get(part) ?? []), part.run()]);
+    }
+  }
+  const rows = parts.filter((p) => results.has(p)).map((p) => mergeRounds(results.get(p)!));
+  const conversation = mergeConversations(results.get(parts[0]!)!.map((r) => r.conversation!));
+
+  const report = renderReport({ promptTokens: Math.round(percentile(promptIds.map((p) => p.length), 50)), rows, roundCount, bandwidth, readBandwidth, fp32Bytes: weightBytes(served), int4Bytes: weightBytes(int4), conversation, llamaNote });
   mkdirSync(path.dirname(args.out!), { recursive: true });
   writeFileSync(args.out!, report);
   console.log(report);
@@ -161,25 +203,25 @@ function level(row: Row | undefined, c: number): Level | undefined {
   return row?.levels.find((l) => l.concurrency === c);
 }
 
-function renderReport(r: { promptTokens: number; rows: Row[]; bandwidth: { gbPerSecond: number; workers: number }; readBandwidth: { gbPerSecond: number; threads: number }; fp32Bytes: number; int4Bytes: number; conversation: readonly ConversationTurn[]; llamaNote: string }): string {
+function renderReport(r: { promptTokens: number; rows: (Row & { rounds: number })[]; roundCount: number; bandwidth: { gbPerSecond: number; workers: number }; readBandwidth: { gbPerSecond: number; threads: number }; fp32Bytes: number; int4Bytes: number; conversation: readonly ConversationTurn[]; llamaNote: string }): string {
   const find = (engine: string, precision: string) => r.rows.find((x) => x.engine.startsWith(engine) && x.precision.startsWith(precision));
   const ours = find('Free Chat, shared', 'fp32');
   const ours4 = find('Free Chat, shared', 'int4');
   const llamaF32 = find('llama.cpp', 'f32');
   const llamaQ4 = find('llama.cpp', 'Q4_0');
   const tps = (row: Row | undefined, c: number) => level(row, c)?.decodeTokensPerSecond ?? Number.NaN;
-  const p95 = (row: Row | undefined, c: number) => percentile(level(row, c)?.ttftMs ?? [], 95);
+  const p95 = (row: Row | undefined, c: number) => level(row, c)?.ttftP95Ms ?? Number.NaN;
   const boundTps = (r.readBandwidth.gbPerSecond * 1e9) / r.fp32Bytes;
   const copyBoundTps = (r.bandwidth.gbPerSecond * 1e9) / r.fp32Bytes;
   const cs = [...new Set(r.rows.flatMap((x) => x.levels.map((l) => l.concurrency)))].sort((a, b) => a - b);
   const many = cs.find((c) => c === 8) ?? cs.at(-1)!;
   const ttftCell = (row: Row, c: number) => {
-    const t = level(row, c)?.ttftMs;
-    return t ? `${round(percentile(t, 50) / 1000, 2)} / ${round(percentile(t, 95) / 1000, 2)}` : '–';
+    const l = level(row, c);
+    return l ? `${round(l.ttftP50Ms / 1000, 2)} / ${round(l.ttftP95Ms / 1000, 2)}` : '–';
   };
   const lines = r.rows.map(
     (x) =>
-      `| ${x.engine} | ${x.precision} | ${cs.map((c) => round(tps(x, c), 1)).join(' | ')} | ${cs.map((c) => ttftCell(x, c)).join(' | ')} | ${round(x.peakRssMiB)} |`,
+      `| ${x.engine} | ${x.precision} | ${x.rounds} | ${cs.map((c) => round(tps(x, c), 1)).join(' | ')} | ${cs.map((c) => ttftCell(x, c)).join(' | ')} | ${round(x.peakRssMiB)} |`,
   );
   const turn1 = r.conversation[0]!.ttftMs;
   const turnN = r.conversation.at(-1)!.ttftMs;
@@ -202,10 +244,11 @@ ${round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}. One random-weigh
 \`qwen3-0.6b-shape\`, seed 1234): fp32 weights ${round(r.fp32Bytes / 2 ** 30, 2)} GiB, int4 build ${round(r.int4Bytes / 2 ** 30, 2)} GiB
 (the float embedding stays beside the int4 LM head). Each request: a ${args['prompt-words']}-word user message rendered by the
 Qwen3 chat template (${r.promptTokens} tokens, the same ids for every engine), greedy, ${newTokens} new tokens; all
-requests of a level arrive together. Every engine uses its default thread count on these cores. One round per
-engine, parts one after another: on a shared virtual machine a part can land in a slow stretch
-(back-to-back runs of the same code here differed by up to a third), so read ratios within one run
-with that in mind.
+requests of a level arrive together. Every engine uses its default thread count on these cores. On a
+shared virtual machine a part can land in a slow stretch (back-to-back runs of the same code here
+differed by up to a third), so the parts the targets compare (Free Chat fp32 and int4, llama.cpp f32
+and Q4_0) run in ${r.roundCount} interleaved rounds, their order rotated each round, and every number of
+theirs is the median of the rounds; the other rows ran once, in the middle round (the rounds column).
 
 - **tokens/s** at 1 stream: that stream's decode rate; at N streams: the aggregate rate while all N decode
   (first tokens, which come from prefill, excluded).
@@ -213,8 +256,8 @@ with that in mind.
 - Free Chat runs its engine in process (gRPC adds well under a millisecond per token). The generic path
   is how onnx-community exports run (and how the built-in model ran before this work).
 ${r.llamaNote ? `\n${r.llamaNote}\n` : ''}
-| engine | precision | ${cs.map((c) => `${c} stream${c > 1 ? 's' : ''} tok/s`).join(' | ')} | ${cs.map((c) => `TTFT c=${c} s`).join(' | ')} | peak RSS MiB |
-|---|---|${cs.map(() => '---|').join('')}${cs.map(() => '---|').join('')}---|
+| engine | precision | rounds | ${cs.map((c) => `${c} stream${c > 1 ? 's' : ''} tok/s`).join(' | ')} | ${cs.map((c) => `TTFT c=${c} s`).join(' | ')} | peak RSS MiB |
+|---|---|---|${cs.map(() => '---|').join('')}${cs.map(() => '---|').join('')}---|
 ${lines.join('\n')}
 
 Memory-bandwidth bound: a batch-1 decode step reads every fp32 weight once and writes almost
@@ -225,7 +268,7 @@ write counted as STREAM does) would give ${round(copyBoundTps, 2)} tokens/s, but
 decode step does not make; the results page of the previous run used it (0.49× there).
 
 Conversation of ${r.conversation.length} turns on the shared-buffer path (each answer 32 tokens, kept in the
-history; prefix reuse on). A turn prefills its prompt less what the prefix cache held:
+history; prefix reuse on; TTFT the median of the rounds). A turn prefills its prompt less what the prefix cache held:
 
 | turn | ${r.conversation.map((_, i) => i + 1).join(' | ')} |
 |---|${r.conversation.map(() => '---|').join('')}

@@ -31,3 +31,36 @@ export function steadyDecodeRate(streams: readonly { deltas: readonly (readonly 
   const tokens = streams.reduce((n, s) => n + s.deltas.reduce((m, [t, count]) => (t > start && t <= end ? m + count : m), 0), 0);
   return tokens / ((end - start) / 1000);
 }
+
+/** A level as every engine reports it (over rounds: each number the median of the rounds'). */
+export interface Level {
+  readonly concurrency: number;
+  readonly decodeTokensPerSecond: number;
+  readonly ttftP50Ms: number;
+  readonly ttftP95Ms: number;
+}
+export interface Row {
+  readonly engine: string;
+  readonly precision: string;
+  readonly levels: readonly Level[];
+  readonly peakRssMiB: number;
+  readonly note?: string;
+}
+
+export const median = (values: readonly number[]): number => percentile(values.filter(Number.isFinite), 50);
+
+/** One row from the same part's rounds: per level and number, the median; peak RSS, the highest. */
+export function mergeRounds(rounds: readonly Row[]): Row & { readonly rounds: number } {
+  const first = rounds[0]!;
+  return {
+    engine: first.engine,
+    precision: first.precision,
+    rounds: rounds.length,
+    peakRssMiB: Math.max(...rounds.map((r) => r.peakRssMiB)),
+    levels: first.levels.map(({ concurrency: c }) => {
+      const at = rounds.map((r) => r.levels.find((l) => l.concurrency === c)!);
+      return { concurrency: c, decodeTokensPerSecond: median(at.map((l) => l.decodeTokensPerSecond)), ttftP50Ms: median(at.map((l) => l.ttftP50Ms)), ttftP95Ms: median(at.map((l) => l.ttftP95Ms)) };
+    }),
+  };
+}
+
