@@ -132,6 +132,37 @@ describe('ONNX graph vs float64 reference (weights read back from disk)', () => 
     for (const step of ortOut.logits.flat()) expect(step.every(Number.isFinite)).toBe(true);
   });
 
+  it.each(['float32', 'int4'] as const)('a fused build (q/k/v and gate/up one product each, %s) is the same model: 4 weight products a layer, the same logits', async (weights) => {
+    const layout = { logits: 'all', attention: 'standard', weights } as const;
+    const fusedBuild = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, `fused-${weights}`), seed: 7, layout: { ...layout, projections: 'fused' } });
+    const separateBuild = weights === 'float32' ? { dir } : await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, `separate-${weights}`), seed: 7, layout });
+    const graph = onnx.ModelProto.decode(await readFile(path.join(fusedBuild.dir, 'onnx', 'model.onnx'))).graph!;
+    const products = graph.node!.filter((n) => (n.opType === 'MatMul' || n.opType === 'MatMulNBits') && n.input!.some((i) => /weight(_t|_q)$/.test(i)));
+    expect(products).toHaveLength(4 * tiny.num_hidden_layers + (weights === 'int4' ? 1 : 0));
+    const { ids, mask, positions } = leftPaddedBatch();
+    const [fusedSession, separateSession] = await Promise.all([fusedBuild.dir, separateBuild.dir].map((d) => ort.InferenceSession.create(path.join(d, 'onnx', 'model.onnx'))));
+    try {
+      const fusedOut = await runQwen3(fusedSession!, tiny, ids, mask, positions);
+      const separateOut = await runQwen3(separateSession!, tiny, ids, mask, positions);
+      const refOut = referenceForward(loadReferenceModel(fusedBuild.dir), ids, mask, positions, emptyCache(reference, 2));
+      const vsSeparate: [Float32Array, Float32Array][] = [];
+      const vsReference: [Float32Array, Float64Array][] = [];
+      mask.forEach((row, b) =>
+        row.forEach((m, s) => {
+          if (m !== 1) return;
+          vsSeparate.push([fusedOut.logits[b]![s]!, separateOut.logits[b]![s]!]);
+          vsReference.push([fusedOut.logits[b]![s]!, refOut[b]![s]!]);
+        }),
+      );
+      // The same weights: only summation order may differ (and, in int4, the activations' block quantization does not).
+      expect(relativeError(vsSeparate)).toBeLessThan(1e-4);
+      expect(relativeError(vsReference)).toBeLessThan(weights === 'int4' ? 4e-2 : TOLERANCE);
+    } finally {
+      await fusedSession!.release();
+      await separateSession!.release();
+    }
+  });
+
   it('gives varied, non-degenerate logits', async () => {
     const ids = [randomIds(3, 5), randomIds(4, 5)];
     const mask = ids.map((r) => r.map(() => 1));

@@ -30,6 +30,17 @@ export interface WeightSpec {
   readonly name: string;
   readonly dims: readonly number[];
   readonly init: WeightInit;
+  /**
+   * A fused projection [in, sum of columns]: each part's columns drawn as the separate weight of
+   * that name would be, side by side, so a fused build is the separate build's model.
+   */
+  readonly parts?: readonly WeightPart[];
+}
+
+export interface WeightPart {
+  readonly name: string;
+  readonly columns: number;
+  readonly init: WeightInit;
 }
 
 /**
@@ -120,9 +131,9 @@ export class GraphBuilder {
     this.outputs.push({ name, type, dims });
   }
 
-  weight(name: string, dims: readonly number[], init: WeightInit): string {
+  weight(name: string, dims: readonly number[], init: WeightInit, parts?: readonly WeightPart[]): string {
     this.claim(name);
-    this.weights.push({ name, dims, init });
+    this.weights.push({ name, dims, init, ...(parts && { parts }) });
     return name;
   }
 

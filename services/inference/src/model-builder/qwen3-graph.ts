@@ -16,12 +16,16 @@ export const qwen3WeightNames = {
     kProj: `model.layers.${i}.self_attn.k_proj.weight_t`,
     vProj: `model.layers.${i}.self_attn.v_proj.weight_t`,
     oProj: `model.layers.${i}.self_attn.o_proj.weight_t`,
+    /** q, k and v side by side ([in, q + k + v]) in fused builds. */
+    qkvProj: `model.layers.${i}.self_attn.qkv_proj.weight_t`,
     qNorm: `model.layers.${i}.self_attn.q_norm.weight`,
     kNorm: `model.layers.${i}.self_attn.k_norm.weight`,
     postAttentionNorm: `model.layers.${i}.post_attention_layernorm.weight`,
     gateProj: `model.layers.${i}.mlp.gate_proj.weight_t`,
     upProj: `model.layers.${i}.mlp.up_proj.weight_t`,
     downProj: `model.layers.${i}.mlp.down_proj.weight_t`,
+    /** gate and up side by side ([in, 2 × intermediate]) in fused builds. */
+    gateUpProj: `model.layers.${i}.mlp.gate_up_proj.weight_t`,
   }),
 };
 
@@ -87,14 +91,22 @@ function sharesCacheBuffer(kind: AttentionKind | undefined): boolean {
  */
 export type WeightFormat = 'float32' | 'int4' | 'int8';
 
+/**
+ * `separate`: q, k, v, gate and up are a product each (as exports have them). `fused`: q/k/v one
+ * product and gate/up another, each then split: a layer makes 4 weight passes instead of 7, and
+ * the fewer, wider products read memory faster (28 layers on 2 cores, fp32: 85 → 60 ms at 1 row).
+ */
+export type ProjectionLayout = 'separate' | 'fused';
+
 export interface GraphLayout {
   readonly logits: LogitsOutput;
   readonly attention: AttentionKind;
   readonly weights: WeightFormat;
+  readonly projections: ProjectionLayout;
 }
 
 /** What the service builds for itself: the fastest graph. */
-export const SERVED_LAYOUT: GraphLayout = { logits: 'last', attention: 'read-cache', weights: 'float32' };
+export const SERVED_LAYOUT: GraphLayout = { logits: 'last', attention: 'read-cache', weights: 'float32', projections: 'fused' };
 
 export const QUANT_BLOCK_SIZE = 32;
 /** MatMulNBits accuracy_level 4: activations quantized to int8 per block, the fast path of its CPU kernels. */
@@ -104,6 +116,7 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
   const lastOnly = options.logits === 'last';
   const rightPadded = sharesCacheBuffer(options.attention);
   const bits = options.weights === 'int4' ? 4 : options.weights === 'int8' ? 8 : undefined;
+  const fused = options.projections === 'fused';
   const {
     hidden_size: hidden,
     intermediate_size: inter,
@@ -175,19 +188,21 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
   };
   const headsShape = (n: number) => g.int64s([0, 0, n, headDim], `heads${n}_shape`);
-  /** x [.., in] times a projection stored [in, out] as `floatName`, or that weight quantized. */
-  const linear = (x: string, floatName: string, inDim: number, outDim: number): string => {
-    const source = { name: floatName, dims: [inDim, outDim], init: linearInit(inDim) };
-    if (bits === undefined) return g.op('MatMul', [x, g.weight(source.name, source.dims, source.init)]);
-    const q = g.quantizedWeight({
-      name: floatName.replace(/_t$/, ''),
-      n: outDim,
-      k: inDim,
-      bits,
-      blockSize: QUANT_BLOCK_SIZE,
-      source: { ...source, layout: 'in-out' },
-    });
-    return matMulNBits(x, q, inDim, outDim);
+  /**
+   * x [.., in] times projections stored [in, out] under `parts`' names (one product; several parts
+   * are one fused weight `fusedName`, split after), or those weights quantized. One output per part.
+   */
+  const linear = (x: string, inDim: number, parts: readonly { readonly name: string; readonly outDim: number }[], fusedName = parts[0]!.name): string[] => {
+    const init = linearInit(inDim);
+    const outDim = parts.reduce((n, p) => n + p.outDim, 0);
+    const weightParts = parts.length > 1 ? parts.map((p) => ({ name: p.name, columns: p.outDim, init })) : undefined;
+    const source = { name: fusedName, dims: [inDim, outDim], init, ...(weightParts && { parts: weightParts }) };
+    const product =
+      bits === undefined
+        ? g.op('MatMul', [x, g.weight(source.name, source.dims, source.init, weightParts)])
+        : matMulNBits(x, g.quantizedWeight({ name: fusedName.replace(/_t$/, ''), n: outDim, k: inDim, bits, blockSize: QUANT_BLOCK_SIZE, source: { ...source, layout: 'in-out' } }), inDim, outDim);
+    if (parts.length === 1) return [product];
+    return g.opN('Split', [product, g.int64s(parts.map((p) => p.outDim), `split_${parts.map((p) => p.outDim).join('_')}`)], { outputCount: parts.length, attributes: { axis: -1 } });
   };
   const matMulNBits = (x: string, q: { codes: string; scales: string }, k: number, n: number): string =>
     g.op('MatMulNBits', [x, q.codes, q.scales], {
@@ -201,21 +216,27 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     const h = rmsNorm(x, g.weight(n.inputNorm, [hidden], NORM_INIT));
     const qNormW = g.weight(n.qNorm, [headDim], NORM_INIT);
     const kNormW = g.weight(n.kNorm, [headDim], NORM_INIT);
-    const q = linear(h, n.qProj, hidden, heads * headDim);
-    const k = linear(h, n.kProj, hidden, kvHeads * headDim);
-    const v = linear(h, n.vProj, hidden, kvHeads * headDim);
+    const attentionParts = [
+      { name: n.qProj, outDim: heads * headDim },
+      { name: n.kProj, outDim: kvHeads * headDim },
+      { name: n.vProj, outDim: kvHeads * headDim },
+    ];
+    const [q, k, v] = (fused ? linear(h, hidden, attentionParts, n.qkvProj) : attentionParts.flatMap((p) => linear(h, hidden, [p]))) as [string, string, string];
 
     const qRot = rotary(rmsNorm(g.op('Reshape', [q, headsShape(heads)]), qNormW));
     const kRot = rotary(rmsNorm(g.op('Reshape', [k, headsShape(kvHeads)]), kNormW));
     const { output: merged, presentKey, presentValue, newKey, newValue } = attention(i, qRot, kRot, v, pastKeys[i]!, pastValues[i]!);
-    const attnOut = linear(merged, n.oProj, heads * headDim, hidden);
+    const attnOut = linear(merged, heads * headDim, [{ name: n.oProj, outDim: hidden }])[0]!;
     x = g.op('Add', [x, attnOut]);
 
     const h2 = rmsNorm(x, g.weight(n.postAttentionNorm, [hidden], NORM_INIT));
-    const gate = linear(h2, n.gateProj, hidden, inter);
-    const up = linear(h2, n.upProj, hidden, inter);
+    const mlpParts = [
+      { name: n.gateProj, outDim: inter },
+      { name: n.upProj, outDim: inter },
+    ];
+    const [gate, up] = (fused ? linear(h2, hidden, mlpParts, n.gateUpProj) : mlpParts.flatMap((p) => linear(h2, hidden, [p]))) as [string, string];
     const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
-    const down = linear(g.op('Mul', [silu, up]), n.downProj, inter, hidden);
+    const down = linear(g.op('Mul', [silu, up]), inter, [{ name: n.downProj, outDim: hidden }])[0]!;
     x = g.op('Add', [x, down]);
 
     if (presentKey && presentValue) {

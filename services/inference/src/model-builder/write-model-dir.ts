@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { elementCount, quantizedTensors, serializeModel, type ExternalLocation, type QuantizedWeightSpec, type WeightSpec } from './onnx-graph-builder.js';
 import { quantizeBlocks, transpose } from './quantize-blocks.js';
-import { buildQwen3Graph, SERVED_LAYOUT, type AttentionKind, type GraphLayout, type LogitsOutput, type WeightFormat } from './qwen3-graph.js';
+import { buildQwen3Graph, SERVED_LAYOUT, type AttentionKind, type GraphLayout, type LogitsOutput, type ProjectionLayout, type WeightFormat } from './qwen3-graph.js';
 import { getPreset, type PresetName, type Qwen3Dims } from './presets.js';
 import { SeededRandom } from '../seeded-random.js';
 
@@ -39,6 +39,8 @@ export interface BuiltInModelInfo {
   readonly attention: AttentionKind;
   /** How projection weights are stored (qwen3-graph.ts). */
   readonly weights: WeightFormat;
+  /** Whether q/k/v and gate/up are one product each (qwen3-graph.ts); absent in older builds: separate. */
+  readonly projections?: ProjectionLayout;
 }
 
 export interface Qwen3ModelConfig extends Qwen3Dims {
@@ -69,17 +71,38 @@ export interface BuildModelDirResult {
 }
 
 function resolveLayout(layout: Partial<GraphLayout> = {}): GraphLayout {
-  return { ...SERVED_LAYOUT, ...layout };
+  // The export-shaped graph keeps the exports' separate projections unless told otherwise.
+  const projections = layout.projections ?? (layout.attention === 'standard' ? 'separate' : SERVED_LAYOUT.projections);
+  return { ...SERVED_LAYOUT, ...layout, projections };
 }
 
 export function externalDataFileName(chunk: number): string {
   return `${MODEL_FILE}_data${chunk === 0 ? '' : `_${chunk}`}`;
 }
 
-function fillWeight(rng: SeededRandom, spec: WeightSpec, out: Float32Array): void {
+function fillWeight(rng: SeededRandom, spec: Pick<WeightSpec, 'init'>, out: Float32Array): void {
   const init = spec.init;
   if (init.kind === 'normal') rng.fillNormal(out, init.mean, init.std);
   else rng.fillUniform(out, init.low, init.high);
+}
+
+/** A whole weight's values; a fused one [in, columns] interleaves its parts' rows. */
+function drawWeight(seed: number, spec: WeightSpec): Float32Array {
+  const out = new Float32Array(elementCount(spec.dims));
+  if (!spec.parts) {
+    fillWeight(SeededRandom.forTensor(seed, spec.name), spec, out);
+    return out;
+  }
+  const rows = spec.dims[0]!;
+  const width = spec.dims[1]!;
+  let column = 0;
+  for (const part of spec.parts) {
+    const values = new Float32Array(rows * part.columns);
+    fillWeight(SeededRandom.forTensor(seed, part.name), part, values);
+    for (let r = 0; r < rows; r++) out.set(values.subarray(r * part.columns, (r + 1) * part.columns), r * width + column);
+    column += part.columns;
+  }
+  return out;
 }
 
 /** Appends tensors to chunked external data files, each aligned, no file over MAX_EXTERNAL_FILE_BYTES. */
@@ -133,6 +156,11 @@ async function writeExternalData(
     for (const spec of weights) {
       const count = elementCount(spec.dims);
       const write = await writer.place(spec.name, count * Float32Array.BYTES_PER_ELEMENT);
+      if (spec.parts) {
+        await write(bytesOf(drawWeight(seed, spec)), 0);
+        continue;
+      }
+      // Streamed: the embedding alone is 600 MB in the 0.6B shape.
       const rng = SeededRandom.forTensor(seed, spec.name);
       for (let done = 0; done < count; done += GENERATION_CHUNK) {
         const slice = scratch.subarray(0, Math.min(GENERATION_CHUNK, count - done));
@@ -142,8 +170,7 @@ async function writeExternalData(
     }
     for (const spec of quantized) {
       // The float values exactly as the float build draws them, then quantized as [out, in] rows.
-      const source = new Float32Array(elementCount(spec.source.dims));
-      fillWeight(SeededRandom.forTensor(seed, spec.source.name), spec.source, source);
+      const source = drawWeight(seed, spec.source);
       const rows = spec.source.layout === 'in-out' ? transpose(source, spec.k, spec.n) : source;
       const { codes, scales } = quantizeBlocks(rows, spec.n, spec.k, spec.bits, spec.blockSize);
       const names = quantizedTensors(spec);
@@ -174,7 +201,7 @@ export function makeConfig(preset: string, dims: Qwen3Dims, seed: number, chunkC
     torch_dtype: 'float32',
     // transformers.js derives the data file names from this count: model.onnx_data, model.onnx_data_1, ...
     'transformers.js_config': { dtype: 'fp32', use_external_data_format: { [MODEL_FILE]: chunkCount } },
-    freechat: { built_in: true, preset, seed, builder_version: MODEL_BUILDER_VERSION, logits: layout.logits, attention: layout.attention, weights: layout.weights },
+    freechat: { built_in: true, preset, seed, builder_version: MODEL_BUILDER_VERSION, logits: layout.logits, attention: layout.attention, weights: layout.weights, projections: layout.projections },
   };
 }
 
@@ -236,6 +263,7 @@ export async function isModelDirCurrent(dir: string, preset: string, seed: numbe
     const want = resolveLayout(layout);
     if (info?.preset !== preset || info.seed !== seed || info.builder_version !== MODEL_BUILDER_VERSION) return false;
     if (info.logits !== want.logits || info.attention !== want.attention || (info.weights ?? 'float32') !== want.weights) return false;
+    if ((info.projections ?? 'separate') !== want.projections) return false;
     const chunks = config['transformers.js_config']?.use_external_data_format[MODEL_FILE] ?? 0;
     const required = [MODEL_FILE, ...Array.from({ length: chunks }, (_, i) => externalDataFileName(i))].map((f) =>
       path.join(dir, 'onnx', f),

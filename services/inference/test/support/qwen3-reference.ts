@@ -74,7 +74,32 @@ export function loadReferenceModel(dir: string): ReferenceModel {
     const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + count * 4));
     weights.set(name, { dims, data: Float64Array.from(floats) });
   }
+  splitFusedProjections(config, weights);
   return { config, weights };
+}
+
+/** A fused build's qkv_proj / gate_up_proj ([in, sum of outs]) as the separate projections the forward pass reads. */
+function splitFusedProjections(c: ReferenceConfig, weights: ReferenceModel['weights']): void {
+  const d = c.head_dim;
+  const fusedParts: [RegExp, [string, number][]][] = [
+    [/self_attn\.qkv_proj\.weight_t$/, [['self_attn.q_proj.weight_t', c.num_attention_heads * d], ['self_attn.k_proj.weight_t', c.num_key_value_heads * d], ['self_attn.v_proj.weight_t', c.num_key_value_heads * d]]],
+    [/mlp\.gate_up_proj\.weight_t$/, [['mlp.gate_proj.weight_t', c.intermediate_size], ['mlp.up_proj.weight_t', c.intermediate_size]]],
+  ];
+  for (const [name, { dims, data }] of [...weights]) {
+    const match = fusedParts.find(([pattern]) => pattern.test(name));
+    if (!match) continue;
+    const prefix = name.replace(match[0], '');
+    const [rows, width] = dims as [number, number];
+    let column = 0;
+    for (const [part, columns] of match[1]) {
+      const out = new Float64Array(rows * columns);
+      for (let r = 0; r < rows; r++) out.set(data.subarray(r * width + column, r * width + column + columns), r * columns);
+      weights.set(prefix + part, { dims: [rows, columns], data: out });
+      column += columns;
+    }
+    if (column !== width) throw new Error(`${name}: ${width} columns, parts add up to ${column}`);
+    weights.delete(name);
+  }
 }
 
 /**
