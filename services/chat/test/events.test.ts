@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { status as Status } from '@grpc/grpc-js';
 import type pg from 'pg';
+import { createLogger } from '@freechat/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { infraEndpoints } from '../../../test/infra/endpoints.js';
 import {
@@ -21,6 +22,12 @@ import {
 } from './support/harness.js';
 import { openDb, SCRIPTED_TITLE, scriptedTitles, sql, withEvents } from './support/events.js';
 
+/**
+ * Deliveries take well under a second on an idle machine (printed below); this file runs first
+ * among dozens at the suite's start, beside a RocketMQ still warming up its JVM on 2 cores.
+ */
+const DELIVERY_TIMEOUT_MS = 45_000;
+
 let postgres: RunningPostgres;
 let inference: TinyInference;
 let chat: RunningChat;
@@ -31,7 +38,8 @@ beforeAll(async () => {
   if (!endpoints) throw new Error('the suite RocketMQ is not running (test/infra/global-setup.ts)');
   postgres = await startThrowawayPostgres();
   inference = await startTinyInference({ engineFactory: scriptedTitles });
-  chat = await startChat(withEvents(chatConfig(postgres.url, inference.address), endpoints));
+  // Warnings shown: if delivery ever stalls, the output says whether the relay or a consumer failed and why.
+  chat = await startChat(withEvents(chatConfig(postgres.url, inference.address), endpoints), createLogger({ service: 'chat-events-test', level: 'warn' }));
   db = openDb(postgres.url);
 });
 
@@ -84,12 +92,12 @@ describe('outbox', () => {
   });
 });
 
-describe('relay and consumers', () => {
+describe('relay and consumers', { timeout: 3 * DELIVERY_TIMEOUT_MS }, () => {
   it('publishes everything, in order per session, and applies a twice-delivered event once', async () => {
     const ref = await newConversation();
     const t0 = Date.now();
     await exchange(ref, 'First question');
-    await until(async () => (await usageRequests(ref.userId)) === 1, 20_000);
+    await until(async () => (await usageRequests(ref.userId)) === 1, DELIVERY_TIMEOUT_MS);
     const roundTripMs = Date.now() - t0;
 
     // As after a relay crash between publishing and marking: the run.completed goes out again.
@@ -97,7 +105,7 @@ describe('relay and consumers', () => {
     await until(async () => (await sql(db, `SELECT 1 FROM chat.outbox WHERE published_at IS NULL`)).length === 0);
     // The same session's next run is consumed only after the duplicate (FIFO per session).
     await exchange(ref, 'Second question');
-    await until(async () => (await usageRequests(ref.userId)) >= 2, 20_000);
+    await until(async () => (await usageRequests(ref.userId)) >= 2, DELIVERY_TIMEOUT_MS);
     await new Promise((r) => setTimeout(r, 500));
     expect(await usageRequests(ref.userId)).toBe(2);
 
@@ -116,7 +124,7 @@ describe('relay and consumers', () => {
   it('titles a new conversation after its first answer, and leaves a renamed one alone', async () => {
     const fresh = await newConversation();
     await exchange(fresh, 'Tell me about cats who do quantum physics over dinner');
-    await until(async () => (await chat.api.getSession(fresh)).title === SCRIPTED_TITLE, 20_000);
+    await until(async () => (await chat.api.getSession(fresh)).title === SCRIPTED_TITLE, DELIVERY_TIMEOUT_MS);
     const [row] = await sql<{ title_source: string }>(db, `SELECT title_source FROM chat.sessions WHERE id = $1`, [fresh.sessionId]);
     expect(row!.title_source).toBe('generated');
     // Later answers do not retitle it.
@@ -138,7 +146,7 @@ describe('relay and consumers', () => {
         [[fresh.sessionId, named.sessionId, renamed.sessionId]],
       );
       return r!.pending === '0';
-    }, 20_000);
+    }, DELIVERY_TIMEOUT_MS);
     expect((await chat.api.getSession(fresh)).title).toBe('Mine now');
     expect((await chat.api.getSession(named)).title).toBe('Named at birth');
     expect((await chat.api.getSession(renamed)).title).toBe('My own title');
@@ -150,7 +158,7 @@ describe('relay and consumers', () => {
     await exchange(alice, 'one');
     await exchange(alice, 'two');
     await exchange(bob, 'three');
-    await until(async () => (await usageRequests(alice.userId)) === 2 && (await usageRequests(bob.userId)) === 1, 20_000);
+    await until(async () => (await usageRequests(alice.userId)) === 2 && (await usageRequests(bob.userId)) === 1, DELIVERY_TIMEOUT_MS);
     const stored = await sql<{ prompt: string; completion: string }>(
       db,
       `SELECT sum(prompt_tokens)::text AS prompt, sum(completion_tokens)::text AS completion FROM chat.messages m
@@ -175,7 +183,7 @@ describe('relay and consumers', () => {
       `INSERT INTO chat.outbox (id, type, session_id, user_id, payload) VALUES ($1, 'run.completed', $2, $3, $4)`,
       [eventId, ref.sessionId, ref.userId, JSON.stringify({ runId: null, messageId: randomUUID(), status: 'stopped', finishReason: 'cancelled' })],
     );
-    await until(async () => (await sql(db, `SELECT 1 FROM chat.dead_letters WHERE event_id = $1`, [eventId])).length === 1, 30_000);
+    await until(async () => (await sql(db, `SELECT 1 FROM chat.dead_letters WHERE event_id = $1`, [eventId])).length === 1, DELIVERY_TIMEOUT_MS);
     const [dead] = await sql<{ consumer: string; attempts: number; reason: string }>(db, `SELECT consumer, attempts, reason FROM chat.dead_letters WHERE event_id = $1`, [
       eventId,
     ]);
@@ -183,6 +191,6 @@ describe('relay and consumers', () => {
     expect(dead!.reason).toMatch(/usage/);
     // The session's queue moves on.
     await exchange(ref, 'after the poison');
-    await until(async () => (await usageRequests(ref.userId)) === 1, 20_000);
+    await until(async () => (await usageRequests(ref.userId)) === 1, DELIVERY_TIMEOUT_MS);
   });
 });

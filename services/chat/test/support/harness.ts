@@ -93,8 +93,9 @@ export interface RunningChat {
   close(): Promise<void>;
 }
 
-export async function startChat(config: ChatConfig): Promise<RunningChat> {
-  const server = await startChatServer({ config, logger: silentLogger, accessTokenKeys: async () => testKeys.jwks });
+/** `logger`: silent unless a test wants the service's warnings in its output (to tell slow from lost). */
+export async function startChat(config: ChatConfig, logger: Logger = silentLogger): Promise<RunningChat> {
+  const server = await startChatServer({ config, logger, accessTokenKeys: async () => testKeys.jwks });
   await server.ready;
   const client = new ChatServiceClient(server.address, grpc.credentials.createInsecure());
   return {
