@@ -3,7 +3,7 @@
 // before any client connects: a client that asks for a missing topic makes the proxy cache the miss
 // for ~20 s, and a SimpleConsumer of a missing group never finishes starting.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -64,10 +64,32 @@ export function ensureRocketMQ(): string {
   return execFileSync(path.join(INFRA_SCRIPTS, 'ensure-rocketmq.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
+/**
+ * The broker refuses every write ("service not available now ... the broker's disk is full") once
+ * its disk is 90% used (its diskSpaceWarningLevelRatio, a JVM-wide default), whatever the store's
+ * own limits: publishes then fail with a message that names no path. Said up front instead.
+ */
+export const BROKER_DISK_FULL_RATIO = 0.9;
+
+/**
+ * Why a broker with its store on this disk would refuse writes, or undefined when there is room.
+ * Used is counted as the broker (and df) count it: used / (used + what an unprivileged writer may
+ * still use), so blocks reserved for root count as neither.
+ */
+export function diskRoomProblem(disk: { readonly usedBytes: number; readonly availableBytes: number }, dir: string): string | undefined {
+  const used = disk.usedBytes / (disk.usedBytes + disk.availableBytes);
+  if (used < BROKER_DISK_FULL_RATIO - 0.02) return undefined;
+  const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+  return `the disk holding ${dir} is ${Math.round(used * 100)}% used (${gib(disk.availableBytes)} GiB free): RocketMQ's broker refuses every write from ${BROKER_DISK_FULL_RATIO * 100}% used; free some space first`;
+}
+
 export async function startRocketMQ(options: StartRocketMQOptions): Promise<RocketMQServer> {
   const lib = ensureRocketMQ();
   const dir = path.resolve(options.dataDir);
   mkdirSync(path.join(dir, 'home'), { recursive: true });
+  const fs = statfsSync(dir);
+  const problem = diskRoomProblem({ usedBytes: (fs.blocks - fs.bfree) * fs.bsize, availableBytes: fs.bavail * fs.bsize }, dir);
+  if (problem) throw new Error(problem);
   const namesrvPort = await freePort();
   const brokerPort = await freeBrokerPort();
   const grpcPort = await freePort();
