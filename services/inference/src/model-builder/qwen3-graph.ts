@@ -86,7 +86,7 @@ function sharesCacheBuffer(kind: AttentionKind | undefined): boolean {
 
 /**
  * `float32`: every projection a MatMul on float weights. `int4` / `int8`: the seven projections of
- * each layer and the LM head are ONNX Runtime MatMulNBits over block-quantized weights (blocks of 32,
+ * each layer and the LM head are ONNX Runtime MatMulNBits over block-quantized weights (blocks of 128,
  * quantize-blocks.ts), computing with int8 activations; embeddings and norms stay float32.
  */
 export type WeightFormat = 'float32' | 'int4' | 'int8';
@@ -108,7 +108,12 @@ export interface GraphLayout {
 /** What the service builds for itself: the fastest graph. */
 export const SERVED_LAYOUT: GraphLayout = { logits: 'last', attention: 'read-cache', weights: 'float32', projections: 'fused' };
 
-export const QUANT_BLOCK_SIZE = 32;
+/**
+ * 128 weights per scale, the usual group size of 4-bit LLM weights: against blocks of 32, a quarter of
+ * the scales to read and quarter the per-block work (0.6B shape int4, back to back: 8 rows 95.6 ->
+ * 67.9 ms a step, 1 row 29.4 -> 25.5 ms). A row shorter than a block is one padded block.
+ */
+export const QUANT_BLOCK_SIZE = 128;
 /** MatMulNBits accuracy_level 4: activations quantized to int8 per block, the fast path of its CPU kernels. */
 const QUANT_ACCURACY_LEVEL = 4;
 
