@@ -3,8 +3,9 @@
 // only the new tokens' K/V at each row's offset: the worker appends them from the graph's
 // new_key_values outputs (the built-in graph, whose attention only reads the cache), or ONNX
 // Runtime's GroupQueryAttention writes them in place when present is bound to the same slots as
-// past (onnxruntime-genai's graphs). Nothing but the inputs goes in and the logits rows come back. A decode step runs over the contiguous slot range its sequences span; a slot in that range
-// that is not decoding (free, prefilling or cached) rides along as a one-token row written just past
+// past (onnxruntime-genai's graphs). Nothing but the inputs goes in and the logits rows come back.
+// A decode step runs over the contiguous slot range its sequences span; a slot in that range that
+// is not decoding (free, prefilling or cached) rides along as a one-token row written just past
 // its own content, where it overwrites nothing anyone reads.
 import { int64, logitsRows, type Decoder, type PrefillChunk } from './decoder.js';
 import { kvBytesPerToken, type KvShape } from './kv-batch.js';
