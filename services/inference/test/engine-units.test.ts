@@ -5,7 +5,7 @@ import { IncrementalDetokenizer } from '../src/engine/incremental-detokenizer.js
 import { TokenRouter, heldSuffixLength } from '../src/engine/token-router.js';
 import { concatRows, emptyKvBatch, selectRows, stepMask, type KvBatch } from '../src/engine/kv-batch.js';
 import { halfToFloat } from '../src/engine/half-float.js';
-import { planStep } from '../src/engine/step-plan.js';
+import { IDLE_PREFILL_CHUNKS, planStep } from '../src/engine/step-plan.js';
 import { resolveSampling, checkPromptLength, resolveMaxPromptTokens } from '../src/engine/validate-request.js';
 import { InvalidArgumentError } from '../src/engine/errors.js';
 
@@ -192,10 +192,20 @@ describe('half floats', () => {
 });
 
 describe('step plan', () => {
+  const chunkTokens = 256;
   it('admits up to the free batch slots and always decodes running sequences', () => {
-    expect(planStep({ running: 6, prefilling: 1, waiting: 5, maxBatchSize: 8 })).toEqual({ admit: 1, prefill: true, decode: true });
-    expect(planStep({ running: 8, prefilling: 0, waiting: 5, maxBatchSize: 8 })).toEqual({ admit: 0, prefill: false, decode: true });
-    expect(planStep({ running: 0, prefilling: 0, waiting: 2, maxBatchSize: 8 })).toEqual({ admit: 2, prefill: true, decode: false });
+    expect(planStep({ running: 6, prefilling: 1, waiting: 5, maxBatchSize: 8, chunkTokens })).toMatchObject({ admit: 1, decode: true });
+    expect(planStep({ running: 8, prefilling: 0, waiting: 5, maxBatchSize: 8, chunkTokens })).toEqual({ admit: 0, prefillTokens: 0, decode: true });
+    expect(planStep({ running: 0, prefilling: 0, waiting: 2, maxBatchSize: 8, chunkTokens })).toMatchObject({ admit: 2, decode: false });
+  });
+
+  it('prefills one chunk beside running streams, and several when no stream waits on the step', () => {
+    expect(planStep({ running: 3, prefilling: 0, waiting: 5, maxBatchSize: 8, chunkTokens }).prefillTokens).toBe(chunkTokens);
+    // Eight 89-token prompts arriving at an idle engine: one pass, not three with decode steps between.
+    const idle = planStep({ running: 0, prefilling: 0, waiting: 8, maxBatchSize: 8, chunkTokens });
+    expect(idle.prefillTokens).toBe(chunkTokens * IDLE_PREFILL_CHUNKS);
+    expect(idle.prefillTokens).toBeGreaterThanOrEqual(8 * 89);
+    expect(planStep({ running: 0, prefilling: 0, waiting: 0, maxBatchSize: 8, chunkTokens }).prefillTokens).toBe(0);
   });
 });
 

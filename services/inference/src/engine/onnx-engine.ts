@@ -40,7 +40,8 @@ export interface OnnxEngineOptions {
   readonly threadSpinning?: ThreadSpinning;
   /**
    * Prompt tokens prefilled per step, over one long prompt or several short ones (default 256).
-   * Bounds how long one step, hence every running stream's next token, waits on prefill.
+   * Bounds how long one step, hence every running stream's next token, waits on prefill; with no
+   * stream running, a step may prefill IDLE_PREFILL_CHUNKS of them (step-plan.ts).
    */
   readonly prefillChunkTokens?: number;
   /**
@@ -269,6 +270,7 @@ class OnnxEngine implements Engine {
       prefilling: this.prefilling.length,
       waiting: this.waiting.length,
       maxBatchSize: this.limits.maxBatchSize,
+      chunkTokens: this.options.prefillChunkTokens ?? DEFAULT_PREFILL_CHUNK_TOKENS,
     });
     const admit = planAdmission(
       this.waiting.map((s) => s.fairnessKey),
@@ -291,7 +293,7 @@ class OnnxEngine implements Engine {
       this.options.observer?.admitted?.((seq.admittedAt - seq.arrivedAt) / 1000);
       this.prefilling.push(seq);
     }
-    if (plan.prefill && this.prefilling.length > 0) await this.prefillStep();
+    if (plan.prefillTokens > 0 && this.prefilling.length > 0) await this.prefillStep(plan.prefillTokens);
     if (plan.decode) await this.decodeStep();
   }
 
@@ -320,13 +322,13 @@ class OnnxEngine implements Engine {
     for (const key of this.lastPrefill.keys()) if (!live.has(key)) this.lastPrefill.delete(key);
   }
 
-  /** Prefills up to prefillChunkTokens prompt tokens, over as many waiting prompts as they reach. */
-  private async prefillStep(): Promise<void> {
+  /** Prefills up to `budgetTokens` prompt tokens, over as many waiting prompts as they reach. */
+  private async prefillStep(budgetTokens: number): Promise<void> {
     const picks = planPrefills(
       this.prefilling.map((s) => s.fairnessKey),
       this.lastPrefill,
       this.prefilling.map((s) => s.promptIds.length - s.position),
-      this.options.prefillChunkTokens ?? DEFAULT_PREFILL_CHUNK_TOKENS,
+      budgetTokens,
     );
     const chunks = picks.map(({ index, tokens }) => {
       const seq = this.prefilling[index]!;
