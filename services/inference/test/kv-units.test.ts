@@ -10,6 +10,17 @@ import { quantizeBlocks } from '../src/model-builder/quantize-blocks.js';
 const table = (overrides: Partial<ConstructorParameters<typeof SlotTable>[0]> = {}) =>
   new SlotTable({ maxSlots: 4, bytesPerToken: 10, prefixCacheBytes: 1000, minReuseTokens: 1, ...overrides });
 
+/** Sequences running side by side, then finishing in order, each kept as a prefix: their slots. */
+function finishTogether(t: SlotTable, ...sequences: number[][]): number[] {
+  const slots = sequences.map((ids) => {
+    const { slot } = t.acquire(ids)!;
+    t.append(slot, ids);
+    return slot;
+  });
+  for (const slot of slots) t.release(slot, true);
+  return slots;
+}
+
 describe('SlotTable', () => {
   it('gives each new prompt the lowest free slot and nothing to reuse', () => {
     const t = table();
@@ -44,20 +55,33 @@ describe('SlotTable', () => {
     });
     for (const slot of slots) t.release(slot, true);
     expect(t.acquire([1, 2, 3, 4, 5])).toEqual({ slot: 1, reused: 4 });
-    expect(t.acquire([7, 7])).toEqual({ slot: 2, reused: 0 });
+    // Sharing nothing: it recycles the other cached slot rather than add a row to the buffer.
+    expect(t.acquire([7, 7])).toEqual({ slot: 0, reused: 0 });
+    expect(t.highWater).toBe(2);
+  });
+
+  it('takes a free row of the buffer first, then recycles the least recently cached prefix, and grows only when every row is active', () => {
+    const t = table();
+    const [x, y, z] = [[1, 1], [2, 2], [3, 3]].map((ids) => {
+      const { slot } = t.acquire(ids)!;
+      t.append(slot, ids);
+      return slot;
+    });
+    t.release(y!, false);
+    t.release(x!, true);
+    t.release(z!, true);
+    expect(t.highWater).toBe(3);
+    expect(t.acquire([4, 4])).toEqual({ slot: y, reused: 0 });
+    expect(t.acquire([5, 5])).toEqual({ slot: x, reused: 0 });
+    expect(t.acquire([6, 6])).toEqual({ slot: z, reused: 0 });
+    expect(t.highWater).toBe(3);
+    expect(t.acquire([7, 7])).toEqual({ slot: 3, reused: 0 });
   });
 
   it('evicts the least recently cached prefix past the byte budget, and when every slot is taken', () => {
     const t = table({ prefixCacheBytes: 100, maxSlots: 3 });
-    const finish = (ids: number[]) => {
-      const { slot } = t.acquire(ids)!;
-      t.append(slot, ids);
-      t.release(slot, true);
-      return slot;
-    };
-    const a = finish([1, 1, 1, 1, 1, 1]);
-    finish([2, 2, 2, 2, 2, 2]);
     // 12 ids would be 120 bytes: the older entry goes.
+    finishTogether(t, [1, 1, 1, 1, 1, 1], [2, 2, 2, 2, 2, 2]);
     expect(t.cachedBytes).toBe(60);
     expect(t.acquire([1, 1, 1, 1, 1, 1, 5])!.reused).toBe(0);
     const longer = table({ prefixCacheBytes: 50 });
@@ -68,24 +92,16 @@ describe('SlotTable', () => {
     // Three slots, all taken by active or cached: the cached one is recycled, active ones never.
     const full = table({ maxSlots: 2 });
     const c = full.acquire([3, 3])!;
+    full.acquire([4]);
     full.append(c.slot, [3, 3]);
     full.release(c.slot, true);
-    full.acquire([4]);
     expect(full.acquire([5])).toEqual({ slot: c.slot, reused: 0 });
     expect(full.acquire([6])).toBeUndefined();
-    expect(a).toBe(0);
   });
 
   it('gives cached prefixes\' room back on demand, least recently used first, never touching active slots', () => {
     const t = table();
-    const finish = (ids: number[]) => {
-      const { slot } = t.acquire(ids)!;
-      t.append(slot, ids);
-      t.release(slot, true);
-      return slot;
-    };
-    finish([1, 1, 1, 1]);
-    const recent = finish([2, 2, 2, 2, 2]);
+    const [, recent] = finishTogether(t, [1, 1, 1, 1], [2, 2, 2, 2, 2]);
     const active = t.acquire([3, 3, 3])!;
     t.append(active.slot, [3, 3, 3]);
     t.limitCachedBytes(60);
@@ -98,30 +114,27 @@ describe('SlotTable', () => {
 
   it('finds the longest active slot, and evicts only cached prefixes longer than asked', () => {
     const t = table();
-    const long = t.acquire([1, 1, 1, 1, 1, 1])!;
-    t.append(long.slot, [1, 1, 1, 1, 1, 1]);
-    t.release(long.slot, true);
-    const shortCached = t.acquire([2, 2])!;
-    t.append(shortCached.slot, [2, 2]);
-    t.release(shortCached.slot, true);
     const active = t.acquire([3, 3, 3])!;
+    const [long, shortCached] = finishTogether(t, [1, 1, 1, 1, 1, 1], [2, 2]);
     t.append(active.slot, [3, 3, 3]);
     expect(t.longestActive()).toBe(3);
     t.evictCachedLongerThan(3);
-    expect(t.length(long.slot)).toBe(0);
-    expect(t.length(shortCached.slot)).toBe(2);
+    expect(t.length(long!)).toBe(0);
+    expect(t.length(shortCached!)).toBe(2);
     expect(t.length(active.slot)).toBe(3);
   });
 
   it('takes the lowest free slot when the shared prefix is shorter than minReuseTokens', () => {
     const t = table({ minReuseTokens: 3 });
+    const hole = t.acquire([8])!;
     const a = t.acquire([1, 2, 9])!;
     t.acquire([5]);
+    t.release(hole.slot, false);
     t.append(a.slot, [1, 2, 9]);
     t.release(a.slot, true);
-    // Two shared ids: not worth the cached slot... but slot 0 is that slot and the only free one is 2.
-    expect(t.acquire([1, 2, 7, 7])).toEqual({ slot: 2, reused: 0 });
-    expect(t.acquire([1, 2, 9, 7])).toEqual({ slot: 0, reused: 3 });
+    // Two shared ids: not worth the cached slot 1, so it takes the free row 0 and keeps the prefix.
+    expect(t.acquire([1, 2, 7, 7])).toEqual({ slot: 0, reused: 0 });
+    expect(t.acquire([1, 2, 9, 7])).toEqual({ slot: 1, reused: 3 });
   });
 
   it('reports the rows the buffer needs and forgets everything on clear', () => {

@@ -98,8 +98,11 @@ export class SlotTable {
 
   /**
    * A slot for a prompt: the cached one sharing its longest prefix (at least minReuseTokens ids, and
-   * never the whole prompt, whose last position must be computed for its logits), else the lowest free slot,
-   * else the least recently used cached one. Undefined when every slot is active.
+   * never the whole prompt, whose last position must be computed for its logits), else the lowest free
+   * slot among the buffer's rows, else the least recently used cached one, else a new row. A cached
+   * prefix goes before the buffer grows: dropping it costs its conversation one prefill, if it ever
+   * comes back; a new row re-lays out the whole buffer, which stalls every stream (at 16 rows of the
+   * 0.6B shape, ~1 GB copied: a second). Undefined when every slot is active.
    */
   acquire(promptIds: readonly number[]): Acquired | undefined {
     let best: { slot: number; reused: number } | undefined;
@@ -108,7 +111,7 @@ export class SlotTable {
       const reused = Math.min(commonPrefix(s.ids, promptIds), promptIds.length - 1);
       if (reused >= Math.max(1, this.options.minReuseTokens ?? 16) && reused > (best?.reused ?? 0)) best = { slot, reused };
     });
-    const slot = best?.slot ?? this.freeSlot() ?? this.leastRecentlyCached();
+    const slot = best?.slot ?? this.freeSlot(this.highWater) ?? this.leastRecentlyCached() ?? this.freeSlot(this.options.maxSlots);
     if (slot === undefined) return undefined;
     const reused = best?.reused ?? 0;
     this.slots[slot] = { state: 'active', ids: promptIds.slice(0, reused) };
@@ -142,8 +145,9 @@ export class SlotTable {
     this.slots.length = 0;
   }
 
-  private freeSlot(): number | undefined {
-    for (let i = 0; i < this.options.maxSlots; i++) if (this.slots[i] === undefined) return i;
+  /** The lowest free slot below `below`. */
+  private freeSlot(below: number): number | undefined {
+    for (let i = 0; i < Math.min(below, this.options.maxSlots); i++) if (this.slots[i] === undefined) return i;
     return undefined;
   }
 
