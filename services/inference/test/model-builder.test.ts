@@ -176,7 +176,7 @@ describe('ONNX graph vs float64 reference (weights read back from disk)', () => 
 
 describe('quantized weights (MatMulNBits, int8 activations) vs float64 reference on the dequantized weights', () => {
   // The kernels quantize activations to int8 per block (accuracy_level 4): that is the error left
-  // (measured 0.022 for int8 and 0.028 for int4 on this input).
+  // (measured 0.023 for int8 and 0.027 for int4 on this input, blocks of 128).
   const QUANT_TOLERANCE = { int8: 3e-2, int4: 4e-2 } as const;
   it.each(['int8', 'int4'] as const)('%s matches for a left-padded batch of 2, and stays close to the float model', async (weights) => {
     const built = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, weights), seed: 7, layout: { logits: 'all', attention: 'standard', weights } });

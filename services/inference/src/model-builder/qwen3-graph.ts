@@ -230,7 +230,7 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
 
     const qRot = rotary(rmsNorm(g.op('Reshape', [q, headsShape(heads)]), qNormW));
     const kRot = rotary(rmsNorm(g.op('Reshape', [k, headsShape(kvHeads)]), kNormW));
-    const { output: merged, presentKey, presentValue, newKey, newValue } = attention(i, qRot, kRot, v, pastKeys[i]!, pastValues[i]!);
+    const { output: merged, presentKey, presentValue, appended } = attention(i, qRot, kRot, v, pastKeys[i]!, pastValues[i]!);
     const attnOut = linear(merged, heads * headDim, [{ name: n.oProj, outDim: hidden }])[0]!;
     x = g.op('Add', [x, attnOut]);
 
@@ -248,9 +248,10 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
       g.output(presentKey, 'float32', presentDims);
       g.output(presentValue, 'float32', presentDims);
     }
-    if (newKey && newValue) {
-      g.output(newKey, 'float32', [DIM.batch, DIM.seq, kvHeads * headDim]);
-      g.output(newValue, 'float32', [DIM.batch, DIM.seq, kvHeads * headDim]);
+    if (appended) {
+      const dims = appended.layout === 'heads-first' ? [DIM.batch, kvHeads, DIM.seq, headDim] : [DIM.batch, DIM.seq, kvHeads * headDim];
+      g.output(appended.key, 'float32', dims);
+      g.output(appended.value, 'float32', dims);
     }
   }
 
@@ -297,7 +298,18 @@ type AttentionBlock = (
   v: string,
   pastKey: string,
   pastValue: string,
-) => { output: string; presentKey?: string; presentValue?: string; newKey?: string; newValue?: string };
+) => { output: string; presentKey?: string; presentValue?: string; appended?: AppendedKv };
+
+/**
+ * The new tokens' K and V as outputs, for a runtime that appends them to its cache itself:
+ * `tokens-first` [B, S, kv*d] (GroupQueryAttention's own input layout), or `heads-first`
+ * [B, kv, S, d], the cache's layout, so each row's tokens of one head append as one block.
+ */
+interface AppendedKv {
+  readonly key: string;
+  readonly value: string;
+  readonly layout: 'tokens-first' | 'heads-first';
+}
 
 /** Attention in plain operators over a left-padded batch: present = past ++ new, an additive causal and padding mask. */
 function standardAttention(
@@ -386,7 +398,7 @@ function gqaAttention(
         attributes: { num_heads: heads, kv_num_heads: kvHeads },
       },
     );
-    return { output: output!, presentKey: presentKey!, presentValue: presentValue!, newKey, newValue };
+    return { output: output!, presentKey: presentKey!, presentValue: presentValue!, appended: { key: newKey, value: newValue, layout: 'tokens-first' } };
   };
 }
 
@@ -428,7 +440,6 @@ function readCacheAttention(
   const toHeadsFirst = [0, 2, 1, 3];
   const queryScale = g.floatScalar(1 / Math.sqrt(headDim), 'query_scale');
   const kvHeadsShape = g.int64s([0, 0, kvHeads, headDim], `heads${kvHeads}_shape`);
-  const kFlat = g.int64s([0, 0, kvHeads * headDim], 'k_flat_shape');
   const groupAxis = g.int64s([2], 'axis2');
   // One product per (row, KV head, query head of its group): a decode step's are single-row, which
   // ONNX Runtime's CPU GEMM computes straight from the cache (alpha 1: the scale goes on q). Stacking
@@ -438,15 +449,16 @@ function readCacheAttention(
   const perKvHead = (x: string) => g.op('Unsqueeze', [x, groupAxis]);
   const keysOf = (q: string, k: string) => g.op('FusedMatMul', [q, k], { domain: MS_DOMAIN, attributes: { transB: 1 } });
   return (layer, qRot, kRot, v, pastKey, pastValue) => {
-    const newKey = g.op('Reshape', [kRot, kFlat], { outputs: [`new_key_values.${layer}.key`] });
-    const newValue = g.op('Identity', [v], { outputs: [`new_key_values.${layer}.value`] });
+    // [B, kvHeads, S, d], the cache's layout: attention reads them so, and the runtime appends them.
+    const newKey = g.op('Transpose', [kRot], { attributes: { perm: toHeadsFirst }, outputs: [`new_key_values.${layer}.key`] });
+    const newValue = g.op('Transpose', [g.op('Reshape', [v, kvHeadsShape])], { attributes: { perm: toHeadsFirst }, outputs: [`new_key_values.${layer}.value`] });
     // [B, kvHeads, groups, S, d]: query head h = kv * groups + g, as in HF's repeat_kv.
     const q = g.op('Reshape', [
       g.op('Transpose', [g.op('Mul', [qRot, queryScale])], { attributes: { perm: toHeadsFirst } }),
       g.int64s([0, kvHeads, groups, -1, headDim], 'grouped_q_shape5'),
     ]);
-    const kHeads = perKvHead(g.op('Transpose', [kRot], { attributes: { perm: toHeadsFirst } }));
-    const vHeads = perKvHead(g.op('Transpose', [g.op('Reshape', [v, kvHeadsShape])], { attributes: { perm: toHeadsFirst } }));
+    const kHeads = perKvHead(newKey);
+    const vHeads = perKvHead(newValue);
     const both = g.op('Concat', [g.op('Add', [keysOf(q, perKvHead(pastKey)), cacheMask]), g.op('Add', [keysOf(q, kHeads), newMask])], { attributes: { axis: -1 } });
     const [fromCache, fromNew] = g.opN('Split', [g.op('Softmax', [both], { attributes: { axis: -1 } }), scoreSplit], { outputCount: 2, attributes: { axis: -1 } });
     const context = g.op('Add', [g.op('MatMul', [fromCache!, perKvHead(pastValue)]), g.op('MatMul', [fromNew!, vHeads])]);
@@ -454,7 +466,7 @@ function readCacheAttention(
       g.op('Transpose', [g.op('Reshape', [context, g.int64s([0, heads, -1, headDim], 'heads_shape')])], { attributes: { perm: toHeadsFirst } }),
       g.int64s([0, 0, heads * headDim], 'merge_heads_shape'),
     ]);
-    return { output, newKey, newValue };
+    return { output, appended: { key: newKey, value: newValue, layout: 'heads-first' } };
   };
 }
 
