@@ -41,6 +41,9 @@ async function run(stream: AsyncIterable<GenerationEvent>, since: number) {
   return { ...last, deltas, text, doneAtMs: performance.now() - since };
 }
 
+/** Between a conversation's turns, while the engine warms the next turn's prefix. */
+export const CONVERSATION_PAUSE_MS = 2000;
+
 export async function runEnginePart(opts: {
   modelDir: string;
   concurrency: readonly number[];
@@ -84,6 +87,8 @@ export async function runEnginePart(opts: {
     const answer = await ask([...history], { temperature: 0, maxNewTokens: 32 }, performance.now());
     conversation.push({ ttftMs: answer.timings.timeToFirstTokenMs, promptTokens: answer.usage.promptTokens, cachedPromptTokens: answer.usage.cachedPromptTokens });
     history.push({ role: 'assistant', content: answer.text });
+    // The person reads the answer and types the next question: seconds in life, 2 s here.
+    await new Promise((resolve) => setTimeout(resolve, CONVERSATION_PAUSE_MS));
   }
   const kvPath = engine.kvCache.path;
   await engine.close();

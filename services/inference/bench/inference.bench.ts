@@ -17,7 +17,7 @@ import { loadChatTokenizer } from '../src/engine/index.js';
 import { buildModelDir, DEFAULT_SEED, isModelDirCurrent } from '../src/model-builder/index.js';
 import type { GraphLayout } from '../src/model-builder/qwen3-graph.js';
 import { measureCopyBandwidth } from './bandwidth-part.js';
-import { runEnginePart, type ConversationTurn, type EnginePartResult, type LevelResult } from './engine-part.js';
+import { CONVERSATION_PAUSE_MS, runEnginePart, type ConversationTurn, type EnginePartResult, type LevelResult } from './engine-part.js';
 import { benchPrompts, median, mergeRounds, percentile, round, type Level, type Row } from './stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -268,7 +268,10 @@ write counted as STREAM does) would give ${round(copyBoundTps, 2)} tokens/s, but
 decode step does not make; the results page of the previous run used it (0.49× there).
 
 Conversation of ${r.conversation.length} turns on the shared-buffer path (each answer 32 tokens, kept in the
-history; prefix reuse on; TTFT the median of the rounds). A turn prefills its prompt less what the prefix cache held:
+history; prefix reuse on; ${CONVERSATION_PAUSE_MS / 1000} s between an answer and the next question, in which
+the engine warms the next turn: it prefills the history as the next prompt will render it, the answer
+included, since Qwen3's template renders a past answer without the think block it was generated after;
+TTFT the median of the rounds). A turn prefills its prompt less what the prefix cache held:
 
 | turn | ${r.conversation.map((_, i) => i + 1).join(' | ')} |
 |---|${r.conversation.map(() => '---|').join('')}

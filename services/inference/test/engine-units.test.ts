@@ -194,18 +194,24 @@ describe('half floats', () => {
 describe('step plan', () => {
   const chunkTokens = 256;
   it('admits up to the free batch slots and always decodes running sequences', () => {
-    expect(planStep({ running: 6, prefilling: 1, waiting: 5, maxBatchSize: 8, chunkTokens })).toMatchObject({ admit: 1, decode: true });
-    expect(planStep({ running: 8, prefilling: 0, waiting: 5, maxBatchSize: 8, chunkTokens })).toEqual({ admit: 0, prefillTokens: 0, decode: true });
-    expect(planStep({ running: 0, prefilling: 0, waiting: 2, maxBatchSize: 8, chunkTokens })).toMatchObject({ admit: 2, decode: false });
+    expect(planStep({ running: 6, prefilling: 1, waiting: 5, warming: 0, maxBatchSize: 8, chunkTokens })).toMatchObject({ admit: 1, decode: true });
+    expect(planStep({ running: 8, prefilling: 0, waiting: 5, warming: 0, maxBatchSize: 8, chunkTokens })).toEqual({ admit: 0, admitWarm: 0, prefillTokens: 0, decode: true });
+    expect(planStep({ running: 0, prefilling: 0, waiting: 2, warming: 0, maxBatchSize: 8, chunkTokens })).toMatchObject({ admit: 2, decode: false });
   });
 
   it('prefills one chunk beside running streams, and several when no stream waits on the step', () => {
-    expect(planStep({ running: 3, prefilling: 0, waiting: 5, maxBatchSize: 8, chunkTokens }).prefillTokens).toBe(chunkTokens);
+    expect(planStep({ running: 3, prefilling: 0, waiting: 5, warming: 0, maxBatchSize: 8, chunkTokens }).prefillTokens).toBe(chunkTokens);
     // Eight 89-token prompts arriving at an idle engine: one pass, not three with decode steps between.
-    const idle = planStep({ running: 0, prefilling: 0, waiting: 8, maxBatchSize: 8, chunkTokens });
+    const idle = planStep({ running: 0, prefilling: 0, waiting: 8, warming: 0, maxBatchSize: 8, chunkTokens });
     expect(idle.prefillTokens).toBe(chunkTokens * IDLE_PREFILL_CHUNKS);
     expect(idle.prefillTokens).toBeGreaterThanOrEqual(8 * 89);
-    expect(planStep({ running: 0, prefilling: 0, waiting: 0, maxBatchSize: 8, chunkTokens }).prefillTokens).toBe(0);
+    expect(planStep({ running: 0, prefilling: 0, waiting: 0, warming: 0, maxBatchSize: 8, chunkTokens }).prefillTokens).toBe(0);
+  });
+
+  it('warms next turns only when no request waits, in the slots requests leave', () => {
+    expect(planStep({ running: 2, prefilling: 0, waiting: 1, warming: 3, maxBatchSize: 8, chunkTokens })).toMatchObject({ admit: 1, admitWarm: 0 });
+    expect(planStep({ running: 6, prefilling: 0, waiting: 0, warming: 3, maxBatchSize: 8, chunkTokens })).toMatchObject({ admit: 0, admitWarm: 2, prefillTokens: chunkTokens });
+    expect(planStep({ running: 0, prefilling: 0, waiting: 0, warming: 1, maxBatchSize: 8, chunkTokens })).toMatchObject({ admitWarm: 1, decode: false });
   });
 });
 

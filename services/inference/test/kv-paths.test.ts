@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOnnxEngine, InvalidArgumentError, loadChatTokenizer, type Engine, type EngineLimits } from '../src/engine/index.js';
+import { nextTurnPrefix } from '../src/engine/next-turn.js';
 import { commonPrefix } from '../src/engine/slot-table.js';
 import type { ChatTurn, KvCacheState } from '../src/engine/types.js';
 import { buildModelDir } from '../src/model-builder/index.js';
@@ -167,7 +168,7 @@ describe('the cache buffer', () => {
 
 describe('prefix reuse', () => {
   /** Turns of one conversation, greedy; each turn's answer goes into the next turn's history. */
-  async function conversation(e: Engine, turns = 6): Promise<{ answers: Collected[]; prompts: ChatTurn[][] }> {
+  async function conversation(e: Engine, turns = 6, between?: () => Promise<void>): Promise<{ answers: Collected[]; prompts: ChatTurn[][] }> {
     const history: ChatTurn[] = [{ role: 'system', content: 'You are terse.' }];
     const answers: Collected[] = [];
     const prompts: ChatTurn[][] = [];
@@ -177,6 +178,7 @@ describe('prefix reuse', () => {
       const answer = await collect(e.generate({ requestId: `t${turn}`, messages: [...history], enableThinking: false, sampling: { temperature: 0, maxNewTokens: 12 } }));
       history.push({ role: 'assistant', content: answer.text });
       answers.push(answer);
+      await between?.();
     }
     return { answers, prompts };
   }
@@ -197,6 +199,30 @@ describe('prefix reuse', () => {
       expect(usage.cachedPromptTokens).toBeLessThan(usage.promptTokens);
     }
     expect(cached.at(-1)!.done.usage.cachedPromptTokens / cached.at(-1)!.done.usage.promptTokens).toBeGreaterThan(0.7);
+  });
+
+  it('warms the next turn while the person reads and types: it prefills only its new message, and answers as recomputing does', async () => {
+    const e = await engine(sharedDir);
+    const tokenizer = await loadChatTokenizer(sharedDir);
+    const encode = (messages: ChatTurn[]) => tokenizer.encodeChat(messages, { enableThinking: false });
+    const busyAfterAnswers: number[] = [];
+    const { answers: warmed, prompts } = await conversation(e, 5, async () => {
+      // Warming is background work: the engine reports nothing active meanwhile.
+      busyAfterAnswers.push(e.activeCount);
+      await e.idle();
+    });
+    const { answers: recomputed } = await conversation(await engine(sharedDir, { prefixCacheBytes: 0 }), 5);
+    expect(warmed.map((c) => c.text)).toEqual(recomputed.map((c) => c.text));
+    expect(busyAfterAnswers.every((n) => n === 0)).toBe(true);
+    for (let turn = 1; turn < warmed.length; turn++) {
+      const prompt = encode(prompts[turn]!);
+      const warm = nextTurnPrefix(tokenizer, prompts[turn - 1]!, warmed[turn - 1]!.text, { enableThinking: false });
+      // The warmed prefix is how this turn's prompt starts, and it holds the previous answer, which
+      // the prompt the answer was generated from (its think block) could not share.
+      expect(commonPrefix(warm, prompt)).toBe(warm.length);
+      expect(warm.length).toBeGreaterThan(commonPrefix(encode(prompts[turn - 1]!), prompt) + warmed[turn - 1]!.done.usage.completionTokens - 2);
+      expect(warmed[turn]!.done.usage.cachedPromptTokens).toBe(warm.length);
+    }
   });
 
   it('keeps the cached prefixes within their byte budget, evicting the least recently used', async () => {

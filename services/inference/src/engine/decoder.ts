@@ -20,6 +20,8 @@ export interface Decoder {
   readonly path: KvPath;
   /** How the path writes new K/V, for the load log. */
   readonly detail: string;
+  /** Whether a finished sequence's K/V can serve a later prompt's prefix (`open` returns more than 0). */
+  readonly reusesPrefixes: boolean;
   /**
    * Makes room for a sequence about to prefill. Returns how many leading prompt ids already have
    * their K/V in place (prefix reuse; prefill starts there), or undefined when there is no room.

@@ -9,6 +9,7 @@ import type { Sequence } from './sequence.js';
 
 export class GenericDecoder implements Decoder {
   readonly path = 'generic';
+  readonly reusesPrefixes = false;
   readonly detail = 'present returned whole each pass';
   // No prefix cache on this path: a finished sequence's rows are dropped with it.
   readonly reusedTokens = 0;

@@ -3,7 +3,9 @@
 // prompts as they reach, then one decode step for every running sequence. A sequence that finishes
 // its prefill joins the batch for the very next decode step. Admission and the order of prefill
 // chunks go round-robin across fairness keys (users), see fair-plan.ts. How passes run and where the
-// KV cache lives is the decoder's business (decoder.ts).
+// KV cache lives is the decoder's business (decoder.ts). Where finished K/V are kept for prefix
+// reuse, an answer that ends queues its conversation's next-turn prefix for warming (next-turn.ts):
+// background prefill, admitted only when no request waits and dropped as soon as one arrives.
 import { randomInt } from 'node:crypto';
 import { loadChatTokenizer, type ChatTokenizer } from './chat-tokenizer.js';
 import { ResourceExhaustedError, UnavailableError } from './errors.js';
@@ -13,13 +15,14 @@ import { GenericDecoder } from './generic-decoder.js';
 import { checkFitsAlone, fitsBeside, worstCaseTokens, type KvBudget } from './kv-budget.js';
 import { kvBytesPerToken, type KvDtype, type KvShape } from './kv-batch.js';
 import { modelFamily, type ModelFamily } from './model-family.js';
+import { nextTurnPrefix } from './next-turn.js';
 import { readModelFiles, type ModelFiles } from './model-files.js';
 import { startSessionWorker, type SessionRunner } from './session-worker.js';
 import { SharedBufferDecoder } from './shared-buffer-decoder.js';
 import { Sequence, type Clock } from './sequence.js';
 import { planStep } from './step-plan.js';
 import { checkPromptLength, resolveMaxPromptTokens, resolveSampling } from './validate-request.js';
-import type { Engine, EngineLimits, EngineObserver, FinishReason, GenerationEvent, GenerationRequest, KvCacheState, LoadedModelInfo, ModelLimits, ModelSourceKind } from './types.js';
+import type { ChatTurn, Engine, EngineLimits, EngineObserver, FinishReason, GenerationEvent, GenerationRequest, KvCacheState, LoadedModelInfo, ModelLimits, ModelSourceKind } from './types.js';
 
 export interface EngineLogger {
   info(obj: object, msg?: string): void;
@@ -127,7 +130,14 @@ class OnnxEngine implements Engine {
   private readonly logger: EngineLogger;
   private readonly routerBase;
   private readonly waiting: Sequence[] = [];
+  /** Requests and warmings whose prompt is being prefilled. */
   private readonly prefilling: Sequence[] = [];
+  /** Next-turn prefixes waiting to be warmed, oldest first; admitted only when no request waits. */
+  private warming: Sequence[] = [];
+  /** Sequences that warm a next turn: prefill only, nobody reads their stream. */
+  private readonly warms = new WeakSet<Sequence>();
+  /** A request's conversation, kept to render its next turn once it answers. */
+  private readonly turns = new WeakMap<Sequence, { readonly messages: readonly ChatTurn[]; readonly enableThinking: boolean | undefined }>();
   /** Fairness key → the step its last prefill chunk ran in; only keys with a prompt prefilling. */
   private readonly lastPrefill = new Map<string, number>();
   private steps = 0;
@@ -171,6 +181,11 @@ class OnnxEngine implements Engine {
     };
   }
 
+  /** Requests prefilling (warmings are background work, not requests). */
+  private get prefillingRequests(): number {
+    return this.prefilling.filter((s) => !this.warms.has(s)).length;
+  }
+
   private reservedTokens(): number {
     let tokens = 0;
     for (const seq of this.prefilling) tokens += this.worstCase(seq);
@@ -183,7 +198,7 @@ class OnnxEngine implements Engine {
   }
 
   get activeCount(): number {
-    return this.waiting.length + this.prefilling.length + this.running.length;
+    return this.waiting.length + this.prefillingRequests + this.running.length;
   }
 
   generate(request: GenerationRequest): AsyncIterable<GenerationEvent> {
@@ -216,6 +231,9 @@ class OnnxEngine implements Engine {
       if (request.signal.aborted) seq.cancel();
       else request.signal.addEventListener('abort', () => seq.cancel(), { once: true });
     }
+    if (this.decoder.reusesPrefixes) this.turns.set(seq, { messages: request.messages, enableThinking: request.enableThinking });
+    // A person is waiting now: warming stops (what it prefilled so far stays cached).
+    this.stopWarming();
     this.waiting.push(seq);
     this.loop ??= this.runLoop();
     return seq.events;
@@ -223,7 +241,12 @@ class OnnxEngine implements Engine {
 
   async drain(): Promise<void> {
     this.draining = true;
+    this.stopWarming();
     await this.loop;
+  }
+
+  async idle(): Promise<void> {
+    while (this.loop) await this.loop;
   }
 
   async close(): Promise<void> {
@@ -244,7 +267,7 @@ class OnnxEngine implements Engine {
   private async runSteps(): Promise<void> {
     // Requests arriving in the same turn of the event loop start together (one prefill pass).
     await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.activeCount > 0) {
+    while (this.activeCount > 0 || this.prefilling.length > 0 || this.warming.length > 0) {
       try {
         await this.step();
       } catch (error) {
@@ -254,6 +277,7 @@ class OnnxEngine implements Engine {
         for (const seq of [...this.running, ...this.prefilling]) seq.fail(failure);
         this.running = [];
         this.prefilling.length = 0;
+        this.warming = [];
         this.lastPrefill.clear();
         this.decoder.reset();
       }
@@ -269,6 +293,7 @@ class OnnxEngine implements Engine {
       running: this.running.length,
       prefilling: this.prefilling.length,
       waiting: this.waiting.length,
+      warming: this.warming.length,
       maxBatchSize: this.limits.maxBatchSize,
       chunkTokens: this.options.prefillChunkTokens ?? DEFAULT_PREFILL_CHUNK_TOKENS,
     });
@@ -293,6 +318,16 @@ class OnnxEngine implements Engine {
       this.options.observer?.admitted?.((seq.admittedAt - seq.arrivedAt) / 1000);
       this.prefilling.push(seq);
     }
+    for (const seq of this.warming.slice(0, plan.admitWarm)) {
+      if (!fitsBeside(this.budget, reserved, this.worstCase(seq))) break;
+      const reused = this.decoder.open(seq);
+      if (reused === undefined) break;
+      reserved += this.worstCase(seq);
+      this.warming.shift();
+      seq.position = reused;
+      seq.cachedPromptTokens = reused;
+      this.prefilling.push(seq);
+    }
     if (plan.prefillTokens > 0 && this.prefilling.length > 0) await this.prefillStep(plan.prefillTokens);
     if (plan.decode) await this.decodeStep();
   }
@@ -314,6 +349,37 @@ class OnnxEngine implements Engine {
   private end(seq: Sequence, reason: FinishReason): void {
     seq.finish(reason);
     this.decoder.close(seq, true);
+    if (reason !== 'cancelled') this.queueWarming(seq);
+  }
+
+  /**
+   * Queues the prefix the conversation's next prompt will start with (its history, this answer
+   * included, rendered as the next turn will render it), so the next turn prefills only its new
+   * message. The slot just released holds most of it; the warming prefills the rest.
+   */
+  private queueWarming(seq: Sequence): void {
+    const turn = this.turns.get(seq);
+    if (!turn || this.draining || this.warms.has(seq)) return;
+    let ids: number[];
+    try {
+      ids = nextTurnPrefix(this.tokenizer, turn.messages, seq.answer, { enableThinking: turn.enableThinking });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not render the next turn to warm it');
+      return;
+    }
+    // A next turn could not fit after it: nothing to warm.
+    if (ids.length + 1 >= this.limits.maxPromptTokens) return;
+    const warm = new Sequence(`${seq.requestId}:next-turn`, ids, { ...seq.params, maxNewTokens: 0 }, { ...this.routerBase, thinkingEnabled: false }, this.limits.maxContextTokens, this.clock, this.clock(), seq.fairnessKey);
+    this.warms.add(warm);
+    // The newest conversations first out of a long queue: a burst of endings warms a batch's worth.
+    this.warming.push(warm);
+    if (this.warming.length > this.limits.maxBatchSize) this.warming.shift();
+  }
+
+  /** Drops queued warmings and cancels those prefilling (reaped at the next step, their K/V kept). */
+  private stopWarming(): void {
+    this.warming = [];
+    for (const seq of this.prefilling) if (this.warms.has(seq)) seq.cancel();
   }
 
   /** Keeps `lastPrefill` to keys still prefilling, so it never grows with the number of users. */
@@ -341,8 +407,10 @@ class OnnxEngine implements Engine {
     chunks.forEach(({ seq, end }, i) => {
       seq.position = end;
       if (end < seq.promptIds.length) return;
-      const result = seq.acceptLogits(logits[i]!);
       this.prefilling.splice(this.prefilling.indexOf(seq), 1);
+      // A warmed prefix is done once its K/V are in: kept as a cached prefix, no token sampled.
+      if (this.warms.has(seq)) return this.end(seq, 'stop');
+      const result = seq.acceptLogits(logits[i]!);
       if (result !== 'continue') return this.end(seq, result);
       this.running.push(seq);
     });
@@ -368,7 +436,7 @@ class OnnxEngine implements Engine {
   /** Requests by state and the KV cache's bytes, for the observer. */
   private reportLoad(): void {
     this.options.observer?.load?.({
-      running: this.running.length + this.prefilling.length,
+      running: this.running.length + this.prefillingRequests,
       waiting: this.waiting.length,
       kvCache: this.kvCache,
     });

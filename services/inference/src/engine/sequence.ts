@@ -15,6 +15,8 @@ export class Sequence {
   private readonly random: RandomSource;
   private readonly router: TokenRouter;
   private generated = 0;
+  /** The answer as streamed (content channel), what the chat service stores as the message. */
+  private answerText = '';
   private cancelled = false;
   private finished = false;
   /** Sampled but not yet fed to the model; the next decode step's input. */
@@ -43,6 +45,10 @@ export class Sequence {
     this.random = seededRandom(params.seed);
     this.router = new TokenRouter({ ...routerOptions, stop: params.stop });
     this.events = new EventChannel(() => this.cancel());
+  }
+
+  get answer(): string {
+    return this.answerText;
   }
 
   get isCancelled(): boolean {
@@ -76,6 +82,7 @@ export class Sequence {
   }
 
   private emit(event: GenerationEvent): void {
+    if (event.type === 'delta' && event.channel === 'content') this.answerText += event.text;
     this.observer?.delta?.(event);
     this.events.push(event);
   }

@@ -130,6 +130,10 @@ export class SharedBufferDecoder implements Decoder {
     return new SharedBufferDecoder(session, shape, vocab, options, detail);
   }
 
+  get reusesPrefixes(): boolean {
+    return this.options.prefixCacheBytes > 0;
+  }
+
   get allocatedBytes(): number {
     return this.slots * this.capacity * this.bytesPerToken;
   }

@@ -4,6 +4,8 @@ export interface SchedulerCounts {
   readonly running: number;
   readonly prefilling: number;
   readonly waiting: number;
+  /** Next-turn prefixes queued for warming (background work: never ahead of a waiting request). */
+  readonly warming: number;
   readonly maxBatchSize: number;
   /** The configured prefill chunk: prompt tokens a step may prefill while streams are decoding. */
   readonly chunkTokens: number;
@@ -12,6 +14,8 @@ export interface SchedulerCounts {
 export interface StepPlan {
   /** Waiting requests to move into prefill now (FIFO). */
   readonly admit: number;
+  /** Queued warmings to move into prefill now: only when no request waits, into slots left free. */
+  readonly admitWarm: number;
   /** Prompt tokens this step may prefill (see planPrefills); 0: no prefill. */
   readonly prefillTokens: number;
   /** Whether to run one decode step for every running sequence. */
@@ -34,7 +38,8 @@ export const IDLE_PREFILL_CHUNKS = 4;
 export function planStep(c: SchedulerCounts): StepPlan {
   const free = c.maxBatchSize - c.running - c.prefilling;
   const admit = Math.max(0, Math.min(c.waiting, free));
-  const prefilling = c.prefilling + admit > 0;
+  const admitWarm = c.waiting > 0 ? 0 : Math.max(0, Math.min(c.warming, free));
+  const prefilling = c.prefilling + admit + admitWarm > 0;
   const budget = c.running > 0 ? c.chunkTokens : c.chunkTokens * IDLE_PREFILL_CHUNKS;
-  return { admit, prefillTokens: prefilling ? budget : 0, decode: c.running > 0 };
+  return { admit, admitWarm, prefillTokens: prefilling ? budget : 0, decode: c.running > 0 };
 }

@@ -132,6 +132,8 @@ export interface Engine {
   readonly activeCount: number;
   /** Stops admitting new requests and resolves when every running stream has finished. */
   drain(): Promise<void>;
+  /** Resolves once the engine has nothing left to do, background work (warming a next turn) included. */
+  idle(): Promise<void>;
   /** Releases the ONNX session. */
   close(): Promise<void>;
 }

@@ -16,6 +16,7 @@ export function withGenerate(inner: Engine, generate: GenerateTransform): Engine
       return inner.activeCount;
     },
     drain: () => inner.drain(),
+    idle: () => inner.idle(),
     close: () => inner.close(),
     generate: (request) => generate(request, inner),
   };
