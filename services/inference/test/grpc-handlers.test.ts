@@ -31,6 +31,7 @@ function countingEngine(count: number) {
     },
     kvCache: { path: 'generic', budgetBytes: undefined, reservedBytes: 0, allocatedBytes: 0, prefixCacheBytes: 0 },
     drain: async () => {},
+    idle: async () => {},
     close: async () => {},
   } satisfies Engine;
   return { engine, state };

@@ -106,7 +106,7 @@ describe('SlotTable', () => {
     t.append(active.slot, [3, 3, 3]);
     t.limitCachedBytes(60);
     expect(t.cachedBytes).toBe(50);
-    expect(t.length(recent)).toBe(5);
+    expect(t.length(recent!)).toBe(5);
     t.limitCachedBytes(-10);
     expect(t.cachedBytes).toBe(0);
     expect(t.length(active.slot)).toBe(3);
