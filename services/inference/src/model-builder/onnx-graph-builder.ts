@@ -103,6 +103,8 @@ export interface OpOptions {
   readonly outputs?: readonly string[];
   /** Number of outputs when names are generated. */
   readonly outputCount?: number;
+  /** With outputCount: optional outputs (by index) left out, their names empty. */
+  readonly omit?: readonly number[];
   readonly attributes?: Readonly<Record<string, AttributeValue>>;
   readonly domain?: string;
 }
@@ -178,7 +180,7 @@ export class GraphBuilder {
   opN(opType: string, inputs: readonly string[], options: OpOptions = {}): string[] {
     const outputs = options.outputs
       ? options.outputs.map((n) => this.claim(n))
-      : Array.from({ length: options.outputCount ?? 1 }, () => this.fresh(opType));
+      : Array.from({ length: options.outputCount ?? 1 }, (_, i) => (options.omit?.includes(i) ? '' : this.fresh(opType)));
     this.nodes.push({
       name: `${opType}_${this.nodes.length}`,
       opType,

@@ -133,6 +133,7 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     rms_norm_eps: eps,
     rope_theta: theta,
     tie_word_embeddings: tied,
+    max_position_embeddings: maxPositions,
   } = dims;
   if (heads % kvHeads !== 0) throw new Error('num_attention_heads must be a multiple of num_key_value_heads');
   if (headDim % 2 !== 0) throw new Error('head_dim must be even for rotary embeddings');
@@ -168,16 +169,27 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
         : standardAttention(g, attentionMask, seqLen1d, totalLen1d, scalarAxes, { heads, kvHeads, headDim, groups });
 
   const invFreq = g.constant('float32', [1, 1, headDim / 2], rotaryInverseFrequencies(headDim, theta), 'inv_freq');
-  const positions = g.op('Unsqueeze', [
-    g.op('Cast', [positionIds], { attributes: { to: ONNX_FLOAT } }),
-    g.int64s([2], 'axis2'),
-  ]);
-  const freqs = g.op('Mul', [positions, invFreq]);
-  const angles = g.op('Concat', [freqs, freqs], { attributes: { axis: -1 } });
-  // [B,S,1,d] to broadcast over heads in the [B,S,heads,d] layout.
-  const cos = g.op('Unsqueeze', [g.op('Cos', [angles]), g.int64s([2], 'axis2')]);
-  const sin = g.op('Unsqueeze', [g.op('Sin', [angles]), g.int64s([2], 'axis2')]);
-  const halfSplit = g.int64s([headDim / 2, headDim / 2], 'half_split');
+  // The served graphs (a shared cache buffer) use ONNX Runtime's fused CPU kernels where plain
+  // operators each cost a dispatch, which at one row of int4 weights is a third of a step (1,469
+  // nodes, ~4.5 us each): RotaryEmbedding (six operators per q and per k otherwise) and
+  // SkipSimplifiedLayerNormalization (a residual Add and the RMSNorm after it). The standard graph
+  // keeps plain operators, as exports have them.
+  const contribKernels = rightPadded;
+  /** Per-position cos/sin, [B,S,1,d] to broadcast over heads in the [B,S,heads,d] layout. */
+  const plainRotaryAngles = (): { cos: string; sin: string; halfSplit: string } => {
+    const positions = g.op('Unsqueeze', [
+      g.op('Cast', [positionIds], { attributes: { to: ONNX_FLOAT } }),
+      g.int64s([2], 'axis2'),
+    ]);
+    const freqs = g.op('Mul', [positions, invFreq]);
+    const angles = g.op('Concat', [freqs, freqs], { attributes: { axis: -1 } });
+    return {
+      cos: g.op('Unsqueeze', [g.op('Cos', [angles]), g.int64s([2], 'axis2')]),
+      sin: g.op('Unsqueeze', [g.op('Sin', [angles]), g.int64s([2], 'axis2')]),
+      halfSplit: g.int64s([headDim / 2, headDim / 2], 'half_split'),
+    };
+  };
+  const plain = contribKernels ? undefined : plainRotaryAngles();
 
   const epsilon = g.floatScalar(eps, 'eps');
   const two = g.floatScalar(2);
@@ -187,10 +199,42 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     const rms = g.op('Sqrt', [g.op('Add', [meanSquare, epsilon])]);
     return g.op('Mul', [g.op('Div', [x, rms]), weight]);
   };
-  const rotary = (x: string): string => {
+  const plainRotary = (x: string, { cos, sin, halfSplit }: NonNullable<typeof plain>): string => {
     const [x1, x2] = g.opN('Split', [x, halfSplit], { outputCount: 2, attributes: { axis: -1 } });
     const rotated = g.op('Concat', [g.op('Neg', [x2!]), x1!], { attributes: { axis: -1 } });
     return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
+  };
+  // [maxPositions, d/2] tables from constants only: ONNX Runtime folds them into initializers at load.
+  const rotaryTables = contribKernels
+    ? (() => {
+        const allPositions = g.op('Unsqueeze', [
+          g.op('Range', [g.floatScalar(0), g.floatScalar(maxPositions), g.floatScalar(1)]),
+          g.int64s([1], 'axis1'),
+        ]);
+        const tableAngles = g.op('Mul', [allPositions, g.op('Reshape', [invFreq, g.int64s([1, headDim / 2], 'inv_freq_row')])]);
+        return { cos: g.op('Cos', [tableAngles]), sin: g.op('Sin', [tableAngles]) };
+      })()
+    : undefined;
+  /** x [B,S,n,d] rotated (HF's rotate_half layout), [B,S,n,d] out. */
+  const rotary = (x: string, n: number): string => {
+    if (plain) return plainRotary(x, plain);
+    const flat = g.op('Reshape', [x, g.int64s([0, 0, n * headDim], `flat${n}_shape`)]);
+    const rotated = g.op('RotaryEmbedding', [flat, positionIds, rotaryTables!.cos, rotaryTables!.sin], { domain: MS_DOMAIN, attributes: { interleaved: 0, num_heads: n } });
+    return g.op('Reshape', [rotated, headsShape(n)]);
+  };
+  /** The residual sum x + delta, and its RMSNorm with `weight`. */
+  const addAndNorm = (x: string, delta: string, weight: string): { sum: string; normed: string } => {
+    if (!contribKernels) {
+      const sum = g.op('Add', [x, delta]);
+      return { sum, normed: rmsNorm(sum, weight) };
+    }
+    const [normed, , , sum] = g.opN('SkipSimplifiedLayerNormalization', [delta, x, weight], {
+      domain: MS_DOMAIN,
+      outputCount: 4,
+      omit: [1, 2],
+      attributes: { epsilon: { float: eps } },
+    });
+    return { sum: sum!, normed: normed! };
   };
   const headsShape = (n: number) => g.int64s([0, 0, n, headDim], `heads${n}_shape`);
   /**
@@ -216,9 +260,14 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     });
 
   let x = g.op('Gather', [embed, inputIds], { attributes: { axis: 0 } });
+  // The last MLP output not yet added to x: each residual add goes with the norm after it.
+  let pendingDelta: string | undefined;
   for (let i = 0; i < layers; i++) {
     const n = qwen3WeightNames.layer(i);
-    const h = rmsNorm(x, g.weight(n.inputNorm, [hidden], NORM_INIT));
+    const inputNormW = g.weight(n.inputNorm, [hidden], NORM_INIT);
+    let h: string;
+    if (pendingDelta === undefined) h = rmsNorm(x, inputNormW);
+    else ({ sum: x, normed: h } = addAndNorm(x, pendingDelta, inputNormW));
     const qNormW = g.weight(n.qNorm, [headDim], NORM_INIT);
     const kNormW = g.weight(n.kNorm, [headDim], NORM_INIT);
     const attentionParts = [
@@ -228,13 +277,12 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     ];
     const [q, k, v] = (fused ? linear(h, hidden, attentionParts, n.qkvProj) : attentionParts.flatMap((p) => linear(h, hidden, [p]))) as [string, string, string];
 
-    const qRot = rotary(rmsNorm(g.op('Reshape', [q, headsShape(heads)]), qNormW));
-    const kRot = rotary(rmsNorm(g.op('Reshape', [k, headsShape(kvHeads)]), kNormW));
+    const qRot = rotary(rmsNorm(g.op('Reshape', [q, headsShape(heads)]), qNormW), heads);
+    const kRot = rotary(rmsNorm(g.op('Reshape', [k, headsShape(kvHeads)]), kNormW), kvHeads);
     const { output: merged, presentKey, presentValue, appended } = attention(i, qRot, kRot, v, pastKeys[i]!, pastValues[i]!);
     const attnOut = linear(merged, heads * headDim, [{ name: n.oProj, outDim: hidden }])[0]!;
-    x = g.op('Add', [x, attnOut]);
-
-    const h2 = rmsNorm(x, g.weight(n.postAttentionNorm, [hidden], NORM_INIT));
+    let h2: string;
+    ({ sum: x, normed: h2 } = addAndNorm(x, attnOut, g.weight(n.postAttentionNorm, [hidden], NORM_INIT)));
     const mlpParts = [
       { name: n.gateProj, outDim: inter },
       { name: n.upProj, outDim: inter },
@@ -242,7 +290,7 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     const [gate, up] = (fused ? linear(h2, hidden, mlpParts, n.gateUpProj) : mlpParts.flatMap((p) => linear(h2, hidden, [p]))) as [string, string];
     const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate])]);
     const down = linear(g.op('Mul', [silu, up]), inter, [{ name: n.downProj, outDim: hidden }])[0]!;
-    x = g.op('Add', [x, down]);
+    pendingDelta = down;
 
     if (presentKey && presentValue) {
       g.output(presentKey, 'float32', presentDims);
@@ -255,7 +303,8 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     }
   }
 
-  const finalHidden = rmsNorm(x, g.weight(qwen3WeightNames.finalNorm, [hidden], NORM_INIT));
+  const finalNormW = g.weight(qwen3WeightNames.finalNorm, [hidden], NORM_INIT);
+  const finalHidden = pendingDelta === undefined ? rmsNorm(x, finalNormW) : addAndNorm(x, pendingDelta, finalNormW).normed;
   // Gemm with transB reads the [vocab, hidden] embedding as is, so no transposed copy of it is ever stored.
   const headInput = !lastOnly
     ? finalHidden

@@ -12,7 +12,7 @@ import { getPreset, type PresetName, type Qwen3Dims } from './presets.js';
 import { SeededRandom } from '../seeded-random.js';
 
 /** Bump whenever the graph or weight generation changes, so stale built-in model directories get rebuilt. */
-export const MODEL_BUILDER_VERSION = 6;
+export const MODEL_BUILDER_VERSION = 7;
 export const DEFAULT_SEED = 1234;
 
 export const BOS_TOKEN_ID = 151643;
