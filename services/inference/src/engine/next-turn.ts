@@ -2,7 +2,7 @@
 // template may render an answer differently once it is history (Qwen3's drops the think block that
 // opened it), so the K/V computed while answering stop matching a few tokens into the answer, and
 // the next turn would prefill the whole answer again. Rendering the conversation with the answer
-// and two different next messages gives, as their common prefix, exactly what every next turn
+// and three different next messages gives, as their common prefix, exactly what every next turn
 // shares, whatever the template does: the engine prefills that while the person reads and types.
 import type { ChatTokenizer } from './chat-tokenizer.js';
 import { commonPrefix } from './slot-table.js';

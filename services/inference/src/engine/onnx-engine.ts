@@ -22,7 +22,7 @@ import { SharedBufferDecoder } from './shared-buffer-decoder.js';
 import { Sequence, type Clock } from './sequence.js';
 import { planStep } from './step-plan.js';
 import { checkPromptLength, resolveMaxPromptTokens, resolveSampling } from './validate-request.js';
-import type { ChatTurn, Engine, EngineLimits, EngineObserver, FinishReason, GenerationEvent, GenerationRequest, KvCacheState, LoadedModelInfo, ModelLimits, ModelSourceKind } from './types.js';
+import type { ChatTurn, Engine, SamplingParams, EngineLimits, EngineObserver, FinishReason, GenerationEvent, GenerationRequest, KvCacheState, LoadedModelInfo, ModelLimits, ModelSourceKind } from './types.js';
 
 export interface EngineLogger {
   info(obj: object, msg?: string): void;
@@ -59,6 +59,20 @@ export interface OnnxEngineOptions {
   readonly clock?: Clock;
   /** Timings and load as the engine works (metrics); the clock must then be milliseconds. */
   readonly observer?: EngineObserver;
+}
+
+/** What a request's conversation was, to render its next turn. */
+interface ConversationTurn {
+  readonly messages: readonly ChatTurn[];
+  readonly enableThinking: boolean | undefined;
+}
+
+/** An answer whose next turn waits to be warmed. */
+interface PendingWarm extends ConversationTurn {
+  readonly answer: string;
+  readonly requestId: string;
+  readonly params: SamplingParams;
+  readonly fairnessKey: string;
 }
 
 const silentLogger: EngineLogger = { info() {}, warn() {}, error() {} };
@@ -132,12 +146,15 @@ class OnnxEngine implements Engine {
   private readonly waiting: Sequence[] = [];
   /** Requests and warmings whose prompt is being prefilled. */
   private readonly prefilling: Sequence[] = [];
-  /** Next-turn prefixes waiting to be warmed, oldest first; admitted only when no request waits. */
-  private warming: Sequence[] = [];
+  /**
+   * Answers whose next turn waits to be warmed, oldest first; admitted only when no request waits.
+   * The next turn is rendered at admission, so a busy engine never spends time tokenizing it.
+   */
+  private warming: PendingWarm[] = [];
   /** Sequences that warm a next turn: prefill only, nobody reads their stream. */
   private readonly warms = new WeakSet<Sequence>();
   /** A request's conversation, kept to render its next turn once it answers. */
-  private readonly turns = new WeakMap<Sequence, { readonly messages: readonly ChatTurn[]; readonly enableThinking: boolean | undefined }>();
+  private readonly turns = new WeakMap<Sequence, ConversationTurn>();
   /** Fairness key → the step its last prefill chunk ran in; only keys with a prompt prefilling. */
   private readonly lastPrefill = new Map<string, number>();
   private steps = 0;
@@ -267,7 +284,7 @@ class OnnxEngine implements Engine {
   private async runSteps(): Promise<void> {
     // Requests arriving in the same turn of the event loop start together (one prefill pass).
     await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.activeCount > 0 || this.prefilling.length > 0 || this.warming.length > 0) {
+    while (this.waiting.length + this.prefilling.length + this.running.length + this.warming.length > 0) {
       try {
         await this.step();
       } catch (error) {
@@ -305,31 +322,41 @@ class OnnxEngine implements Engine {
     let reserved = this.reservedTokens();
     for (const seq of admit.map((i) => this.waiting[i]!)) {
       // Over budget: it waits for running requests to finish (checkFitsAlone made sure it can run alone).
-      if (!fitsBeside(this.budget, reserved, this.worstCase(seq))) break;
-      const reused = this.decoder.open(seq);
-      if (reused === undefined) break;
-      reserved += this.worstCase(seq);
-      // Cached prefixes live in the room the budget leaves; a running request's worst case comes first.
-      if (this.budget.budgetBytes !== undefined) this.decoder.limitCachedBytes(this.budget.budgetBytes - reserved * this.budget.bytesPerToken);
+      const admitted = this.startPrefill(seq, reserved);
+      if (admitted === undefined) break;
+      reserved = admitted;
       this.waiting.splice(this.waiting.indexOf(seq), 1);
-      seq.position = reused;
-      seq.cachedPromptTokens = reused;
       seq.admittedAt = this.clock();
       this.options.observer?.admitted?.((seq.admittedAt - seq.arrivedAt) / 1000);
-      this.prefilling.push(seq);
     }
-    for (const seq of this.warming.slice(0, plan.admitWarm)) {
-      if (!fitsBeside(this.budget, reserved, this.worstCase(seq))) break;
-      const reused = this.decoder.open(seq);
-      if (reused === undefined) break;
-      reserved += this.worstCase(seq);
+    for (let n = 0; n < plan.admitWarm && this.warming.length > 0; n++) {
+      const warm = this.warmSequence(this.warming[0]!);
+      if (warm) {
+        const admitted = this.startPrefill(warm, reserved);
+        if (admitted === undefined) break;
+        reserved = admitted;
+      }
       this.warming.shift();
-      seq.position = reused;
-      seq.cachedPromptTokens = reused;
-      this.prefilling.push(seq);
     }
     if (plan.prefillTokens > 0 && this.prefilling.length > 0) await this.prefillStep(plan.prefillTokens);
     if (plan.decode) await this.decodeStep();
+  }
+
+  /**
+   * Moves a sequence into prefill if its worst case fits the KV budget beside `reserved` and the
+   * decoder has room; returns the tokens reserved with it, or undefined (it stays where it was).
+   */
+  private startPrefill(seq: Sequence, reserved: number): number | undefined {
+    if (!fitsBeside(this.budget, reserved, this.worstCase(seq))) return undefined;
+    const reused = this.decoder.open(seq);
+    if (reused === undefined) return undefined;
+    const total = reserved + this.worstCase(seq);
+    // Cached prefixes live in the room the budget leaves; a running request's worst case comes first.
+    if (this.budget.budgetBytes !== undefined) this.decoder.limitCachedBytes(this.budget.budgetBytes - total * this.budget.bytesPerToken);
+    seq.position = reused;
+    seq.cachedPromptTokens = reused;
+    this.prefilling.push(seq);
+    return total;
   }
 
   private reapCancelled(): void {
@@ -353,27 +380,34 @@ class OnnxEngine implements Engine {
   }
 
   /**
-   * Queues the prefix the conversation's next prompt will start with (its history, this answer
-   * included, rendered as the next turn will render it), so the next turn prefills only its new
-   * message. The slot just released holds most of it; the warming prefills the rest.
+   * Queues the conversation's next turn for warming, so it prefills only its new message. Only
+   * requests have a turn (warmings do not): a warming never queues another.
    */
   private queueWarming(seq: Sequence): void {
     const turn = this.turns.get(seq);
-    if (!turn || this.draining || this.warms.has(seq)) return;
+    if (!turn || this.draining) return;
+    // The newest conversations first out of a long queue: a burst of endings warms a batch's worth.
+    this.warming.push({ ...turn, answer: seq.answer, requestId: seq.requestId, params: seq.params, fairnessKey: seq.fairnessKey });
+    if (this.warming.length > this.limits.maxBatchSize) this.warming.shift();
+  }
+
+  /**
+   * The sequence that prefills the prefix the next prompt will start with (the history, this answer
+   * included, rendered as the next turn will render it); the slot the answer left holds most of it.
+   * Undefined when it cannot be rendered or a next turn could not fit after it.
+   */
+  private warmSequence(pending: PendingWarm): Sequence | undefined {
     let ids: number[];
     try {
-      ids = nextTurnPrefix(this.tokenizer, turn.messages, seq.answer, { enableThinking: turn.enableThinking });
+      ids = nextTurnPrefix(this.tokenizer, pending.messages, pending.answer, { enableThinking: pending.enableThinking });
     } catch (error) {
       this.logger.warn({ err: error }, 'could not render the next turn to warm it');
-      return;
+      return undefined;
     }
-    // A next turn could not fit after it: nothing to warm.
-    if (ids.length + 1 >= this.limits.maxPromptTokens) return;
-    const warm = new Sequence(`${seq.requestId}:next-turn`, ids, { ...seq.params, maxNewTokens: 0 }, { ...this.routerBase, thinkingEnabled: false }, this.limits.maxContextTokens, this.clock, this.clock(), seq.fairnessKey);
+    if (ids.length + 1 >= this.limits.maxPromptTokens) return undefined;
+    const warm = new Sequence(`${pending.requestId}:next-turn`, ids, { ...pending.params, maxNewTokens: 0 }, { ...this.routerBase, thinkingEnabled: false }, this.limits.maxContextTokens, this.clock, this.clock(), pending.fairnessKey);
     this.warms.add(warm);
-    // The newest conversations first out of a long queue: a burst of endings warms a batch's worth.
-    this.warming.push(warm);
-    if (this.warming.length > this.limits.maxBatchSize) this.warming.shift();
+    return warm;
   }
 
   /** Drops queued warmings and cancels those prefilling (reaped at the next step, their K/V kept). */
