@@ -189,7 +189,6 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
       halfSplit: g.int64s([headDim / 2, headDim / 2], 'half_split'),
     };
   };
-  const plain = contribKernels ? undefined : plainRotaryAngles();
 
   const epsilon = g.floatScalar(eps, 'eps');
   const two = g.floatScalar(2);
@@ -199,27 +198,26 @@ export function buildQwen3Graph(dims: Qwen3Dims, options: Partial<GraphLayout> =
     const rms = g.op('Sqrt', [g.op('Add', [meanSquare, epsilon])]);
     return g.op('Mul', [g.op('Div', [x, rms]), weight]);
   };
-  const plainRotary = (x: string, { cos, sin, halfSplit }: NonNullable<typeof plain>): string => {
+  const plainRotary = (x: string, { cos, sin, halfSplit }: ReturnType<typeof plainRotaryAngles>): string => {
     const [x1, x2] = g.opN('Split', [x, halfSplit], { outputCount: 2, attributes: { axis: -1 } });
     const rotated = g.op('Concat', [g.op('Neg', [x2!]), x1!], { attributes: { axis: -1 } });
     return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
   };
   // [maxPositions, d/2] tables from constants only: ONNX Runtime folds them into initializers at load.
-  const rotaryTables = contribKernels
-    ? (() => {
-        const allPositions = g.op('Unsqueeze', [
-          g.op('Range', [g.floatScalar(0), g.floatScalar(maxPositions), g.floatScalar(1)]),
-          g.int64s([1], 'axis1'),
-        ]);
-        const tableAngles = g.op('Mul', [allPositions, g.op('Reshape', [invFreq, g.int64s([1, headDim / 2], 'inv_freq_row')])]);
-        return { cos: g.op('Cos', [tableAngles]), sin: g.op('Sin', [tableAngles]) };
-      })()
-    : undefined;
+  const rotaryTables = (): { cos: string; sin: string } => {
+    const allPositions = g.op('Unsqueeze', [
+      g.op('Range', [g.floatScalar(0), g.floatScalar(maxPositions), g.floatScalar(1)]),
+      g.int64s([1], 'axis1'),
+    ]);
+    const tableAngles = g.op('Mul', [allPositions, g.op('Reshape', [invFreq, g.int64s([1, headDim / 2], 'inv_freq_row')])]);
+    return { cos: g.op('Cos', [tableAngles]), sin: g.op('Sin', [tableAngles]) };
+  };
+  const rope = contribKernels ? { kind: 'kernel' as const, ...rotaryTables() } : { kind: 'plain' as const, ...plainRotaryAngles() };
   /** x [B,S,n,d] rotated (HF's rotate_half layout), [B,S,n,d] out. */
   const rotary = (x: string, n: number): string => {
-    if (plain) return plainRotary(x, plain);
+    if (rope.kind === 'plain') return plainRotary(x, rope);
     const flat = g.op('Reshape', [x, g.int64s([0, 0, n * headDim], `flat${n}_shape`)]);
-    const rotated = g.op('RotaryEmbedding', [flat, positionIds, rotaryTables!.cos, rotaryTables!.sin], { domain: MS_DOMAIN, attributes: { interleaved: 0, num_heads: n } });
+    const rotated = g.op('RotaryEmbedding', [flat, positionIds, rope.cos, rope.sin], { domain: MS_DOMAIN, attributes: { interleaved: 0, num_heads: n } });
     return g.op('Reshape', [rotated, headsShape(n)]);
   };
   /** The residual sum x + delta, and its RMSNorm with `weight`. */
