@@ -10,6 +10,10 @@ import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRESETS, SeededRandom, buildModelDir, isModelDirCurrent } from '../src/model-builder/index.js';
 import type { Qwen3ModelConfig } from '../src/model-builder/index.js';
+import { Sequence } from '../src/engine/sequence.js';
+import { SharedBufferDecoder } from '../src/engine/shared-buffer-decoder.js';
+import { startSessionWorker } from '../src/engine/session-worker.js';
+import { modelFamily } from '../src/engine/model-family.js';
 import { emptyCache, loadReferenceModel, referenceForward, type ReferenceModel } from './support/qwen3-reference.js';
 import { argmax, positionsFromMask, relativeError, runQwen3, type OrtCache } from './support/qwen3-ort-run.js';
 
@@ -248,6 +252,61 @@ describe('KV cache', () => {
     }
     expect(relativeError(ortVsFull)).toBeLessThan(TOLERANCE);
     expect(relativeError(ortVsRef)).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('the served graph (reads a shared K/V buffer the worker appends to; fused ORT kernels) vs float64 reference', () => {
+  // Two prompts, one prefilled in two chunks, then greedy decode steps of both in one batch: every
+  // logits row the engine would sample from, against recomputing that row's whole sequence.
+  it.each([
+    ['float32', TOLERANCE],
+    ['int4', 4e-2],
+  ] as const)('%s: every prefill and decode row matches', async (weights, tolerance) => {
+    const built = await buildModelDir({ preset: 'tiny', outDir: path.join(tmpRoot, `served-${weights}`), seed: 7, layout: { weights } });
+    const graph = onnx.ModelProto.decode(await readFile(path.join(built.dir, 'onnx', 'model.onnx'))).graph!;
+    for (const op of ['RotaryEmbedding', 'SkipSimplifiedLayerNormalization'])
+      expect(graph.node!.some((n) => n.opType === op), op).toBe(true);
+
+    const worker = await startSessionWorker(path.join(built.dir, 'onnx', 'model.onnx'), { intraOpNumThreads: 1 });
+    try {
+      const shape = { numLayers: tiny.num_hidden_layers, numKvHeads: tiny.num_key_value_heads, headDim: tiny.head_dim, dtype: 'float32' } as const;
+      const decoder = await SharedBufferDecoder.create(worker, modelFamily('qwen3'), shape, tiny.vocab_size, { maxSlots: 4, maxContextTokens: 64, prefixCacheBytes: 0 });
+      const greedy = { temperature: 0, topP: 1, topK: 0, repetitionPenalty: 1, maxNewTokens: 16, seed: 1, stop: [] };
+      const router = { decode: () => '', eosTokenIds: new Set<number>(), thinkStartId: undefined, thinkEndId: undefined, thinkingEnabled: false };
+      const [a, b] = [randomIds(8, 9), randomIds(9, 5)].map((ids, i) => new Sequence(`s${i}`, ids, greedy, router, 64, () => 0, 0));
+      const pairs: [Float32Array, Float64Array][] = [];
+      const refLast = (seq: Sequence, extra: readonly number[], upTo: number) => {
+        const ids = [...seq.promptIds.slice(0, upTo), ...extra];
+        const out = referenceForward(loadReferenceModel(built.dir), [ids], [ids.map(() => 1)], [ids.map((_, i) => i)], emptyCache(reference, 1));
+        return out[0]!.at(-1)!;
+      };
+      for (const seq of [a!, b!]) expect(decoder.open(seq)).toBe(0);
+
+      const [firstChunk] = await decoder.prefill([{ seq: a!, end: 4 }]);
+      pairs.push([firstChunk!, refLast(a!, [], 4)]);
+      a!.position = 4;
+      const rows = await decoder.prefill([{ seq: a!, end: 9 }, { seq: b!, end: 5 }]);
+      const generated: number[][] = [[], []];
+      [a!, b!].forEach((seq, i) => {
+        pairs.push([rows[i]!, refLast(seq, [], seq.promptIds.length)]);
+        seq.position = seq.promptIds.length;
+        expect(seq.acceptLogits(rows[i]!)).toBe('continue');
+      });
+      for (let step = 0; step < 3; step++) {
+        // The token each sequence feeds is the argmax of its last row.
+        generated.forEach((tokens, i) => tokens.push(argmax(pairs.at(i - 2)![0])));
+        const decoded = await decoder.decode([a!, b!]);
+        [a!, b!].forEach((seq, i) => {
+          pairs.push([decoded[i]!, refLast(seq, generated[i]!, seq.promptIds.length)]);
+          seq.position++;
+          seq.acceptLogits(decoded[i]!);
+        });
+      }
+      expect(pairs).toHaveLength(1 + 2 + 2 * 3);
+      expect(relativeError(pairs)).toBeLessThan(tolerance);
+    } finally {
+      await worker.release();
+    }
   });
 });
 
