@@ -1,6 +1,6 @@
 // Chatting in the browser against the whole stack: the answer streams, reasoning folds and keeps the
-// person's choice, Stop (button and Escape) keeps the partial answer, Regenerate and Edit replace
-// what they should, a reload mid-answer resumes with no gap and no repeat, code blocks, dark mode.
+// person's choice, Stop (button and Escape) keeps the partial answer, Regenerate and Edit add
+// versions that ‹ › switches between, a reload mid-answer resumes with no gap and no repeat, code blocks, dark mode.
 import type { Locator, Page } from 'playwright-core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -126,13 +126,17 @@ describe('chat', { timeout: 90_000 }, () => {
     });
   }
 
-  it('Regenerate replaces the last answer, also after a reload', async () => {
+  const versionOf = async (message: Locator): Promise<string> => (await message.locator('.version-count').innerText()).trim();
+
+  it('Regenerate writes a new version beside the answer; ‹ › switches between them, and the choice survives a reload', async () => {
     page = app.page = await newPage(app.browser);
     const account = await signUp(page, app.stack.url);
     engine.set({ contentScript: 'First answer alpha.' });
     await send(page, 'Answer me twice');
     await answerFinished(page);
     expect(squash(await lastAnswer(page).innerText())).toContain('First answer alpha.');
+    // One version: no switcher.
+    expect(await lastAnswer(page).getByRole('group', { name: 'Versions' }).count()).toBe(0);
 
     engine.set({ contentScript: 'Second answer beta, streamed slowly enough to see.', delayMs: 30 });
     await page.getByRole('button', { name: 'Regenerate', exact: true }).click();
@@ -141,20 +145,29 @@ describe('chat', { timeout: 90_000 }, () => {
     expect(await answers(page).count()).toBe(1);
     expect(await questions(page).count()).toBe(1);
     expect(await lastAnswer(page).innerText()).not.toContain('First answer alpha');
+    expect(await versionOf(lastAnswer(page))).toBe('2/2');
+    await screenshot(page, 'branch-switcher');
 
+    await lastAnswer(page).getByRole('button', { name: 'Previous version', exact: true }).click();
+    await until('the first version', async () => squash(await lastAnswer(page).innerText()).includes('First answer alpha.'));
+    expect(await versionOf(lastAnswer(page))).toBe('1/2');
+    expect(await lastAnswer(page).getByRole('button', { name: 'Previous version', exact: true }).isDisabled()).toBe(true);
     const stored = await storedLatestConversation(app.stack.url, account);
     expect(stored.messages.map((m) => [m.role, m.content])).toEqual([
       ['user', 'Answer me twice'],
-      ['assistant', 'Second answer beta, streamed slowly enough to see.'],
+      ['assistant', 'First answer alpha.'],
     ]);
+
     await page.reload();
     await conversations(page).getByRole('link').first().click();
-    await lastAnswer(page).waitFor();
-    expect(squash(await lastAnswer(page).innerText())).toContain('Second answer beta');
+    await until('the version chosen before the reload', async () => squash(await lastAnswer(page).innerText()).includes('First answer alpha.'));
+    expect(await versionOf(lastAnswer(page))).toBe('1/2');
+    await lastAnswer(page).getByRole('button', { name: 'Next version', exact: true }).click();
+    await until('the second version', async () => squash(await lastAnswer(page).innerText()).includes('Second answer beta'));
     expect(await answers(page).count()).toBe(1);
   });
 
-  it('Edit and resend changes the question and streams a new answer', async () => {
+  it('Edit and resend puts the edited question beside the original and answers it; the original stays a click away', async () => {
     page = app.page = await newPage(app.browser);
     const account = await signUp(page, app.stack.url);
     engine.set({ contentScript: 'Answer to the original.' });
@@ -174,11 +187,17 @@ describe('chat', { timeout: 90_000 }, () => {
     expect(squash(await questions(page).last().innerText())).toContain('Edited question');
     expect(await page.getByText('Original question').count()).toBe(0);
     expect(await answers(page).count()).toBe(1);
+    expect(await versionOf(questions(page).last())).toBe('2/2');
     const stored = await storedLatestConversation(app.stack.url, account);
     expect(stored.messages.map((m) => [m.role, m.content])).toEqual([
       ['user', 'Edited question'],
       ['assistant', 'Answer to the edited question.'],
     ]);
+
+    await questions(page).last().getByRole('button', { name: 'Previous version', exact: true }).click();
+    await until('the original branch', async () => squash(await lastAnswer(page).innerText()).includes('Answer to the original.'));
+    expect(squash(await questions(page).last().innerText())).toContain('Original question');
+    expect(await versionOf(questions(page).last())).toBe('1/2');
   });
 
   it('Cancel leaves an edit unsent', async () => {

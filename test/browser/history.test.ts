@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { jsonRequest } from '../../services/gateway/test/support/http.js';
 import { answers, conversations, logIn, newAccount, newPage, questions, until, type Account } from './support/app.js';
 import { useAppSuite } from './support/suite.js';
+import { linkAsOneBranch } from '../support/conversation-seed.js';
 
 const app = useAppSuite();
 const TOTAL = 130;
@@ -29,6 +30,7 @@ async function seedLongConversation(account: Account): Promise<void> {
          FROM generate_series(0, $2 - 1) AS i`,
       [sessionId, TOTAL],
     );
+    await linkAsOneBranch(db, sessionId);
   } finally {
     await db.end();
   }

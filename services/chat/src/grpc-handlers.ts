@@ -77,6 +77,11 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
       const page = await messages.listPage(session.id, limit, request.before);
       return { messages: page.messages.map(toMessage), ...(page.nextCursor !== undefined && { nextCursor: page.nextCursor }) };
     }),
+    selectBranch: unary('SelectBranch', async (request, userId) => {
+      const session = await ownedSession(userId, requireUuid('session_id', request.sessionId));
+      if (!(await messages.selectBranch(session.id, requireUuid('message_id', request.messageId)))) throw new NotFoundError('message');
+      return toSession(await ownedSession(userId, session.id));
+    }),
     getUsage: unary('GetUsage', async (request, userId) => {
       const fromDate = windowStart(new Date(), usageDays(request.days));
       return usageReport(await options.usage.list(userId, fromDate), fromDate);
@@ -99,9 +104,10 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
       void streamRun(call, 'RegenerateMessage', options, async (ownerId, signal) => {
         const { request } = call;
         const sessionId = requireUuid('session_id', request.sessionId);
+        const messageId = request.messageId === undefined ? undefined : requireUuid('message_id', request.messageId);
         const content = request.content === undefined ? undefined : validateContent(request.content);
         validateParams(request.params);
-        const started = await runs.regenerate({ ownerId, sessionId, content, enableThinking: request.enableThinking, params: request.params });
+        const started = await runs.regenerate({ ownerId, sessionId, messageId, content, enableThinking: request.enableThinking, params: request.params });
         return runs.events(started.runId, 0, signal);
       });
     },

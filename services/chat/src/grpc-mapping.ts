@@ -10,7 +10,7 @@ import {
 } from '@freechat/proto/freechat/chat/v1/chat';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
 import { FailedPreconditionError, InvalidArgumentError, LimitExceededError, NotFoundError, UnavailableError } from './errors.js';
-import type { MessageRow } from './messages-repository.js';
+import type { BranchMessageRow, MessageRow } from './messages-repository.js';
 import type { SessionRow } from './sessions-repository.js';
 
 const ROLES = { user: MessageRole.MESSAGE_ROLE_USER, assistant: MessageRole.MESSAGE_ROLE_ASSISTANT } as const;
@@ -33,13 +33,22 @@ export function toTimestamp(date: Date): Timestamp {
 }
 
 export function toSession(row: SessionRow): Session {
-  return { id: row.id, title: row.title, createdAt: toTimestamp(row.createdAt), updatedAt: toTimestamp(row.updatedAt) };
+  return {
+    id: row.id,
+    title: row.title,
+    createdAt: toTimestamp(row.createdAt),
+    updatedAt: toTimestamp(row.updatedAt),
+    currentLeafId: row.currentLeafId ?? '',
+  };
 }
 
-export function toMessage(row: MessageRow): Message {
+/** A message; with its siblings when it was read as part of a branch. */
+export function toMessage(row: MessageRow | BranchMessageRow): Message {
   return {
     id: row.id,
     sessionId: row.sessionId,
+    parentId: row.parentId ?? '',
+    siblingIds: 'siblingIds' in row ? [...row.siblingIds] : [row.id],
     role: ROLES[row.role],
     content: row.content,
     reasoning: row.reasoning,

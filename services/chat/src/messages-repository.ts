@@ -1,10 +1,12 @@
-// SQL for chat.messages: admitting a run, committing a user turn with its answer row, the assistant row a run fills in, and the reaper.
+// SQL for chat.messages: admitting a run, committing a user turn with its answer row, answering or
+// editing any message of the tree again, the assistant row a run fills in, and the reaper.
 import type pg from 'pg';
-import { InvalidArgumentError, type LimitCode, type PreconditionCode } from './errors.js';
+import type { LimitCode, PreconditionCode } from './errors.js';
 import { autoTitle, DEFAULT_TITLE } from './validation.js';
 import { EVENT_TYPES } from './events/domain-events.js';
 import { runCompletedEvent } from './events/event-drafts.js';
 import { appendEvent } from './events/outbox.js';
+import { branchUpwards, decodeBranchCursor, encodeBranchCursor, MESSAGE_COLUMNS, newestLeafUnder, SIBLING_IDS, type Queryable } from './message-tree.js';
 import type { HistoryMessage } from './prompt-plan.js';
 import { inTransaction } from './transaction.js';
 
@@ -15,6 +17,8 @@ export type StoredFinishReason = 'stop' | 'length' | 'cancelled' | 'error';
 export interface MessageRow {
   readonly id: string;
   readonly sessionId: string;
+  /** The message this one follows; null for a first message (a root). */
+  readonly parentId: string | null;
   readonly role: MessageRole;
   readonly content: string;
   readonly reasoning: string;
@@ -49,23 +53,34 @@ export interface RunOwnership {
   readonly messageId: string;
 }
 
-/** A pool, or a client inside a transaction. */
-type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
-
 export interface AssistantRowInput {
   readonly id: string;
   readonly sessionId: string;
+  /** The user message it answers. */
+  readonly parentId: string;
   readonly runId: string;
 }
 
-/** Why a run was not started: the session is not the user's, or a precondition or limit says no. */
-export type RunRefusal = { readonly kind: 'not_found' } | { readonly kind: 'refused'; readonly code: PreconditionCode | LimitCode };
+/**
+ * Why a run was not started: the session is not the user's, the message to answer again is not in
+ * it, or a precondition or limit says no.
+ */
+export type RunRefusal =
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'message_not_found' }
+  | { readonly kind: 'refused'; readonly code: PreconditionCode | LimitCode };
 
 export type TurnResult = { readonly kind: 'started'; readonly userMessage: MessageRow; readonly assistantMessage: MessageRow } | RunRefusal;
 
 export type RegenerationResult =
-  | { readonly kind: 'prepared'; readonly userMessage: MessageRow; readonly assistantMessage: MessageRow; readonly removed: number }
+  | { readonly kind: 'prepared'; readonly userMessage: MessageRow; readonly assistantMessage: MessageRow }
   | RunRefusal;
+
+/** A message on the session's current branch, with its siblings (for `‹ 2/3 ›`). */
+export interface BranchMessageRow extends MessageRow {
+  /** Every message following the same parent, this one included, oldest first. */
+  readonly siblingIds: readonly string[];
+}
 
 /** Any value, as long as no other two-key advisory lock of the database uses it: "chat runs". */
 const USER_RUNS_LOCK_CLASS = 0x63_72_75_6e;
@@ -82,10 +97,10 @@ const USER_RUNS_LOCK_CLASS = 0x63_72_75_6e;
 async function admitRun(
   tx: Queryable,
   input: { readonly ownerId: string; readonly sessionId: string; readonly maxRunningPerUser: number },
-): Promise<{ readonly kind: 'admitted'; readonly title: string } | RunRefusal> {
+): Promise<{ readonly kind: 'admitted'; readonly title: string; readonly currentLeafId: string | null } | RunRefusal> {
   await tx.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [USER_RUNS_LOCK_CLASS, input.ownerId]);
-  const session = await tx.query<{ title: string; streaming: boolean }>(
-    `SELECT title, EXISTS (SELECT 1 FROM chat.messages WHERE session_id = s.id AND status = 'streaming') AS streaming
+  const session = await tx.query<{ title: string; current_leaf_id: string | null; streaming: boolean }>(
+    `SELECT title, current_leaf_id, EXISTS (SELECT 1 FROM chat.messages WHERE session_id = s.id AND status = 'streaming') AS streaming
        FROM chat.sessions s WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL FOR UPDATE`,
     [input.sessionId, input.ownerId],
   );
@@ -98,14 +113,15 @@ async function admitRun(
     [input.ownerId],
   );
   if (running.rows[0]!.n >= input.maxRunningPerUser) return { kind: 'refused', code: 'too_many_runs' };
-  return { kind: 'admitted', title: row.title };
+  return { kind: 'admitted', title: row.title, currentLeafId: row.current_leaf_id };
 }
 
-const COLUMNS = `id, session_id, role, content, reasoning, status, finish_reason, prompt_tokens, completion_tokens, run_id, created_at`;
+const COLUMNS = `id, session_id, parent_id, role, content, reasoning, status, finish_reason, prompt_tokens, completion_tokens, run_id, created_at`;
 
 interface Raw {
   id: string;
   session_id: string;
+  parent_id: string | null;
   role: MessageRole;
   content: string;
   reasoning: string;
@@ -120,6 +136,7 @@ interface Raw {
 const toRow = (r: Raw): MessageRow => ({
   id: r.id,
   sessionId: r.session_id,
+  parentId: r.parent_id,
   role: r.role,
   content: r.content,
   reasoning: r.reasoning,
@@ -131,45 +148,43 @@ const toRow = (r: Raw): MessageRow => ({
   createdAt: r.created_at,
 });
 
+interface HistoryRow {
+  id: string;
+  parent_id: string | null;
+  role: MessageRole;
+  status: MessageStatus;
+  /** Null when it was too long to be worth reading. */
+  content: string | null;
+}
+
 export interface MessagePage {
-  /** Oldest to newest within the page. */
-  readonly messages: MessageRow[];
-  /** Present while older messages exist. */
+  /** Oldest to newest within the page: a stretch of the current branch. */
+  readonly messages: BranchMessageRow[];
+  /** Present while the branch goes on further back. */
   readonly nextCursor: string | undefined;
 }
 
-/** PostgreSQL's exact microseconds: a JS Date would round created_at to milliseconds and repeat or skip rows. */
-const CREATED_US = `(extract(epoch FROM created_at) * 1000000)::bigint::text`;
-
-interface MessageCursor {
-  readonly createdUs: string;
-  readonly id: string;
+/** The session's live row, locked, and the answer row set as its current leaf: every new run's last write. */
+async function showLeaf(tx: Queryable, sessionId: string, leafId: string, title: string): Promise<void> {
+  await tx.query(`UPDATE chat.sessions SET updated_at = clock_timestamp(), title = $3, current_leaf_id = $2 WHERE id = $1`, [sessionId, leafId, title]);
 }
 
-function encodeMessageCursor(cursor: MessageCursor): string {
-  return Buffer.from(JSON.stringify([cursor.createdUs, cursor.id])).toString('base64url');
-}
-
-/** Anything but a cursor this service wrote (shape-wise) is INVALID_ARGUMENT on `before`, never a query error. */
-export function decodeMessageCursor(token: string): MessageCursor {
-  try {
-    if (/^[A-Za-z0-9_-]{1,200}$/.test(token)) {
-      const value: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-      if (Array.isArray(value) && value.length === 2) {
-        const [createdUs, id] = value as unknown[];
-        if (
-          typeof createdUs === 'string' &&
-          /^-?\d{1,16}$/.test(createdUs) &&
-          typeof id === 'string' &&
-          /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)
-        )
-          return { createdUs, id };
-      }
-    }
-  } catch {
-    // Falls through to the same answer as any other malformed cursor.
-  }
-  throw new InvalidArgumentError('before', 'is not a cursor from a previous response');
+/** A user message and its `message.created` event, inside the caller's transaction. */
+async function insertUserMessage(
+  tx: Queryable,
+  input: { readonly id: string; readonly sessionId: string; readonly ownerId: string; readonly parentId: string | null; readonly content: string },
+): Promise<MessageRow> {
+  const { rows } = await tx.query<Raw>(
+    `INSERT INTO chat.messages (id, session_id, parent_id, role, content, status) VALUES ($1, $2, $3, 'user', $4, 'complete') RETURNING ${COLUMNS}`,
+    [input.id, input.sessionId, input.parentId, input.content],
+  );
+  await appendEvent(tx, {
+    type: EVENT_TYPES.messageCreated,
+    sessionId: input.sessionId,
+    userId: input.ownerId,
+    payload: { messageId: input.id, role: 'user', contentChars: [...input.content].length },
+  });
+  return toRow(rows[0]!);
 }
 
 export class MessagesRepository {
@@ -177,9 +192,9 @@ export class MessagesRepository {
 
   /**
    * One transaction for a new turn, so no regenerate can slip between the user message and its
-   * answer row: admit the run (`admitRun`), add the user message, bump the session's activity
-   * (naming a "New chat" session after its first user message), append `message.created`, and
-   * insert the streaming answer row.
+   * answer row: admit the run (`admitRun`), add the user message after the session's current leaf,
+   * append `message.created`, insert the streaming answer row after it, and show that answer as the
+   * session's leaf (bumping its activity, and naming a "New chat" session after its first message).
    */
   async startTurn(input: {
     ownerId: string;
@@ -187,106 +202,115 @@ export class MessagesRepository {
     userMessageId: string;
     content: string;
     autoTitle: string;
-    assistant: Omit<AssistantRowInput, 'sessionId'>;
+    assistant: Omit<AssistantRowInput, 'sessionId' | 'parentId'>;
     maxRunningPerUser: number;
   }): Promise<TurnResult> {
     return inTransaction(this.db, async (tx) => {
       const admitted = await admitRun(tx, input);
       if (admitted.kind !== 'admitted') return admitted;
-      const { rows } = await tx.query<Raw>(
-        `INSERT INTO chat.messages (id, session_id, role, content, status) VALUES ($1, $2, 'user', $3, 'complete') RETURNING ${COLUMNS}`,
-        [input.userMessageId, input.sessionId, input.content],
-      );
-      await tx.query(
-        `UPDATE chat.sessions SET updated_at = clock_timestamp(),
-           title = CASE WHEN title = $2 AND NOT EXISTS (
-                     SELECT 1 FROM chat.messages WHERE session_id = $1 AND role = 'user' AND id <> $3)
-                   THEN $4 ELSE title END
-         WHERE id = $1`,
-        [input.sessionId, DEFAULT_TITLE, input.userMessageId, input.autoTitle],
-      );
-      await appendEvent(tx, {
-        type: EVENT_TYPES.messageCreated,
+      const userMessage = await insertUserMessage(tx, {
+        id: input.userMessageId,
         sessionId: input.sessionId,
-        userId: input.ownerId,
-        payload: { messageId: input.userMessageId, role: 'user', contentChars: [...input.content].length },
+        ownerId: input.ownerId,
+        parentId: admitted.currentLeafId,
+        content: input.content,
       });
-      const assistantMessage = await this.insertAssistant({ ...input.assistant, sessionId: input.sessionId }, tx);
-      return { kind: 'started', userMessage: toRow(rows[0]!), assistantMessage: assistantMessage! };
+      const assistantMessage = await this.insertAssistant({ ...input.assistant, sessionId: input.sessionId, parentId: userMessage.id }, tx);
+      const first = admitted.currentLeafId === null && admitted.title === DEFAULT_TITLE;
+      await showLeaf(tx, input.sessionId, assistantMessage!.id, first ? input.autoTitle : admitted.title);
+      return { kind: 'started', userMessage, assistantMessage: assistantMessage! };
     });
   }
 
   /** The run's row, unless the session was deleted since the user message was committed. */
   async insertAssistant(input: AssistantRowInput, db: Queryable = this.db): Promise<MessageRow | undefined> {
     const { rows } = await db.query<Raw>(
-      `INSERT INTO chat.messages (id, session_id, role, status, run_id)
-       SELECT $1, $2, 'assistant', 'streaming', $3 FROM chat.sessions WHERE id = $2 AND deleted_at IS NULL
+      `INSERT INTO chat.messages (id, session_id, parent_id, role, status, run_id)
+       SELECT $1, $2, $3, 'assistant', 'streaming', $4 FROM chat.sessions WHERE id = $2 AND deleted_at IS NULL
        RETURNING ${COLUMNS}`,
-      [input.id, input.sessionId, input.runId],
+      [input.id, input.sessionId, input.parentId, input.runId],
     );
     return rows[0] && toRow(rows[0]);
   }
 
   /**
-   * One transaction, so a crash leaves either the old answer or the new streaming row, and never a
-   * session without its user message: under the session's lock, refuse while an answer streams,
-   * find the last user message, edit it if `content` is set, delete every message after it, and
-   * insert the new run's assistant row. Deleted, not hidden: the user asked for that answer to be
-   * replaced, and no query then has to remember to skip it.
+   * Answers a user message again, in one transaction, adding to the tree and deleting nothing:
+   * `messageId` names the user message, or an answer (its user message is answered again); absent,
+   * the current branch's last user message. With `content`, the question is edited: a new user
+   * message beside it (same parent) carries the text, and that one is answered. The new answer
+   * becomes the session's current leaf. Refused like a new turn (`admitRun`), with
+   * `nothing_to_regenerate` when the branch has no user message, and `message_not_found` when
+   * `messageId` is not in the session.
    */
   async prepareRegeneration(input: {
     ownerId: string;
     sessionId: string;
+    messageId: string | undefined;
     content: string | undefined;
-    assistant: Omit<AssistantRowInput, 'sessionId'>;
+    userMessageId: string;
+    assistant: Omit<AssistantRowInput, 'sessionId' | 'parentId'>;
     maxRunningPerUser: number;
   }): Promise<RegenerationResult> {
-    const client = await this.db.connect();
-    const refuse = async (result: RegenerationResult): Promise<RegenerationResult> => {
-      await client.query('ROLLBACK');
-      return result;
-    };
-    try {
-      await client.query('BEGIN');
-      const admitted = await admitRun(client, input);
-      if (admitted.kind !== 'admitted') return await refuse(admitted);
-      const { title } = admitted;
-      const last = await client.query<Raw & { user_messages: string }>(
-        `SELECT ${COLUMNS}, count(*) OVER ()::text AS user_messages FROM chat.messages
-          WHERE session_id = $1 AND role = 'user' ORDER BY created_at DESC, id DESC LIMIT 1`,
-        [input.sessionId],
-      );
-      const previous = last.rows[0];
-      if (!previous) return await refuse({ kind: 'refused', code: 'nothing_to_regenerate' });
-      let userMessage = toRow(previous);
+    return inTransaction(this.db, async (tx) => {
+      const admitted = await admitRun(tx, input);
+      if (admitted.kind !== 'admitted') return admitted;
+      const target = await this.questionToAnswer(tx, input.sessionId, input.messageId, admitted.currentLeafId);
+      if (target.kind !== 'found') return target;
+      let question = target.question;
+      let title = admitted.title;
       if (input.content !== undefined) {
-        const edited = await client.query<Raw>(
-          `UPDATE chat.messages SET content = $2, updated_at = clock_timestamp() WHERE id = $1 RETURNING ${COLUMNS}`,
-          [previous.id, input.content],
-        );
-        userMessage = toRow(edited.rows[0]!);
+        question = await insertUserMessage(tx, {
+          id: input.userMessageId,
+          sessionId: input.sessionId,
+          ownerId: input.ownerId,
+          parentId: target.question.parentId,
+          content: input.content,
+        });
+        // A first question named the session; edited, it names it again (unless renamed since).
+        if (target.question.parentId === null && title === autoTitle(target.question.content)) title = autoTitle(input.content);
       }
-      // Compared in SQL: a JS Date would round created_at to milliseconds and catch the user message too.
-      const removed = await client.query(
-        `DELETE FROM chat.messages WHERE session_id = $1
-            AND (created_at, id) > (SELECT created_at, id FROM chat.messages WHERE id = $2)`,
-        [input.sessionId, previous.id],
+      const assistantMessage = await this.insertAssistant({ ...input.assistant, sessionId: input.sessionId, parentId: question.id }, tx);
+      await showLeaf(tx, input.sessionId, assistantMessage!.id, title);
+      return { kind: 'prepared', userMessage: question, assistantMessage: assistantMessage! };
+    });
+  }
+
+  private async questionToAnswer(
+    tx: Queryable,
+    sessionId: string,
+    messageId: string | undefined,
+    leafId: string | null,
+  ): Promise<{ readonly kind: 'found'; readonly question: MessageRow } | RunRefusal> {
+    if (messageId === undefined) {
+      // The current branch's last user message: the leaf, or one of the few rows above it.
+      const { rows } = await tx.query<Raw>(
+        `${branchUpwards('$2::uuid', '$1', '8')} SELECT ${MESSAGE_COLUMNS} FROM branch m WHERE m.role = 'user' ORDER BY m.depth LIMIT 1`,
+        [sessionId, leafId],
       );
-      const assistantMessage = await this.insertAssistant({ ...input.assistant, sessionId: input.sessionId }, client);
-      // The session's only user message named it; edited, it names it again (unless renamed since).
-      const retitle = input.content !== undefined && previous.user_messages === '1' && title === autoTitle(previous.content);
-      await client.query(`UPDATE chat.sessions SET updated_at = clock_timestamp(), title = $2 WHERE id = $1`, [
-        input.sessionId,
-        retitle ? autoTitle(userMessage.content) : title,
-      ]);
-      await client.query('COMMIT');
-      return { kind: 'prepared', userMessage, assistantMessage: assistantMessage!, removed: removed.rowCount ?? 0 };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
+      return rows[0] ? { kind: 'found', question: toRow(rows[0]) } : { kind: 'refused', code: 'nothing_to_regenerate' };
     }
+    const { rows } = await tx.query<Raw>(
+      `SELECT ${MESSAGE_COLUMNS.replaceAll('m.', 'q.')} FROM chat.messages m
+         JOIN chat.messages q ON q.id = CASE WHEN m.role = 'user' THEN m.id ELSE m.parent_id END
+        WHERE m.id = $2 AND m.session_id = $1`,
+      [sessionId, messageId],
+    );
+    return rows[0] ? { kind: 'found', question: toRow(rows[0]) } : { kind: 'message_not_found' };
+  }
+
+  /**
+   * Shows the branch through `messageId`: the session's current leaf becomes the newest message
+   * under it (see `newestLeafUnder`). False when the message is not in the session. The caller has
+   * checked the session is the user's.
+   */
+  async selectBranch(sessionId: string, messageId: string): Promise<boolean> {
+    return inTransaction(this.db, async (tx) => {
+      await tx.query(`SELECT 1 FROM chat.sessions WHERE id = $1 FOR UPDATE`, [sessionId]);
+      const leaf = await newestLeafUnder(tx, sessionId, messageId);
+      if (!leaf) return false;
+      await tx.query(`UPDATE chat.sessions SET current_leaf_id = $2 WHERE id = $1`, [sessionId, leaf]);
+      return true;
+    });
   }
 
   /** Every message, oldest first; the caller has checked the session is the user's. Tests only: clients page. */
@@ -299,52 +323,47 @@ export class MessagesRepository {
   }
 
   /**
-   * One page going back in time: the newest `limit` messages older than `before` (a cursor from the
-   * previous page; absent: the newest of all), returned oldest to newest so a page reads top to
-   * bottom. Keyed on (created_at, id), unique and fixed per row, so messages added meanwhile never
-   * shift an older page. One extra row says whether older ones exist. The caller has checked the
-   * session is the user's; a cursor from another session only selects within this one.
+   * One page of the session's current branch going back in time: the `limit` messages above
+   * `before` (a cursor from the previous page; absent: from the current leaf), returned oldest to
+   * newest so a page reads top to bottom, each with its siblings. Pages follow parent links, so a
+   * message added meanwhile never shifts an older page. One extra row says whether the branch goes
+   * on. The caller has checked the session is the user's; a cursor from another session finds nothing.
    */
   async listPage(sessionId: string, limit: number, before: string | undefined): Promise<MessagePage> {
-    const cursor = before ? decodeMessageCursor(before) : undefined;
-    const { rows } = await this.db.query<Raw & { created_us: string }>(
-      `SELECT ${COLUMNS}, ${CREATED_US} AS created_us FROM chat.messages
-        WHERE session_id = $1
-          AND ($2::bigint IS NULL OR (created_at, id) < ('epoch'::timestamptz + $2::bigint * interval '1 microsecond', $3::uuid))
-        ORDER BY created_at DESC, id DESC
-        LIMIT $4`,
-      [sessionId, cursor?.createdUs ?? null, cursor?.id ?? null, limit + 1],
+    const cursor = before === undefined ? undefined : decodeBranchCursor(before);
+    const start = cursor
+      ? `SELECT parent_id FROM chat.messages WHERE id = $2::uuid AND session_id = $1`
+      : `SELECT current_leaf_id FROM chat.sessions WHERE id = $1 AND $2::uuid IS NULL`;
+    const { rows } = await this.db.query<Raw & { sibling_ids: string[] }>(
+      `${branchUpwards(start, '$1', '$3')} SELECT ${MESSAGE_COLUMNS}, ${SIBLING_IDS} AS sibling_ids FROM branch m ORDER BY m.depth`,
+      [sessionId, cursor ?? null, limit + 1],
     );
     const page = rows.slice(0, limit);
     const oldest = page.at(-1);
-    const nextCursor = rows.length > limit && oldest ? encodeMessageCursor({ createdUs: oldest.created_us, id: oldest.id }) : undefined;
-    return { messages: page.reverse().map(toRow), nextCursor };
+    const nextCursor = rows.length > limit && oldest ? encodeBranchCursor(oldest.id) : undefined;
+    return { messages: page.reverse().map((r) => ({ ...toRow(r), siblingIds: r.sibling_ids })), nextCursor };
   }
 
   /**
-   * The history a prompt can use, oldest first, ending with the answered user message: only the
-   * columns the plan needs, read newest first in growing batches (8, 16, … 64 rows) from that
-   * message back, stopping when `enough(rowsNewestFirst)` says older rows cannot be used or the
-   * first message is reached. Content over `maxContentBytes` is not read (its length is known without
-   * reading it): such a row comes back `oversized`, except the answered message, always read whole.
-   * Later messages (another run's) are never read.
+   * The history a prompt can use, oldest first, ending with the answered user message: its branch
+   * (the message and those above it, never a sibling's), only the columns the plan needs, read
+   * upwards in growing batches (8, 16, … 64 rows) until `enough(rowsNewestFirst)` says older rows
+   * cannot be used or the first message is reached. Content over `maxContentBytes` is not read (its
+   * length is known without reading it): such a row comes back `oversized`, except the answered
+   * message, always read whole.
    */
   async readPromptHistory(
     input: { readonly sessionId: string; readonly userMessageId: string; readonly maxContentBytes: number },
     enough: (newestFirst: readonly HistoryMessage[]) => boolean,
   ): Promise<HistoryMessage[]> {
     const newestFirst: HistoryMessage[] = [];
-    for (let batch = 8; ; batch = Math.min(batch * 2, 64)) {
-      const from = newestFirst.at(-1);
-      // The first batch starts at the answered message (inclusive), later ones before the last row read.
-      const { rows } = await this.db.query<{ id: string; role: MessageRole; status: MessageStatus; content: string | null }>(
-        `SELECT id, role, status, CASE WHEN id = $2 OR octet_length(content) <= $4 THEN content END AS content
-           FROM chat.messages
-          WHERE session_id = $1
-            AND (created_at, id) ${from ? '<' : '<='} (SELECT created_at, id FROM chat.messages WHERE id = $3)
-          ORDER BY created_at DESC, id DESC
-          LIMIT $5`,
-        [input.sessionId, input.userMessageId, from?.id ?? input.userMessageId, input.maxContentBytes, batch],
+    let from: string | null = input.userMessageId;
+    for (let batch = 8; from !== null; batch = Math.min(batch * 2, 64)) {
+      const { rows }: pg.QueryResult<HistoryRow> = await this.db.query<HistoryRow>(
+        `${branchUpwards('$2::uuid', '$1', '$5')}
+         SELECT id, parent_id, role, status, CASE WHEN id = $3 OR octet_length(content) <= $4 THEN content END AS content
+           FROM branch ORDER BY depth`,
+        [input.sessionId, from, input.userMessageId, input.maxContentBytes, batch],
       );
       for (const r of rows)
         newestFirst.push(
@@ -352,8 +371,10 @@ export class MessagesRepository {
             ? { id: r.id, role: r.role, status: r.status, content: '', oversized: true }
             : { id: r.id, role: r.role, status: r.status, content: r.content },
         );
-      if (rows.length < batch || enough(newestFirst)) return newestFirst.reverse();
+      from = rows.length < batch ? null : (rows.at(-1)?.parent_id ?? null);
+      if (enough(newestFirst)) break;
     }
+    return newestFirst.reverse();
   }
 
   /** The run's session and message, if it is in one of the user's live sessions. */
@@ -368,17 +389,15 @@ export class MessagesRepository {
   }
 
   /**
-   * The run's answer row with the user message it answers (the last one before it), if the run is
-   * in one of the user's live sessions: what a reader is told when the run's log is gone.
+   * The run's answer row with the user message it answers (its parent), if the run is in one of the
+   * user's live sessions: what a reader is told when the run's log is gone.
    */
   async findRunAnswer(
     ownerId: string,
     runId: string,
   ): Promise<(MessageRow & { readonly userMessageId: string; readonly error: StoredRunError | null }) | undefined> {
     const { rows } = await this.db.query<Raw & { user_message_id: string | null; error_code: string | null; error_message: string | null }>(
-      `SELECT ${COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')}, m.error_code, m.error_message,
-              (SELECT u.id FROM chat.messages u WHERE u.session_id = m.session_id AND u.role = 'user'
-                  AND (u.created_at, u.id) < (m.created_at, m.id) ORDER BY u.created_at DESC, u.id DESC LIMIT 1) AS user_message_id
+      `SELECT ${MESSAGE_COLUMNS}, m.error_code, m.error_message, m.parent_id AS user_message_id
          FROM chat.messages m JOIN chat.sessions s ON s.id = m.session_id
         WHERE m.run_id = $1 AND s.owner_id = $2 AND s.deleted_at IS NULL`,
       [runId, ownerId],
@@ -414,7 +433,7 @@ export class MessagesRepository {
         [id, final.content, final.reasoning, final.status, final.finishReason, final.promptTokens, final.completionTokens, final.error?.code ?? null, final.error?.message ?? null],
       );
       const row = rows[0];
-      // Gone (regenerated away): nothing happened that an event could describe.
+      // No such row (nothing deletes answers; a caller's mistake): nothing an event could describe.
       if (!row) return;
       await appendEvent(tx, runCompletedEvent({ messageId: id, sessionId: row.session_id, userId: row.owner_id, runId: row.run_id, final }));
     });

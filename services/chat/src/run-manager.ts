@@ -32,7 +32,9 @@ export interface StartRunInput extends RunRequest {
 }
 
 export interface RegenerateRunInput extends RunRequest {
-  /** The last user message's new text; undefined keeps it as it is. */
+  /** The user message to answer again, or an answer to replace; undefined: the branch's last question. */
+  readonly messageId?: string | undefined;
+  /** The question's new text (it is edited as a sibling); undefined keeps it as it is. */
   readonly content?: string | undefined;
 }
 
@@ -130,8 +132,9 @@ export class RunManager {
   }
 
   /**
-   * Answers the session's last user message again (edited first when `content` is set), replacing
-   * the answers after it, then runs exactly like `start`, with the same refusals, and
+   * Answers a user message again (by default the current branch's last; edited first, as a sibling,
+   * when `content` is set) with a new answer beside the earlier ones, then runs exactly like `start`,
+   * with the same refusals, NotFoundError `message` for a message not in the session, and
    * FailedPreconditionError `nothing_to_regenerate` when there is nothing to answer.
    */
   async regenerate(input: RegenerateRunInput): Promise<StartedRun> {
@@ -142,13 +145,15 @@ export class RunManager {
     const prepared = await this.options.messages.prepareRegeneration({
       ownerId: input.ownerId,
       sessionId: input.sessionId,
+      messageId: input.messageId,
       content: input.content,
+      userMessageId: randomUUID(),
       assistant: { id: randomUUID(), runId },
       maxRunningPerUser: this.options.runs.maxRunningPerUser,
     });
     this.options.metrics?.messagePersistSeconds.observe({ operation: 'start' }, (performance.now() - persistStarted) / 1000);
     if (prepared.kind !== 'prepared') throw refusal(prepared);
-    this.options.logger.info({ runId, sessionId: input.sessionId, edited: input.content !== undefined, removed: prepared.removed }, 'regenerating');
+    this.options.logger.info({ runId, sessionId: input.sessionId, edited: input.content !== undefined, question: prepared.userMessage.id }, 'regenerating');
     return this.launch(input, runId, prepared.userMessage, prepared.assistantMessage);
   }
 
@@ -571,6 +576,7 @@ export function storageErrorMessage(keptChars: number): string {
 /** The error a refused run start is answered with. */
 function refusal(refused: RunRefusal): Error {
   if (refused.kind === 'not_found') return new NotFoundError('session');
+  if (refused.kind === 'message_not_found') return new NotFoundError('message');
   return refused.code === 'too_many_runs' ? new LimitExceededError(refused.code) : new FailedPreconditionError(refused.code);
 }
 

@@ -9,6 +9,8 @@ export interface SessionRow {
   readonly id: string;
   readonly ownerId: string;
   readonly title: string;
+  /** The last message of the branch the session shows; null before its first message. */
+  readonly currentLeafId: string | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -25,19 +27,27 @@ export interface SessionPage {
   readonly nextPageToken: string;
 }
 
-const COLUMNS = `id, owner_id, title, created_at, updated_at,
+const COLUMNS = `id, owner_id, title, current_leaf_id, created_at, updated_at,
   (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`;
 
 interface Raw {
   id: string;
   owner_id: string;
   title: string;
+  current_leaf_id: string | null;
   created_at: Date;
   updated_at: Date;
   updated_us: string;
 }
 
-const toRow = (r: Raw): SessionRow => ({ id: r.id, ownerId: r.owner_id, title: r.title, createdAt: r.created_at, updatedAt: r.updated_at });
+const toRow = (r: Raw): SessionRow => ({
+  id: r.id,
+  ownerId: r.owner_id,
+  title: r.title,
+  currentLeafId: r.current_leaf_id,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
 
 export class SessionsRepository {
   constructor(private readonly db: pg.Pool) {}

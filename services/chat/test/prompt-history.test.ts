@@ -9,6 +9,7 @@ import { MessagesRepository } from '../src/messages-repository.js';
 import { historyIsEnough, maxUsefulContentBytes, planPrompt, type HistoryMessage, type PromptBudget, type PromptPlan } from '../src/prompt-plan.js';
 import { MIGRATIONS_DIR } from '../src/server.js';
 import { startThrowawayPostgres, type RunningPostgres } from './support/harness.js';
+import { linkAsOneBranch } from '../../../test/support/conversation-seed.js';
 
 let postgres: RunningPostgres;
 let db: pg.Pool;
@@ -46,6 +47,7 @@ async function seed(messages: readonly Seed[]): Promise<{ sessionId: string; ids
        FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS m(id, role, content, status, n)`,
     [sessionId, ids, messages.map((m) => m.role), messages.map((m) => m.content), messages.map((m) => m.status ?? 'complete')],
   );
+  await linkAsOneBranch(db, sessionId);
   return { sessionId, ids };
 }
 

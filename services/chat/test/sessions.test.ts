@@ -216,7 +216,7 @@ describe('schema', () => {
       `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'chat' ORDER BY indexname`,
     );
     const names = rows.map((r) => r.indexname);
-    expect(names).toEqual(expect.arrayContaining(['sessions_owner_activity_idx', 'messages_session_order_idx', 'messages_run_id_key', 'messages_streaming_idx']));
+    expect(names).toEqual(expect.arrayContaining(['sessions_owner_activity_idx', 'messages_session_order_idx', 'messages_run_id_key', 'messages_streaming_idx', 'messages_children_idx', 'messages_roots_idx']));
     expect(new Set(names).size).toBe(names.length);
     // The planner picks the index whenever a scan is not forced on it (tiny tables favour scans).
     const client = await db.connect();
@@ -231,6 +231,11 @@ describe('schema', () => {
         /messages_session_order_idx/,
       );
       expect(await explain(`SELECT id FROM chat.messages WHERE run_id = gen_random_uuid()`)).toMatch(/messages_run_id_key/);
+      // A message's siblings and a session's first messages, for `‹ 2/3 ›` on every message of a page.
+      expect(await explain(`SELECT id FROM chat.messages WHERE parent_id = gen_random_uuid() ORDER BY created_at, id`)).toMatch(/messages_children_idx/);
+      expect(await explain(`SELECT id FROM chat.messages WHERE session_id = gen_random_uuid() AND parent_id IS NULL ORDER BY created_at, id`)).toMatch(
+        /messages_roots_idx/,
+      );
     } finally {
       client.release();
     }

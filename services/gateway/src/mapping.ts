@@ -34,7 +34,13 @@ export function toAuthResultJson(response: AuthResponse): AuthResultJson {
 }
 
 export function toSessionJson(session: Session): SessionJson {
-  return { id: session.id, title: session.title, createdAt: toIsoTime(session.createdAt), updatedAt: toIsoTime(session.updatedAt) };
+  return {
+    id: session.id,
+    title: session.title,
+    createdAt: toIsoTime(session.createdAt),
+    updatedAt: toIsoTime(session.updatedAt),
+    currentLeafId: session.currentLeafId || null,
+  };
 }
 
 const ROLES: Readonly<Record<number, MessageJson['role']>> = {
@@ -66,6 +72,8 @@ export function toMessageJson(message: Message): MessageJson {
   return {
     id: message.id,
     sessionId: message.sessionId,
+    parentId: message.parentId || null,
+    siblingIds: message.siblingIds,
     role: ROLES[message.role] ?? 'unspecified',
     content: message.content,
     reasoning: message.reasoning,

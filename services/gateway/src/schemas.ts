@@ -63,7 +63,14 @@ export const AuthResultSchema = Type.Object(
 export type AuthResultJson = Static<typeof AuthResultSchema>;
 
 export const SessionSchema = Type.Object(
-  { id: Type.String(), title: Type.String(), createdAt: Nullable(IsoTime), updatedAt: Nullable(IsoTime) },
+  {
+    id: Type.String(),
+    title: Type.String(),
+    createdAt: Nullable(IsoTime),
+    updatedAt: Nullable(IsoTime),
+    // The last message of the branch the session shows (see GET /api/sessions/:id/messages).
+    currentLeafId: Nullable(Type.String()),
+  },
   closed,
 );
 export type SessionJson = Static<typeof SessionSchema>;
@@ -91,6 +98,10 @@ export const MessageSchema = Type.Object(
   {
     id: Type.String(),
     sessionId: Type.String(),
+    // The message this one follows; null for a first message.
+    parentId: Nullable(Type.String()),
+    // Every message following the same parent, this one included, oldest first: `‹ 2/3 ›`.
+    siblingIds: Type.Array(Type.String()),
     role: MessageRoleSchema,
     content: Type.String(),
     reasoning: Type.String(),

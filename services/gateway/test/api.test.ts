@@ -158,7 +158,7 @@ describe('sessions', () => {
     expect([...page1.json().sessions, ...page2.json().sessions].map((s: { id: string }) => s.id).sort()).toEqual([first, second].sort());
 
     const got = await app.inject({ method: 'GET', url: `/api/sessions/${first}`, headers: auth(user) });
-    expect(got.json()).toEqual({ id: first, title: 'First', createdAt: expect.any(String), updatedAt: expect.any(String) });
+    expect(got.json()).toEqual({ id: first, title: 'First', createdAt: expect.any(String), updatedAt: expect.any(String), currentLeafId: null });
 
     const renamed = await app.inject({ method: 'PATCH', url: `/api/sessions/${first}`, headers: auth(user), payload: { title: 'Renamed' } });
     expect(renamed.statusCode).toBe(200);
@@ -283,6 +283,8 @@ describe('ownership', () => {
       // Checked before run_in_progress: Alice's answer is streaming, and Bob must not learn that.
       { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: {} },
       { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { content: 'edited by bob' } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { messageId: start.events[0]!.data.userMessageId } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/branch`, payload: { messageId: start.events[0]!.data.userMessageId } },
       { method: 'GET', url: `/api/runs/${runId}/events` },
       { method: 'POST', url: `/api/runs/${runId}/stop` },
     ] as const;
@@ -358,6 +360,10 @@ describe('bad input is a 4xx with the error shape, never a 500', () => {
       { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { params: { topP: 0 } } },
       { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { extra: 1 } },
       { method: 'POST', url: '/api/sessions/not-a-uuid/regenerate', payload: {} },
+      { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { messageId: 'not-a-uuid' } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/branch`, payload: {} },
+      { method: 'POST', url: `/api/sessions/${sessionId}/branch`, payload: { messageId: 'x' } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/branch`, payload: { messageId: MISSING_ID, extra: 1 } },
       { method: 'GET', url: '/api/sessions/not-a-uuid' },
       { method: 'DELETE', url: '/api/sessions/123' },
       { method: 'GET', url: '/api/sessions/not-a-uuid/messages' },
@@ -401,7 +407,7 @@ describe('regenerating an answer', () => {
   const regenerate = (user: TestUser, sessionId: string, body: object) =>
     readSse(stack.url, `/api/sessions/${sessionId}/regenerate`, { method: 'POST', token: user.accessToken, body });
 
-  it('streams a new answer like sending does, and the conversation shows the question and the new answer only', async () => {
+  it('streams a new answer like sending does, beside the first: the conversation shows the new one, `2/2`', async () => {
     const user = await registerUser(stack.url);
     const sessionId = await createSession(user);
     const first = await ask(user, sessionId, 'Hello there');
@@ -421,18 +427,47 @@ describe('regenerating an answer', () => {
       ['user', userMessageId],
       ['assistant', assistantMessageId],
     ]);
-    expect(messages[0].content).toBe('Hello there');
-    expect(messages[1]).toMatchObject({ status: 'complete', content: events.filter((e) => e.event === 'content').map((e) => e.data.delta).join('') });
+    expect(messages[0]).toMatchObject({ content: 'Hello there', parentId: null, siblingIds: [userMessageId] });
+    expect(messages[1]).toMatchObject({
+      status: 'complete',
+      content: events.filter((e) => e.event === 'content').map((e) => e.data.delta).join(''),
+      parentId: userMessageId,
+      siblingIds: [first[0]!.data.assistantMessageId, assistantMessageId],
+    });
+    const session = (await app.inject({ method: 'GET', url: `/api/sessions/${sessionId}`, headers: auth(user) })).json();
+    expect(session.currentLeafId).toBe(assistantMessageId);
   });
 
-  it('edit and resend: the user message is changed and the model answers the new text', async () => {
+  it('answers any answer again and switches between the versions: POST /branch shows the newest messages under the one chosen', async () => {
+    const user = await registerUser(stack.url);
+    const sessionId = await createSession(user);
+    const one = (await ask(user, sessionId, 'One'))[0]!.data;
+    const two = (await ask(user, sessionId, 'Two'))[0]!.data;
+    const again = await regenerate(user, sessionId, { messageId: one.assistantMessageId, params: { maxNewTokens: 8 } });
+    expect(again.events.at(-1)!.event).toBe('done');
+    const newer = again.events[0]!.data.assistantMessageId;
+    const ids = async () =>
+      (await app.inject({ method: 'GET', url: `/api/sessions/${sessionId}/messages`, headers: auth(user) })).json().messages.map((m: { id: string }) => m.id);
+    expect(await ids()).toEqual([one.userMessageId, newer]);
+
+    const switched = await app.inject({ method: 'POST', url: `/api/sessions/${sessionId}/branch`, headers: auth(user), payload: { messageId: one.assistantMessageId } });
+    expect(switched.statusCode).toBe(200);
+    expect(switched.json()).toMatchObject({ id: sessionId, currentLeafId: two.assistantMessageId });
+    expect(await ids()).toEqual([one.userMessageId, one.assistantMessageId, two.userMessageId, two.assistantMessageId]);
+
+    const elsewhere = await createSession(user);
+    expectError(await app.inject({ method: 'POST', url: `/api/sessions/${elsewhere}/branch`, headers: auth(user), payload: { messageId: newer } }), 404, 'not_found');
+    expectError(await app.inject({ method: 'POST', url: `/api/sessions/${elsewhere}/regenerate`, headers: auth(user), payload: { messageId: newer } }), 404, 'not_found');
+  });
+
+  it('edit and resend: the edit is stored beside the question and the model answers the new text', async () => {
     const user = await registerUser(stack.url);
     const sessionId = await createSession(user);
     const first = await ask(user, sessionId, 'Hi');
     const edited = 'Hi! Please tell me, in a few sentences, why the sky looks blue at noon and red at sunset.';
     const { events } = await regenerate(user, sessionId, { content: edited, enableThinking: false, params: { maxNewTokens: 16 } });
     expect(events.at(-1)!.event).toBe('done');
-    expect(events[0]!.data.userMessageId).toBe(first[0]!.data.userMessageId);
+    expect(events[0]!.data.userMessageId).not.toBe(first[0]!.data.userMessageId);
     // The prompt the model saw is the edited one: many more tokens.
     expect(events.at(-1)!.data.usage.promptTokens).toBeGreaterThan(first.at(-1)!.data.usage.promptTokens + 10);
     const messages = (await app.inject({ method: 'GET', url: `/api/sessions/${sessionId}/messages`, headers: auth(user) })).json().messages;
@@ -440,6 +475,7 @@ describe('regenerating an answer', () => {
       ['user', edited],
       ['assistant', events.filter((e) => e.event === 'content').map((e) => e.data.delta).join('')],
     ]);
+    expect(messages[0].siblingIds).toEqual([first[0]!.data.userMessageId, events[0]!.data.userMessageId]);
   });
 
   it('409 run_in_progress while an answer streams, 409 nothing_to_regenerate without a user message, 404 for a missing session', async () => {

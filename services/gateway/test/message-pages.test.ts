@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonRequest, registerUser, type TestUser } from './support/http.js';
 import { startStack, type Stack } from './support/stack.js';
+import { linkAsOneBranch } from '../../../test/support/conversation-seed.js';
 
 let stack: Stack;
 let db: pg.Pool;
@@ -36,6 +37,7 @@ async function conversation(user: TestUser, count: number): Promise<{ sessionId:
        FROM generate_series(0, $2 - 1) AS i`,
     [sessionId, count],
   );
+  await linkAsOneBranch(db, sessionId);
   const { rows } = await db.query<{ id: string }>(`SELECT id FROM chat.messages WHERE session_id = $1 ORDER BY created_at, id`, [sessionId]);
   return { sessionId, ids: rows.map((r) => r.id) };
 }
@@ -82,6 +84,8 @@ describe('message pages', () => {
        SELECT gen_random_uuid(), $1, 'user', 'arrived later ' || i, 'complete' FROM generate_series(1, 5) AS i`,
       [sessionId],
     );
+    // Appended to the branch: they follow the old leaf.
+    await linkAsOneBranch(db, sessionId);
     const older = await list(user, sessionId, `?limit=10&before=${newest.body.nextCursor}`);
     expect(older.body.messages.map((m) => m.id)).toEqual(ids.slice(10, 20));
     const latest = await list(user, sessionId, '?limit=10');

@@ -14,6 +14,7 @@ import { registerUser } from '../../../services/gateway/test/support/http.js';
 import { answers, conversations, launchBrowser, logIn, messageBox, newPage, screenshot, startAppStack, until } from '../support/app.js';
 import { conversationMessage, markdownTokens } from './markdown-fixture.js';
 import { startScriptedServer } from './scripted-server.js';
+import { linkAsOneBranch } from '../../support/conversation-seed.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const OUTPUT = path.join(ROOT, 'docs', 'benchmarks', 'ui.md');
@@ -101,6 +102,7 @@ async function seedConversations(databaseUrl: string, ownerId: string): Promise<
       `INSERT INTO chat.messages (id, session_id, role, content, status) VALUES (gen_random_uuid(), $1, 'user', $2, 'complete')`,
       [short, SHORT_MARKER],
     );
+    for (const session of [long, short]) await linkAsOneBranch(pool, session);
   } finally {
     await pool.end();
   }

@@ -82,10 +82,15 @@ export class ApiClient {
     return this.stream('POST', `/api/sessions/${encodeURIComponent(sessionId)}/messages`, { body: { content, ...request }, signal });
   }
 
-  regenerate(sessionId: string, content: string | undefined, request: GenerationRequest, signal: AbortSignal): Promise<Response | null> {
-    const body = content === undefined ? { ...request } : { content, ...request };
+  /** Answers `target.messageId` (a question, or an answer to replace) again, its question edited to `target.content` if set. */
+  regenerate(sessionId: string, target: { messageId: string; content?: string | undefined }, request: GenerationRequest, signal: AbortSignal): Promise<Response | null> {
+    const body = { messageId: target.messageId, ...(target.content !== undefined && { content: target.content }), ...request };
     return this.stream('POST', `/api/sessions/${encodeURIComponent(sessionId)}/regenerate`, { body, signal });
   }
+
+  /** Shows the branch through `messageId` (one of a message's siblings). */
+  selectBranch = (sessionId: string, messageId: string): Promise<Session> =>
+    this.json('POST', `/api/sessions/${encodeURIComponent(sessionId)}/branch`, { body: { messageId } });
 
   /** The run's events after `<runId>:<lastSeq>`; null (204) when nothing is left. */
   attach(runId: string, lastSeq: number, signal: AbortSignal): Promise<Response | null> {

@@ -17,6 +17,8 @@ export interface Session {
   readonly title: string;
   readonly createdAt: string | null;
   readonly updatedAt: string | null;
+  /** The last message of the branch the session shows. */
+  readonly currentLeafId: string | null;
 }
 
 export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error' | 'unspecified';
@@ -43,6 +45,10 @@ export interface UsageReport {
 export interface ServerMessage {
   readonly id: string;
   readonly sessionId: string;
+  /** The message this one follows; null for a first message. */
+  readonly parentId: string | null;
+  /** Every message following the same parent, this one included, oldest first. */
+  readonly siblingIds: readonly string[];
   readonly role: 'user' | 'assistant' | 'unspecified';
   readonly content: string;
   readonly reasoning: string;

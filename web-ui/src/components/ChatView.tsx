@@ -1,5 +1,6 @@
-// The open conversation: loads its messages, sends, streams, stops, regenerates, edits, and
-// re-attaches to an answer still being written (after a reload or a switch of conversation).
+// The open conversation: loads the branch it shows, sends, streams, stops, answers any question
+// again (edited or not, beside the earlier versions), switches between versions, and re-attaches to
+// an answer still being written (after a reload or a switch of conversation).
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
 import { ApiError, describeError, describeRunError } from '../api/errors';
@@ -201,20 +202,42 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
   };
 
   const regenerate = useCallback(
-    (edited?: string) => {
+    (key: string, edited?: string) => {
       const sid = latest.current.sessionId;
       if (latest.current.busy || sid === null) return;
-      onError(null);
-      const answerKey = newKey();
+      const keys = { user: newKey(), answer: newKey() };
       const before = latest.current.messages;
-      setMessages([...prepareRegenerate(before, edited), pendingAnswer(answerKey)]);
+      const prepared = prepareRegenerate(before, key, keys, edited);
+      if (!prepared) return;
+      onError(null);
+      setMessages(prepared.messages);
       setScrollToken((t) => t + 1);
-      startRun(answerKey, { open: (signal) => client.regenerate(sid, edited, request(), signal) }, () => setMessages(before));
+      const target = { messageId: prepared.messageId, content: edited };
+      startRun(keys.answer, { open: (signal) => client.regenerate(sid, target, request(), signal) }, () => setMessages(before));
     },
     [client, startRun, onError],
   );
-  const onRegenerate = useCallback(() => regenerate(), [regenerate]);
-  const onEdit = useCallback((content: string) => regenerate(content), [regenerate]);
+  const onRegenerate = useCallback((key: string) => regenerate(key), [regenerate]);
+  const onEdit = useCallback((key: string, content: string) => regenerate(key, content), [regenerate]);
+
+  // ‹ › on a message: the server remembers the branch shown, then the branch is read again.
+  const onSwitch = useCallback(
+    (messageId: string) => {
+      const sid = latest.current.sessionId;
+      if (latest.current.busy || sid === null) return;
+      onError(null);
+      client
+        .selectBranch(sid, messageId)
+        .then(() => client.listMessages(sid))
+        .then(({ messages: stored, nextCursor }) => {
+          if (latest.current.sessionId !== sid) return;
+          setMessages(fromServer(stored, thinkingMsOf));
+          setEarlierCursor(nextCursor);
+        })
+        .catch((error: unknown) => onError(describeError(error)));
+    },
+    [client, onError],
+  );
 
   const stop = useCallback(() => live.current?.stop(), []);
   useEffect(() => {
@@ -249,7 +272,7 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
         <div class="scroller">
           <div class="empty">
             <h1>Start a conversation</h1>
-            <p>Ask anything. Answers stream in as they are written; you can stop, edit and regenerate them.</p>
+            <p>Ask anything. Answers stream in as they are written; you can stop them, and edit or regenerate any message: earlier versions stay a click away.</p>
           </div>
         </div>
       ) : (
@@ -260,6 +283,7 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
           scrollToken={scrollToken}
           onRegenerate={onRegenerate}
           onEdit={onEdit}
+          onSwitch={onSwitch}
           onLoadEarlier={earlierCursor === null ? undefined : loadEarlier}
         >
           {loading && <p class="loading">Loading conversation…</p>}

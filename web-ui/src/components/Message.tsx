@@ -6,14 +6,42 @@ import { Thinking } from './Thinking';
 
 export interface MessageProps {
   readonly message: ChatMessage;
-  readonly isLastUser: boolean;
+  /** The latest answer: announced to screen readers as it streams. */
   readonly isLastAnswer: boolean;
   readonly busy: boolean;
-  readonly onRegenerate: () => void;
-  readonly onEdit: (content: string) => void;
+  /** Answers this question, or the question of this answer, again (a new answer beside this one). */
+  readonly onRegenerate: (key: string) => void;
+  /** Sends an edit of this question beside it. */
+  readonly onEdit: (key: string, content: string) => void;
+  /** Shows the branch through a sibling of this message. */
+  readonly onSwitch: (messageId: string) => void;
 }
 
-function UserMessage({ message, isLastUser, busy, onEdit }: MessageProps) {
+/** `‹ 2/3 ›` on a message with siblings: the other versions of this question or answer. */
+function Versions({ message, busy, onSwitch }: Pick<MessageProps, 'message' | 'busy' | 'onSwitch'>) {
+  const ids = message.siblingIds;
+  const at = message.id === null ? ids.length : ids.indexOf(message.id);
+  if (ids.length < 2 || at < 0) return null;
+  const to = (i: number) => () => {
+    const id = ids[i];
+    if (id !== undefined) onSwitch(id);
+  };
+  return (
+    <div class="versions" role="group" aria-label="Versions">
+      <button type="button" class="button ghost small" aria-label="Previous version" disabled={busy || at === 0} onClick={to(at - 1)}>
+        ‹
+      </button>
+      <span class="version-count">
+        {Math.min(at + 1, ids.length)}/{ids.length}
+      </span>
+      <button type="button" class="button ghost small" aria-label="Next version" disabled={busy || at >= ids.length - 1} onClick={to(at + 1)}>
+        ›
+      </button>
+    </div>
+  );
+}
+
+function UserMessage({ message, busy, onEdit, onSwitch }: MessageProps) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
   const area = useRef<HTMLTextAreaElement>(null);
@@ -23,7 +51,7 @@ function UserMessage({ message, isLastUser, busy, onEdit }: MessageProps) {
   const save = (): void => {
     if (draft.trim() === '') return;
     setEditing(false);
-    onEdit(draft);
+    onEdit(message.key, draft);
   };
   return (
     <article class="message user" aria-label="You">
@@ -55,8 +83,9 @@ function UserMessage({ message, isLastUser, busy, onEdit }: MessageProps) {
       ) : (
         <>
           <div class="bubble">{message.content}</div>
-          {isLastUser && !busy && (
-            <div class="message-actions">
+          <div class="message-actions">
+            <Versions message={message} busy={busy} onSwitch={onSwitch} />
+            {!busy && message.id !== null && (
               <button
                 type="button"
                 class="button ghost small"
@@ -67,15 +96,15 @@ function UserMessage({ message, isLastUser, busy, onEdit }: MessageProps) {
               >
                 Edit
               </button>
-            </div>
-          )}
+            )}
+          </div>
         </>
       )}
     </article>
   );
 }
 
-function AssistantMessage({ message, isLastAnswer, busy, onRegenerate }: MessageProps) {
+function AssistantMessage({ message, isLastAnswer, busy, onRegenerate, onSwitch }: MessageProps) {
   const streaming = message.status === 'streaming';
   const waiting = streaming && message.content === '' && message.reasoning === '';
   return (
@@ -94,13 +123,14 @@ function AssistantMessage({ message, isLastAnswer, busy, onRegenerate }: Message
       </div>
       {message.status === 'stopped' && <p class="note">Stopped</p>}
       {message.error && <p class="note error-note">{message.error}</p>}
-      {isLastAnswer && !busy && (
-        <div class="message-actions">
-          <button type="button" class="button ghost small" onClick={onRegenerate}>
+      <div class="message-actions">
+        <Versions message={message} busy={busy} onSwitch={onSwitch} />
+        {!busy && message.id !== null && (
+          <button type="button" class="button ghost small" onClick={() => onRegenerate(message.key)}>
             Regenerate
           </button>
-        </div>
-      )}
+        )}
+      </div>
     </article>
   );
 }

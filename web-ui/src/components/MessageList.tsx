@@ -14,14 +14,15 @@ export interface MessageListProps {
   readonly busy: boolean;
   /** Changes when the list must jump to the bottom (a new conversation, a message sent). */
   readonly scrollToken: number;
-  readonly onRegenerate: () => void;
-  readonly onEdit: (content: string) => void;
+  readonly onRegenerate: (key: string) => void;
+  readonly onEdit: (key: string, content: string) => void;
+  readonly onSwitch: (messageId: string) => void;
   /** Present while older messages are on the server: adds them on top, resolving with how many. */
   readonly onLoadEarlier?: (() => Promise<number>) | undefined;
   readonly children?: preact.ComponentChildren;
 }
 
-export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit, onLoadEarlier, children }: MessageListProps) {
+export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit, onSwitch, onLoadEarlier, children }: MessageListProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const [away, setAway] = useState(false);
@@ -121,13 +122,7 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
     if (stick.current) toBottom();
   }, [messages, toBottom]);
 
-  let lastUser = -1;
-  let lastAnswer = -1;
-  messages.forEach((m, i) => {
-    if (m.role === 'user') lastUser = i;
-    else lastAnswer = i;
-  });
-  if (lastAnswer < lastUser) lastAnswer = -1;
+  const lastAnswer = messages.at(-1)?.role === 'assistant' ? messages.length - 1 : -1;
 
   return (
     <div class="scroller" ref={scroller} onScroll={onScroll}>
@@ -150,11 +145,11 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
           <Message
             key={message.key}
             message={message}
-            isLastUser={i === lastUser}
             isLastAnswer={i === lastAnswer}
             busy={busy}
             onRegenerate={onRegenerate}
             onEdit={onEdit}
+            onSwitch={onSwitch}
           />
           );
         })}

@@ -6,6 +6,8 @@ import { applyRunEvents, initialRun } from './run';
 const server = (over: Partial<ServerMessage>): ServerMessage => ({
   id: 'm',
   sessionId: 's',
+  parentId: null,
+  siblingIds: [],
   role: 'user',
   content: '',
   reasoning: '',
@@ -40,9 +42,41 @@ describe('conversation', () => {
     expect(out[1]).toMatchObject({ key: 'k2', id: 'a1', content: 'hello', status: 'stopped' });
   });
 
-  it('prepares regenerate and edit', () => {
-    const messages = [userMessage('u', 'first'), { ...pendingAnswer('a'), status: 'complete' as const }];
-    expect(prepareRegenerate(messages).map((m) => m.key)).toEqual(['u']);
-    expect(prepareRegenerate(messages, 'edited')).toMatchObject([{ key: 'u', content: 'edited' }]);
+  it('regenerating an answer keeps everything down to its question and streams a new answer beside it', () => {
+    const messages = fromServer([
+      server({ id: 'u1' }),
+      server({ id: 'a1', role: 'assistant', siblingIds: ['a0', 'a1'] }),
+      server({ id: 'u2' }),
+      server({ id: 'a2', role: 'assistant' }),
+    ]);
+    const prepared = prepareRegenerate(messages, 'a1', { user: 'nu', answer: 'na' })!;
+    expect(prepared.messageId).toBe('a1');
+    expect(prepared.messages.map((m) => m.key)).toEqual(['u1', 'na']);
+    expect(prepared.messages[1]).toMatchObject({ status: 'streaming', siblingIds: ['a0', 'a1'] });
+    // Once the run names the new answer, it is the third version.
+    const run = applyRunEvents(initialRun(), [{ type: 'run', seq: 1, runId: 'r', userMessageId: 'u1', assistantMessageId: 'a9' }], 0);
+    expect(applyRun(prepared.messages, 'na', run, (c) => c)[1]!.siblingIds).toEqual(['a0', 'a1', 'a9']);
+  });
+
+  it('editing a question puts the edit beside it, drops what followed, and starts a new branch of answers', () => {
+    const messages = fromServer([server({ id: 'u1' }), server({ id: 'a1', role: 'assistant' }), server({ id: 'u2', parentId: 'a1' }), server({ id: 'a2', role: 'assistant' })]);
+    const prepared = prepareRegenerate(messages, 'u1', { user: 'nu', answer: 'na' }, 'edited')!;
+    expect(prepared.messageId).toBe('u1');
+    expect(prepared.messages.map((m) => [m.key, m.content])).toEqual([
+      ['nu', 'edited'],
+      ['na', ''],
+    ]);
+    const run = applyRunEvents(initialRun(), [{ type: 'run', seq: 1, runId: 'r', userMessageId: 'u9', assistantMessageId: 'a9' }], 0);
+    const out = applyRun(prepared.messages, 'na', run, (c) => c);
+    expect(out.map((m) => m.siblingIds)).toEqual([['u1', 'u9'], ['a9']]);
+    // Answering the same question again, unedited, keeps it and adds an answer beside its current one.
+    expect(prepareRegenerate(messages, 'u2', { user: 'nu', answer: 'na' })!.messages.map((m) => [m.key, m.siblingIds])).toEqual([
+      ['u1', ['u1']],
+      ['a1', ['a1']],
+      ['u2', ['u2']],
+      ['na', ['a2']],
+    ]);
+    // A message not stored yet cannot be answered again.
+    expect(prepareRegenerate([userMessage('k', 'x')], 'k', { user: 'nu', answer: 'na' })).toBeUndefined();
   });
 });

@@ -9,6 +9,11 @@ export type ChatStatus = 'complete' | 'streaming' | 'stopped' | 'error';
 export interface ChatMessage {
   readonly key: string;
   readonly id: string | null;
+  /**
+   * The ids of the messages beside this one in the tree (same parent), this one included once it
+   * has an id, oldest first: more than one shows `‹ 2/3 ›`.
+   */
+  readonly siblingIds: readonly string[];
   readonly role: 'user' | 'assistant';
   readonly content: string;
   readonly reasoning: string;
@@ -28,6 +33,7 @@ export function fromServer(messages: readonly ServerMessage[], thinkingMsOf: (id
     .map((m) => ({
       key: m.id,
       id: m.id,
+      siblingIds: m.siblingIds.length > 0 ? m.siblingIds : [m.id],
       role: m.role === 'user' ? 'user' : 'assistant',
       content: m.content,
       reasoning: m.reasoning,
@@ -45,22 +51,43 @@ export function resumableRun(messages: readonly ChatMessage[]): { key: string; r
   return last && last.role === 'assistant' && last.status === 'streaming' && last.runId ? { key: last.key, runId: last.runId } : undefined;
 }
 
-export function userMessage(key: string, content: string): ChatMessage {
-  return { key, id: null, role: 'user', content, reasoning: '', status: 'complete', thinking: false, thinkingMs: null, runId: null, error: null };
+/** A question not yet stored; `siblingIds`: those of the question it is an edit of, if any. */
+export function userMessage(key: string, content: string, siblingIds: readonly string[] = []): ChatMessage {
+  return { key, id: null, siblingIds, role: 'user', content, reasoning: '', status: 'complete', thinking: false, thinkingMs: null, runId: null, error: null };
 }
 
-export function pendingAnswer(key: string): ChatMessage {
-  return { key, id: null, role: 'assistant', content: '', reasoning: '', status: 'streaming', thinking: false, thinkingMs: null, runId: null, error: null };
+/** An answer about to stream; `siblingIds`: those of the answer it is written beside, if any. */
+export function pendingAnswer(key: string, siblingIds: readonly string[] = []): ChatMessage {
+  return { key, id: null, siblingIds, role: 'assistant', content: '', reasoning: '', status: 'streaming', thinking: false, thinkingMs: null, runId: null, error: null };
 }
 
-/** Removes the last answer (regenerate) and, when editing, replaces the last user message's text. */
-export function prepareRegenerate(messages: readonly ChatMessage[], editedContent?: string): ChatMessage[] {
-  const out = messages.slice();
-  if (out.at(-1)?.role === 'assistant') out.pop();
-  const lastUser = out.at(-1);
-  if (editedContent !== undefined && lastUser?.role === 'user') out[out.length - 1] = { ...lastUser, content: editedContent };
-  return out;
+/**
+ * The branch as it reads while a question is answered again, and the id the server needs: for an
+ * answer, everything down to its question, then a new answer beside it; for a question (edited when
+ * `edited` is set), everything above it, then the edit beside it (or the question itself) and a new
+ * answer. Undefined when `key` is not a stored message.
+ */
+export function prepareRegenerate(
+  messages: readonly ChatMessage[],
+  key: string,
+  keys: { readonly user: string; readonly answer: string },
+  edited?: string,
+): { readonly messages: ChatMessage[]; readonly messageId: string } | undefined {
+  const index = messages.findIndex((m) => m.key === key);
+  const target = messages[index];
+  if (!target?.id) return undefined;
+  if (target.role === 'assistant') {
+    return { messages: [...messages.slice(0, index), pendingAnswer(keys.answer, target.siblingIds)], messageId: target.id };
+  }
+  const answer = messages[index + 1];
+  const answers = answer?.role === 'assistant' ? answer.siblingIds : [];
+  const question = edited === undefined ? target : userMessage(keys.user, edited, target.siblingIds);
+  // Answering the same question again adds an answer beside its current one; an edit starts a new branch.
+  return { messages: [...messages.slice(0, index), question, pendingAnswer(keys.answer, edited === undefined ? answers : [])], messageId: target.id };
 }
+
+/** `ids` with `id` last, unless it is already there. */
+const withSibling = (ids: readonly string[], id: string | null): readonly string[] => (id === null || ids.includes(id) ? ids : [...ids, id]);
 
 const finishedStatus = (run: RunState): ChatStatus => {
   if (run.phase !== 'finished') return 'streaming';
@@ -77,6 +104,7 @@ export function applyRun(messages: readonly ChatMessage[], key: string, run: Run
   out[index] = {
     ...current,
     id: run.assistantMessageId ?? current.id,
+    siblingIds: withSibling(current.siblingIds, run.assistantMessageId ?? current.id),
     content: run.content,
     reasoning: run.reasoning,
     status: finishedStatus(run),
@@ -86,6 +114,7 @@ export function applyRun(messages: readonly ChatMessage[], key: string, run: Run
     error: run.error ? describeError(run.error.code, run.error.message) : null,
   };
   const before = out[index - 1];
-  if (before && before.role === 'user' && before.id === null && run.userMessageId) out[index - 1] = { ...before, id: run.userMessageId };
+  if (before && before.role === 'user' && before.id === null && run.userMessageId)
+    out[index - 1] = { ...before, id: run.userMessageId, siblingIds: withSibling(before.siblingIds, run.userMessageId) };
   return out;
 }

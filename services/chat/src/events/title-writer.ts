@@ -28,7 +28,7 @@ export function createTitleWriter(options: TitleWriterOptions): EventConsumer {
     async handle(event: DomainEvent) {
       const payload = runCompletedPayload.parse(event.payload);
       const exchange = await firstExchange(db, event.sessionId, payload.messageId);
-      // Named by its owner, titled already, deleted, or the answer is gone (regenerated): nothing to do.
+      // Named by its owner, titled already, or deleted: nothing to do.
       const title = exchange ? cleanTitle(await generate(options, exchange, event.id)) : undefined;
       await store.applyOnce(name, event.id, async (tx) => {
         if (!title) return;
@@ -41,10 +41,10 @@ export function createTitleWriter(options: TitleWriterOptions): EventConsumer {
   };
 }
 
-/** The session's first user message and this answer, if the session still wants a title. */
+/** This answer and the question it answers, if the session still wants a title. */
 async function firstExchange(db: pg.Pool, sessionId: string, answerId: string): Promise<{ user: string; assistant: string } | undefined> {
   const { rows } = await db.query<{ user_text: string | null; answer: string | null }>(
-    `SELECT (SELECT content FROM chat.messages WHERE session_id = s.id AND role = 'user' ORDER BY created_at, id LIMIT 1) AS user_text,
+    `SELECT (SELECT q.content FROM chat.messages a JOIN chat.messages q ON q.id = a.parent_id WHERE a.id = $2 AND a.session_id = s.id) AS user_text,
             (SELECT content FROM chat.messages WHERE id = $2 AND session_id = s.id) AS answer
        FROM chat.sessions s WHERE s.id = $1 AND s.title_source = 'auto' AND s.deleted_at IS NULL`,
     [sessionId, answerId],

@@ -13,6 +13,7 @@ import {
   type DeleteSessionResponse,
   type GetUsageRequest,
   type GetUsageResponse,
+  type SelectBranchRequest,
   type GetSessionRequest,
   type ListMessagesRequest,
   type ListMessagesResponse,
@@ -161,6 +162,7 @@ export function chatApi(client: ChatServiceClient) {
     listMessages: wrap<ListMessagesRequest, ListMessagesResponse>(client.listMessages),
     stopRun: wrap<StopRunRequest, StopRunResponse>(client.stopRun),
     getUsage: wrap<GetUsageRequest, GetUsageResponse>(client.getUsage),
+    selectBranch: wrap<SelectBranchRequest, Session>(client.selectBranch),
   };
 }
 

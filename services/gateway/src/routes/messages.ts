@@ -1,14 +1,14 @@
-// A session's messages, sending one, and regenerating the last answer (optionally after editing the
-// last user message): the answer streams back as Server-Sent Events.
+// A session's messages (the branch it shows), sending one, answering any question again (optionally
+// edited), and switching branches: answers stream back as Server-Sent Events.
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ApiError } from '../errors.js';
-import { toMessageJson } from '../mapping.js';
+import { toMessageJson, toSessionJson } from '../mapping.js';
 import { callerMetadata, unaryCall } from '../rpc.js';
-import { errorResponses, MessageSchema, StorableText } from '../schemas.js';
+import { errorResponses, MessageSchema, SessionSchema, StorableText, Uuid } from '../schemas.js';
 import { awaitStreamStart, relayRun } from '../sse.js';
 import { SessionParams } from './sessions.js';
 
@@ -31,8 +31,10 @@ const RunOptions = {
   ),
 };
 const SendMessageBody = Type.Object({ content: Content, ...RunOptions }, closed);
-// Absent content: answer the last user message again; present: edit it first.
-const RegenerateBody = Type.Object({ content: Type.Optional(Content), ...RunOptions }, closed);
+// messageId: the question to answer again, or an answer to replace (absent: the branch's last
+// question); content: the question edited first (added beside it, the original kept).
+const RegenerateBody = Type.Object({ messageId: Type.Optional(Uuid), content: Type.Optional(Content), ...RunOptions }, closed);
+const BranchBody = Type.Object({ messageId: Uuid }, closed);
 
 const messages: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
@@ -109,15 +111,33 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
     // The same stream as sending; 409 run_in_progress / nothing_to_regenerate come from chat.
     { schema: { params: SessionParams, body: RegenerateBody, response: errorResponses } },
     async (request, reply) => {
-      const { content, enableThinking, params } = request.body;
+      const { messageId, content, enableThinking, params } = request.body;
       const call = clients.chat.regenerateMessage({
         sessionId: request.params.id,
+        ...(messageId !== undefined && { messageId }),
         ...(content !== undefined && { content }),
         ...(enableThinking !== undefined && { enableThinking }),
         params: params ?? undefined,
       }, callerMetadata(request));
       await relayNewRun(call, request, reply);
     },
+  );
+
+  // Shows the branch through a message (a sibling picked with ‹ ›): the session's current leaf
+  // becomes the newest message under it. 404 for a message outside the session.
+  app.post(
+    '/api/sessions/:id/branch',
+    { schema: { params: SessionParams, body: BranchBody, response: { 200: SessionSchema, ...errorResponses } } },
+    async (request) =>
+      toSessionJson(
+        await unaryCall(
+          clients.chat,
+          'selectBranch',
+          { sessionId: request.params.id, messageId: request.body.messageId },
+          callTimeoutMs,
+          callerMetadata(request),
+        ),
+      ),
   );
 };
 
