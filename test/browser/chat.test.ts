@@ -34,6 +34,13 @@ const CODE_ANSWER = [
   'Call it with `add(2, 3)`; it returns **5**.\n',
 ].join('');
 
+const MATH_ANSWER = [
+  'Euler: $e^{i\\pi} + 1 = 0$, or inline with brackets \\(a^2 + b^2 = c^2\\).\n\n',
+  '$$\n\\sum_{k=1}^{n} k = \\frac{n(n+1)}{2}\n$$\n\n',
+  '\\[\n\\int_0^1 x^2\\,dx = \\frac{1}{3}\n\\]\n\n',
+  '- [x] derive it\n- [ ] check it ~~the slow way~~\n',
+].join('');
+
 /** Whether the `<details>` holding this summary is open, as the person sees it (the reasoning text shows). */
 const isOpen = (summary: Locator): Promise<boolean> => summary.evaluate((element) => element.closest('details')?.open === true);
 
@@ -251,6 +258,29 @@ describe('chat', { timeout: 90_000 }, () => {
     expect(text).not.toContain('```');
     expect(text).not.toContain('**5**');
     await screenshot(page, 'answer-with-code');
+  });
+
+  it('a finished answer typesets its TeX (all four delimiters), task lists and strikethrough', async () => {
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
+    engine.set({ contentScript: MATH_ANSWER, delayMs: 5 });
+    await send(page, 'Some maths, please');
+    await answerFinished(page);
+    const answer = lastAnswer(page);
+    const formulas = answer.locator('math');
+    await until('four typeset formulas', async () => (await formulas.count()) === 4);
+    expect(await answer.locator('math[display="block"]').count()).toBe(2);
+    // The browser lays the MathML out: each formula takes room, and no TeX source is left showing.
+    for (const box of await Promise.all((await formulas.all()).map((f) => f.boundingBox()))) expect(box!.width).toBeGreaterThan(10);
+    const text = await answer.innerText();
+    expect(text).not.toContain('\\frac');
+    expect(text).not.toContain('$$');
+    const boxes = answer.getByRole('checkbox');
+    expect(await boxes.count()).toBe(2);
+    expect(await boxes.first().isChecked()).toBe(true);
+    expect(await boxes.first().isDisabled()).toBe(true);
+    expect(await answer.locator('s').innerText()).toBe('the slow way');
+    await screenshot(page, 'answer-with-math');
   });
 
   it('dark mode follows the system colour scheme', async () => {

@@ -11,7 +11,7 @@ const LIVE_CHUNK_CHARS = 2_000;
 
 // The HTML comes from markdown-it with `html: false` and checked links (markdown/render.ts): inert.
 const FinishedBlock = memo(({ text }: { text: string }) => <div class="md-block" dangerouslySetInnerHTML={{ __html: renderFinishedBlock(text) }} />);
-const LiveChunk = memo(({ text }: { text: string }) => <div dangerouslySetInnerHTML={{ __html: renderMarkdown(text, { highlight: false }) }} />);
+const LiveChunk = memo(({ text }: { text: string }) => <div dangerouslySetInnerHTML={{ __html: renderMarkdown(text, { finished: false }) }} />);
 
 function LiveBlock({ text }: { text: string }) {
   const chunks = softChunks(text, LIVE_CHUNK_CHARS);
