@@ -108,7 +108,8 @@ export async function send(page: Page, text: string): Promise<void> {
 
 /** Waits until the last answer has ended: it offers "Regenerate" and nothing offers "Stop". */
 export async function answerFinished(page: Page, timeout = 60_000): Promise<void> {
-  await page.getByRole('button', { name: 'Regenerate', exact: true }).waitFor({ timeout });
+  // Every ended answer offers Regenerate: the last one's says this one has ended.
+  await answers(page).last().getByRole('button', { name: 'Regenerate', exact: true }).waitFor({ timeout });
   await page.getByRole('button', { name: 'Stop', exact: true }).waitFor({ state: 'detached', timeout });
 }
 
