@@ -115,10 +115,13 @@ describe('chat', { timeout: 90_000 }, () => {
       else await page.keyboard.press('Escape');
 
       await answerFinished(page, 10_000);
-      const partial = squash(await lastAnswer(page).innerText());
+      const partial = squash(await lastAnswer(page).locator('.answer').innerText());
       expect(partial.length).toBeGreaterThan(30);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(squash(await lastAnswer(page).innerText())).toBe(partial);
+      expect(squash(await lastAnswer(page).locator('.answer').innerText())).toBe(partial);
+      // Its numbers and time read the same live and stored.
+      const line = squash(await lastAnswer(page).locator('.message-actions').innerText());
+      expect(line).toMatch(/\d+ tokens · [\d.]+ tokens\/s · first after [\d.]+ s/);
 
       const stored = await storedLatestConversation(app.stack.url, account);
       const answer = stored.messages.at(-1)!;
@@ -129,14 +132,15 @@ describe('chat', { timeout: 90_000 }, () => {
       await page.reload();
       await conversations(page).getByRole('link').first().click();
       await lastAnswer(page).waitFor();
-      expect(squash(await lastAnswer(page).innerText())).toBe(partial);
+      expect(squash(await lastAnswer(page).locator('.answer').innerText())).toBe(partial);
+      expect(squash(await lastAnswer(page).locator('.message-actions').innerText())).toBe(line);
     });
   }
 
   const versionOf = async (message: Locator): Promise<string> => (await message.locator('.version-count').innerText()).trim();
 
   it('Regenerate writes a new version beside the answer; ‹ › switches between them, and the choice survives a reload', async () => {
-    page = app.page = await newPage(app.browser);
+    page = app.page = await newPage(app.browser, { permissions: ['clipboard-read', 'clipboard-write'] });
     const account = await signUp(page, app.stack.url);
     engine.set({ contentScript: 'First answer alpha.' });
     await send(page, 'Answer me twice');
@@ -154,6 +158,10 @@ describe('chat', { timeout: 90_000 }, () => {
     expect(await lastAnswer(page).innerText()).not.toContain('First answer alpha');
     expect(await versionOf(lastAnswer(page))).toBe('2/2');
     await screenshot(page, 'branch-switcher');
+    // Copy takes the answer's Markdown source.
+    await lastAnswer(page).getByRole('button', { name: 'Copy', exact: true }).click();
+    await lastAnswer(page).getByRole('button', { name: 'Copied', exact: true }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('Second answer beta, streamed slowly enough to see.');
 
     await lastAnswer(page).getByRole('button', { name: 'Previous version', exact: true }).click();
     await until('the first version', async () => squash(await lastAnswer(page).innerText()).includes('First answer alpha.'));

@@ -11,6 +11,7 @@ import {
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
 import { FailedPreconditionError, InvalidArgumentError, LimitExceededError, NotFoundError, UnavailableError } from './errors.js';
 import type { BranchMessageRow, MessageRow } from './messages-repository.js';
+import { toRunTimings } from './run-events.js';
 import type { SessionRow } from './sessions-repository.js';
 
 const ROLES = { user: MessageRole.MESSAGE_ROLE_USER, assistant: MessageRole.MESSAGE_ROLE_ASSISTANT } as const;
@@ -59,6 +60,7 @@ export function toMessage(row: MessageRow | BranchMessageRow): Message {
         ? undefined
         : { promptTokens: row.promptTokens ?? 0, completionTokens: row.completionTokens ?? 0 },
     createdAt: toTimestamp(row.createdAt),
+    timings: toRunTimings(row.timings),
     // Only a message still being written has a run worth attaching to.
     runId: row.status === 'streaming' ? (row.runId ?? '') : '',
   };

@@ -13,7 +13,7 @@ export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
  * that follow the same parent (this one included), oldest first; roots are siblings of each other.
  */
 export const MESSAGE_COLUMNS = `m.id, m.session_id, m.parent_id, m.role, m.content, m.reasoning, m.status, m.finish_reason,
-  m.prompt_tokens, m.completion_tokens, m.run_id, m.created_at`;
+  m.prompt_tokens, m.completion_tokens, m.run_id, m.created_at, m.first_token_ms, m.duration_ms`;
 export const SIBLING_IDS = `CASE WHEN m.parent_id IS NULL
     THEN ARRAY(SELECT s.id::text FROM chat.messages s WHERE s.session_id = m.session_id AND s.parent_id IS NULL ORDER BY s.created_at, s.id)
     ELSE ARRAY(SELECT s.id::text FROM chat.messages s WHERE s.parent_id = m.parent_id ORDER BY s.created_at, s.id) END`;

@@ -2,7 +2,7 @@
 // never on the token path and never awaited by it. The final write is awaited and retried (an
 // outage of the database up to a bound: the answer waits in memory meanwhile).
 import type { Logger } from '@freechat/shared';
-import type { FinalState } from './messages-repository.js';
+import { answerTimings, type AnswerTimings, type FinalState } from './messages-repository.js';
 
 export interface MessageStore {
   saveProgress(id: string, content: string, reasoning: string): Promise<void>;
@@ -58,7 +58,7 @@ export class MessageWriter {
    * Stops periodic writes, waits for one in flight, then writes the final state, retrying for up to
    * `finalRetryForMs`. Throws only if every attempt failed.
    */
-  async finish(final: Omit<FinalState, 'content' | 'reasoning'>): Promise<void> {
+  async finish(final: Omit<FinalState, 'content' | 'reasoning'>): Promise<AnswerTimings> {
     this.finished = true;
     clearInterval(this.timer);
     await this.inFlight;
@@ -69,7 +69,7 @@ export class MessageWriter {
       try {
         await store.finish(messageId, { ...final, content: this.content, reasoning: this.reasoning, timings });
         if (attempt > 1) logger.info({ messageId, attempt }, 'final message write succeeded after retries');
-        return;
+        return answerTimings(timings);
       } catch (error) {
         const delay = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** (attempt - 1), deadline - Date.now());
         if (delay <= 0) throw error;

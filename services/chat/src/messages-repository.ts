@@ -28,6 +28,20 @@ export interface MessageRow {
   readonly completionTokens: number | null;
   readonly runId: string | null;
   readonly createdAt: Date;
+  /** An ended answer's timings; null before it ends, and for answers stored before timings were. */
+  readonly timings: AnswerTimings | null;
+}
+
+/** Milliseconds from the run's start: to its first text (null when none came), and to its end. */
+export interface AnswerTimings {
+  readonly firstTokenMs: number | null;
+  readonly durationMs: number;
+}
+
+/** The stored form of a run's clock readings. */
+export function answerTimings(t: { readonly startedAt: Date; readonly firstTokenAt: Date | null; readonly endedAt: Date }): AnswerTimings {
+  const since = (at: Date) => Math.max(0, Math.round(at.getTime() - t.startedAt.getTime()));
+  return { firstTokenMs: t.firstTokenAt ? since(t.firstTokenAt) : null, durationMs: since(t.endedAt) };
 }
 
 export interface FinalState {
@@ -116,7 +130,8 @@ async function admitRun(
   return { kind: 'admitted', title: row.title, currentLeafId: row.current_leaf_id };
 }
 
-const COLUMNS = `id, session_id, parent_id, role, content, reasoning, status, finish_reason, prompt_tokens, completion_tokens, run_id, created_at`;
+const COLUMNS = `id, session_id, parent_id, role, content, reasoning, status, finish_reason, prompt_tokens, completion_tokens, run_id, created_at,
+  first_token_ms, duration_ms`;
 
 interface Raw {
   id: string;
@@ -131,6 +146,8 @@ interface Raw {
   completion_tokens: number | null;
   run_id: string | null;
   created_at: Date;
+  first_token_ms: number | null;
+  duration_ms: number | null;
 }
 
 const toRow = (r: Raw): MessageRow => ({
@@ -146,6 +163,7 @@ const toRow = (r: Raw): MessageRow => ({
   completionTokens: r.completion_tokens,
   runId: r.run_id,
   createdAt: r.created_at,
+  timings: r.duration_ms === null ? null : { firstTokenMs: r.first_token_ms, durationMs: r.duration_ms },
 });
 
 interface HistoryRow {
@@ -422,15 +440,17 @@ export class MessagesRepository {
 
   /** The answer's final state and its run.completed event, in one transaction. */
   async finish(id: string, final: FinalState): Promise<void> {
+    const timings = final.timings && answerTimings(final.timings);
     await inTransaction(this.db, async (tx) => {
       // The session first, as every other writer does: one lock order, no deadlock.
       await tx.query(`SELECT 1 FROM chat.sessions WHERE id = (SELECT session_id FROM chat.messages WHERE id = $1) FOR UPDATE`, [id]);
       const { rows } = await tx.query<{ session_id: string; owner_id: string; run_id: string | null }>(
         `UPDATE chat.messages m SET content = $2, reasoning = $3, status = $4, finish_reason = $5,
-           prompt_tokens = $6, completion_tokens = $7, error_code = $8, error_message = $9, updated_at = clock_timestamp()
+           prompt_tokens = $6, completion_tokens = $7, error_code = $8, error_message = $9,
+           first_token_ms = $10, duration_ms = $11, updated_at = clock_timestamp()
           FROM chat.sessions s WHERE m.id = $1 AND s.id = m.session_id
          RETURNING m.session_id, s.owner_id, m.run_id`,
-        [id, final.content, final.reasoning, final.status, final.finishReason, final.promptTokens, final.completionTokens, final.error?.code ?? null, final.error?.message ?? null],
+        [id, final.content, final.reasoning, final.status, final.finishReason, final.promptTokens, final.completionTokens, final.error?.code ?? null, final.error?.message ?? null, timings?.firstTokenMs ?? null, timings?.durationMs ?? null],
       );
       const row = rows[0];
       // No such row (nothing deletes answers; a caller's mistake): nothing an event could describe.

@@ -3,6 +3,7 @@
 import { FinishReason, type RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
 import { RUN_ERRORS, type RunErrorCode } from './errors.js';
+import type { AnswerTimings } from './messages-repository.js';
 
 export type { RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
 /** An event before the run log numbers it. */
@@ -22,7 +23,12 @@ export const runDone = (
   finishReason: FinishReason,
   messageId: string,
   usage: { promptTokens: number; completionTokens: number },
-): RunEventBody => ({ $case: 'done', done: { finishReason, messageId, usage } });
+  timings: AnswerTimings | null,
+): RunEventBody => ({ $case: 'done', done: { finishReason, messageId, usage, timings: toRunTimings(timings) } });
+
+/** The contract's form of an answer's timings; undefined when they are not known. */
+export const toRunTimings = (timings: AnswerTimings | null) =>
+  timings === null ? undefined : { durationMs: timings.durationMs, ...(timings.firstTokenMs !== null && { timeToFirstTokenMs: timings.firstTokenMs }) };
 
 /** `message` replaces the code's standard message when the run knows more (e.g. how much was kept). */
 export const runError = (code: RunErrorCode, message: string = RUN_ERRORS[code]): RunEventBody => ({ $case: 'error', error: { code, message } });

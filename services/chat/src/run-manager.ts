@@ -7,7 +7,7 @@ import type { ChatConfig } from './config.js';
 import { FailedPreconditionError, LimitExceededError, NotFoundError, promptTooLongMessage, RUN_ERRORS, UnavailableError, type RunErrorCode } from './errors.js';
 import { InferenceCallError, type InferenceGateway } from './inference-client.js';
 import { MessageWriter, type MessageStore as MessageWriterStore } from './message-writer.js';
-import type { FinalState, MessageRow, MessagesRepository, RunRefusal } from './messages-repository.js';
+import type { AnswerTimings, FinalState, MessageRow, MessagesRepository, RunRefusal } from './messages-repository.js';
 import { historyIsEnough, maxUsefulContentBytes, planPrompt, type PromptPlan } from './prompt-plan.js';
 import { DeltaBatcher } from './delta-batcher.js';
 import { contentDelta, FinishReason, isTerminal, reasoningDelta, runDone, runError, runStarted, type RunEvent, type RunEventBody } from './run-events.js';
@@ -384,9 +384,9 @@ export class RunManager {
     const outcome = await this.generate(run, writer, logger);
     const { final, terminal } = conclude(outcome, run);
     setSpanAttributes({ 'freechat.run.status': final.status, 'freechat.run.finish_reason': final.finishReason, ...(final.completionTokens !== null && { 'freechat.run.completion_tokens': final.completionTokens }) });
-    let event: RunEventBody = terminal(run.assistantMessageId);
+    let event: RunEventBody;
     try {
-      await writer.finish(final);
+      event = terminal(run.assistantMessageId, await writer.finish(final));
     } catch (error) {
       const { content, reasoning } = writer.text;
       const kept = [...content].length + [...reasoning].length;
@@ -586,21 +586,21 @@ const ROLES = { system: Role.ROLE_SYSTEM, user: Role.ROLE_USER, assistant: Role.
 function conclude(
   outcome: Outcome,
   run: ActiveRun,
-): { final: Omit<FinalState, 'content' | 'reasoning'>; terminal: (messageId: string) => RunEventBody } {
+): { final: Omit<FinalState, 'content' | 'reasoning'>; terminal: (messageId: string, timings: AnswerTimings) => RunEventBody } {
   if (outcome.kind === 'finished') {
     const { finishReason, promptTokens, completionTokens } = outcome;
     const status = finishReason === 'cancelled' ? 'stopped' : 'complete';
     const reason = { stop: FinishReason.FINISH_REASON_STOP, length: FinishReason.FINISH_REASON_LENGTH, cancelled: FinishReason.FINISH_REASON_CANCELLED }[finishReason];
     return {
       final: { status, finishReason, promptTokens, completionTokens },
-      terminal: (id) => runDone(reason, id, { promptTokens, completionTokens }),
+      terminal: (id, timings) => runDone(reason, id, { promptTokens, completionTokens }, timings),
     };
   }
   if (outcome.kind === 'stopped' && run.stopReason !== 'shutdown' && run.stopReason !== 'ended_elsewhere') {
     const { completionTokens } = outcome;
     return {
       final: { status: 'stopped', finishReason: 'cancelled', promptTokens: null, completionTokens },
-      terminal: (id) => runDone(FinishReason.FINISH_REASON_CANCELLED, id, { promptTokens: 0, completionTokens }),
+      terminal: (id, timings) => runDone(FinishReason.FINISH_REASON_CANCELLED, id, { promptTokens: 0, completionTokens }, timings),
     };
   }
   const code = outcome.kind === 'failed' ? outcome.code : 'interrupted';

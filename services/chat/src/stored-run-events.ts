@@ -2,7 +2,7 @@
 // gone (expired, or lost with a restart): never a 404 for a run whose message exists. Pure.
 import { FinishReason, contentDelta, reasoningDelta, runDone, runError, runStarted, type RunEvent, type RunEventBody } from './run-events.js';
 import { RUN_ERRORS, type RunErrorCode } from './errors.js';
-import type { MessageStatus, StoredFinishReason, StoredRunError } from './messages-repository.js';
+import type { AnswerTimings, MessageStatus, StoredFinishReason, StoredRunError } from './messages-repository.js';
 
 /** What the stored answer row says about its run. */
 export interface StoredRun {
@@ -15,6 +15,7 @@ export interface StoredRun {
   readonly finishReason: StoredFinishReason | null;
   readonly promptTokens: number | null;
   readonly completionTokens: number | null;
+  readonly timings: AnswerTimings | null;
   /** The error event a failed run ended with; null when none was stored (reaped, dead owner). */
   readonly error: StoredRunError | null;
 }
@@ -57,7 +58,7 @@ function terminalOf(run: StoredRun): RunEventBody {
   return runDone(FINISH[run.finishReason], run.assistantMessageId, {
     promptTokens: run.promptTokens ?? 0,
     completionTokens: run.completionTokens ?? 0,
-  });
+  }, run.timings);
 }
 
 const isRunErrorCode = (code: string): code is RunErrorCode => Object.hasOwn(RUN_ERRORS, code);

@@ -126,6 +126,12 @@ describe('SendMessage', () => {
       // Finished: nothing left to attach to.
       runId: '',
     });
+    // How long it took, in the done event and stored with the answer: the first text came before the end.
+    const timings = last.done.timings!;
+    expect(timings.timeToFirstTokenMs).toBeGreaterThan(0);
+    expect(timings.durationMs).toBeGreaterThanOrEqual(timings.timeToFirstTokenMs!);
+    expect(messages[1]!.timings).toEqual(timings);
+    expect(messages[0]!.timings).toBeUndefined();
   });
 
   it('names a "New chat" session after its first message only, and bumps its activity', async () => {

@@ -13,6 +13,7 @@ const run: StoredRun = {
   finishReason: 'stop',
   promptTokens: 12,
   completionTokens: 5,
+  timings: { firstTokenMs: 120, durationMs: 900 },
   error: null,
 };
 
@@ -25,7 +26,7 @@ describe('storedRunEvents', () => {
       {
         runId: 'r',
         seq: 4,
-        event: { $case: 'done', done: { finishReason: FinishReason.FINISH_REASON_STOP, messageId: 'a', usage: { promptTokens: 12, completionTokens: 5 } } },
+        event: { $case: 'done', done: { finishReason: FinishReason.FINISH_REASON_STOP, messageId: 'a', usage: { promptTokens: 12, completionTokens: 5 }, timings: { timeToFirstTokenMs: 120, durationMs: 900 } } },
       },
     ]);
   });

@@ -7,12 +7,13 @@ import {
   type Message,
   type RunEvent,
   type Session,
+  type RunTimings,
   type Usage,
   type GetUsageResponse,
 } from '@freechat/proto/freechat/chat/v1/chat';
 import { ModelSource, type ModelInfo } from '@freechat/proto/freechat/inference/v1/inference';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
-import type { AuthResultJson, FinishReasonJson, MessageJson, ModelJson, SessionJson, UsageJson, UsageReportJson, UserJson } from './schemas.js';
+import type { AuthResultJson, FinishReasonJson, MessageJson, ModelJson, SessionJson, TimingsJson, UsageJson, UsageReportJson, UserJson } from './schemas.js';
 import type { SseEvent } from './sse.js';
 
 export function toIsoTime(timestamp: Timestamp | undefined): string | null {
@@ -68,6 +69,11 @@ export function toUsageJson(usage: Usage | undefined): UsageJson | null {
   return usage ? { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens } : null;
 }
 
+/** Milliseconds from the run's start; null when unknown (answers stored before timings were kept). */
+export function toTimingsJson(timings: RunTimings | undefined): TimingsJson | null {
+  return timings ? { timeToFirstTokenMs: timings.timeToFirstTokenMs ?? null, durationMs: timings.durationMs } : null;
+}
+
 export function toMessageJson(message: Message): MessageJson {
   return {
     id: message.id,
@@ -82,6 +88,7 @@ export function toMessageJson(message: Message): MessageJson {
     usage: toUsageJson(message.usage),
     createdAt: toIsoTime(message.createdAt),
     runId: message.runId || null,
+    timings: toTimingsJson(message.timings),
   };
 }
 
@@ -133,7 +140,12 @@ export function toSseEvent(event: RunEvent): SseEvent | undefined {
       return {
         id,
         type: 'done',
-        data: { finishReason: toFinishReasonJson(e.done.finishReason), usage: toUsageJson(e.done.usage), messageId: e.done.messageId },
+        data: {
+          finishReason: toFinishReasonJson(e.done.finishReason),
+          usage: toUsageJson(e.done.usage),
+          messageId: e.done.messageId,
+          timings: toTimingsJson(e.done.timings),
+        },
       };
     case 'error':
       return { id, type: 'error', data: { code: e.error.code, message: e.error.message } };

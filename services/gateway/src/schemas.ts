@@ -78,6 +78,10 @@ export type SessionJson = Static<typeof SessionSchema>;
 export const UsageSchema = Type.Object({ promptTokens: Type.Integer(), completionTokens: Type.Integer() }, closed);
 export type UsageJson = Static<typeof UsageSchema>;
 
+// An answer's timings, in milliseconds from its run's start: to its first text (null when none came) and to its end.
+export const TimingsSchema = Type.Object({ timeToFirstTokenMs: Nullable(Type.Integer()), durationMs: Type.Integer() }, closed);
+export type TimingsJson = Static<typeof TimingsSchema>;
+
 export const MessageRoleSchema = Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('unspecified')]);
 export const MessageStatusSchema = Type.Union([
   Type.Literal('complete'),
@@ -111,6 +115,8 @@ export const MessageSchema = Type.Object(
     createdAt: Nullable(IsoTime),
     // Set while the run that writes this message can still be attached.
     runId: Nullable(Type.String()),
+    // An ended answer's timings; null otherwise.
+    timings: Nullable(TimingsSchema),
   },
   closed,
 );

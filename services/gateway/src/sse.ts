@@ -8,7 +8,7 @@ import type { RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
 import type { FastifyBaseLogger } from 'fastify';
 import { classifyError } from './errors.js';
 import { toSseEvent } from './mapping.js';
-import type { FinishReasonJson, UsageJson } from './schemas.js';
+import type { FinishReasonJson, TimingsJson, UsageJson } from './schemas.js';
 import type { GatewayMetrics } from './metrics.js';
 import { requestArrivals } from './plugins/external/http-metrics.js';
 
@@ -16,7 +16,7 @@ export type SseEvent =
   | { id: string; type: 'run'; data: { runId: string; userMessageId: string; assistantMessageId: string } }
   | { id: string; type: 'reasoning'; data: { delta: string } }
   | { id: string; type: 'content'; data: { delta: string } }
-  | { id: string; type: 'done'; data: { finishReason: FinishReasonJson | null; usage: UsageJson | null; messageId: string } }
+  | { id: string; type: 'done'; data: { finishReason: FinishReasonJson | null; usage: UsageJson | null; messageId: string; timings: TimingsJson | null } }
   | { id: string; type: 'error'; data: { code: string; message: string } };
 
 export const HEARTBEAT_FRAME = ': ping\n\n';

@@ -201,6 +201,12 @@ describe('streaming a message', () => {
     expect(question).toMatchObject({ id: userMessageId, role: 'user', content: 'Hello there', status: 'complete' });
     expect(answer).toMatchObject({ id: assistantMessageId, role: 'assistant', status: 'complete' });
     expect(answer.content).toBe(middle.filter((e) => e.event === 'content').map((e) => e.data.delta).join(''));
+    // The answer's timings, in the done event and stored with it; a question has none.
+    const { timings } = events.at(-1)!.data;
+    expect(timings).toEqual({ timeToFirstTokenMs: expect.any(Number), durationMs: expect.any(Number) });
+    expect(timings.durationMs).toBeGreaterThanOrEqual(timings.timeToFirstTokenMs);
+    expect(answer.timings).toEqual(timings);
+    expect(question.timings).toBeNull();
   });
 
   it('resumes after a dropped connection with no gap and no duplicate, and the final message is stored', async () => {

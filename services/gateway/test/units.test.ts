@@ -144,6 +144,7 @@ describe('mapping', () => {
         runId: '',
         parentId: '',
         siblingIds: ['m'],
+        timings: undefined,
       }),
     ).toEqual({
       id: 'm',
@@ -158,6 +159,7 @@ describe('mapping', () => {
       usage: null,
       createdAt: null,
       runId: null,
+      timings: null,
     });
   });
 });

@@ -1,12 +1,12 @@
 // SSE frames → the typed union of run events. Ids are `<runId>:<seq>`, seq from 1 without gaps.
 import type { SseFrame } from './sse';
-import type { FinishReason, Usage } from './types';
+import type { FinishReason, Timings, Usage } from './types';
 
 export type RunEvent =
   | { readonly type: 'run'; readonly seq: number; readonly runId: string; readonly userMessageId: string; readonly assistantMessageId: string }
   | { readonly type: 'reasoning'; readonly seq: number; readonly delta: string }
   | { readonly type: 'content'; readonly seq: number; readonly delta: string }
-  | { readonly type: 'done'; readonly seq: number; readonly finishReason: FinishReason | null; readonly usage: Usage | null; readonly messageId: string }
+  | { readonly type: 'done'; readonly seq: number; readonly finishReason: FinishReason | null; readonly usage: Usage | null; readonly messageId: string; readonly timings: Timings | null }
   | { readonly type: 'error'; readonly seq: number; readonly code: string; readonly message: string };
 
 export function parseEventId(id: string): { runId: string; seq: number } | undefined {
@@ -44,6 +44,7 @@ export function toRunEvent(frame: SseFrame): RunEvent | undefined {
         seq,
         finishReason: (data['finishReason'] as FinishReason | null | undefined) ?? null,
         usage: (data['usage'] as Usage | null | undefined) ?? null,
+        timings: (data['timings'] as Timings | null | undefined) ?? null,
         messageId: str(data['messageId']),
       };
     case 'error':

@@ -42,6 +42,13 @@ export interface UsageReport {
   readonly from: string;
 }
 
+/** An answer's timings, in ms from its run's start. */
+export interface Timings {
+  /** Until its first text; null when none came. */
+  readonly timeToFirstTokenMs: number | null;
+  readonly durationMs: number;
+}
+
 export interface ServerMessage {
   readonly id: string;
   readonly sessionId: string;
@@ -57,6 +64,8 @@ export interface ServerMessage {
   readonly usage: Usage | null;
   readonly createdAt: string | null;
   readonly runId: string | null;
+  /** Null until an answer has ended (and for answers stored before timings were kept). */
+  readonly timings: Timings | null;
 }
 
 export interface ModelInfo {

@@ -1,6 +1,7 @@
 import { memo } from 'preact/compat';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ChatMessage } from '../state/conversation';
+import { answerStats, type ChatMessage } from '../state/conversation';
+import { copyText } from './copy-code';
 import { Markdown } from './Markdown';
 import { Thinking } from './Thinking';
 
@@ -39,6 +40,42 @@ function Versions({ message, busy, onSwitch }: Pick<MessageProps, 'message' | 'b
       </button>
     </div>
   );
+}
+
+/** Copies the message's Markdown source, saying so for a moment. */
+function CopyButton({ text }: { readonly text: string }) {
+  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
+  useEffect(() => {
+    if (state === 'idle') return;
+    const timer = setTimeout(() => setState('idle'), 1_500);
+    return () => clearTimeout(timer);
+  }, [state]);
+  return (
+    <button type="button" class="button ghost small" onClick={() => void copyText(text).then((ok) => setState(ok ? 'copied' : 'failed'))}>
+      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed' : 'Copy'}
+    </button>
+  );
+}
+
+/** When the message was written, shown while the pointer is over it (or it has focus). */
+function WrittenAt({ iso }: { readonly iso: string | null }) {
+  if (iso === null) return null;
+  const at = new Date(iso);
+  return (
+    <time class="written-at" dateTime={iso} title={at.toLocaleString()}>
+      {at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
+    </time>
+  );
+}
+
+/** "128 tokens · 21.4 tokens/s · first after 0.3 s" under an ended answer. */
+function AnswerStats({ message }: { readonly message: ChatMessage }) {
+  const stats = answerStats(message);
+  if (!stats) return null;
+  const parts = [`${stats.tokens} tokens`];
+  if (stats.tokensPerSecond !== null) parts.push(`${stats.tokensPerSecond.toFixed(1)} tokens/s`);
+  if (stats.firstTokenSeconds !== null) parts.push(`first after ${stats.firstTokenSeconds.toFixed(1)} s`);
+  return <span class="answer-stats">{parts.join(' · ')}</span>;
 }
 
 function UserMessage({ message, busy, onEdit, onSwitch }: MessageProps) {
@@ -85,6 +122,8 @@ function UserMessage({ message, busy, onEdit, onSwitch }: MessageProps) {
           <div class="bubble">{message.content}</div>
           <div class="message-actions">
             <Versions message={message} busy={busy} onSwitch={onSwitch} />
+            <WrittenAt iso={message.createdAt} />
+            <CopyButton text={message.content} />
             {!busy && message.id !== null && (
               <button
                 type="button"
@@ -123,14 +162,19 @@ function AssistantMessage({ message, isLastAnswer, busy, onRegenerate, onSwitch 
       </div>
       {message.status === 'stopped' && <p class="note">Stopped</p>}
       {message.error && <p class="note error-note">{message.error}</p>}
-      <div class="message-actions">
-        <Versions message={message} busy={busy} onSwitch={onSwitch} />
-        {!busy && message.id !== null && (
-          <button type="button" class="button ghost small" onClick={() => onRegenerate(message.key)}>
-            Regenerate
-          </button>
-        )}
-      </div>
+      {!streaming && (
+        <div class="message-actions">
+          <Versions message={message} busy={busy} onSwitch={onSwitch} />
+          <CopyButton text={message.content} />
+          {!busy && message.id !== null && (
+            <button type="button" class="button ghost small" onClick={() => onRegenerate(message.key)}>
+              Regenerate
+            </button>
+          )}
+          <AnswerStats message={message} />
+          <WrittenAt iso={message.createdAt} />
+        </div>
+      )}
     </article>
   );
 }

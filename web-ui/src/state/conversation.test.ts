@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../api/types';
-import { applyRun, fromServer, pendingAnswer, prepareRegenerate, resumableRun, userMessage } from './conversation';
+import { answerStats, applyRun, fromServer, pendingAnswer, prepareRegenerate, resumableRun, userMessage } from './conversation';
 import { applyRunEvents, initialRun } from './run';
 
 const server = (over: Partial<ServerMessage>): ServerMessage => ({
@@ -16,6 +16,7 @@ const server = (over: Partial<ServerMessage>): ServerMessage => ({
   usage: null,
   createdAt: null,
   runId: null,
+  timings: null,
   ...over,
 });
 
@@ -33,7 +34,7 @@ describe('conversation', () => {
       [
         { type: 'run', seq: 1, runId: 'r', userMessageId: 'u1', assistantMessageId: 'a1' },
         { type: 'content', seq: 2, delta: 'hello' },
-        { type: 'done', seq: 3, finishReason: 'cancelled', usage: null, messageId: 'a1' },
+        { type: 'done', seq: 3, finishReason: 'cancelled', usage: null, messageId: 'a1', timings: null },
       ],
       0,
     );
@@ -78,5 +79,14 @@ describe('conversation', () => {
     ]);
     // A message not stored yet cannot be answered again.
     expect(prepareRegenerate([userMessage('k', 'x')], 'k', { user: 'nu', answer: 'na' })).toBeUndefined();
+  });
+
+  it("says an answer's tokens, tokens per second after the first, and time to the first", () => {
+    const [answer] = fromServer([server({ role: 'assistant', usage: { promptTokens: 9, completionTokens: 21 }, timings: { timeToFirstTokenMs: 500, durationMs: 2_500 } })]);
+    // 20 tokens after the first, in 2 s.
+    expect(answerStats(answer!)).toEqual({ tokens: 21, tokensPerSecond: 10, firstTokenSeconds: 0.5 });
+    // Stored before timings were kept: the tokens only.
+    expect(answerStats({ usage: { promptTokens: 9, completionTokens: 3 }, timings: null })).toEqual({ tokens: 3, tokensPerSecond: null, firstTokenSeconds: null });
+    expect(answerStats({ usage: null, timings: null })).toBeNull();
   });
 });

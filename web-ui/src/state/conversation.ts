@@ -1,7 +1,7 @@
 // The open conversation's messages as the UI shows them: server history plus the answer being
 // generated. Pure list operations; a message's `key` never changes while it is on screen, so
 // Preact keeps its DOM (and the user's open/closed Thinking choice) across updates.
-import type { ServerMessage } from '../api/types';
+import type { FinishReason, ServerMessage, Timings, Usage } from '../api/types';
 import type { RunState } from './run';
 
 export type ChatStatus = 'complete' | 'streaming' | 'stopped' | 'error';
@@ -25,6 +25,25 @@ export interface ChatMessage {
   readonly runId: string | null;
   /** A plain-language error shown under the answer. */
   readonly error: string | null;
+  /** When it was written (ISO), once stored. */
+  readonly createdAt: string | null;
+  /** An ended answer's finish reason, tokens and timings, for the line under it. */
+  readonly finishReason: FinishReason | null;
+  readonly usage: Usage | null;
+  readonly timings: Timings | null;
+}
+
+/** What an answer's numbers say: tokens, tokens per second after the first, and time to the first. */
+export function answerStats(m: Pick<ChatMessage, 'usage' | 'timings'>): { tokens: number; tokensPerSecond: number | null; firstTokenSeconds: number | null } | null {
+  if (!m.usage || m.usage.completionTokens === 0) return null;
+  const tokens = m.usage.completionTokens;
+  const first = m.timings?.timeToFirstTokenMs ?? null;
+  const writing = m.timings && first !== null ? m.timings.durationMs - first : 0;
+  return {
+    tokens,
+    tokensPerSecond: writing > 0 && tokens > 1 ? ((tokens - 1) * 1000) / writing : null,
+    firstTokenSeconds: first === null ? null : first / 1000,
+  };
 }
 
 export function fromServer(messages: readonly ServerMessage[], thinkingMsOf: (id: string) => number | null = () => null): ChatMessage[] {
@@ -42,6 +61,10 @@ export function fromServer(messages: readonly ServerMessage[], thinkingMsOf: (id
       thinkingMs: thinkingMsOf(m.id),
       runId: m.runId,
       error: m.status === 'error' ? 'The answer could not be completed.' : null,
+      createdAt: m.createdAt,
+      finishReason: m.finishReason,
+      usage: m.usage,
+      timings: m.timings ?? null,
     }));
 }
 
@@ -53,12 +76,15 @@ export function resumableRun(messages: readonly ChatMessage[]): { key: string; r
 
 /** A question not yet stored; `siblingIds`: those of the question it is an edit of, if any. */
 export function userMessage(key: string, content: string, siblingIds: readonly string[] = []): ChatMessage {
-  return { key, id: null, siblingIds, role: 'user', content, reasoning: '', status: 'complete', thinking: false, thinkingMs: null, runId: null, error: null };
+  return { key, id: null, siblingIds, role: 'user', content, reasoning: '', status: 'complete', thinking: false, thinkingMs: null, runId: null, error: null, ...unstored() };
 }
+
+/** A message written now: the server stores it within moments, at about this time. */
+const unstored = () => ({ createdAt: new Date().toISOString(), finishReason: null, usage: null, timings: null });
 
 /** An answer about to stream; `siblingIds`: those of the answer it is written beside, if any. */
 export function pendingAnswer(key: string, siblingIds: readonly string[] = []): ChatMessage {
-  return { key, id: null, siblingIds, role: 'assistant', content: '', reasoning: '', status: 'streaming', thinking: false, thinkingMs: null, runId: null, error: null };
+  return { key, id: null, siblingIds, role: 'assistant', content: '', reasoning: '', status: 'streaming', thinking: false, thinkingMs: null, runId: null, error: null, ...unstored() };
 }
 
 /**
@@ -112,6 +138,10 @@ export function applyRun(messages: readonly ChatMessage[], key: string, run: Run
     thinkingMs: run.thinkingMs,
     runId: run.runId,
     error: run.error ? describeError(run.error.code, run.error.message) : null,
+    finishReason: run.finishReason,
+    usage: run.usage,
+    timings: run.timings,
+
   };
   const before = out[index - 1];
   if (before && before.role === 'user' && before.id === null && run.userMessageId)

@@ -13,7 +13,7 @@ describe('applyRunEvents', () => {
     expect(s.thinkingMs).toBeNull();
     s = applyRunEvents(s, [{ type: 'content', seq: 4, delta: 'Hi' }, { type: 'content', seq: 5, delta: '!' }], 4_500);
     expect(s).toMatchObject({ phase: 'answering', content: 'Hi!', thinkingMs: 3_500, lastSeq: 5, runId: 'r' });
-    s = applyRunEvents(s, [{ type: 'done', seq: 6, finishReason: 'stop', usage: null, messageId: 'a' }], 5_000);
+    s = applyRunEvents(s, [{ type: 'done', seq: 6, finishReason: 'stop', usage: null, messageId: 'a', timings: null }], 5_000);
     expect(s).toMatchObject({ phase: 'finished', finishReason: 'stop', thinkingMs: 3_500 });
   });
 

@@ -2,7 +2,7 @@
 // batches (once per animation frame); an event at or below the last applied seq is a replay and is
 // ignored, so re-attaching after a drop never shows anything twice.
 import type { RunEvent } from '../api/run-events';
-import type { FinishReason } from '../api/types';
+import type { FinishReason, Timings, Usage } from '../api/types';
 
 export type RunPhase = 'waiting' | 'thinking' | 'answering' | 'finished';
 
@@ -19,6 +19,9 @@ export interface RunState {
   /** Set once thinking ended (the answer started, or the run ended while thinking). */
   readonly thinkingMs: number | null;
   readonly finishReason: FinishReason | null;
+  /** From the `done` event. */
+  readonly usage: Usage | null;
+  readonly timings: Timings | null;
   readonly error: { readonly code: string; readonly message: string } | null;
 }
 
@@ -34,6 +37,8 @@ export function initialRun(runId: string | null = null): RunState {
     reasoningStartedAt: null,
     thinkingMs: null,
     finishReason: null,
+    usage: null,
+    timings: null,
     error: null,
   };
 }
@@ -76,7 +81,7 @@ export function applyRunEvents(state: RunState, events: readonly RunEvent[], at:
         break;
       case 'done':
         flush();
-        s = { ...s, phase: 'finished', finishReason: event.finishReason, thinkingMs: endThinking(s, at), assistantMessageId: event.messageId || s.assistantMessageId };
+        s = { ...s, phase: 'finished', finishReason: event.finishReason, usage: event.usage, timings: event.timings, thinkingMs: endThinking(s, at), assistantMessageId: event.messageId || s.assistantMessageId };
         break;
       case 'error':
         flush();
