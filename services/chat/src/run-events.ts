@@ -23,12 +23,12 @@ export const runDone = (
   finishReason: FinishReason,
   messageId: string,
   usage: { promptTokens: number; completionTokens: number },
-  timings: AnswerTimings | null,
+  timings: AnswerTimings | null = null,
 ): RunEventBody => ({ $case: 'done', done: { finishReason, messageId, usage, timings: toRunTimings(timings) } });
 
 /** The contract's form of an answer's timings; undefined when they are not known. */
-export const toRunTimings = (timings: AnswerTimings | null) =>
-  timings === null ? undefined : { durationMs: timings.durationMs, ...(timings.firstTokenMs !== null && { timeToFirstTokenMs: timings.firstTokenMs }) };
+export const toRunTimings = (timings: AnswerTimings | null | undefined) =>
+  timings == null ? undefined : { durationMs: timings.durationMs, ...(timings.firstTokenMs !== null && { timeToFirstTokenMs: timings.firstTokenMs }) };
 
 /** `message` replaces the code's standard message when the run knows more (e.g. how much was kept). */
 export const runError = (code: RunErrorCode, message: string = RUN_ERRORS[code]): RunEventBody => ({ $case: 'error', error: { code, message } });

@@ -118,7 +118,7 @@ describe('SSE', () => {
         seq: 9,
         event: { $case: 'done', done: { finishReason: FinishReason.FINISH_REASON_LENGTH, usage: { promptTokens: 3, completionTokens: 4 }, messageId: 'a' } },
       }),
-    ).toEqual({ id: 'r:9', type: 'done', data: { finishReason: 'length', usage: { promptTokens: 3, completionTokens: 4 }, messageId: 'a' } });
+    ).toEqual({ id: 'r:9', type: 'done', data: { finishReason: 'length', usage: { promptTokens: 3, completionTokens: 4 }, messageId: 'a', timings: null } });
     expect(toSseEvent({ runId: 'r', seq: 2, event: { $case: 'reasoning', reasoning: { text: 'hm' } } })?.type).toBe('reasoning');
     expect(toSseEvent({ runId: 'r', seq: 2, event: undefined })).toBeUndefined();
   });
