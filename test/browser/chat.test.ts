@@ -215,6 +215,29 @@ describe('chat', { timeout: 90_000 }, () => {
     expect(await versionOf(questions(page).last())).toBe('1/2');
   });
 
+  it('an answer cut at the token limit says so and offers Continue, which grows the same answer; it stays grown after a reload', async () => {
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
+    await setMaxTokens(page, 6);
+    await send(page, 'Write me a very long essay');
+    await answerFinished(page);
+    const answer = lastAnswer(page);
+    await answer.getByText('Cut at the token limit').waitFor();
+    const cut = squash(await answer.locator('.answer').innerText());
+
+    await answer.getByRole('button', { name: 'Continue', exact: true }).click();
+    await answerFinished(page);
+    await until('the answer to grow', async () => squash(await lastAnswer(page).locator('.answer').innerText()).length > cut.length);
+    const grown = squash(await lastAnswer(page).locator('.answer').innerText());
+    expect(grown.startsWith(cut)).toBe(true);
+    // Still one question and one answer, with no versions: the answer grew in place.
+    expect([await questions(page).count(), await answers(page).count()]).toEqual([1, 1]);
+    expect(await lastAnswer(page).getByRole('group', { name: 'Versions' }).count()).toBe(0);
+    await page.reload();
+    await answerFinished(page);
+    expect(squash(await lastAnswer(page).locator('.answer').innerText())).toBe(grown);
+  });
+
   it('Cancel leaves an edit unsent', async () => {
     page = app.page = await newPage(app.browser);
     await signUp(page, app.stack.url);

@@ -27,6 +27,7 @@ export class NotFoundError extends Error {
 export const PRECONDITIONS = {
   run_in_progress: 'an answer is still being generated in this session; stop it or wait for it to finish',
   nothing_to_regenerate: 'this session has no message to answer again',
+  not_continuable: 'only an answer cut at the token limit, with nothing after it, can be continued',
 } as const;
 
 export type PreconditionCode = keyof typeof PRECONDITIONS;

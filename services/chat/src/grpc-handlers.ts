@@ -111,6 +111,16 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
         return runs.events(started.runId, 0, signal);
       });
     },
+    continueMessage: (call) => {
+      void streamRun(call, 'ContinueMessage', options, async (ownerId, signal) => {
+        const { request } = call;
+        const sessionId = requireUuid('session_id', request.sessionId);
+        const messageId = requireUuid('message_id', request.messageId);
+        validateParams(request.params);
+        const started = await runs.continueAnswer({ ownerId, sessionId, messageId, enableThinking: request.enableThinking, params: request.params });
+        return runs.events(started.runId, 0, signal);
+      });
+    },
     attachRun: (call) => {
       void streamRun(call, 'AttachRun', options, async (ownerId, signal) => {
         const { request } = call;

@@ -23,23 +23,35 @@ export interface MessageWriterOptions {
   readonly finalRetryForMs?: number;
   readonly retryDelayMs?: number;
   readonly maxRetryDelayMs?: number;
+  /**
+   * The answer this run goes on writing (Continue): its text is where the new text is appended, and
+   * its timings carry on, so the stored ones cover every run that wrote the answer.
+   */
+  readonly continues?: { readonly content: string; readonly reasoning: string; readonly timings: AnswerTimings | null };
 }
 
 export type Channel = 'reasoning' | 'content';
 
 export class MessageWriter {
-  private content = '';
-  private reasoning = '';
+  private content: string;
+  private reasoning: string;
   private dirty = false;
   private lastWriteAt = Date.now();
   private inFlight: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   private finished = false;
-  // The writer lives exactly as long as the run's generation: its timings are the run's.
-  private readonly startedAt = new Date();
-  private firstTokenAt: Date | null = null;
+  // The writer lives exactly as long as the run's generation: its timings are the run's (a continued
+  // answer's clock starts as far back as the runs before took, so durations add up).
+  private readonly startedAt: Date;
+  private firstTokenAt: Date | null;
 
   constructor(private readonly options: MessageWriterOptions) {
+    const earlier = options.continues;
+    this.content = earlier?.content ?? '';
+    this.reasoning = earlier?.reasoning ?? '';
+    this.startedAt = new Date(Date.now() - (earlier?.timings?.durationMs ?? 0));
+    const firstMs = earlier?.timings?.firstTokenMs;
+    this.firstTokenAt = firstMs == null ? null : new Date(this.startedAt.getTime() + firstMs);
     this.timer = setInterval(() => this.tick(), options.flushIntervalMs);
   }
 

@@ -86,6 +86,10 @@ export type RunRefusal =
 
 export type TurnResult = { readonly kind: 'started'; readonly userMessage: MessageRow; readonly assistantMessage: MessageRow } | RunRefusal;
 
+export type ContinuationResult =
+  | { readonly kind: 'prepared'; readonly userMessage: MessageRow; readonly assistantMessage: MessageRow }
+  | RunRefusal;
+
 export type RegenerationResult =
   | { readonly kind: 'prepared'; readonly userMessage: MessageRow; readonly assistantMessage: MessageRow }
   | RunRefusal;
@@ -290,6 +294,44 @@ export class MessagesRepository {
       const assistantMessage = await this.insertAssistant({ ...input.assistant, sessionId: input.sessionId, parentId: question.id }, tx);
       await showLeaf(tx, input.sessionId, assistantMessage!.id, title);
       return { kind: 'prepared', userMessage: question, assistantMessage: assistantMessage! };
+    });
+  }
+
+  /**
+   * Reopens an answer the token limit cut, in one transaction, for a run that goes on writing it:
+   * admitted like a new turn (`admitRun`), then the answer must be an assistant message of the
+   * session, ended with finish reason `length`, and have nothing after it (`not_continuable`
+   * otherwise). It streams again under `runId`, keeping its text, and becomes the current leaf.
+   * Returns it as it was before (status, finish reason and timings: what the run goes on from).
+   */
+  async prepareContinuation(input: {
+    ownerId: string;
+    sessionId: string;
+    messageId: string;
+    runId: string;
+    maxRunningPerUser: number;
+  }): Promise<ContinuationResult> {
+    return inTransaction(this.db, async (tx) => {
+      const admitted = await admitRun(tx, input);
+      if (admitted.kind !== 'admitted') return admitted;
+      const { rows } = await tx.query<Raw & { has_children: boolean }>(
+        `SELECT ${COLUMNS}, EXISTS (SELECT 1 FROM chat.messages c WHERE c.parent_id = m.id) AS has_children
+           FROM chat.messages m WHERE id = $2 AND session_id = $1`,
+        [input.sessionId, input.messageId],
+      );
+      const found = rows[0];
+      if (!found) return { kind: 'message_not_found' };
+      const answer = toRow(found);
+      if (answer.role !== 'assistant' || answer.finishReason !== 'length' || found.has_children || answer.parentId === null)
+        return { kind: 'refused', code: 'not_continuable' };
+      const question = await tx.query<Raw>(`SELECT ${COLUMNS} FROM chat.messages WHERE id = $1`, [answer.parentId]);
+      await tx.query(
+        `UPDATE chat.messages SET status = 'streaming', run_id = $2, finish_reason = NULL, error_code = NULL, error_message = NULL,
+           updated_at = clock_timestamp() WHERE id = $1`,
+        [answer.id, input.runId],
+      );
+      await showLeaf(tx, input.sessionId, answer.id, admitted.title);
+      return { kind: 'prepared', userMessage: toRow(question.rows[0]!), assistantMessage: answer };
     });
   }
 

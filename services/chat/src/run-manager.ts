@@ -31,6 +31,11 @@ export interface StartRunInput extends RunRequest {
   readonly content: string;
 }
 
+export interface ContinueRunInput extends RunRequest {
+  /** The answer the token limit cut, to go on with. */
+  readonly messageId: string;
+}
+
 export interface RegenerateRunInput extends RunRequest {
   /** The user message to answer again, or an answer to replace; undefined: the branch's last question. */
   readonly messageId?: string | undefined;
@@ -72,6 +77,8 @@ interface ActiveRun {
   readonly userMessageId: string;
   readonly assistantMessageId: string;
   readonly input: RunRequest;
+  /** Continue: the answer as it was when this run took it up (its text, tokens and timings go on). */
+  readonly continues: MessageRow | undefined;
   readonly controller: AbortController;
   /** Set when something outside the model ended the run; `ended_elsewhere`: a reader closed it as orphaned. */
   stopReason: StopReason | 'ended_elsewhere' | undefined;
@@ -157,6 +164,27 @@ export class RunManager {
     return this.launch(input, runId, prepared.userMessage, prepared.assistantMessage);
   }
 
+  /**
+   * Goes on writing an answer the token limit cut (`prepareContinuation`): a new run on the same
+   * message, whose log starts with the answer so far. Refused like `start`, and with
+   * FailedPreconditionError `not_continuable` or NotFoundError `message`.
+   */
+  async continueAnswer(input: ContinueRunInput): Promise<StartedRun> {
+    this.requireAccepting();
+    await this.checkModelLimits(input);
+    const runId = randomUUID();
+    const prepared = await this.options.messages.prepareContinuation({
+      ownerId: input.ownerId,
+      sessionId: input.sessionId,
+      messageId: input.messageId,
+      runId,
+      maxRunningPerUser: this.options.runs.maxRunningPerUser,
+    });
+    if (prepared.kind !== 'prepared') throw refusal(prepared);
+    this.options.logger.info({ runId, sessionId: input.sessionId, answer: input.messageId }, 'continuing an answer');
+    return this.launch(input, runId, prepared.userMessage, prepared.assistantMessage, prepared.assistantMessage);
+  }
+
   /** InvalidArgumentError `params.max_new_tokens` above the model's limit (asked only when it is set). */
   private async checkModelLimits(input: RunRequest): Promise<void> {
     const requested = input.params?.maxNewTokens;
@@ -164,13 +192,14 @@ export class RunManager {
   }
 
   /** The one way a run starts once its rows exist: register it, log RunStarted, let it go on its own. */
-  private async launch(input: RunRequest, runId: string, userMessage: MessageRow, assistantMessage: MessageRow): Promise<StartedRun> {
+  private async launch(input: RunRequest, runId: string, userMessage: MessageRow, assistantMessage: MessageRow, continues?: MessageRow): Promise<StartedRun> {
     const run: ActiveRun = {
       runId,
       sessionId: input.sessionId,
       userMessageId: userMessage.id,
       assistantMessageId: assistantMessage.id,
       input,
+      continues,
       controller: new AbortController(),
       stopReason: undefined,
       finished: Promise.resolve(),
@@ -180,7 +209,12 @@ export class RunManager {
     const { runLog, control } = this.options;
     // The run outlives the call that started it: its own span, a child of that call's, ended with the run.
     const span = startSpan('chat.run', { attributes: { 'freechat.run.id': runId, 'freechat.session.id': input.sessionId } });
-    const first = control.claim(runId).then(() => runLog.append(runId, runStarted(runId, userMessage.id, assistantMessage.id)));
+    const first = control.claim(runId).then(async () => {
+      await runLog.append(runId, runStarted(runId, userMessage.id, assistantMessage.id));
+      // A continued answer's readers rebuild the whole message from the run alone, like any other.
+      if (continues?.reasoning) await runLog.append(runId, reasoningDelta(continues.reasoning));
+      if (continues?.content) await runLog.append(runId, contentDelta(continues.content));
+    });
     run.finished = first
       .then(() => withContext(span.context, () => this.execute(run)), () => {})
       .catch((error: unknown) => this.options.logger.error({ err: error, runId }, 'run could not be concluded'))
@@ -198,7 +232,14 @@ export class RunManager {
       span.end(error);
       run.controller.abort();
       await this.options.messages
-        .finish(assistantMessage.id, { content: '', reasoning: '', status: 'error', finishReason: 'error', promptTokens: null, completionTokens: 0 })
+        .finish(assistantMessage.id, {
+          content: continues?.content ?? '',
+          reasoning: continues?.reasoning ?? '',
+          status: 'error',
+          finishReason: 'error',
+          promptTokens: null,
+          completionTokens: continues?.completionTokens ?? 0,
+        })
         .catch((cause: unknown) => this.options.logger.error({ err: cause, runId }, 'could not close the answer of a run that never started'));
       throw error;
     }
@@ -380,6 +421,7 @@ export class RunManager {
       heartbeatMs: (runs.staleAfterSeconds * 1000) / 3,
       finalRetryForMs: runs.storageOutageMs,
       logger,
+      ...(run.continues && { continues: run.continues }),
     });
     const outcome = await this.generate(run, writer, logger);
     const { final, terminal } = conclude(outcome, run);
@@ -407,7 +449,8 @@ export class RunManager {
   /** Asks the model, retrying once with fewer turns if it says the prompt is too long. Never throws. */
   private async generate(run: ActiveRun, writer: MessageWriter, logger: Logger): Promise<Outcome> {
     const { messages, runs } = this.options;
-    const state = { completionTokens: 0 };
+    // A continued answer's tokens count from where it was cut.
+    const state = { completionTokens: run.continues?.completionTokens ?? 0 };
     try {
       const budget = { systemPrompt: runs.systemPrompt, maxPromptTokens: runs.maxPromptTokens };
       // Only as much of the conversation as the budget can reach, never the whole of it.
@@ -499,7 +542,7 @@ export class RunManager {
             kind: 'finished',
             finishReason: FINISH_FROM_INFERENCE.get(event.done.finishReason) ?? 'stop',
             promptTokens: usage?.promptTokens ?? 0,
-            completionTokens: usage?.completionTokens ?? state.completionTokens,
+            completionTokens: usage ? (run.continues?.completionTokens ?? 0) + usage.completionTokens : state.completionTokens,
           };
         }
       }
@@ -526,6 +569,7 @@ export class RunManager {
       ...(enableThinking !== undefined && { enableThinking }),
       // Inference takes turns between users, so one user's long prompts cannot hold up another's.
       fairnessKey: `user:${run.input.ownerId}`,
+      answerPrefix: run.continues && { reasoning: run.continues.reasoning, content: run.continues.content },
       sampling: {
         stop: [],
         ...(temperature !== undefined && { temperature }),

@@ -13,6 +13,7 @@ export const ERRORS = {
   failed_precondition: { status: 409, message: 'the resource is not in a state that allows this' },
   run_in_progress: { status: 409, message: 'an answer is still being generated in this conversation' },
   nothing_to_regenerate: { status: 409, message: 'this conversation has no message to answer again' },
+  not_continuable: { status: 409, message: 'only an answer cut at the token limit, with nothing after it, can be continued' },
   payload_too_large: { status: 413, message: 'request body too large' },
   unsupported_media_type: { status: 415, message: 'unsupported content type; send application/json' },
   rate_limited: { status: 429, message: 'too many requests; try again later' },
@@ -71,7 +72,7 @@ export function isGrpcError(error: unknown): error is Error & { code: number; de
  * with no details, except grpc-js's oversize messages: `upstream_response_too_large`).
  */
 const CODED_DETAILS: ReadonlyMap<number, ReadonlySet<ErrorCode>> = new Map([
-  [GrpcStatus.FAILED_PRECONDITION, new Set<ErrorCode>(['run_in_progress', 'nothing_to_regenerate'])],
+  [GrpcStatus.FAILED_PRECONDITION, new Set<ErrorCode>(['run_in_progress', 'nothing_to_regenerate', 'not_continuable'])],
   [GrpcStatus.RESOURCE_EXHAUSTED, new Set<ErrorCode>(['too_many_runs'])],
 ]);
 

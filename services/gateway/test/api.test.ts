@@ -291,6 +291,7 @@ describe('ownership', () => {
       { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { content: 'edited by bob' } },
       { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { messageId: start.events[0]!.data.userMessageId } },
       { method: 'POST', url: `/api/sessions/${sessionId}/branch`, payload: { messageId: start.events[0]!.data.userMessageId } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/continue`, payload: { messageId: start.events[0]!.data.assistantMessageId } },
       { method: 'GET', url: `/api/runs/${runId}/events` },
       { method: 'POST', url: `/api/runs/${runId}/stop` },
     ] as const;
@@ -367,6 +368,9 @@ describe('bad input is a 4xx with the error shape, never a 500', () => {
       { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { extra: 1 } },
       { method: 'POST', url: '/api/sessions/not-a-uuid/regenerate', payload: {} },
       { method: 'POST', url: `/api/sessions/${sessionId}/regenerate`, payload: { messageId: 'not-a-uuid' } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/continue`, payload: {} },
+      { method: 'POST', url: `/api/sessions/${sessionId}/continue`, payload: { messageId: 'x' } },
+      { method: 'POST', url: `/api/sessions/${sessionId}/continue`, payload: { messageId: MISSING_ID, params: { maxNewTokens: 0 } } },
       { method: 'POST', url: `/api/sessions/${sessionId}/branch`, payload: {} },
       { method: 'POST', url: `/api/sessions/${sessionId}/branch`, payload: { messageId: 'x' } },
       { method: 'POST', url: `/api/sessions/${sessionId}/branch`, payload: { messageId: MISSING_ID, extra: 1 } },

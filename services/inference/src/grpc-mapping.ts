@@ -63,6 +63,7 @@ export function toGenerationRequest(request: GenerateRequest, requestId: string,
     messages,
     ...(request.enableThinking !== undefined && { enableThinking: request.enableThinking }),
     ...(request.fairnessKey !== '' && { fairnessKey: request.fairnessKey }),
+    ...(request.answerPrefix && { answerPrefix: { reasoning: request.answerPrefix.reasoning, content: request.answerPrefix.content } }),
     sampling,
     signal,
   };

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOnnxEngine, loadChatTokenizer, ResourceExhaustedError, type Engine, type GenerationEvent } from '../src/engine/index.js';
 import { ask, collect, type Collected } from './support/engine-streams.js';
+import { continuationOf } from '../src/engine/continuation.js';
 import { buildModelDir } from '../src/model-builder/index.js';
 import { buildTinyModel } from './support/tiny-model.js';
 
@@ -61,6 +62,22 @@ describe('chat template', () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('continuing an answer', () => {
+  it('renders the prompt ending inside the answer: after the content, or inside an open think block', async () => {
+    const tokenizer = await loadChatTokenizer(model.dir);
+    const messages = [{ role: 'user' as const, content: 'Hi' }];
+    const prompt = tokenizer.renderChat(messages, {});
+    const render = (prefix: { reasoning: string; content: string }, thinking: boolean) =>
+      tokenizer.decode(tokenizer.encodeChat(messages, { enableThinking: thinking, answerPrefix: continuationOf(prefix, thinking).text }));
+    expect(render({ reasoning: '\nLet me see.\n', content: '\n\nHello th' }, true)).toBe(`${prompt}<think>\nLet me see.\n</think>\n\nHello th`);
+    expect(render({ reasoning: '\nLet me', content: '' }, true)).toBe(`${prompt}<think>\nLet me`);
+    expect(continuationOf({ reasoning: '\nLet me', content: '' }, true).channel).toBe('reasoning');
+    // Thinking off: the template has closed an empty think block already.
+    expect(render({ reasoning: '', content: 'Hello th' }, false)).toBe(`${prompt}<think>\n\n</think>\n\nHello th`);
+    expect(continuationOf({ reasoning: '', content: 'Hello th' }, false).channel).toBe('content');
   });
 });
 
@@ -176,6 +193,20 @@ describe('generation', () => {
     const r = await collect(e.generate(ask('Hi', { temperature: 0, maxNewTokens: 64 })));
     expect(r.done.finishReason).toBe('length');
     expect(r.done.usage.promptTokens + r.done.usage.completionTokens).toBe(20);
+  });
+
+  it('continues an answer cut at the token limit: the prompt ends inside it and only what follows is streamed', async () => {
+    const e = await engine();
+    const question = { ...ask('Go on and on', { temperature: 0, maxNewTokens: 4 }), enableThinking: false };
+    const cut = await collect(e.generate(question));
+    expect(cut.done.finishReason).toBe('length');
+    const more = await collect(e.generate({ ...question, requestId: 'go-on', sampling: { temperature: 0, maxNewTokens: 8 }, answerPrefix: { reasoning: '', content: cut.text } }));
+    // The prompt is the question's and the answer so far, which the model does not write again.
+    expect(more.done.usage.promptTokens).toBe(cut.done.usage.promptTokens + 4);
+    expect(more.done.usage.completionTokens).toBe(8);
+    // Greedy from the same prompt and text: what follows is what one longer answer says.
+    const whole = await collect(e.generate({ ...question, requestId: 'whole', sampling: { temperature: 0, maxNewTokens: 12 } }));
+    expect(cut.text + more.text).toBe(whole.text);
   });
 
   it('reports timings and never ends a delta inside a character', async () => {

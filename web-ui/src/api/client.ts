@@ -88,6 +88,11 @@ export class ApiClient {
     return this.stream('POST', `/api/sessions/${encodeURIComponent(sessionId)}/regenerate`, { body, signal });
   }
 
+  /** Goes on writing the answer `messageId`, which the token limit cut; the run starts with the answer so far. */
+  continueAnswer(sessionId: string, messageId: string, request: GenerationRequest, signal: AbortSignal): Promise<Response | null> {
+    return this.stream('POST', `/api/sessions/${encodeURIComponent(sessionId)}/continue`, { body: { messageId, ...request }, signal });
+  }
+
   /** Shows the branch through `messageId` (one of a message's siblings). */
   selectBranch = (sessionId: string, messageId: string): Promise<Session> =>
     this.json('POST', `/api/sessions/${encodeURIComponent(sessionId)}/branch`, { body: { messageId } });

@@ -218,6 +218,21 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
     [client, startRun, onError],
   );
   const onRegenerate = useCallback((key: string) => regenerate(key), [regenerate]);
+
+  // Continue: the same answer streams again, its run starting with the text it already has.
+  const onContinue = useCallback(
+    (key: string) => {
+      const sid = latest.current.sessionId;
+      const answer = latest.current.messages.find((m) => m.key === key);
+      if (latest.current.busy || sid === null || !answer?.id) return;
+      const before = latest.current.messages;
+      const messageId = answer.id;
+      onError(null);
+      setScrollToken((t) => t + 1);
+      startRun(key, { open: (signal) => client.continueAnswer(sid, messageId, request(), signal) }, () => setMessages(before));
+    },
+    [client, startRun, onError],
+  );
   const onEdit = useCallback((key: string, content: string) => regenerate(key, content), [regenerate]);
 
   // ‹ › on a message: the server remembers the branch shown, then the branch is read again.
@@ -282,6 +297,7 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
           busy={busy}
           scrollToken={scrollToken}
           onRegenerate={onRegenerate}
+          onContinue={onContinue}
           onEdit={onEdit}
           onSwitch={onSwitch}
           onLoadEarlier={earlierCursor === null ? undefined : loadEarlier}

@@ -1,6 +1,6 @@
 import { memo } from 'preact/compat';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { answerStats, type ChatMessage } from '../state/conversation';
+import { answerStats, canContinue, type ChatMessage } from '../state/conversation';
 import { copyText } from './copy-code';
 import { Markdown } from './Markdown';
 import { Thinking } from './Thinking';
@@ -12,6 +12,8 @@ export interface MessageProps {
   readonly busy: boolean;
   /** Answers this question, or the question of this answer, again (a new answer beside this one). */
   readonly onRegenerate: (key: string) => void;
+  /** Set on the branch's last message: goes on with it when the token limit cut it. */
+  readonly onContinue?: ((key: string) => void) | undefined;
   /** Sends an edit of this question beside it. */
   readonly onEdit: (key: string, content: string) => void;
   /** Shows the branch through a sibling of this message. */
@@ -143,7 +145,7 @@ function UserMessage({ message, busy, onEdit, onSwitch }: MessageProps) {
   );
 }
 
-function AssistantMessage({ message, isLastAnswer, busy, onRegenerate, onSwitch }: MessageProps) {
+function AssistantMessage({ message, isLastAnswer, busy, onRegenerate, onContinue, onSwitch }: MessageProps) {
   const streaming = message.status === 'streaming';
   const waiting = streaming && message.content === '' && message.reasoning === '';
   return (
@@ -161,11 +163,17 @@ function AssistantMessage({ message, isLastAnswer, busy, onRegenerate, onSwitch 
         )}
       </div>
       {message.status === 'stopped' && <p class="note">Stopped</p>}
+      {!streaming && message.finishReason === 'length' && <p class="note">Cut at the token limit</p>}
       {message.error && <p class="note error-note">{message.error}</p>}
       {!streaming && (
         <div class="message-actions">
           <Versions message={message} busy={busy} onSwitch={onSwitch} />
           <CopyButton text={message.content} />
+          {!busy && onContinue && canContinue(message) && (
+            <button type="button" class="button ghost small" onClick={() => onContinue(message.key)}>
+              Continue
+            </button>
+          )}
           {!busy && message.id !== null && (
             <button type="button" class="button ghost small" onClick={() => onRegenerate(message.key)}>
               Regenerate

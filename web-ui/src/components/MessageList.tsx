@@ -15,6 +15,8 @@ export interface MessageListProps {
   /** Changes when the list must jump to the bottom (a new conversation, a message sent). */
   readonly scrollToken: number;
   readonly onRegenerate: (key: string) => void;
+  /** Goes on with the last answer, cut at the token limit. */
+  readonly onContinue: (key: string) => void;
   readonly onEdit: (key: string, content: string) => void;
   readonly onSwitch: (messageId: string) => void;
   /** Present while older messages are on the server: adds them on top, resolving with how many. */
@@ -22,7 +24,7 @@ export interface MessageListProps {
   readonly children?: preact.ComponentChildren;
 }
 
-export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit, onSwitch, onLoadEarlier, children }: MessageListProps) {
+export function MessageList({ messages, busy, scrollToken, onRegenerate, onContinue, onEdit, onSwitch, onLoadEarlier, children }: MessageListProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const [away, setAway] = useState(false);
@@ -148,6 +150,7 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
             isLastAnswer={i === lastAnswer}
             busy={busy}
             onRegenerate={onRegenerate}
+            onContinue={i === messages.length - 1 ? onContinue : undefined}
             onEdit={onEdit}
             onSwitch={onSwitch}
           />

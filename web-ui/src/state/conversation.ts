@@ -112,6 +112,9 @@ export function prepareRegenerate(
   return { messages: [...messages.slice(0, index), question, pendingAnswer(keys.answer, edited === undefined ? answers : [])], messageId: target.id };
 }
 
+/** An answer the token limit cut, with nothing after it: Continue can go on writing it. */
+export const canContinue = (m: ChatMessage): boolean => m.role === 'assistant' && m.id !== null && m.status === 'complete' && m.finishReason === 'length';
+
 /** `ids` with `id` last, unless it is already there. */
 const withSibling = (ids: readonly string[], id: string | null): readonly string[] => (id === null || ids.includes(id) ? ids : [...ids, id]);
 

@@ -68,6 +68,7 @@ async function generate(options: TitleWriterOptions, exchange: { user: string; a
       // Titles are background work: all of them share one turn beside the users' answers.
       fairnessKey: 'chat-titles',
       sampling: { stop: ['\n'], maxNewTokens: options.maxNewTokens, temperature: 0 },
+      answerPrefix: undefined,
     },
     signal,
   )) {

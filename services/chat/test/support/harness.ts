@@ -20,7 +20,8 @@ import {
   type ListSessionsRequest,
   type ListSessionsResponse,
   type AttachRunRequest,
-  type RegenerateMessageRequest,
+  type ContinueMessageRequest,
+  RegenerateMessageRequest,
   type RenameSessionRequest,
   type RunEvent,
   type SendMessageRequest,
@@ -137,6 +138,7 @@ export function chatStreams(client: ChatServiceClient) {
   return {
     sendMessage: (request: AsUser<SendMessageRequest>) => client.sendMessage(...split(request)),
     regenerateMessage: (request: AsUser<RegenerateMessageRequest>) => client.regenerateMessage(...split(request)),
+    continueMessage: (request: AsUser<ContinueMessageRequest>) => client.continueMessage(...split(request)),
     attachRun: (request: AsUser<AttachRunRequest>) => client.attachRun(...split(request)),
   };
 }

@@ -17,6 +17,7 @@ const ROUTE_CLASSES: ReadonlyMap<string, RouteClass> = new Map([
   ['POST /api/auth/register', 'register'],
   ['POST /api/sessions/:id/messages', 'send'],
   ['POST /api/sessions/:id/regenerate', 'send'],
+  ['POST /api/sessions/:id/continue', 'send'],
   // Probes (load balancers, Consul, Kubernetes) call these often and must never be refused.
   ['GET /healthz', 'exempt'],
   ['GET /readyz', 'exempt'],

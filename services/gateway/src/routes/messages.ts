@@ -35,6 +35,7 @@ const SendMessageBody = Type.Object({ content: Content, ...RunOptions }, closed)
 // question); content: the question edited first (added beside it, the original kept).
 const RegenerateBody = Type.Object({ messageId: Type.Optional(Uuid), content: Type.Optional(Content), ...RunOptions }, closed);
 const BranchBody = Type.Object({ messageId: Uuid }, closed);
+const ContinueBody = Type.Object({ messageId: Uuid, ...RunOptions }, closed);
 
 const messages: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
@@ -116,6 +117,23 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
         sessionId: request.params.id,
         ...(messageId !== undefined && { messageId }),
         ...(content !== undefined && { content }),
+        ...(enableThinking !== undefined && { enableThinking }),
+        params: params ?? undefined,
+      }, callerMetadata(request));
+      await relayNewRun(call, request, reply);
+    },
+  );
+
+  // Goes on with an answer the token limit cut (its done event said finishReason "length"): the same
+  // message grows. The stream starts with the answer so far; 409 not_continuable for any other answer.
+  app.post(
+    '/api/sessions/:id/continue',
+    { schema: { params: SessionParams, body: ContinueBody, response: errorResponses } },
+    async (request, reply) => {
+      const { messageId, enableThinking, params } = request.body;
+      const call = clients.chat.continueMessage({
+        sessionId: request.params.id,
+        messageId,
         ...(enableThinking !== undefined && { enableThinking }),
         params: params ?? undefined,
       }, callerMetadata(request));

@@ -18,8 +18,11 @@ async function templateFile(modelDir: string): Promise<string | undefined> {
 }
 
 export interface ChatTokenizer {
-  /** Renders the model's chat template (with `enable_thinking`) and tokenizes it. */
-  encodeChat(messages: readonly ChatTurn[], options: { enableThinking?: boolean }): number[];
+  /**
+   * Renders the model's chat template (with `enable_thinking`) and tokenizes it; `answerPrefix` is
+   * text the answer already starts with (see continuation.ts), appended after the generation prompt.
+   */
+  encodeChat(messages: readonly ChatTurn[], options: { enableThinking?: boolean; answerPrefix?: string }): number[];
   /** Renders the template without tokenizing, for tests and logs. */
   renderChat(messages: readonly ChatTurn[], options: { enableThinking?: boolean }): string;
   decode(ids: readonly number[]): string;
@@ -45,8 +48,13 @@ export async function loadChatTokenizer(modelDir: string): Promise<ChatTokenizer
     conversation: messages.map((m) => ({ role: m.role, content: m.content })),
   });
   return {
-    encodeChat(messages, { enableThinking }) {
+    encodeChat(messages, { enableThinking, answerPrefix }) {
       const { conversation, ...kwargs } = templateArgs(messages, enableThinking);
+      if (answerPrefix !== undefined) {
+        // What apply_chat_template does when it tokenizes: render, then encode without added specials.
+        const prompt = tokenizer.apply_chat_template(conversation, { ...kwargs, tokenize: false }) as unknown as string;
+        return tokenizer.encode(prompt + answerPrefix, { add_special_tokens: false });
+      }
       return tokenizer.apply_chat_template(conversation, {
         ...kwargs,
         tokenize: true,

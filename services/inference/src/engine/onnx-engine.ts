@@ -21,6 +21,7 @@ import { startSessionWorker, type SessionRunner } from './session-worker.js';
 import { SharedBufferDecoder } from './shared-buffer-decoder.js';
 import { Sequence, type Clock } from './sequence.js';
 import { planStep } from './step-plan.js';
+import { continuationOf } from './continuation.js';
 import { checkPromptLength, resolveMaxPromptTokens, resolveSampling } from './validate-request.js';
 import type { ChatTurn, Engine, SamplingParams, EngineLimits, EngineObserver, FinishReason, GenerationEvent, GenerationRequest, KvCacheState, LoadedModelInfo, ModelLimits, ModelSourceKind } from './types.js';
 
@@ -226,7 +227,12 @@ class OnnxEngine implements Engine {
       this.limits,
       () => randomInt(2 ** 31),
     );
-    const promptIds = this.tokenizer.encodeChat(request.messages, { enableThinking: request.enableThinking });
+    const thinkingEnabled = request.enableThinking !== false;
+    const continuation = request.answerPrefix && continuationOf(request.answerPrefix, thinkingEnabled);
+    const promptIds = this.tokenizer.encodeChat(request.messages, {
+      enableThinking: request.enableThinking,
+      ...(continuation && { answerPrefix: continuation.text }),
+    });
     checkPromptLength(promptIds.length, this.limits);
     checkFitsAlone(this.budget, promptIds.length, sampling.maxNewTokens, this.limits.maxContextTokens);
     if (this.waiting.length >= this.limits.maxQueueSize)
@@ -237,7 +243,7 @@ class OnnxEngine implements Engine {
       request.requestId,
       promptIds,
       sampling,
-      { ...this.routerBase, thinkingEnabled: request.enableThinking !== false },
+      { ...this.routerBase, thinkingEnabled, ...(continuation && { startChannel: continuation.channel }) },
       this.limits.maxContextTokens,
       this.clock,
       this.clock(),
@@ -248,7 +254,8 @@ class OnnxEngine implements Engine {
       if (request.signal.aborted) seq.cancel();
       else request.signal.addEventListener('abort', () => seq.cancel(), { once: true });
     }
-    if (this.decoder.reusesPrefixes) this.turns.set(seq, { messages: request.messages, enableThinking: request.enableThinking });
+    // A continued answer's next turn is not rendered from its request's messages: it is not warmed.
+    if (this.decoder.reusesPrefixes && !continuation) this.turns.set(seq, { messages: request.messages, enableThinking: request.enableThinking });
     // A person is waiting now: warming stops (what it prefilled so far stays cached).
     this.stopWarming();
     this.waiting.push(seq);

@@ -16,13 +16,15 @@ export interface TokenRouterOptions {
   readonly thinkEndId: number | undefined;
   /** False: think tags are dropped and every delta is content (the template already closed the block). */
   readonly thinkingEnabled: boolean;
+  /** Where the first token goes: `reasoning` when the prompt ends inside an open think block (continuation.ts). */
+  readonly startChannel?: Channel;
   readonly stop: readonly string[];
 }
 
 export type RouteOutcome = { readonly deltas: RoutedDelta[]; readonly stopped: boolean };
 
 export class TokenRouter {
-  private channel: Channel = 'content';
+  private channel: Channel;
   private pending = '';
   private pendingTokens = 0;
   private stopped = false;
@@ -30,6 +32,7 @@ export class TokenRouter {
 
   constructor(private readonly options: TokenRouterOptions) {
     this.detokenizer = new IncrementalDetokenizer(options.decode);
+    this.channel = options.startChannel ?? 'content';
   }
 
   /** Feeds one generated token. `stopped` means EOS or a stop string: generation must end. */

@@ -7,6 +7,12 @@ export interface ChatTurn {
   readonly content: string;
 }
 
+/** The part of an answer already written: its reasoning (the think block's text) and its content. */
+export interface AnswerPrefix {
+  readonly reasoning: string;
+  readonly content: string;
+}
+
 /** What a caller may ask for; unset fields fall back to the model's generation defaults. */
 export interface SamplingRequest {
   readonly temperature?: number;
@@ -37,6 +43,11 @@ export interface GenerationRequest {
   readonly sampling: SamplingRequest;
   /** Whose request this is: prefill chunks and batch slots go round-robin across keys. Unset: one shared key. */
   readonly fairnessKey?: string;
+  /**
+   * An answer cut short (at the token limit) that the model goes on writing instead of starting a new
+   * one: the prompt ends inside it, and the deltas carry only what follows.
+   */
+  readonly answerPrefix?: AnswerPrefix;
   /** Aborting removes the sequence from the batch at the next step and ends the stream with `cancelled`. */
   readonly signal?: AbortSignal;
 }
