@@ -238,6 +238,29 @@ describe('chat', { timeout: 90_000 }, () => {
     expect(squash(await lastAnswer(page).locator('.answer').innerText())).toBe(grown);
   });
 
+  it('Fork on an answer opens a new conversation holding everything up to it; the original keeps the rest', async () => {
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
+    await setMaxTokens(page, 8);
+    await send(page, 'First question about owls');
+    await answerFinished(page);
+    const firstAnswer = squash(await lastAnswer(page).locator('.answer').innerText());
+    await send(page, 'Second question about bats');
+    await answerFinished(page);
+    const original = page.url();
+
+    await answers(page).first().getByRole('button', { name: 'Fork', exact: true }).click();
+    await page.waitForURL((url) => url.href !== original);
+    await until('the forked branch', async () => (await answers(page).count()) === 1 && (await questions(page).count()) === 1);
+    expect(squash(await questions(page).first().innerText())).toContain('First question about owls');
+    expect(squash(await lastAnswer(page).locator('.answer').innerText())).toBe(firstAnswer);
+    await conversations(page).getByRole('link', { name: /\(fork\)$/ }).first().waitFor();
+
+    await page.goto(original);
+    await answerFinished(page);
+    expect(await questions(page).count()).toBe(2);
+  });
+
   it('Cancel leaves an edit unsent', async () => {
     page = app.page = await newPage(app.browser);
     await signUp(page, app.stack.url);

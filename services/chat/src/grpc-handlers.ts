@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Metadata, type handleUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import type { ChatServiceServer, RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
 import { ATTACH_LIVE, ATTACH_STATE_KEY, drained, toServiceError, UnauthenticatedCallerError, type CallerVerifier, type Logger } from '@freechat/shared';
-import { NotFoundError, UnavailableError } from './errors.js';
+import { FailedPreconditionError, NotFoundError, UnavailableError } from './errors.js';
 import { toMessage, toSession, toStatus } from './grpc-mapping.js';
 import type { MessagesRepository } from './messages-repository.js';
 import type { RunManager } from './run-manager.js';
@@ -81,6 +81,18 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
       const session = await ownedSession(userId, requireUuid('session_id', request.sessionId));
       if (!(await messages.selectBranch(session.id, requireUuid('message_id', request.messageId)))) throw new NotFoundError('message');
       return toSession(await ownedSession(userId, session.id));
+    }),
+    forkSession: unary('ForkSession', async (request, userId) => {
+      const forked = await messages.forkBranch({
+        ownerId: userId,
+        sessionId: requireUuid('session_id', request.sessionId),
+        messageId: requireUuid('message_id', request.messageId),
+        newSessionId: randomUUID(),
+      });
+      if (forked.kind === 'not_found') throw new NotFoundError('session');
+      if (forked.kind === 'message_not_found') throw new NotFoundError('message');
+      if (forked.kind === 'refused') throw new FailedPreconditionError(forked.code);
+      return toSession(await ownedSession(userId, forked.sessionId));
     }),
     getUsage: unary('GetUsage', async (request, userId) => {
       const fromDate = windowStart(new Date(), usageDays(request.days));

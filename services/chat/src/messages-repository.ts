@@ -90,6 +90,12 @@ export type ContinuationResult =
   | { readonly kind: 'prepared'; readonly userMessage: MessageRow; readonly assistantMessage: MessageRow }
   | RunRefusal;
 
+export type ForkResult =
+  | { readonly kind: 'forked'; readonly sessionId: string }
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'message_not_found' }
+  | { readonly kind: 'refused'; readonly code: 'run_in_progress' };
+
 export type RegenerationResult =
   | { readonly kind: 'prepared'; readonly userMessage: MessageRow; readonly assistantMessage: MessageRow }
   | RunRefusal;
@@ -98,6 +104,16 @@ export type RegenerationResult =
 export interface BranchMessageRow extends MessageRow {
   /** Every message following the same parent, this one included, oldest first. */
   readonly siblingIds: readonly string[];
+}
+
+/** A branch deeper than this is copied only this far up (the fork then starts there): far beyond any real conversation. */
+const MAX_FORK_DEPTH = 100_000;
+
+/** The source's title, marked as a fork, within the 200 characters a title may have. */
+export function forkedTitle(title: string): string {
+  const mark = ' (fork)';
+  const chars = [...title];
+  return (chars.length + mark.length > 200 ? chars.slice(0, 200 - mark.length).join('') : title) + mark;
 }
 
 /** Any value, as long as no other two-key advisory lock of the database uses it: "chat runs". */
@@ -356,6 +372,47 @@ export class MessagesRepository {
       [sessionId, messageId],
     );
     return rows[0] ? { kind: 'found', question: toRow(rows[0]) } : { kind: 'message_not_found' };
+  }
+
+  /**
+   * A new session of the owner's holding a copy of the branch that ends at `messageId` (that message
+   * and those above it, text, status and numbers kept, new ids, no runs), shown from that message;
+   * named like the source with " (fork)" after it, and with its `session.created` event. One
+   * transaction; the source is untouched. `not_found` for a session not the owner's,
+   * `message_not_found` outside it, `run_in_progress` at an answer still being written.
+   */
+  async forkBranch(input: { ownerId: string; sessionId: string; messageId: string; newSessionId: string }): Promise<ForkResult> {
+    return inTransaction(this.db, async (tx) => {
+      const source = await tx.query<{ title: string }>(
+        `SELECT title FROM chat.sessions WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL FOR SHARE`,
+        [input.sessionId, input.ownerId],
+      );
+      const title = source.rows[0]?.title;
+      if (title === undefined) return { kind: 'not_found' };
+      const target = await tx.query<{ status: MessageStatus }>(`SELECT status FROM chat.messages WHERE id = $2 AND session_id = $1`, [input.sessionId, input.messageId]);
+      const status = target.rows[0]?.status;
+      if (status === undefined) return { kind: 'message_not_found' };
+      if (status === 'streaming') return { kind: 'refused', code: 'run_in_progress' };
+      const forkTitle = forkedTitle(title);
+      await tx.query(`INSERT INTO chat.sessions (id, owner_id, title, title_source) VALUES ($1, $2, $3, 'user')`, [input.newSessionId, input.ownerId, forkTitle]);
+      await appendEvent(tx, { type: EVENT_TYPES.sessionCreated, sessionId: input.newSessionId, userId: input.ownerId, payload: { title: forkTitle, titleSource: 'user' } });
+      // New ids first (one per copied message), then rows pointing at their parents' new ids.
+      const { rows } = await tx.query<{ leaf: string }>(
+        `${branchUpwards('$2::uuid', '$1', '$4')},
+         ids AS MATERIALIZED (SELECT id AS old_id, gen_random_uuid() AS new_id FROM branch),
+         copied AS (
+           INSERT INTO chat.messages (id, session_id, parent_id, role, content, reasoning, status, finish_reason, prompt_tokens,
+             completion_tokens, created_at, error_code, error_message, first_token_ms, duration_ms)
+           SELECT i.new_id, $3, p.new_id, b.role, b.content, b.reasoning, b.status, b.finish_reason, b.prompt_tokens,
+             b.completion_tokens, b.created_at, b.error_code, b.error_message, b.first_token_ms, b.duration_ms
+             FROM branch b JOIN ids i ON i.old_id = b.id LEFT JOIN ids p ON p.old_id = b.parent_id
+           RETURNING 1)
+         SELECT new_id AS leaf FROM ids WHERE old_id = $2 AND (SELECT count(*) FROM copied) > 0`,
+        [input.sessionId, input.messageId, input.newSessionId, MAX_FORK_DEPTH],
+      );
+      await tx.query(`UPDATE chat.sessions SET current_leaf_id = $2 WHERE id = $1`, [input.newSessionId, rows[0]!.leaf]);
+      return { kind: 'forked', sessionId: input.newSessionId };
+    });
   }
 
   /**

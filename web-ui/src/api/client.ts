@@ -93,6 +93,10 @@ export class ApiClient {
     return this.stream('POST', `/api/sessions/${encodeURIComponent(sessionId)}/continue`, { body: { messageId, ...request }, signal });
   }
 
+  /** A new conversation holding the branch up to `messageId`. */
+  forkSession = (sessionId: string, messageId: string): Promise<Session> =>
+    this.json('POST', `/api/sessions/${encodeURIComponent(sessionId)}/fork`, { body: { messageId } });
+
   /** Shows the branch through `messageId` (one of a message's siblings). */
   selectBranch = (sessionId: string, messageId: string): Promise<Session> =>
     this.json('POST', `/api/sessions/${encodeURIComponent(sessionId)}/branch`, { body: { messageId } });

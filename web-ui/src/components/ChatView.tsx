@@ -254,6 +254,20 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
     [client, onError],
   );
 
+  // Fork: the new conversation opens like any other (loaded from the server).
+  const onFork = useCallback(
+    (messageId: string) => {
+      const sid = latest.current.sessionId;
+      if (latest.current.busy || sid === null) return;
+      onError(null);
+      client
+        .forkSession(sid, messageId)
+        .then(onCreated)
+        .catch((error: unknown) => onError(describeError(error)));
+    },
+    [client, onCreated, onError],
+  );
+
   const stop = useCallback(() => live.current?.stop(), []);
   useEffect(() => {
     if (!busy) return;
@@ -300,6 +314,7 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
           onContinue={onContinue}
           onEdit={onEdit}
           onSwitch={onSwitch}
+          onFork={onFork}
           onLoadEarlier={earlierCursor === null ? undefined : loadEarlier}
         >
           {loading && <p class="loading">Loading conversation…</p>}

@@ -18,6 +18,8 @@ export interface MessageProps {
   readonly onEdit: (key: string, content: string) => void;
   /** Shows the branch through a sibling of this message. */
   readonly onSwitch: (messageId: string) => void;
+  /** Starts a new conversation from the branch up to this message. */
+  readonly onFork: (messageId: string) => void;
 }
 
 /** `‹ 2/3 ›` on a message with siblings: the other versions of this question or answer. */
@@ -59,6 +61,17 @@ function CopyButton({ text }: { readonly text: string }) {
   );
 }
 
+/** "Fork": a new conversation with everything up to this message. */
+function ForkButton({ message, busy, onFork }: Pick<MessageProps, 'message' | 'busy' | 'onFork'>) {
+  if (busy || message.id === null) return null;
+  const id = message.id;
+  return (
+    <button type="button" class="button ghost small" title="A new conversation with everything up to here" onClick={() => onFork(id)}>
+      Fork
+    </button>
+  );
+}
+
 /** When the message was written, shown while the pointer is over it (or it has focus). */
 function WrittenAt({ iso }: { readonly iso: string | null }) {
   if (iso === null) return null;
@@ -80,7 +93,7 @@ function AnswerStats({ message }: { readonly message: ChatMessage }) {
   return <span class="answer-stats">{parts.join(' · ')}</span>;
 }
 
-function UserMessage({ message, busy, onEdit, onSwitch }: MessageProps) {
+function UserMessage({ message, busy, onEdit, onSwitch, onFork }: MessageProps) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
   const area = useRef<HTMLTextAreaElement>(null);
@@ -138,6 +151,7 @@ function UserMessage({ message, busy, onEdit, onSwitch }: MessageProps) {
                 Edit
               </button>
             )}
+            <ForkButton message={message} busy={busy} onFork={onFork} />
           </div>
         </>
       )}
@@ -145,7 +159,7 @@ function UserMessage({ message, busy, onEdit, onSwitch }: MessageProps) {
   );
 }
 
-function AssistantMessage({ message, isLastAnswer, busy, onRegenerate, onContinue, onSwitch }: MessageProps) {
+function AssistantMessage({ message, isLastAnswer, busy, onRegenerate, onContinue, onSwitch, onFork }: MessageProps) {
   const streaming = message.status === 'streaming';
   const waiting = streaming && message.content === '' && message.reasoning === '';
   return (
@@ -179,6 +193,7 @@ function AssistantMessage({ message, isLastAnswer, busy, onRegenerate, onContinu
               Regenerate
             </button>
           )}
+          <ForkButton message={message} busy={busy} onFork={onFork} />
           <AnswerStats message={message} />
           <WrittenAt iso={message.createdAt} />
         </div>

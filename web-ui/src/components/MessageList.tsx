@@ -19,12 +19,13 @@ export interface MessageListProps {
   readonly onContinue: (key: string) => void;
   readonly onEdit: (key: string, content: string) => void;
   readonly onSwitch: (messageId: string) => void;
+  readonly onFork: (messageId: string) => void;
   /** Present while older messages are on the server: adds them on top, resolving with how many. */
   readonly onLoadEarlier?: (() => Promise<number>) | undefined;
   readonly children?: preact.ComponentChildren;
 }
 
-export function MessageList({ messages, busy, scrollToken, onRegenerate, onContinue, onEdit, onSwitch, onLoadEarlier, children }: MessageListProps) {
+export function MessageList({ messages, busy, scrollToken, onRegenerate, onContinue, onEdit, onSwitch, onFork, onLoadEarlier, children }: MessageListProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const [away, setAway] = useState(false);
@@ -153,6 +154,7 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onConti
             onContinue={i === messages.length - 1 ? onContinue : undefined}
             onEdit={onEdit}
             onSwitch={onSwitch}
+            onFork={onFork}
           />
           );
         })}

@@ -124,6 +124,16 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  // A new conversation from the branch ending at a message (copied; the source is untouched).
+  app.post(
+    '/api/sessions/:id/fork',
+    { schema: { params: SessionParams, body: BranchBody, response: { 201: SessionSchema, ...errorResponses } } },
+    async (request, reply) => {
+      const session = await unaryCall(clients.chat, 'forkSession', { sessionId: request.params.id, messageId: request.body.messageId }, callTimeoutMs, callerMetadata(request));
+      return reply.code(201).send(toSessionJson(session));
+    },
+  );
+
   // Goes on with an answer the token limit cut (its done event said finishReason "length"): the same
   // message grows. The stream starts with the answer so far; 409 not_continuable for any other answer.
   app.post(
