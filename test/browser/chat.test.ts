@@ -261,6 +261,22 @@ describe('chat', { timeout: 90_000 }, () => {
     expect(await questions(page).count()).toBe(2);
   });
 
+  it('a conversation left mid-answer shows it is answering in the sidebar until the answer ends', async () => {
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
+    await setMaxTokens(page, 40);
+    engine.set({ delayMs: 80 });
+    await send(page, 'Answer slowly please');
+    const entry = conversations(page).getByRole('listitem').filter({ hasText: 'Answer slowly please' });
+    await entry.waitFor();
+    await page.getByRole('button', { name: 'New chat', exact: true }).click();
+    await entry.getByRole('img', { name: 'Answering', exact: true }).waitFor();
+    // The answer goes on without anyone watching, and the dot goes out when it ends.
+    await entry.getByRole('img', { name: 'Answering', exact: true }).waitFor({ state: 'detached', timeout: 20_000 });
+    await entry.getByRole('link').click();
+    await answerFinished(page);
+  });
+
   it('Cancel leaves an edit unsent', async () => {
     page = app.page = await newPage(app.browser);
     await signUp(page, app.stack.url);

@@ -53,7 +53,8 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
     }),
     listSessions: unary('ListSessions', async (request, userId) => {
       const page = await sessions.list(userId, pageSize(request.pageSize), request.pageToken);
-      return { sessions: page.sessions.map(toSession), nextPageToken: page.nextPageToken };
+      const answering = await messages.answeringSessions(page.sessions.map((s) => s.id));
+      return { sessions: page.sessions.map((s) => toSession(s, answering.has(s.id))), nextPageToken: page.nextPageToken };
     }),
     getSession: unary('GetSession', async (request, userId) => {
       return toSession(await ownedSession(userId, requireUuid('session_id', request.sessionId)));

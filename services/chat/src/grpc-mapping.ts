@@ -33,8 +33,10 @@ export function toTimestamp(date: Date): Timestamp {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1_000_000 };
 }
 
-export function toSession(row: SessionRow): Session {
+/** `answering`: known only where it was asked for (ListSessions). */
+export function toSession(row: SessionRow, answering = false): Session {
   return {
+    answering,
     id: row.id,
     title: row.title,
     createdAt: toTimestamp(row.createdAt),

@@ -430,6 +430,16 @@ export class MessagesRepository {
     });
   }
 
+  /** Which of these sessions have an answer being written now (the few `streaming` rows, by their index). */
+  async answeringSessions(sessionIds: readonly string[]): Promise<ReadonlySet<string>> {
+    if (sessionIds.length === 0) return new Set();
+    const { rows } = await this.db.query<{ session_id: string }>(
+      `SELECT DISTINCT session_id FROM chat.messages WHERE status = 'streaming' AND session_id = ANY($1::uuid[])`,
+      [sessionIds],
+    );
+    return new Set(rows.map((r) => r.session_id));
+  }
+
   /** Every message, oldest first; the caller has checked the session is the user's. Tests only: clients page. */
   async listBySession(sessionId: string): Promise<MessageRow[]> {
     const { rows } = await this.db.query<Raw>(

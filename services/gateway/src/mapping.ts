@@ -41,6 +41,7 @@ export function toSessionJson(session: Session): SessionJson {
     createdAt: toIsoTime(session.createdAt),
     updatedAt: toIsoTime(session.updatedAt),
     currentLeafId: session.currentLeafId || null,
+    answering: session.answering,
   };
 }
 

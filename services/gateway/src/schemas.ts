@@ -70,6 +70,8 @@ export const SessionSchema = Type.Object(
     updatedAt: Nullable(IsoTime),
     // The last message of the branch the session shows (see GET /api/sessions/:id/messages).
     currentLeafId: Nullable(Type.String()),
+    // An answer in it is being written now (in lists; false elsewhere).
+    answering: Type.Boolean(),
   },
   closed,
 );

@@ -19,6 +19,8 @@ export interface Session {
   readonly updatedAt: string | null;
   /** The last message of the branch the session shows. */
   readonly currentLeafId: string | null;
+  /** An answer in it is being written now (in lists). */
+  readonly answering: boolean;
 }
 
 export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error' | 'unspecified';

@@ -11,6 +11,8 @@ import { Sidebar } from './Sidebar';
 // The later looks cover a busy model, whose title can come a minute after the answer; coming back
 // to the tab looks again too.
 const TITLE_REFRESH_DELAYS_MS = [2_500, 8_000, 20_000, 45_000, 90_000];
+/** How often the list is read again while a conversation is answering (see below). */
+const ANSWERING_REFRESH_MS = 3_000;
 
 export const BUILT_IN_NOTICE = 'This server runs the built-in offline model: its replies are random text.';
 
@@ -55,6 +57,13 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
     lateRefresh.current = TITLE_REFRESH_DELAYS_MS.map((ms) => setTimeout(refreshSessions, ms));
   }, [refreshSessions]);
   useEffect(() => () => lateRefresh.current.forEach(clearTimeout), []);
+  // An answer written in the background (its conversation left mid-answer) ends unseen: while any
+  // conversation is answering, the list is read again every few seconds so its dot goes out.
+  useEffect(() => {
+    if (!sessions?.some((s) => s.answering)) return;
+    const timer = setTimeout(refreshSessions, ANSWERING_REFRESH_MS);
+    return () => clearTimeout(timer);
+  }, [sessions, refreshSessions]);
   useEffect(() => {
     const onVisible = () => document.visibilityState === 'visible' && refreshSessions();
     document.addEventListener('visibilitychange', onVisible);

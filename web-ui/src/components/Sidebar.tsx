@@ -117,6 +117,7 @@ export function Sidebar(props: SidebarProps) {
                     >
                       {s.title}
                     </a>
+                    {s.answering && <span class="answering-dot" role="img" aria-label="Answering" title="Answering…" />}
                     <span class="row-actions">
                       <button type="button" class="icon" aria-label={`Rename ${s.title}`} title="Rename" onClick={() => setRenaming(s.id)}>
                         <PencilIcon />
