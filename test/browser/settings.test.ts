@@ -71,6 +71,17 @@ describe('settings', { timeout: 90_000 }, () => {
     }
   });
 
+  it('a change made just before logging out is saved, not lost in the pause before saving', async () => {
+    page = app.page = await newPage(app.browser);
+    const account = await signUp(page, app.stack.url);
+    await openSettings(page);
+    await page.getByRole('spinbutton', { name: 'Max tokens', exact: true }).fill('300');
+    await page.getByRole('spinbutton', { name: 'Max tokens', exact: true }).press('Tab');
+    await page.getByRole('button', { name: 'Log out', exact: true }).click();
+    await page.getByRole('button', { name: 'Log in', exact: true }).waitFor();
+    expect(await savedSettings(account)).toMatchObject({ maxTokens: 300 });
+  });
+
   it('Light overrides a dark system scheme, from the first paint of the next visit', async () => {
     page = app.page = await newPage(app.browser, { colorScheme: 'dark' });
     const account = await signUp(page, app.stack.url);

@@ -14,6 +14,9 @@ import { Sidebar } from './Sidebar';
 // to the tab looks again too.
 const TITLE_REFRESH_DELAYS_MS = [2_500, 8_000, 20_000, 45_000, 90_000];
 
+/** How long logging out waits for settings still being saved. */
+const LOGOUT_SAVE_WAIT_MS = 3_000;
+
 export const BUILT_IN_NOTICE = 'This server runs the built-in offline model: its replies are random text.';
 
 export function Shell({ client, user, onLogout }: { client: ApiClient; user: User; onLogout: () => void }) {
@@ -61,8 +64,10 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
     [settings, modelMaxTokens, sync],
   );
   const logOut = (): void => {
-    // What is waiting is saved first, while the session still allows it.
-    void sync.flush().finally(onLogout);
+    // What is waiting is saved first, while the session still allows it; a server that does not
+    // answer does not keep the person from logging out.
+    const patience = new Promise<void>((resolve) => setTimeout(resolve, LOGOUT_SAVE_WAIT_MS));
+    void Promise.race([sync.flush(), patience]).finally(onLogout);
   };
 
   const navigate = useCallback((id: string | null, options: { replace?: boolean } = {}) => {
