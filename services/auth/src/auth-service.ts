@@ -6,8 +6,10 @@ import { validateLoginPassword, validatePassword, validateUsername } from './cre
 import { AUTH_ERROR_CODES, AuthError, InvalidArgumentError, invalidCredentials, invalidRefreshToken, userNotFound } from './errors.js';
 import type { AuthMetrics } from './metrics.js';
 import type { PasswordHasher } from './passwords.js';
+import type { SettingsRepository } from './settings-repository.js';
 import { decideRefresh, generateRefreshToken, hashRefreshToken, looksLikeRefreshToken } from './refresh-tokens.js';
 import type { TokensRepository } from './tokens-repository.js';
+import { readStoredSettings, toStoredChange, validateSettingsPatch, type SettingsPatch, type UserSettingsRecord } from './user-settings.js';
 import type { UserRecord, UsersRepository } from './users-repository.js';
 
 export interface IssuedTokens {
@@ -25,6 +27,7 @@ export interface Session {
 export interface AuthServiceOptions {
   readonly users: UsersRepository;
   readonly tokens: TokensRepository;
+  readonly settings: SettingsRepository;
   readonly passwords: PasswordHasher;
   readonly accessTokens: AccessTokenIssuer;
   readonly refreshTokenTtlSeconds: number;
@@ -127,6 +130,17 @@ export class AuthService {
     const user = await this.options.users.findById(userId);
     if (!user) throw userNotFound();
     return user;
+  }
+
+  /** The user's settings, defaults filled in for whatever they never saved. */
+  async getSettings(userId: string): Promise<UserSettingsRecord> {
+    return readStoredSettings(await this.options.settings.find(userId));
+  }
+
+  /** Validates the given fields, merges them into what is stored and returns the whole result. */
+  async updateSettings(userId: string, patch: SettingsPatch): Promise<UserSettingsRecord> {
+    const change = toStoredChange(validateSettingsPatch(patch));
+    return readStoredSettings(await this.options.settings.merge(userId, change, this.options.now()));
   }
 
   /** A new family: one per login or registration. */

@@ -4,7 +4,7 @@ import { createCallerVerifier, toServiceError, type Logger } from '@freechat/sha
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type { AuthService } from './auth-service.js';
 import { notReady } from './errors.js';
-import { toAuthResponse, toStatus, toUser } from './grpc-mapping.js';
+import { toAuthResponse, toSettingsPatch, toStatus, toUser, toUserSettings } from './grpc-mapping.js';
 
 export interface AuthHandlersOptions {
   /** Undefined until migrations have run: calls then fail with UNAVAILABLE. */
@@ -46,5 +46,10 @@ export function createAuthHandlers(options: AuthHandlersOptions): AuthServiceSer
     }),
     getUser: unary('GetUser', async (_r, call) => toUser(await requireService().getUser((await callerOf(call.metadata)).userId))),
     getPublicKeys: unary('GetPublicKeys', async () => ({ jwksJson: options.jwksJson })),
+    getSettings: unary('GetSettings', async (_r, call) => toUserSettings(await requireService().getSettings((await callerOf(call.metadata)).userId))),
+    updateSettings: unary('UpdateSettings', async (r, call) => {
+      const { userId } = await callerOf(call.metadata);
+      return toUserSettings(await requireService().updateSettings(userId, toSettingsPatch(r.settings)));
+    }),
   };
 }

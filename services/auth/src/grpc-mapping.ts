@@ -1,10 +1,11 @@
 // Pure translation between the gRPC contract and the service's vocabulary, including errors → status codes.
-import type { AuthResponse, User } from '@freechat/proto/freechat/auth/v1/auth';
+import { Theme, type AuthResponse, type User, type UserSettings } from '@freechat/proto/freechat/auth/v1/auth';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
 import { status as Status } from '@grpc/grpc-js';
-import { mapError, type MappedStatus } from '@freechat/shared';
+import { float32ToShortest, mapError, type MappedStatus } from '@freechat/shared';
 import type { Session } from './auth-service.js';
-import { AuthError, type AuthErrorCode } from './errors.js';
+import { AuthError, InvalidArgumentError, type AuthErrorCode } from './errors.js';
+import type { SettingsPatch, ThemeName, UserSettingsRecord } from './user-settings.js';
 import type { UserRecord } from './users-repository.js';
 
 export function toTimestamp(date: Date): Timestamp {
@@ -25,6 +26,36 @@ export function toAuthResponse(session: Session): AuthResponse {
       accessTokenExpiresAt: toTimestamp(tokens.accessTokenExpiresAt),
       ...(tokens.refresh && { refreshToken: tokens.refresh.token, refreshTokenExpiresAt: toTimestamp(tokens.refresh.expiresAt) }),
     },
+  };
+}
+
+const THEME_TO_PROTO: Readonly<Record<ThemeName, Theme>> = { system: Theme.THEME_SYSTEM, light: Theme.THEME_LIGHT, dark: Theme.THEME_DARK };
+const THEME_FROM_PROTO: ReadonlyMap<number, ThemeName> = new Map(Object.entries(THEME_TO_PROTO).map(([name, value]) => [value, name as ThemeName]));
+
+export function toUserSettings(settings: UserSettingsRecord): UserSettings {
+  return {
+    thinking: settings.thinking,
+    temperature: settings.temperature,
+    maxTokens: settings.maxTokens,
+    theme: THEME_TO_PROTO[settings.theme],
+    language: settings.language,
+  };
+}
+
+/**
+ * The fields an UpdateSettings call gives: absent ones and THEME_UNSPECIFIED are left out, an empty
+ * language forgets it; the temperature is the decimal that was sent (a proto float is 32-bit).
+ */
+export function toSettingsPatch(settings: UserSettings | undefined): SettingsPatch {
+  if (!settings) return {};
+  const theme = settings.theme === Theme.THEME_UNSPECIFIED ? undefined : THEME_FROM_PROTO.get(settings.theme);
+  if (settings.theme !== Theme.THEME_UNSPECIFIED && theme === undefined) throw new InvalidArgumentError('theme', 'must be system, light or dark');
+  return {
+    ...(settings.thinking !== undefined && { thinking: settings.thinking }),
+    ...(settings.temperature !== undefined && { temperature: float32ToShortest(settings.temperature) }),
+    ...(settings.maxTokens !== undefined && { maxTokens: settings.maxTokens }),
+    ...(theme !== undefined && { theme }),
+    ...(settings.language !== undefined && { language: settings.language === '' ? null : settings.language }),
   };
 }
 

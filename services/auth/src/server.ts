@@ -10,6 +10,7 @@ import { createAuthHandlers } from './grpc-handlers.js';
 import { authMetrics } from './metrics.js';
 import { createPasswordHasher, type PasswordHasher } from './passwords.js';
 import { loadSigningKey, toJwks, type SigningKey } from './signing-keys.js';
+import { SettingsRepository } from './settings-repository.js';
 import { TokensRepository } from './tokens-repository.js';
 import { UsersRepository } from './users-repository.js';
 
@@ -86,6 +87,7 @@ export async function startAuthServer(options: StartAuthServerOptions): Promise<
     service = new AuthService({
       users: new UsersRepository(pool),
       tokens: new TokensRepository(pool),
+      settings: new SettingsRepository(pool),
       passwords,
       accessTokens: createAccessTokenIssuer({ key: signingKey, ttlSeconds: config.auth.accessTokenTtlSeconds }),
       refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,

@@ -1,4 +1,4 @@
-// Pure parts: credential rules, refresh decisions and token shape, key thumbprints, config rules.
+// Pure parts: credential rules, settings rules, refresh decisions and token shape, key thumbprints, config rules.
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { InvalidArgumentError } from '../src/errors.js';
 import { createPasswordHasher } from '../src/passwords.js';
 import { decideRefresh, generateRefreshToken, hashRefreshToken, looksLikeRefreshToken } from '../src/refresh-tokens.js';
 import { generatedKeyPath, jwkThumbprint, loadSigningKey, signingKeyFromPem } from '../src/signing-keys.js';
+import { canonicalLanguageTag, DEFAULT_USER_SETTINGS, readStoredSettings, toStoredChange, validateSettingsPatch } from '../src/user-settings.js';
 
 function fieldOf(run: () => void): string | undefined {
   try {
@@ -22,6 +23,54 @@ function fieldOf(run: () => void): string | undefined {
   }
   return undefined;
 }
+
+describe('settings rules', () => {
+  it('accepts temperature 0 to 2, max tokens 1 to 32768, the three themes and short language tags', () => {
+    for (const ok of [{ temperature: 0 }, { temperature: 2 }, { maxTokens: 1 }, { maxTokens: 32_768 }, { theme: 'dark' as const }, { language: 'zh-CN' }, { language: null }, {}]) {
+      expect(fieldOf(() => validateSettingsPatch(ok))).toBeUndefined();
+    }
+    const bad: [object, string][] = [
+      [{ temperature: -0.1 }, 'temperature'],
+      [{ temperature: 2.01 }, 'temperature'],
+      [{ temperature: Number.NaN }, 'temperature'],
+      [{ maxTokens: 0 }, 'max_tokens'],
+      [{ maxTokens: 32_769 }, 'max_tokens'],
+      [{ maxTokens: 1.5 }, 'max_tokens'],
+      [{ theme: 'sepia' }, 'theme'],
+      [{ language: 'english' }, 'language'],
+      [{ language: 'en_US' }, 'language'],
+      [{ language: 'zh-CN-x-private' }, 'language'],
+      [{ language: '' }, 'language'],
+    ];
+    for (const [patch, field] of bad) expect(fieldOf(() => validateSettingsPatch(patch))).toBe(field);
+  });
+
+  it('writes language tags in their conventional case', () => {
+    expect(validateSettingsPatch({ language: 'ZH-cn' })).toEqual({ language: 'zh-CN' });
+    expect(canonicalLanguageTag('zh-hans-cn')).toBe('zh-Hans-CN');
+    expect(canonicalLanguageTag('es-419')).toBe('es-419');
+    expect(canonicalLanguageTag('e')).toBeUndefined();
+  });
+
+  it('reads a stored document over the defaults, forgiving values that break the rules', () => {
+    expect(readStoredSettings(undefined)).toEqual(DEFAULT_USER_SETTINGS);
+    expect(DEFAULT_USER_SETTINGS).toEqual({ thinking: true, temperature: 0.7, maxTokens: 1024, theme: 'system' });
+    expect(readStoredSettings({ thinking: false, temperature: 1.2, theme: 'light', language: 'fr' })).toEqual({
+      thinking: false,
+      temperature: 1.2,
+      maxTokens: 1024,
+      theme: 'light',
+      language: 'fr',
+    });
+    expect(readStoredSettings({ temperature: 5, maxTokens: 0.5, theme: 'sepia', thinking: 'yes', language: 42 })).toEqual(DEFAULT_USER_SETTINGS);
+    expect(readStoredSettings([1, 2])).toEqual(DEFAULT_USER_SETTINGS);
+  });
+
+  it('turns a patch into keys to merge and keys to remove', () => {
+    expect(toStoredChange({ thinking: false, temperature: 0.3 })).toEqual({ set: { thinking: false, temperature: 0.3 }, remove: [] });
+    expect(toStoredChange({ language: null, theme: 'dark' })).toEqual({ set: { theme: 'dark' }, remove: ['language'] });
+  });
+});
 
 describe('credential rules', () => {
   it('accepts 3 to 32 characters of letters, digits, _ . - as a username', () => {

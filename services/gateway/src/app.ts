@@ -22,6 +22,7 @@ import messageRoutes from './routes/messages.js';
 import modelRoutes from './routes/models.js';
 import runRoutes from './routes/runs.js';
 import sessionRoutes from './routes/sessions.js';
+import settingsRoutes from './routes/settings.js';
 import usageRoutes from './routes/usage.js';
 
 export interface BuildAppOptions {
@@ -113,6 +114,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   void app.register(messageRoutes);
   void app.register(runRoutes);
   void app.register(usageRoutes);
+  void app.register(settingsRoutes);
   void app.register(modelRoutes, { cacheMs: config.models.cacheMs, ...(options.now && { now: options.now }) });
 
   return app;

@@ -1,5 +1,5 @@
 // Pure translation from the gRPC contracts to the public JSON shapes and stream events.
-import type { AuthResponse, User } from '@freechat/proto/freechat/auth/v1/auth';
+import { Theme, type AuthResponse, type User, type UserSettings } from '@freechat/proto/freechat/auth/v1/auth';
 import {
   FinishReason,
   MessageRole,
@@ -13,7 +13,21 @@ import {
 } from '@freechat/proto/freechat/chat/v1/chat';
 import { ModelSource, type ModelInfo } from '@freechat/proto/freechat/inference/v1/inference';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
-import type { AuthResultJson, FinishReasonJson, MessageJson, ModelJson, SessionJson, TimingsJson, UsageJson, UsageReportJson, UserJson } from './schemas.js';
+import { float32ToShortest } from '@freechat/shared';
+import type {
+  AuthResultJson,
+  FinishReasonJson,
+  MessageJson,
+  ModelJson,
+  SessionJson,
+  ThemeJson,
+  TimingsJson,
+  UsageJson,
+  UsageReportJson,
+  UserJson,
+  UserSettingsJson,
+  UserSettingsPatchJson,
+} from './schemas.js';
 import type { SseEvent } from './sse.js';
 
 export function toIsoTime(timestamp: Timestamp | undefined): string | null {
@@ -31,6 +45,32 @@ export function toAuthResultJson(response: AuthResponse): AuthResultJson {
     user: toUserJson(response.user),
     accessToken: tokens?.accessToken ?? '',
     accessTokenExpiresAt: toIsoTime(tokens?.accessTokenExpiresAt),
+  };
+}
+
+const THEMES: Readonly<Record<ThemeJson, Theme>> = { system: Theme.THEME_SYSTEM, light: Theme.THEME_LIGHT, dark: Theme.THEME_DARK };
+
+/**
+ * Auth fills every field but the language, defaults included (it owns them, so they are not repeated
+ * here: a missing one is a broken contract, an error). A theme this gateway does not know yet reads
+ * as `system`.
+ */
+export function toUserSettingsJson(settings: UserSettings): UserSettingsJson {
+  const { thinking, temperature, maxTokens } = settings;
+  if (thinking === undefined || temperature === undefined || maxTokens === undefined) throw new Error('auth answered settings without their defaults');
+  const theme = (Object.keys(THEMES) as ThemeJson[]).find((name) => THEMES[name] === settings.theme) ?? 'system';
+  // A proto float is 32-bit: show the decimal that was saved (0.7, not 0.699999988079071).
+  return { thinking, temperature: float32ToShortest(temperature), maxTokens, theme, language: settings.language ?? null };
+}
+
+/** The PATCH body as UpdateSettings' fields: absent stays absent, `language: null` is the empty string that clears it. */
+export function toSettingsUpdate(patch: UserSettingsPatchJson): UserSettings {
+  return {
+    thinking: patch.thinking,
+    temperature: patch.temperature,
+    maxTokens: patch.maxTokens,
+    theme: patch.theme === undefined ? Theme.THEME_UNSPECIFIED : THEMES[patch.theme],
+    language: patch.language === null ? '' : patch.language,
   };
 }
 

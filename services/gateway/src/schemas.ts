@@ -181,3 +181,37 @@ export const UsageReportSchema = Type.Object(
   closed,
 );
 export type UsageReportJson = Static<typeof UsageReportSchema>;
+
+export const ThemeSchema = Type.Union([Type.Literal('system'), Type.Literal('light'), Type.Literal('dark')]);
+export type ThemeJson = Static<typeof ThemeSchema>;
+
+/** A person's settings; kept by the auth service so they follow them across browsers. */
+export const UserSettingsSchema = Type.Object(
+  {
+    thinking: Type.Boolean(),
+    temperature: Type.Number(),
+    maxTokens: Type.Integer(),
+    // `system` follows the device's colour scheme.
+    theme: ThemeSchema,
+    // The interface language (BCP 47, e.g. "en", "zh-CN"); null: not chosen, the browser's.
+    language: Nullable(Type.String()),
+  },
+  closed,
+);
+export type UserSettingsJson = Static<typeof UserSettingsSchema>;
+
+/**
+ * PATCH /api/me/settings: at least one field; absent ones keep their value, `language: null` forgets
+ * it. The ranges are the auth service's (which checks them again and owns the language tag rule).
+ */
+export const UserSettingsPatchSchema = Type.Object(
+  {
+    thinking: Type.Optional(Type.Boolean()),
+    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+    maxTokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 32_768 })),
+    theme: Type.Optional(ThemeSchema),
+    language: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 35 }))),
+  },
+  { ...closed, minProperties: 1 },
+);
+export type UserSettingsPatchJson = Static<typeof UserSettingsPatchSchema>;

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { Theme } from '@freechat/proto/freechat/auth/v1/auth';
 import { FinishReason, MessageRole, MessageStatus } from '@freechat/proto/freechat/chat/v1/chat';
 import { ModelSource } from '@freechat/proto/freechat/inference/v1/inference';
 import { ConfigError } from '@freechat/shared';
@@ -11,7 +12,7 @@ import { CachedValue, isFresh } from '../src/cached-value.js';
 import { loadGatewayConfig } from '../src/config.js';
 import { ApiError, classifyError, ERRORS, fromGrpcStatus } from '../src/errors.js';
 import { decideJwks, peekKid } from '@freechat/shared';
-import { parseLastEventId, toIsoTime, toMessageJson, toModelJson, toSseEvent } from '../src/mapping.js';
+import { parseLastEventId, toIsoTime, toMessageJson, toModelJson, toSettingsUpdate, toSseEvent, toUserSettingsJson } from '../src/mapping.js';
 import { isUiNavigation } from '../src/plugins/external/web-ui.js';
 import { formatSseEvent } from '../src/sse.js';
 
@@ -161,6 +162,21 @@ describe('mapping', () => {
       runId: null,
       timings: null,
     });
+  });
+});
+
+describe('settings mapping', () => {
+  it('shows the temperature as saved, not as the 32-bit float the proto carries', () => {
+    const settings = { thinking: false, temperature: Math.fround(0.7), maxTokens: 300, theme: Theme.THEME_DARK, language: undefined };
+    expect(toUserSettingsJson(settings)).toEqual({ thinking: false, temperature: 0.7, maxTokens: 300, theme: 'dark', language: null });
+    // A theme from a newer auth service reads as the system's.
+    expect(toUserSettingsJson({ ...settings, theme: 9 as Theme, language: 'zh-CN' })).toMatchObject({ theme: 'system', language: 'zh-CN' });
+    expect(() => toUserSettingsJson({ theme: Theme.THEME_SYSTEM })).toThrow(/without their defaults/);
+  });
+
+  it('sends only the fields given; a null language is the empty string that clears it', () => {
+    expect(toSettingsUpdate({ theme: 'light' })).toEqual({ theme: Theme.THEME_LIGHT });
+    expect(toSettingsUpdate({ language: null, maxTokens: 5 })).toMatchObject({ theme: Theme.THEME_UNSPECIFIED, language: '', maxTokens: 5, thinking: undefined });
   });
 });
 

@@ -23,6 +23,7 @@ export { onTerminate, type OnTerminateOptions } from './process-signals.js';
 export * from './discovery/index.js';
 export { checkGrpcHealth, checkServiceHealth, type HealthCheckOptions, type HealthState } from './grpc-health-client.js';
 export { freePort } from './free-port.js';
+export { float32ToShortest } from './float32.js';
 export {
   verifyAccessToken,
   parseJwks,

@@ -113,7 +113,7 @@ export async function answerFinished(page: Page, timeout = 60_000): Promise<void
   await page.getByRole('button', { name: 'Stop', exact: true }).waitFor({ state: 'detached', timeout });
 }
 
-/** Sets "Max tokens" in the settings panel (kept in localStorage) and closes the panel again. */
+/** Sets "Max tokens" in the settings panel (saved for the account, cached in localStorage) and closes the panel again. */
 export async function setMaxTokens(page: Page, tokens: number): Promise<void> {
   await page.getByRole('button', { name: 'Settings', exact: true }).click();
   await page.getByRole('spinbutton', { name: 'Max tokens', exact: true }).fill(String(tokens));

@@ -4,7 +4,7 @@
 // in an HttpOnly cookie that no script here can read. localStorage keeps only a hint that a session
 // exists, so a page load knows whether to try restoring one.
 import { ApiError, NetworkError, errorFromResponse } from './errors';
-import type { AuthResult, GenerationRequest, ModelInfo, ServerMessage, Session, UsageReport, User } from './types';
+import type { AuthResult, GenerationRequest, ModelInfo, ServerMessage, Session, UsageReport, User, UserSettings } from './types';
 
 /** Whether this browser holds a session cookie: a hint, not a secret (the cookie is the credential). */
 export interface SessionHint {
@@ -76,6 +76,9 @@ export class ApiClient {
     this.json('GET', `/api/sessions/${encodeURIComponent(id)}/messages${before ? `?before=${encodeURIComponent(before)}` : ''}`);
   listModels = (): Promise<{ models: ModelInfo[] }> => this.json('GET', '/api/models');
   getUsage = (days: number): Promise<UsageReport> => this.json('GET', `/api/me/usage?days=${days}`);
+  getSettings = (): Promise<UserSettings> => this.json('GET', '/api/me/settings');
+  /** Changes only the fields given; answers all of them. */
+  updateSettings = (changes: Partial<UserSettings>): Promise<UserSettings> => this.json('PATCH', '/api/me/settings', { body: changes });
   stopRun = (runId: string): Promise<void> => this.json('POST', `/api/runs/${encodeURIComponent(runId)}/stop`);
 
   sendMessage(sessionId: string, content: string, request: GenerationRequest, signal: AbortSignal): Promise<Response | null> {

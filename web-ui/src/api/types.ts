@@ -6,6 +6,16 @@ export interface User {
   readonly createdAt: string | null;
 }
 
+/** GET/PATCH /api/me/settings: the person's settings, the same in every browser. */
+export interface UserSettings {
+  readonly thinking: boolean;
+  readonly temperature: number;
+  readonly maxTokens: number;
+  readonly theme: 'system' | 'light' | 'dark';
+  /** BCP 47 ("en", "zh-CN"); null: not chosen. */
+  readonly language: string | null;
+}
+
 export interface AuthResult {
   readonly user: User;
   readonly accessToken: string;

@@ -8,7 +8,7 @@ import type { Session } from '../api/types';
 import { applyRun, fromServer, pendingAnswer, prepareRegenerate, resumableRun, userMessage, type ChatMessage } from '../state/conversation';
 import { LiveRun } from '../state/live-run';
 import { initialRun, type RunState } from '../state/run';
-import { saveSettings, type Settings } from '../state/settings';
+import type { Settings } from '../state/settings';
 import { rememberThinkingMs, thinkingMsOf } from '../state/thinking-times';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';
@@ -327,10 +327,7 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
               settings={settings}
               modelMaxTokens={modelMaxTokens}
               loadUsage={client.getUsage}
-              onChange={(next) => {
-                saveSettings(next);
-                onSettings(next);
-              }}
+              onChange={onSettings}
             />
           )}
           <Composer

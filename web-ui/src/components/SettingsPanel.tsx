@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { UsageReport } from '../api/types';
-import { LIMITS, maxTokensBound, type Settings } from '../state/settings';
+import { LIMITS, maxTokensBound, THEMES, type Settings, type Theme } from '../state/settings';
 import { describeUsage } from '../state/usage';
 
 const USAGE_DAYS = 30;
+const THEME_NAMES: Readonly<Record<Theme, string>> = { system: 'System', light: 'Light', dark: 'Dark' };
 
 export function SettingsPanel({
   settings,
@@ -24,7 +25,7 @@ export function SettingsPanel({
   };
   const maxTokens = maxTokensBound(modelMaxTokens);
   return (
-    <section id="settings-panel" class="settings" aria-label="Generation settings">
+    <section id="settings-panel" class="settings" aria-label="Settings">
       <label class="check">
         <input type="checkbox" checked={settings.thinking} onChange={(e) => onChange({ ...settings, thinking: e.currentTarget.checked })} />
         Thinking
@@ -51,6 +52,15 @@ export function SettingsPanel({
           onChange={(e) => onChange({ ...settings, maxTokens: Math.round(Math.min(maxTokens, Math.max(LIMITS.maxTokens.min, number(e.currentTarget.value, settings.maxTokens)))) })}
         />
       </label>
+      <fieldset class="segmented">
+        <legend>Theme</legend>
+        {THEMES.map((theme) => (
+          <label key={theme}>
+            <input type="radio" name="theme" value={theme} checked={settings.theme === theme} onChange={() => onChange({ ...settings, theme })} />
+            {THEME_NAMES[theme]}
+          </label>
+        ))}
+      </fieldset>
       {loadUsage && <UsageLine load={loadUsage} />}
     </section>
   );

@@ -1,10 +1,12 @@
 // The signed-in app: sidebar, the open conversation (from the URL), banners and alerts.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
 import { ApiError, describeError } from '../api/errors';
 import type { Session, User } from '../api/types';
 import { pathForSession, sessionIdFromPath } from '../state/route';
-import { loadSettings, withModelLimit, type Settings } from '../state/settings';
+import { applyChange, loadSettings, withModelLimit, type Settings } from '../state/settings';
+import { SettingsSync } from '../state/settings-sync';
+import { applyTheme } from '../theme';
 import { ChatView } from './ChatView';
 import { Sidebar } from './Sidebar';
 
@@ -14,6 +16,9 @@ const TITLE_REFRESH_DELAYS_MS = [2_500, 8_000, 20_000, 45_000, 90_000];
 /** How often the list is read again while a conversation is answering (see below). */
 const ANSWERING_REFRESH_MS = 3_000;
 
+/** How long logging out waits for settings still being saved. */
+const LOGOUT_SAVE_WAIT_MS = 3_000;
+
 export const BUILT_IN_NOTICE = 'This server runs the built-in offline model: its replies are random text.';
 
 export function Shell({ client, user, onLogout }: { client: ApiClient; user: User; onLogout: () => void }) {
@@ -22,11 +27,50 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
   const [error, setError] = useState<string | null>(null);
   const [connection, setConnection] = useState<string | null>(null);
   const [builtIn, setBuiltIn] = useState(false);
+  // The cached copy first; the server's once it answers (SettingsSync).
   const [settings, setSettings] = useState(loadSettings);
   // The model's maxNewTokensLimit: what is sent never exceeds it (the API answers 400 above it).
   const [modelMaxTokens, setModelMaxTokens] = useState<number | undefined>(undefined);
   const [modelMaxPromptTokens, setModelMaxPromptTokens] = useState<number | undefined>(undefined);
   const [sidebarOpen, setSidebarOpen] = useState(false);
+
+  const sync = useMemo(
+    () =>
+      new SettingsSync(settings, {
+        load: client.getSettings,
+        save: client.updateSettings,
+        onSettings: setSettings,
+        onSaveFailed: (e) => setError(`Your settings could not be saved: ${describeError(e)}`),
+      }),
+    // One per signed-in shell: `settings` is only its starting point.
+    [client],
+  );
+  useEffect(() => {
+    sync.start();
+    // Leaving the page (or the tab) saves what is still waiting for the pause.
+    const onHidden = () => document.visibilityState === 'hidden' && void sync.flush();
+    document.addEventListener('visibilitychange', onHidden);
+    return () => {
+      document.removeEventListener('visibilitychange', onHidden);
+      sync.stop();
+    };
+  }, [sync]);
+  // Before the browser paints the change: no frame in the old theme.
+  useLayoutEffect(() => applyTheme(settings.theme), [settings.theme]);
+  const changeSettings = useCallback(
+    (changed: Settings) => {
+      const next = applyChange(settings, modelMaxTokens, changed);
+      sync.change(next);
+      setSettings(next);
+    },
+    [settings, modelMaxTokens, sync],
+  );
+  const logOut = (): void => {
+    // What is waiting is saved first, while the session still allows it; a server that does not
+    // answer does not keep the person from logging out.
+    const patience = new Promise<void>((resolve) => setTimeout(resolve, LOGOUT_SAVE_WAIT_MS));
+    void Promise.race([sync.flush(), patience]).finally(onLogout);
+  };
 
   const navigate = useCallback((id: string | null, options: { replace?: boolean } = {}) => {
     const path = pathForSession(id);
@@ -142,7 +186,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
         onNew={newChat}
         onRename={rename}
         onDelete={remove}
-        onLogout={onLogout}
+        onLogout={logOut}
         onClose={() => setSidebarOpen(false)}
       />
       {sidebarOpen && <div class="scrim" onClick={() => setSidebarOpen(false)} aria-hidden="true" />}
@@ -174,7 +218,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
           settings={withModelLimit(settings, modelMaxTokens)}
           modelMaxTokens={modelMaxTokens}
           modelMaxPromptTokens={modelMaxPromptTokens}
-          onSettings={setSettings}
+          onSettings={changeSettings}
           onCreated={onCreated}
           onSessionsChanged={sessionsChanged}
           onError={setError}

@@ -5,13 +5,16 @@ import {
   type AuthResponse,
   type GetPublicKeysRequest,
   type GetPublicKeysResponse,
+  type GetSettingsRequest,
   type GetUserRequest,
   type LoginRequest,
   type LogoutRequest,
   type LogoutResponse,
   type RefreshRequest,
   type RegisterRequest,
+  type UpdateSettingsRequest,
   type User,
+  type UserSettings,
 } from '@freechat/proto/freechat/auth/v1/auth';
 import { callerMetadata } from '@freechat/shared';
 
@@ -23,6 +26,9 @@ export interface AuthApi {
   /** The user the access token names, sent as call metadata; no token: a call without one. */
   getUser(accessToken?: string): Promise<User>;
   getPublicKeys(): Promise<GetPublicKeysResponse>;
+  /** The settings of the user the access token names; no token: a call without one. */
+  getSettings(accessToken?: string): Promise<UserSettings>;
+  updateSettings(accessToken: string | undefined, settings: UserSettings | undefined): Promise<UserSettings>;
   close(): void;
 }
 
@@ -31,6 +37,8 @@ type Unary<Req, Res> = (request: Req, callback: (error: grpc.ServiceError | null
 function promisify<Req, Res>(method: Unary<Req, Res>, client: grpc.Client): (request: Req) => Promise<Res> {
   return (request) => new Promise((resolve, reject) => method.call(client, request, (error, response) => (error ? reject(error) : resolve(response))));
 }
+
+const metadataOf = (accessToken: string | undefined): grpc.Metadata => (accessToken ? callerMetadata(accessToken) : new grpc.Metadata());
 
 export function authClient(address: string): AuthApi {
   const client = new AuthServiceClient(address, grpc.credentials.createInsecure());
@@ -42,9 +50,17 @@ export function authClient(address: string): AuthApi {
     logout: (refreshToken) => call<LogoutRequest, LogoutResponse>(client.logout)({ refreshToken }),
     getUser: (accessToken) =>
       new Promise<User>((resolve, reject) =>
-        client.getUser({} satisfies GetUserRequest, accessToken ? callerMetadata(accessToken) : new grpc.Metadata(), (error, user) =>
+        client.getUser({} satisfies GetUserRequest, metadataOf(accessToken), (error, user) =>
           error ? reject(error) : resolve(user),
         ),
+      ),
+    getSettings: (accessToken) =>
+      new Promise<UserSettings>((resolve, reject) =>
+        client.getSettings({} satisfies GetSettingsRequest, metadataOf(accessToken), (error, settings) => (error ? reject(error) : resolve(settings))),
+      ),
+    updateSettings: (accessToken, settings) =>
+      new Promise<UserSettings>((resolve, reject) =>
+        client.updateSettings({ settings } satisfies UpdateSettingsRequest, metadataOf(accessToken), (error, updated) => (error ? reject(error) : resolve(updated))),
       ),
     getPublicKeys: () => call<GetPublicKeysRequest, GetPublicKeysResponse>(client.getPublicKeys)({}),
     close: () => client.close(),

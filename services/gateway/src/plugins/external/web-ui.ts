@@ -22,6 +22,7 @@ export const PLACEHOLDER_PAGE = `<!doctype html>
 <h2>API</h2>
 <ul>
 <li><code>POST /api/auth/register</code>, <code>POST /api/auth/login</code>, <code>POST /api/auth/refresh</code>, <code>POST /api/auth/logout</code>, <code>GET /api/me</code></li>
+<li><code>GET|PATCH /api/me/settings</code></li>
 <li><code>GET|POST /api/sessions</code>, <code>GET|PATCH|DELETE /api/sessions/:id</code></li>
 <li><code>GET /api/sessions/:id/messages</code>, <code>POST /api/sessions/:id/messages</code>, <code>POST /api/sessions/:id/regenerate</code>, <code>POST /api/sessions/:id/continue</code> (Server-Sent Events)</li>
 <li><code>GET /api/runs/:runId/events</code> (Server-Sent Events, resumes from <code>Last-Event-ID</code>), <code>POST /api/runs/:runId/stop</code></li>
