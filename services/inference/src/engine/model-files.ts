@@ -7,6 +7,7 @@
 import { readFile, readdir, stat, access } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { sharesCacheBuffer } from '../attention-kinds.js';
 
 const ModelConfigSchema = z.object({
   model_type: z.string(),
@@ -62,9 +63,6 @@ const GenaiConfigSchema = z.object({
 });
 
 export type KvNames = (layer: number) => { readonly pastKey: string; readonly pastValue: string; readonly presentKey: string; readonly presentValue: string };
-
-/** The built-in builder's attention kinds (config.json's freechat.attention) whose cache is a shared buffer. */
-const SHARED_BUFFER_ATTENTION = new Set(['gqa', 'read-cache']);
 
 export interface ModelFiles {
   readonly dir: string;
@@ -184,7 +182,7 @@ export async function readModelFiles(dir: string, variant = 'model'): Promise<Mo
     eosTokenIds: generation.eos_token_id ?? [],
     padTokenId: generation.pad_token_id ?? 0,
     builtIn: config.freechat?.built_in === true,
-    kvLayout: SHARED_BUFFER_ATTENTION.has(config.freechat?.attention ?? '') ? 'shared-buffer' : 'concat',
+    kvLayout: sharesCacheBuffer(config.freechat?.attention) ? 'shared-buffer' : 'concat',
     format: 'hf-onnx',
     weightBytes: await weightBytesOf(onnxPath),
     generationDefaults: {

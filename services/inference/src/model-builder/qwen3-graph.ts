@@ -4,6 +4,7 @@
  */
 import { GraphBuilder, MS_DOMAIN, type GraphDescription, type WeightInit } from './onnx-graph-builder.js';
 import type { Qwen3Dims } from './presets.js';
+import { sharesCacheBuffer, type AttentionKind } from '../attention-kinds.js';
 
 /** Initializer names. Projection weights are stored pre-transposed as [in, out] (HF stores [out, in]). */
 export const qwen3WeightNames = {
@@ -77,12 +78,7 @@ export type LogitsOutput = 'all' | 'last';
  * The last two take right-padded rows: row b's length is the sum of its attention_mask row,
  * whatever the mask's width, and its cached length is its first position id.
  */
-export type AttentionKind = 'standard' | 'gqa' | 'read-cache';
-
-/** Kinds whose cache is one preallocated buffer per layer that passes write into at each row's offset. */
-function sharesCacheBuffer(kind: AttentionKind | undefined): boolean {
-  return kind === 'gqa' || kind === 'read-cache';
-}
+export type { AttentionKind };
 
 /**
  * `float32`: every projection a MatMul on float weights. `int4` / `int8`: the seven projections of
