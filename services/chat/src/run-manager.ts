@@ -570,6 +570,7 @@ export class RunManager {
       // Inference takes turns between users, so one user's long prompts cannot hold up another's.
       fairnessKey: `user:${run.input.ownerId}`,
       answerPrefix: run.continues && { reasoning: run.continues.reasoning, content: run.continues.content },
+      model: '',
       sampling: {
         stop: [],
         ...(temperature !== undefined && { temperature }),

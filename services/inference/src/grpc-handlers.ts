@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { GenerateRequest, GenerateResponse, InferenceServiceServer } from '@freechat/proto/freechat/inference/v1/inference';
 import { drained, nsToTimestamp, toServiceError, type Logger, type WallClock } from '@freechat/shared';
-import { UnavailableError } from './engine/errors.js';
+import { InvalidArgumentError, UnavailableError } from './engine/errors.js';
 import { traceGeneration } from './generation-tracing.js';
 import type { Engine, GenerationEvent } from './engine/types.js';
 import { toGenerateResponse, toGenerationRequest, toModelInfo, toStatus } from './grpc-mapping.js';
@@ -56,7 +56,10 @@ async function streamGeneration(
   call.once('cancelled', onCancelled);
   try {
     const arrivedAt = Date.now();
-    const events = requireEngine().generate(toGenerationRequest(call.request, requestId, controller.signal));
+    const engine = requireEngine();
+    const asked = call.request.model;
+    if (asked !== '' && asked !== engine.model.id) throw new InvalidArgumentError('model', `"${asked}" is not served here; served: "${engine.model.id}"`);
+    const events = engine.generate(toGenerationRequest(call.request, requestId, controller.signal));
     for await (const event of events) {
       // After cancellation the engine still ends the stream with `done`; keep pulling so it can clean up.
       if (call.cancelled) continue;

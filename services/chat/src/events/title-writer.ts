@@ -69,6 +69,7 @@ async function generate(options: TitleWriterOptions, exchange: { user: string; a
       fairnessKey: 'chat-titles',
       sampling: { stop: ['\n'], maxNewTokens: options.maxNewTokens, temperature: 0 },
       answerPrefix: undefined,
+      model: '',
     },
     signal,
   )) {
