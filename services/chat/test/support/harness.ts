@@ -21,7 +21,9 @@ import {
   type ListSessionsResponse,
   type AttachRunRequest,
   type RegenerateMessageRequest,
-  type RenameSessionRequest,
+  type SearchSessionsRequest,
+  type SearchSessionsResponse,
+  type UpdateSessionRequest,
   type RunEvent,
   type SendMessageRequest,
   type Session,
@@ -157,7 +159,10 @@ export function chatApi(client: ChatServiceClient) {
     createSession: wrap<CreateSessionRequest, Session>(client.createSession),
     listSessions: wrap<ListSessionsRequest, ListSessionsResponse>(client.listSessions),
     getSession: wrap<GetSessionRequest, Session>(client.getSession),
-    renameSession: wrap<RenameSessionRequest, Session>(client.renameSession),
+    // `tags` may be left out like the optional fields (ts-proto types a message field as required).
+    updateSession: (request: AsUser<Omit<UpdateSessionRequest, 'tags'> & Partial<Pick<UpdateSessionRequest, 'tags'>>>) =>
+      wrap<UpdateSessionRequest, Session>(client.updateSession)({ tags: undefined, ...request }),
+    searchSessions: wrap<SearchSessionsRequest, SearchSessionsResponse>(client.searchSessions),
     deleteSession: wrap<DeleteSessionRequest, DeleteSessionResponse>(client.deleteSession),
     listMessages: wrap<ListMessagesRequest, ListMessagesResponse>(client.listMessages),
     stopRun: wrap<StopRunRequest, StopRunResponse>(client.stopRun),
