@@ -21,6 +21,7 @@ import healthRoutes from './routes/health.js';
 import messageRoutes from './routes/messages.js';
 import modelRoutes from './routes/models.js';
 import runRoutes from './routes/runs.js';
+import searchRoutes from './routes/search.js';
 import sessionRoutes from './routes/sessions.js';
 import usageRoutes from './routes/usage.js';
 
@@ -113,6 +114,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   void app.register(messageRoutes);
   void app.register(runRoutes);
   void app.register(usageRoutes);
+  void app.register(searchRoutes);
   void app.register(modelRoutes, { cacheMs: config.models.cacheMs, ...(options.now && { now: options.now }) });
 
   return app;

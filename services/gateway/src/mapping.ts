@@ -10,10 +10,17 @@ import {
   type RunTimings,
   type Usage,
   type GetUsageResponse,
+  type SearchSessionsResponse,
 } from '@freechat/proto/freechat/chat/v1/chat';
 import { ModelSource, type ModelInfo } from '@freechat/proto/freechat/inference/v1/inference';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
-import type { AuthResultJson, FinishReasonJson, MessageJson, ModelJson, SessionJson, TimingsJson, UsageJson, UsageReportJson, UserJson } from './schemas.js';
+import type {
+  AuthResultJson,
+  FinishReasonJson,
+  MessageJson,
+  ModelJson,
+  SearchResultsJson,
+  SessionJson, TimingsJson, UsageJson, UsageReportJson, UserJson } from './schemas.js';
 import type { SseEvent } from './sse.js';
 
 export function toIsoTime(timestamp: Timestamp | undefined): string | null {
@@ -41,6 +48,22 @@ export function toSessionJson(session: Session): SessionJson {
     createdAt: toIsoTime(session.createdAt),
     updatedAt: toIsoTime(session.updatedAt),
     currentLeafId: session.currentLeafId || null,
+    pinned: session.pinned,
+    tags: session.tags,
+    systemPrompt: session.systemPrompt,
+    model: session.model,
+  };
+}
+
+export function toSearchResultsJson(response: SearchSessionsResponse): SearchResultsJson {
+  return {
+    results: response.results.map((hit) => ({
+      sessionId: hit.sessionId,
+      messageId: hit.messageId || null,
+      title: hit.title,
+      snippet: hit.snippet,
+      highlights: hit.highlights.map((h): [number, number] => [h.start, h.end]),
+    })),
   };
 }
 
