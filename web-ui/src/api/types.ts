@@ -19,6 +19,32 @@ export interface Session {
   readonly updatedAt: string | null;
   /** The last message of the branch the session shows. */
   readonly currentLeafId: string | null;
+  /** Listed in the "Pinned" group on top. */
+  readonly pinned: boolean;
+  /** Trimmed, lower-case, distinct (the server normalises them). */
+  readonly tags: readonly string[];
+  readonly systemPrompt: string;
+  readonly model: string;
+}
+
+/** What PATCH /api/sessions/:id changes: any of these, the rest stays. */
+export interface SessionChanges {
+  readonly title?: string;
+  readonly pinned?: boolean;
+  readonly tags?: readonly string[];
+  readonly systemPrompt?: string;
+  readonly model?: string;
+}
+
+/** One conversation found by GET /api/search: its best match. */
+export interface SearchResult {
+  readonly sessionId: string;
+  /** The matching message; null when the title matched. */
+  readonly messageId: string | null;
+  readonly title: string;
+  /** Plain text; `highlights` are the [start, end) of the matched words in it. */
+  readonly snippet: string;
+  readonly highlights: readonly (readonly [number, number])[];
 }
 
 export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error' | 'unspecified';
