@@ -104,10 +104,14 @@ describe('search, pins and tags', { timeout: 120_000 }, () => {
       conversations(page).getByRole('listitem').filter({ has: page.getByRole('link', { name: title, exact: true }) }).locator('.tag-chip');
     await until('normalised chips', async () => (await chipsOf('Quarterly report').allInnerTexts()).join() === 'work');
     expect(await chipsOf('Sprint planning').allInnerTexts()).toEqual(['work', 'planning']);
+    await conversations(page).getByRole('button', { name: 'Pin Sprint planning', exact: true }).click();
+    await conversations(page).getByRole('list', { name: 'Pinned', exact: true }).waitFor();
+    await conversations(page).getByRole('link', { name: 'Birthday ideas', exact: true }).hover();
+    await screenshot(page, 'pins-and-tags');
 
     await chipsOf('Quarterly report').getByText('work', { exact: true }).click();
     await until('the work conversations', async () => (await linkNames(page)).length === 2);
-    expect(await linkNames(page)).toEqual(['Quarterly report', 'Sprint planning']);
+    expect(await linkNames(page)).toEqual(['Sprint planning', 'Quarterly report']);
     await page.getByRole('button', { name: 'Clear the tag filter work', exact: true }).click();
     await until('every conversation', async () => (await linkNames(page)).length === 3);
 
