@@ -1,4 +1,4 @@
-// Managing conversations in the browser: rename inline, delete with confirmation, filter by title;
+// Managing conversations in the browser: rename inline, delete with confirmation, filter by title (the search box);
 // hostile text in a message, an answer and a title stays text; the phone layout; and an upstream
 // failure said out loud (last: it stops the chat service of this file's stack).
 import type { Page } from 'playwright-core';
@@ -109,7 +109,7 @@ describe('conversations', { timeout: 90_000 }, () => {
     await signUp(page, app.stack.url);
     for (const first of ['Plan the garden', 'Bake sourdough bread', 'Garden tools to buy']) await converse(page, first);
 
-    const filter = page.getByRole('searchbox', { name: 'Filter conversations', exact: true }).or(page.getByRole('textbox', { name: 'Filter conversations', exact: true }));
+    const filter = page.getByRole('searchbox', { name: 'Search conversations', exact: true });
     await filter.fill('garden');
     await until('the filtered list', async () => (await linkNames(page)).length === 2);
     await expectList(page, ['Garden tools to buy', 'Plan the garden']);

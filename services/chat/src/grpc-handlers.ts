@@ -5,15 +5,30 @@ import { Metadata, type handleUnaryCall, type ServerWritableStream } from '@grpc
 import type { ChatServiceServer, RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
 import { ATTACH_LIVE, ATTACH_STATE_KEY, drained, toServiceError, UnauthenticatedCallerError, type CallerVerifier, type Logger } from '@freechat/shared';
 import { FailedPreconditionError, NotFoundError, UnavailableError } from './errors.js';
-import { toMessage, toSession, toStatus } from './grpc-mapping.js';
+import { toMessage, toSearchHit, toSession, toStatus } from './grpc-mapping.js';
 import type { MessagesRepository } from './messages-repository.js';
 import type { RunManager } from './run-manager.js';
+import { buildTsQuery, searchLimit, validateQuery } from './search-query.js';
+import type { SearchRepository } from './search-repository.js';
 import type { SessionsRepository } from './sessions-repository.js';
-import { isUuid, messagePageLimit, pageSize, requireUuid, validateContent, validateParams, validateTitle } from './validation.js';
+import {
+  isUuid,
+  messagePageLimit,
+  normaliseTag,
+  normaliseTags,
+  pageSize,
+  requireUuid,
+  validateContent,
+  validateModel,
+  validateParams,
+  validateSystemPrompt,
+  validateTitle,
+} from './validation.js';
 import { usageDays, usageReport, windowStart, type UsageStore } from './events/usage.js';
 
 export interface ChatHandlersOptions {
   readonly sessions: SessionsRepository;
+  readonly search: SearchRepository;
   readonly messages: MessagesRepository;
   readonly runs: RunManager;
   /** Per-user daily usage, written by the usage consumer. */
@@ -26,7 +41,7 @@ export interface ChatHandlersOptions {
 }
 
 export function createChatHandlers(options: ChatHandlersOptions): ChatServiceServer {
-  const { sessions, messages, runs, logger } = options;
+  const { sessions, search, messages, runs, logger } = options;
   const unary = <Req, Res>(method: string, handle: (request: Req, userId: string) => Promise<Res>): handleUnaryCall<Req, Res> => {
     return (call, callback) => {
       (async () => {
@@ -52,19 +67,31 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
       return toSession(await sessions.create({ id: randomUUID(), ownerId: userId, title, titleSource }));
     }),
     listSessions: unary('ListSessions', async (request, userId) => {
-      const page = await sessions.list(userId, pageSize(request.pageSize), request.pageToken);
+      const tag = request.tag === undefined ? undefined : normaliseTag('tag', request.tag);
+      const page = await sessions.list(userId, pageSize(request.pageSize), request.pageToken, tag);
       const answering = await messages.answeringSessions(page.sessions.map((s) => s.id));
       return { sessions: page.sessions.map((s) => toSession(s, answering.has(s.id))), nextPageToken: page.nextPageToken };
     }),
     getSession: unary('GetSession', async (request, userId) => {
       return toSession(await ownedSession(userId, requireUuid('session_id', request.sessionId)));
     }),
-    renameSession: unary('RenameSession', async (request, userId) => {
+    updateSession: unary('UpdateSession', async (request, userId) => {
       const sessionId = requireUuid('session_id', request.sessionId);
-      const title = validateTitle(request.title, { emptyMeansDefault: false });
-      const session = await sessions.rename(userId, sessionId, title);
+      const session = await sessions.update(userId, sessionId, {
+        title: request.title === undefined ? undefined : validateTitle(request.title, { emptyMeansDefault: false }),
+        pinned: request.pinned,
+        tags: request.tags === undefined ? undefined : normaliseTags(request.tags.tags),
+        systemPrompt: request.systemPrompt === undefined ? undefined : validateSystemPrompt(request.systemPrompt),
+        model: request.model === undefined ? undefined : validateModel(request.model),
+      });
       if (!session) throw new NotFoundError('session');
       return toSession(session);
+    }),
+    searchSessions: unary('SearchSessions', async (request, userId) => {
+      const tsQuery = buildTsQuery(validateQuery(request.query));
+      const limit = searchLimit(request.limit);
+      if (tsQuery === undefined) return { results: [] };
+      return { results: (await search.search(userId, tsQuery, limit)).map(toSearchHit) };
     }),
     deleteSession: unary('DeleteSession', async (request, userId) => {
       const sessionId = requireUuid('session_id', request.sessionId);

@@ -6,12 +6,14 @@ import {
   MessageRole,
   MessageStatus,
   type Message,
+  type SearchHit,
   type Session,
 } from '@freechat/proto/freechat/chat/v1/chat';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
 import { FailedPreconditionError, InvalidArgumentError, LimitExceededError, NotFoundError, UnavailableError } from './errors.js';
 import type { BranchMessageRow, MessageRow } from './messages-repository.js';
 import { toRunTimings } from './run-events.js';
+import type { SearchHitRow } from './search-repository.js';
 import type { SessionRow } from './sessions-repository.js';
 
 const ROLES = { user: MessageRole.MESSAGE_ROLE_USER, assistant: MessageRole.MESSAGE_ROLE_ASSISTANT } as const;
@@ -42,6 +44,20 @@ export function toSession(row: SessionRow, answering = false): Session {
     createdAt: toTimestamp(row.createdAt),
     updatedAt: toTimestamp(row.updatedAt),
     currentLeafId: row.currentLeafId ?? '',
+    pinned: row.pinned,
+    tags: [...row.tags],
+    systemPrompt: row.systemPrompt,
+    model: row.model,
+  };
+}
+
+export function toSearchHit(row: SearchHitRow): SearchHit {
+  return {
+    sessionId: row.sessionId,
+    messageId: row.messageId ?? '',
+    title: row.title,
+    snippet: row.snippet.text,
+    highlights: row.snippet.highlights.map(([start, end]) => ({ start, end })),
   };
 }
 

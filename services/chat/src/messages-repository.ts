@@ -377,7 +377,8 @@ export class MessagesRepository {
   /**
    * A new session of the owner's holding a copy of the branch that ends at `messageId` (that message
    * and those above it, text, status and numbers kept, new ids, no runs), shown from that message;
-   * named like the source with " (fork)" after it, and with its `session.created` event. One
+   * named like the source with " (fork)" after it, with the source's system prompt and model, and
+   * with its `session.created` event. One
    * transaction; the source is untouched. `not_found` for a session not the owner's,
    * `message_not_found` outside it, `run_in_progress` at an answer still being written.
    */
@@ -394,7 +395,12 @@ export class MessagesRepository {
       if (status === undefined) return { kind: 'message_not_found' };
       if (status === 'streaming') return { kind: 'refused', code: 'run_in_progress' };
       const forkTitle = forkedTitle(title);
-      await tx.query(`INSERT INTO chat.sessions (id, owner_id, title, title_source) VALUES ($1, $2, $3, 'user')`, [input.newSessionId, input.ownerId, forkTitle]);
+      // The conversation's own settings (system prompt, model) go with it; pins and tags do not.
+      await tx.query(
+        `INSERT INTO chat.sessions (id, owner_id, title, title_source, system_prompt, model)
+         SELECT $1, owner_id, $3, 'user', system_prompt, model FROM chat.sessions WHERE id = $2`,
+        [input.newSessionId, input.sessionId, forkTitle],
+      );
       await appendEvent(tx, { type: EVENT_TYPES.sessionCreated, sessionId: input.newSessionId, userId: input.ownerId, payload: { title: forkTitle, titleSource: 'user' } });
       // New ids first (one per copied message), then rows pointing at their parents' new ids.
       const { rows } = await tx.query<{ leaf: string }>(

@@ -36,6 +36,7 @@ import { RedisChannels } from './redis-channels.js';
 import { RedisRunControl } from './redis-run-control.js';
 import { RedisRunLog } from './redis-run-log.js';
 import { MemoryRunLog, type RunLog } from './run-log.js';
+import { SearchRepository } from './search-repository.js';
 import { SessionsRepository } from './sessions-repository.js';
 
 /** `services/chat/migrations`, from src/ (tests, tsx) and from dist/ alike. */
@@ -97,7 +98,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
       {
         name: ChatServiceClient.serviceName,
         definition: ChatServiceService,
-        implementation: createChatHandlers({ sessions, messages, runs, usage: events.usage, logger, isReady: () => serving, callerOf }),
+        implementation: createChatHandlers({ sessions, search: new SearchRepository(pool), messages, runs, usage: events.usage, logger, isReady: () => serving, callerOf }),
       },
     ],
   });

@@ -9,6 +9,10 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 export const DEFAULT_MESSAGE_PAGE = 50;
 export const MAX_MESSAGE_PAGE = 200;
+export const MAX_SYSTEM_PROMPT_CHARS = 8_000;
+export const MAX_MODEL_CHARS = 200;
+export const MAX_TAGS = 10;
+export const MAX_TAG_CHARS = 40;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -41,6 +45,38 @@ export function validateTitle(value: string, options: { readonly emptyMeansDefau
   if (title === '') throw new InvalidArgumentError('title', 'must not be empty');
   if (charCount(title) > MAX_TITLE_CHARS) throw new InvalidArgumentError('title', `must be at most ${MAX_TITLE_CHARS} characters`);
   return title;
+}
+
+/** One tag as stored: NFC, trimmed, inner whitespace one space, lower-case, 1-40 characters. */
+export function normaliseTag(field: string, value: string): string {
+  requireStorableText(field, value);
+  const tag = value.normalize('NFC').replace(/\s+/gu, ' ').trim().toLowerCase();
+  if (tag === '') throw new InvalidArgumentError(field, 'must not be empty');
+  if (charCount(tag) > MAX_TAG_CHARS) throw new InvalidArgumentError(field, `must be at most ${MAX_TAG_CHARS} characters`);
+  return tag;
+}
+
+/** A session's tags: each normalised, duplicates (after normalising) dropped in order, at most 10. */
+export function normaliseTags(values: readonly string[]): string[] {
+  const tags = [...new Set(values.map((value) => normaliseTag('tags', value)))];
+  if (tags.length > MAX_TAGS) throw new InvalidArgumentError('tags', `must be at most ${MAX_TAGS} distinct tags`);
+  return tags;
+}
+
+/** Kept as written (its whitespace may be meant); empty means none. */
+export function validateSystemPrompt(value: string): string {
+  requireStorableText('system_prompt', value);
+  if (charCount(value) > MAX_SYSTEM_PROMPT_CHARS)
+    throw new InvalidArgumentError('system_prompt', `must be at most ${MAX_SYSTEM_PROMPT_CHARS} characters`);
+  return value;
+}
+
+/** A model id, trimmed; empty means the default model. */
+export function validateModel(value: string): string {
+  requireStorableText('model', value);
+  const model = value.trim();
+  if (charCount(model) > MAX_MODEL_CHARS) throw new InvalidArgumentError('model', `must be at most ${MAX_MODEL_CHARS} characters`);
+  return model;
 }
 
 /** Kept as written (leading spaces and newlines can matter), but never blank. */

@@ -126,14 +126,14 @@ describe('relay and consumers', { timeout: 3 * DELIVERY_TIMEOUT_MS }, () => {
     const [row] = await sql<{ title_source: string }>(db, `SELECT title_source FROM chat.sessions WHERE id = $1`, [fresh.sessionId]);
     expect(row!.title_source).toBe('generated');
     // Later answers do not retitle it.
-    await chat.api.renameSession({ ...fresh, title: 'Mine now' });
+    await chat.api.updateSession({ ...fresh, title: 'Mine now' });
     await exchange(fresh, 'And dogs?');
 
     const named = await newConversation(randomUUID(), 'Named at birth');
     const renamed = await newConversation();
     await exchange(named, 'Hello');
     await exchange(renamed, 'Hello');
-    await chat.api.renameSession({ ...renamed, title: 'My own title' });
+    await chat.api.updateSession({ ...renamed, title: 'My own title' });
     await exchange(renamed, 'Again');
     // Every run.completed of these sessions has been through the title writer.
     await until(async () => {

@@ -153,7 +153,7 @@ describe('RegenerateMessage', () => {
     expect((await api.getSession(ref)).title).toBe(edited.slice(0, 60).trim());
 
     // A title the user chose (or one from an earlier message) is kept.
-    await api.renameSession({ ...ref, title: 'Mine' });
+    await api.updateSession({ ...ref, title: 'Mine' });
     await collect(regenerate(ref, { content: 'Something else' }));
     expect((await api.getSession(ref)).title).toBe('Mine');
   });

@@ -266,7 +266,7 @@ describe('ownership of runs', () => {
     for (const call of [
       () => api.getSession({ userId: intruder, sessionId: ref.sessionId }),
       () => api.listMessages({ userId: intruder, sessionId: ref.sessionId }),
-      () => api.renameSession({ userId: intruder, sessionId: ref.sessionId, title: 'mine now' }),
+      () => api.updateSession({ userId: intruder, sessionId: ref.sessionId, title: 'mine now' }),
       () => api.deleteSession({ userId: intruder, sessionId: ref.sessionId }),
     ]) {
       expect((await failure(call())).code).toBe(Status.NOT_FOUND);

@@ -56,7 +56,7 @@ describe('session CRUD', () => {
     const user = newUser();
     const first = await api.createSession({ userId: user, title: 'first' });
     await api.createSession({ userId: user, title: 'second' });
-    const renamed = await api.renameSession({ userId: user, sessionId: first.id, title: '  better name ' });
+    const renamed = await api.updateSession({ userId: user, sessionId: first.id, title: '  better name ' });
     expect(renamed.title).toBe('better name');
     expect(await api.getSession({ userId: user, sessionId: first.id })).toEqual(renamed);
     const { sessions } = await api.listSessions({ userId: user, pageSize: 0, pageToken: '' });
@@ -69,7 +69,7 @@ describe('session CRUD', () => {
     await api.deleteSession({ userId: user, sessionId: session.id });
     const ref = { userId: user, sessionId: session.id };
     expect((await failure(api.getSession(ref))).code).toBe(Status.NOT_FOUND);
-    expect((await failure(api.renameSession({ ...ref, title: 'x' }))).code).toBe(Status.NOT_FOUND);
+    expect((await failure(api.updateSession({ ...ref, title: 'x' }))).code).toBe(Status.NOT_FOUND);
     expect((await failure(api.deleteSession(ref))).code).toBe(Status.NOT_FOUND);
     expect((await failure(api.listMessages(ref))).code).toBe(Status.NOT_FOUND);
     const send = await collect(chat.client.sendMessage({ ...ref, content: 'hello?', params: undefined }));
@@ -91,15 +91,93 @@ describe('session CRUD', () => {
       const ref = { userId: other, sessionId };
       const errors = [
         await failure(api.getSession(ref)),
-        await failure(api.renameSession({ ...ref, title: 'stolen' })),
+        await failure(api.updateSession({ ...ref, title: 'stolen' })),
+        await failure(api.updateSession({ ...ref, pinned: true, tags: { tags: ['mine'] } })),
         await failure(api.deleteSession(ref)),
         await failure(api.listMessages(ref)),
         (await collect(chat.client.sendMessage({ ...ref, content: 'hi', params: undefined }))).error!,
       ];
-      expect(errors.map((e) => [e.code, e.details])).toEqual(Array(5).fill([Status.NOT_FOUND, 'session not found']));
+      expect(errors.map((e) => [e.code, e.details])).toEqual(Array(6).fill([Status.NOT_FOUND, 'session not found']));
     }
     expect((await api.listSessions({ userId: other, pageSize: 0, pageToken: '' })).sessions).toEqual([]);
-    expect(await api.getSession({ userId: owner, sessionId: session.id })).toMatchObject({ title: 'mine' });
+    expect(await api.getSession({ userId: owner, sessionId: session.id })).toMatchObject({ title: 'mine', pinned: false, tags: [] });
+  });
+});
+
+describe('UpdateSession', () => {
+  it('changes only the given fields and returns the session', async () => {
+    const user = newUser();
+    const session = await api.createSession({ userId: user, title: 'plans' });
+    expect(session).toMatchObject({ pinned: false, tags: [], systemPrompt: '', model: '' });
+    const ref = { userId: user, sessionId: session.id };
+    const pinned = await api.updateSession({ ...ref, pinned: true });
+    expect(pinned).toMatchObject({ title: 'plans', pinned: true, tags: [] });
+    const tagged = await api.updateSession({ ...ref, tags: { tags: [' Travel', 'WORK ', 'travel'] } });
+    expect(tagged).toMatchObject({ title: 'plans', pinned: true, tags: ['travel', 'work'] });
+    const prompted = await api.updateSession({ ...ref, systemPrompt: 'Answer in French.\n', model: ' tiny ' });
+    expect(prompted).toMatchObject({ pinned: true, tags: ['travel', 'work'], systemPrompt: 'Answer in French.\n', model: 'tiny' });
+    // Pins, tags and the rest are no activity: the list order (and updated_at) stays.
+    expect(prompted.updatedAt).toEqual(session.updatedAt);
+    const renamed = await api.updateSession({ ...ref, title: ' Trip ' });
+    expect(renamed).toMatchObject({ title: 'Trip', pinned: true, tags: ['travel', 'work'], systemPrompt: 'Answer in French.\n', model: 'tiny' });
+    expect(await api.getSession(ref)).toEqual(renamed);
+    // An empty list clears the tags (a TagList given, not absent); an empty model means the default.
+    expect(await api.updateSession({ ...ref, tags: { tags: [] }, model: '', pinned: false })).toMatchObject({ tags: [], model: '', pinned: false });
+    // Nothing given: nothing changes.
+    expect((await api.updateSession(ref)).title).toBe('Trip');
+  });
+
+  it('names the field it refuses and changes nothing', async () => {
+    const user = newUser();
+    const session = await api.createSession({ userId: user, title: 'keep' });
+    const ref = { userId: user, sessionId: session.id };
+    const cases: [Parameters<typeof api.updateSession>[0], string][] = [
+      [{ ...ref, tags: { tags: Array.from({ length: 11 }, (_, i) => `t${i}`) } }, 'tags'],
+      [{ ...ref, tags: { tags: ['x'.repeat(41)] } }, 'tags'],
+      [{ ...ref, tags: { tags: [' '] } }, 'tags'],
+      [{ ...ref, systemPrompt: 'x'.repeat(8001), pinned: true }, 'system_prompt'],
+      [{ ...ref, model: 'm'.repeat(201) }, 'model'],
+      [{ ...ref, title: ' ', pinned: true }, 'title'],
+    ];
+    for (const [request, field] of cases) {
+      const error = await failure(api.updateSession(request));
+      expect([error.code, error.details.split(':')[0]]).toEqual([Status.INVALID_ARGUMENT, field]);
+    }
+    expect(await api.getSession(ref)).toEqual(session);
+  });
+
+  it('lists pinned sessions first and filters by tag', async () => {
+    const user = newUser();
+    const [a, b, c] = [await api.createSession({ userId: user, title: 'a' }), await api.createSession({ userId: user, title: 'b' }), await api.createSession({ userId: user, title: 'c' })];
+    await api.updateSession({ userId: user, sessionId: a.id, pinned: true, tags: { tags: ['Work'] } });
+    await api.updateSession({ userId: user, sessionId: c.id, tags: { tags: ['work', 'home'] } });
+    const titles = async (tag?: string) =>
+      (await api.listSessions({ userId: user, pageSize: 0, pageToken: '', ...(tag !== undefined && { tag }) })).sessions.map((s) => s.title);
+    expect(await titles()).toEqual(['a', 'c', 'b']);
+    expect(await titles(' WORK ')).toEqual(['a', 'c']);
+    expect(await titles('home')).toEqual(['c']);
+    expect(await titles('none')).toEqual([]);
+    expect(b.pinned).toBe(false);
+    const error = await failure(api.listSessions({ userId: user, pageSize: 0, pageToken: '', tag: ' ' }));
+    expect([error.code, error.details.split(':')[0]]).toEqual([Status.INVALID_ARGUMENT, 'tag']);
+  });
+
+  it('pages across the pinned/unpinned boundary without losing or repeating a session', async () => {
+    const user = newUser();
+    const created = [];
+    for (let i = 0; i < 7; i++) created.push(await api.createSession({ userId: user, title: `s${i}` }));
+    // The oldest two pinned: they come first although their activity is oldest.
+    for (const s of created.slice(0, 2)) await api.updateSession({ userId: user, sessionId: s.id, pinned: true });
+    for (const pageSize of [1, 2, 3]) {
+      const seen: string[] = [];
+      let pageToken = '';
+      do {
+        const page = await api.listSessions({ userId: user, pageSize, pageToken });
+        seen.push(...page.sessions.map((s) => s.title));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      expect(seen).toEqual(['s1', 's0', 's6', 's5', 's4', 's3', 's2']);
+    }
   });
 });
 
@@ -165,10 +243,10 @@ describe('validation names the field', () => {
   const user = randomUUID();
   const cases: [string, () => Promise<unknown>, string][] = [
     ['a title over 200 characters', () => api.createSession({ userId: user, title: 'x'.repeat(201) }), 'title'],
-    ['an empty title on rename', () => api.renameSession({ userId: user, sessionId: randomUUID(), title: '  ' }), 'title'],
+    ['an empty title on rename', () => api.updateSession({ userId: user, sessionId: randomUUID(), title: '  ' }), 'title'],
     // PostgreSQL's text cannot hold NUL: refused by name, never an internal error.
     ['a NUL in a new title', () => api.createSession({ userId: user, title: 'a\u0000b' }), 'title'],
-    ['a NUL in a rename', () => api.renameSession({ userId: user, sessionId: randomUUID(), title: 'a\u0000b' }), 'title'],
+    ['a NUL in a rename', () => api.updateSession({ userId: user, sessionId: randomUUID(), title: 'a\u0000b' }), 'title'],
     ['a session_id that is not a UUID', () => api.getSession({ userId: user, sessionId: '42' }), 'session_id'],
     ['a run_id that is not a UUID', () => api.stopRun({ userId: user, runId: 'run-1' }), 'run_id'],
   ];
@@ -216,7 +294,7 @@ describe('schema', () => {
       `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'chat' ORDER BY indexname`,
     );
     const names = rows.map((r) => r.indexname);
-    expect(names).toEqual(expect.arrayContaining(['sessions_owner_activity_idx', 'messages_session_order_idx', 'messages_run_id_key', 'messages_streaming_idx', 'messages_children_idx', 'messages_roots_idx']));
+    expect(names).toEqual(expect.arrayContaining(['sessions_owner_pinned_activity_idx', 'sessions_title_search_idx', 'messages_content_search_idx', 'messages_session_order_idx', 'messages_run_id_key', 'messages_streaming_idx', 'messages_children_idx', 'messages_roots_idx']));
     expect(new Set(names).size).toBe(names.length);
     // The planner picks the index whenever a scan is not forced on it (tiny tables favour scans).
     const client = await db.connect();
@@ -225,8 +303,15 @@ describe('schema', () => {
       const explain = async (sql: string) => JSON.stringify((await client.query(`EXPLAIN ${sql}`)).rows);
       expect(
         await explain(`SELECT id FROM chat.sessions WHERE owner_id = gen_random_uuid() AND deleted_at IS NULL
-                        ORDER BY updated_at DESC, id DESC LIMIT 51`),
-      ).toMatch(/sessions_owner_activity_idx/);
+                        ORDER BY pinned DESC, updated_at DESC, id DESC LIMIT 51`),
+      ).toMatch(/sessions_owner_pinned_activity_idx/);
+      // Search: the same expressions as the indexes (search-repository.ts).
+      expect(
+        await explain(`SELECT id FROM chat.sessions WHERE to_tsvector('simple', title) @@ to_tsquery('simple', 'x')`),
+      ).toMatch(/sessions_title_search_idx/);
+      expect(await explain(`SELECT id FROM chat.messages WHERE to_tsvector('simple', content) @@ to_tsquery('simple', 'x')`)).toMatch(
+        /messages_content_search_idx/,
+      );
       expect(await explain(`SELECT id FROM chat.messages WHERE session_id = gen_random_uuid() ORDER BY created_at, id`)).toMatch(
         /messages_session_order_idx/,
       );

@@ -21,6 +21,7 @@ import healthRoutes from './routes/health.js';
 import messageRoutes from './routes/messages.js';
 import modelRoutes from './routes/models.js';
 import runRoutes from './routes/runs.js';
+import searchRoutes from './routes/search.js';
 import sessionRoutes from './routes/sessions.js';
 import settingsRoutes from './routes/settings.js';
 import usageRoutes from './routes/usage.js';
@@ -115,6 +116,7 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   void app.register(runRoutes);
   void app.register(usageRoutes);
   void app.register(settingsRoutes);
+  void app.register(searchRoutes);
   void app.register(modelRoutes, { cacheMs: config.models.cacheMs, ...(options.now && { now: options.now }) });
 
   return app;

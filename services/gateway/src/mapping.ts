@@ -10,6 +10,7 @@ import {
   type RunTimings,
   type Usage,
   type GetUsageResponse,
+  type SearchSessionsResponse,
 } from '@freechat/proto/freechat/chat/v1/chat';
 import { ModelSource, type ModelInfo } from '@freechat/proto/freechat/inference/v1/inference';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
@@ -19,6 +20,7 @@ import type {
   FinishReasonJson,
   MessageJson,
   ModelJson,
+  SearchResultsJson,
   SessionJson,
   ThemeJson,
   TimingsJson,
@@ -82,6 +84,22 @@ export function toSessionJson(session: Session): SessionJson {
     updatedAt: toIsoTime(session.updatedAt),
     currentLeafId: session.currentLeafId || null,
     answering: session.answering,
+    pinned: session.pinned,
+    tags: session.tags,
+    systemPrompt: session.systemPrompt,
+    model: session.model,
+  };
+}
+
+export function toSearchResultsJson(response: SearchSessionsResponse): SearchResultsJson {
+  return {
+    results: response.results.map((hit) => ({
+      sessionId: hit.sessionId,
+      messageId: hit.messageId || null,
+      title: hit.title,
+      snippet: hit.snippet,
+      highlights: hit.highlights.map((h): [number, number] => [h.start, h.end]),
+    })),
   };
 }
 

@@ -17,6 +17,8 @@ export const PATTERN_DESCRIPTIONS: ReadonlyMap<string, string> = new Map([
   [STORABLE_TEXT_PATTERN, 'must not contain NUL characters or unpaired surrogates'],
 ]);
 export const StorableText = (options: { minLength?: number; maxLength: number }) => Type.String({ ...options, pattern: STORABLE_TEXT_PATTERN });
+/** A session's tag as given; the chat service trims and lower-cases it (1-40 characters). */
+export const Tag = StorableText({ minLength: 1, maxLength: 40 });
 const IsoTime = Type.String({ format: 'date-time' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -72,10 +74,34 @@ export const SessionSchema = Type.Object(
     currentLeafId: Nullable(Type.String()),
     // An answer in it is being written now (in lists; false elsewhere).
     answering: Type.Boolean(),
+    // Listed first.
+    pinned: Type.Boolean(),
+    // Trimmed, lower-case, distinct.
+    tags: Type.Array(Type.String()),
+    // Empty: none.
+    systemPrompt: Type.String(),
+    // Empty: the default model.
+    model: Type.String(),
   },
   closed,
 );
 export type SessionJson = Static<typeof SessionSchema>;
+
+export const SearchResultSchema = Type.Object(
+  {
+    sessionId: Type.String(),
+    // The matching message; null when the title matched.
+    messageId: Nullable(Type.String()),
+    title: Type.String(),
+    // Plain text around the match: render it as text, never as HTML.
+    snippet: Type.String(),
+    // The matched parts of snippet: [start, end) as JavaScript string indices (UTF-16 code units).
+    highlights: Type.Array(Type.Tuple([Type.Integer(), Type.Integer()])),
+  },
+  closed,
+);
+export const SearchResultsSchema = Type.Object({ results: Type.Array(SearchResultSchema) }, closed);
+export type SearchResultsJson = Static<typeof SearchResultsSchema>;
 
 export const UsageSchema = Type.Object({ promptTokens: Type.Integer(), completionTokens: Type.Integer() }, closed);
 export type UsageJson = Static<typeof UsageSchema>;

@@ -158,7 +158,18 @@ describe('sessions', () => {
     expect([...page1.json().sessions, ...page2.json().sessions].map((s: { id: string }) => s.id).sort()).toEqual([first, second].sort());
 
     const got = await app.inject({ method: 'GET', url: `/api/sessions/${first}`, headers: auth(user) });
-    expect(got.json()).toEqual({ id: first, title: 'First', createdAt: expect.any(String), updatedAt: expect.any(String), currentLeafId: null, answering: false });
+    expect(got.json()).toEqual({
+      id: first,
+      title: 'First',
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+      currentLeafId: null,
+      answering: false,
+      pinned: false,
+      tags: [],
+      systemPrompt: '',
+      model: '',
+    });
 
     const renamed = await app.inject({ method: 'PATCH', url: `/api/sessions/${first}`, headers: auth(user), payload: { title: 'Renamed' } });
     expect(renamed.statusCode).toBe(200);

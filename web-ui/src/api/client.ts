@@ -4,7 +4,7 @@
 // in an HttpOnly cookie that no script here can read. localStorage keeps only a hint that a session
 // exists, so a page load knows whether to try restoring one.
 import { ApiError, NetworkError, errorFromResponse } from './errors';
-import type { AuthResult, GenerationRequest, ModelInfo, ServerMessage, Session, UsageReport, User, UserSettings } from './types';
+import type { AuthResult, GenerationRequest, ModelInfo, SearchResult, ServerMessage, Session, SessionChanges, UsageReport, User, UserSettings } from './types';
 
 /** Whether this browser holds a session cookie: a hint, not a secret (the cookie is the credential). */
 export interface SessionHint {
@@ -69,7 +69,11 @@ export class ApiClient {
 
   listSessions = (): Promise<{ sessions: Session[]; nextPageToken: string | null }> => this.json('GET', '/api/sessions?pageSize=100');
   createSession = (): Promise<Session> => this.json('POST', '/api/sessions', { body: {} });
-  renameSession = (id: string, title: string): Promise<Session> => this.json('PATCH', `/api/sessions/${encodeURIComponent(id)}`, { body: { title } });
+  updateSession = (id: string, changes: SessionChanges): Promise<Session> =>
+    this.json('PATCH', `/api/sessions/${encodeURIComponent(id)}`, { body: changes });
+  /** Titles and messages of the user's conversations; the best match of each, best first. */
+  search = (query: string, signal?: AbortSignal): Promise<{ results: SearchResult[] }> =>
+    this.json('GET', `/api/search?q=${encodeURIComponent(query)}`, signal ? { signal } : {});
   deleteSession = (id: string): Promise<void> => this.json('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
   /** The newest page, or with `before` (a page's nextCursor) the one before it; each page oldest to newest. */
   listMessages = (id: string, before?: string): Promise<{ messages: ServerMessage[]; nextCursor: string | null }> =>

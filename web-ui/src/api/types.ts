@@ -31,6 +31,32 @@ export interface Session {
   readonly currentLeafId: string | null;
   /** An answer in it is being written now (in lists). */
   readonly answering: boolean;
+  /** Listed in the "Pinned" group on top. */
+  readonly pinned: boolean;
+  /** Trimmed, lower-case, distinct (the server normalises them). */
+  readonly tags: readonly string[];
+  readonly systemPrompt: string;
+  readonly model: string;
+}
+
+/** What PATCH /api/sessions/:id changes: any of these, the rest stays. */
+export interface SessionChanges {
+  readonly title?: string;
+  readonly pinned?: boolean;
+  readonly tags?: readonly string[];
+  readonly systemPrompt?: string;
+  readonly model?: string;
+}
+
+/** One conversation found by GET /api/search: its best match. */
+export interface SearchResult {
+  readonly sessionId: string;
+  /** The matching message; null when the title matched. */
+  readonly messageId: string | null;
+  readonly title: string;
+  /** Plain text; `highlights` are the [start, end) of the matched words in it. */
+  readonly snippet: string;
+  readonly highlights: readonly (readonly [number, number])[];
 }
 
 export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error' | 'unspecified';

@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
 import { ApiError, describeError } from '../api/errors';
-import type { Session, User } from '../api/types';
+import type { Session, SessionChanges, User } from '../api/types';
 import { pathForSession, sessionIdFromPath } from '../state/route';
 import { applyChange, loadSettings, withModelLimit, type Settings } from '../state/settings';
 import { SettingsSync } from '../state/settings-sync';
@@ -153,16 +153,19 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
     (document.querySelector('textarea[aria-label="Message"]') as HTMLTextAreaElement | null)?.focus();
   };
 
-  const rename = (id: string, title: string): void => {
-    setSessions((list) => list?.map((s) => (s.id === id ? { ...s, title } : s)) ?? null);
+  // Shown at once; the saved session (tags normalised by the server) replaces it, a refusal reloads the list.
+  const update = (id: string, changes: SessionChanges): void => {
+    setSessions((list) => list?.map((s) => (s.id === id ? { ...s, ...changes } : s)) ?? null);
     client
-      .renameSession(id, title)
+      .updateSession(id, changes)
       .then((saved) => setSessions((list) => list?.map((s) => (s.id === id ? saved : s)) ?? null))
       .catch((e: unknown) => {
         setError(describeError(e));
         refreshSessions();
       });
   };
+
+  const search = useCallback((query: string, signal: AbortSignal) => client.search(query, signal).then((r) => r.results), [client]);
 
   const remove = (id: string): void => {
     client
@@ -184,7 +187,8 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
         open={sidebarOpen}
         onOpen={(id) => navigate(id)}
         onNew={newChat}
-        onRename={rename}
+        onUpdate={update}
+        search={search}
         onDelete={remove}
         onLogout={logOut}
         onClose={() => setSidebarOpen(false)}

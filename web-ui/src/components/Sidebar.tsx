@@ -1,7 +1,11 @@
-// Conversations, newest first: new chat, filter, rename inline, delete with confirmation.
+// Conversations, pinned first then newest: new chat, a search box (titles filtered as you type, then
+// a full-text search of the messages), tags as chips that filter the list, pin, rename and tag
+// inline, delete with confirmation.
+import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Session } from '../api/types';
+import type { SearchResult, Session, SessionChanges } from '../api/types';
 import { pathForSession } from '../state/route';
+import { extraResults, groupSessions, parseTags, SEARCH_DEBOUNCE_MS, snippetParts } from '../state/sidebar-list';
 import { ConfirmDialog } from './ConfirmDialog';
 
 export interface SidebarProps {
@@ -11,15 +15,27 @@ export interface SidebarProps {
   readonly open: boolean;
   readonly onOpen: (id: string) => void;
   readonly onNew: () => void;
-  readonly onRename: (id: string, title: string) => void;
+  readonly onUpdate: (id: string, changes: SessionChanges) => void;
   readonly onDelete: (id: string) => void;
+  /** Full-text search over titles and messages (GET /api/search). */
+  readonly search: (query: string, signal: AbortSignal) => Promise<readonly SearchResult[]>;
   readonly onLogout: () => void;
   /** Folds the drawer on a phone. */
   readonly onClose: () => void;
 }
 
-function RenameInput({ title, onSave, onCancel }: { title: string; onSave: (title: string) => void; onCancel: () => void }) {
-  const [value, setValue] = useState(title);
+/** A one-line editor in place of a conversation's row: Enter saves (if changed), Escape or leaving cancels. */
+function InlineInput(props: {
+  value: string;
+  label: string;
+  maxLength: number;
+  placeholder?: string;
+  /** An empty value is a value (no tags), not a cancel. */
+  allowEmpty?: boolean;
+  onSave: (value: string) => void;
+  onCancel: () => void;
+}) {
+  const [value, setValue] = useState(props.value);
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => {
     input.current?.focus();
@@ -29,23 +45,34 @@ function RenameInput({ title, onSave, onCancel }: { title: string; onSave: (titl
     <input
       ref={input}
       class="rename"
-      aria-label="Conversation title"
+      aria-label={props.label}
+      placeholder={props.placeholder}
       value={value}
-      maxLength={200}
+      maxLength={props.maxLength}
       onInput={(e) => setValue(e.currentTarget.value)}
       onKeyDown={(e) => {
         if (e.key === 'Enter') {
           e.preventDefault();
-          if (value.trim() !== '' && value.trim() !== title) onSave(value.trim());
-          else onCancel();
+          const next = value.trim();
+          if ((next !== '' || props.allowEmpty) && next !== props.value) props.onSave(next);
+          else props.onCancel();
         } else if (e.key === 'Escape') {
           e.preventDefault();
           e.stopPropagation();
-          onCancel();
+          props.onCancel();
         }
       }}
-      onBlur={onCancel}
+      onBlur={props.onCancel}
     />
+  );
+}
+
+/** Text with its matched parts in <mark>: text nodes only, whatever the snippet contains. */
+function Highlighted({ text, highlights }: { text: string; highlights: SearchResult['highlights'] }) {
+  return (
+    <>
+      {snippetParts(text, highlights).map((part, i) => (part.marked ? <mark key={i}>{part.text}</mark> : part.text))}
+    </>
   );
 }
 
@@ -59,14 +86,137 @@ const TrashIcon = () => (
     <path fill="currentColor" d="M6 19a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z" />
   </svg>
 );
+const PinIcon = ({ filled }: { filled: boolean }) => (
+  <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
+    <path
+      fill={filled ? 'currentColor' : 'none'}
+      stroke="currentColor"
+      stroke-width="1.8"
+      stroke-linejoin="round"
+      d="M9 3h6l-1 6 4 3.5V14h-5v6l-1 1-1-1v-6H6v-1.5L10 9 9 3z"
+    />
+  </svg>
+);
+const TagIcon = () => (
+  <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
+    <path fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round" d="M3 12V4a1 1 0 0 1 1-1h8l9 9-9 9-9-9z" />
+    <circle cx="7.5" cy="7.5" r="1.5" fill="currentColor" />
+  </svg>
+);
+
+/** Opens a conversation in place (a plain click); other clicks keep the browser's own link behaviour. */
+function openOnClick(onOpen: (id: string) => void, id: string) {
+  return (e: JSX.TargetedMouseEvent<HTMLAnchorElement>) => {
+    if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    onOpen(id);
+  };
+}
+
+/** Debounced full-text search of the query; empty while the query is blank, or when the search failed. */
+function useSearch(query: string, search: SidebarProps['search']): { results: readonly SearchResult[]; failed: boolean } {
+  const [state, setState] = useState<{ results: readonly SearchResult[]; failed: boolean }>({ results: [], failed: false });
+  useEffect(() => {
+    if (query.trim() === '') {
+      setState({ results: [], failed: false });
+      return;
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      search(query, controller.signal).then(
+        (results) => !controller.signal.aborted && setState({ results, failed: false }),
+        () => !controller.signal.aborted && setState({ results: [], failed: true }),
+      );
+    }, SEARCH_DEBOUNCE_MS);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [query, search]);
+  return state;
+}
 
 export function Sidebar(props: SidebarProps) {
   const { sessions, currentId } = props;
-  const [filter, setFilter] = useState('');
-  const [renaming, setRenaming] = useState<string | null>(null);
+  const [query, setQuery] = useState('');
+  const [tag, setTag] = useState<string | null>(null);
+  const [editing, setEditing] = useState<{ id: string; what: 'title' | 'tags' } | null>(null);
   const [deleting, setDeleting] = useState<Session | null>(null);
-  const needle = filter.trim().toLowerCase();
-  const shown = sessions?.filter((s) => needle === '' || s.title.toLowerCase().includes(needle)) ?? [];
+  const groups = groupSessions(sessions ?? [], query, tag);
+  const searched = useSearch(query, props.search);
+  const found = tag === null ? extraResults(searched.results, groups) : [];
+  const nothingShown = groups.pinned.length + groups.others.length === 0;
+
+  const row = (s: Session) => (
+    <li key={s.id} class={s.id === currentId ? 'current' : ''}>
+      {editing?.id === s.id ? (
+        editing.what === 'title' ? (
+          <InlineInput
+            value={s.title}
+            label="Conversation title"
+            maxLength={200}
+            onSave={(title) => {
+              setEditing(null);
+              props.onUpdate(s.id, { title });
+            }}
+            onCancel={() => setEditing(null)}
+          />
+        ) : (
+          <InlineInput
+            value={s.tags.join(', ')}
+            label={`Tags of ${s.title}`}
+            placeholder="Tags, separated by commas"
+            maxLength={500}
+            allowEmpty
+            onSave={(text) => {
+              setEditing(null);
+              props.onUpdate(s.id, { tags: parseTags(text) });
+            }}
+            onCancel={() => setEditing(null)}
+          />
+        )
+      ) : (
+        <>
+          <div class="entry">
+            <a href={pathForSession(s.id)} aria-current={s.id === currentId ? 'page' : undefined} onClick={openOnClick(props.onOpen, s.id)}>
+              {s.title}
+            </a>
+            {s.tags.length > 0 && (
+              <div class="tags">
+                {s.tags.map((t) => (
+                  <button type="button" key={t} class={t === tag ? 'tag-chip active' : 'tag-chip'} title={`Show conversations tagged ${t}`} onClick={() => setTag(t === tag ? null : t)}>
+                    {t}
+                  </button>
+                ))}
+              </div>
+            )}
+          </div>
+          {s.answering && <span class="answering-dot" role="img" aria-label="Answering" title="Answering…" />}
+          <span class="row-actions">
+            <button
+              type="button"
+              class={s.pinned ? 'icon pinned' : 'icon'}
+              aria-label={`${s.pinned ? 'Unpin' : 'Pin'} ${s.title}`}
+              aria-pressed={s.pinned}
+              title={s.pinned ? 'Unpin' : 'Pin'}
+              onClick={() => props.onUpdate(s.id, { pinned: !s.pinned })}
+            >
+              <PinIcon filled={s.pinned} />
+            </button>
+            <button type="button" class="icon" aria-label={`Edit tags of ${s.title}`} title="Tags" onClick={() => setEditing({ id: s.id, what: 'tags' })}>
+              <TagIcon />
+            </button>
+            <button type="button" class="icon" aria-label={`Rename ${s.title}`} title="Rename" onClick={() => setEditing({ id: s.id, what: 'title' })}>
+              <PencilIcon />
+            </button>
+            <button type="button" class="icon" aria-label={`Delete ${s.title}`} title="Delete" onClick={() => setDeleting(s)}>
+              <TrashIcon />
+            </button>
+          </span>
+        </>
+      )}
+    </li>
+  );
 
   return (
     <aside
@@ -85,54 +235,72 @@ export function Sidebar(props: SidebarProps) {
           New chat
         </button>
       </div>
-      <input class="filter" type="search" aria-label="Filter conversations" placeholder="Filter conversations" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
-      <nav aria-label="Conversations" class="conversations">
-        {sessions === null ? (
-          <p class="sidebar-empty">Loading…</p>
-        ) : shown.length === 0 ? (
-          <p class="sidebar-empty">{needle ? 'No conversation matches.' : 'No conversations yet.'}</p>
-        ) : (
-          <ul>
-            {shown.map((s) => (
-              <li key={s.id} class={s.id === currentId ? 'current' : ''}>
-                {renaming === s.id ? (
-                  <RenameInput
-                    title={s.title}
-                    onSave={(title) => {
-                      setRenaming(null);
-                      props.onRename(s.id, title);
-                    }}
-                    onCancel={() => setRenaming(null)}
-                  />
-                ) : (
-                  <>
-                    <a
-                      href={pathForSession(s.id)}
-                      aria-current={s.id === currentId ? 'page' : undefined}
-                      onClick={(e) => {
-                        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-                        e.preventDefault();
-                        props.onOpen(s.id);
-                      }}
-                    >
-                      {s.title}
-                    </a>
-                    {s.answering && <span class="answering-dot" role="img" aria-label="Answering" title="Answering…" />}
-                    <span class="row-actions">
-                      <button type="button" class="icon" aria-label={`Rename ${s.title}`} title="Rename" onClick={() => setRenaming(s.id)}>
-                        <PencilIcon />
-                      </button>
-                      <button type="button" class="icon" aria-label={`Delete ${s.title}`} title="Delete" onClick={() => setDeleting(s)}>
-                        <TrashIcon />
-                      </button>
-                    </span>
-                  </>
-                )}
-              </li>
-            ))}
-          </ul>
+      <input
+        class="filter"
+        type="search"
+        aria-label="Search conversations"
+        placeholder="Search conversations"
+        maxLength={200}
+        value={query}
+        onInput={(e) => setQuery(e.currentTarget.value)}
+      />
+      {tag !== null && (
+        <div class="tag-filter">
+          <span>
+            Tagged <span class="tag-chip active">{tag}</span>
+          </span>
+          <button type="button" class="button ghost small" aria-label={`Clear the tag filter ${tag}`} onClick={() => setTag(null)}>
+            ✕
+          </button>
+        </div>
+      )}
+      <div class="sidebar-lists">
+        {found.length > 0 && (
+          <section class="search-results" aria-label="Search results">
+            <h3 class="group-title">In messages</h3>
+            <ul>
+              {found.map((r) => (
+                <li key={r.sessionId} class={r.sessionId === currentId ? 'current' : ''}>
+                  <a href={pathForSession(r.sessionId)} onClick={openOnClick(props.onOpen, r.sessionId)}>
+                    <span class="hit-title">{r.messageId === null ? <Highlighted text={r.snippet} highlights={r.highlights} /> : r.title}</span>
+                    {r.messageId !== null && (
+                      <span class="hit-snippet">
+                        <Highlighted text={r.snippet} highlights={r.highlights} />
+                      </span>
+                    )}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </section>
         )}
-      </nav>
+        <nav aria-label="Conversations" class="conversations">
+          {sessions === null ? (
+            <p class="sidebar-empty">Loading…</p>
+          ) : nothingShown ? (
+            <p class="sidebar-empty">
+              {query.trim() || tag !== null
+                ? found.length > 0
+                  ? 'No title matches.'
+                  : searched.failed
+                    ? 'No title matches; searching the messages failed.'
+                    : 'No conversation matches.'
+                : 'No conversations yet.'}
+            </p>
+          ) : (
+            <>
+              {groups.pinned.length > 0 && (
+                <>
+                  <h3 class="group-title">Pinned</h3>
+                  <ul aria-label="Pinned">{groups.pinned.map(row)}</ul>
+                  {groups.others.length > 0 && <h3 class="group-title">Recent</h3>}
+                </>
+              )}
+              {groups.others.length > 0 && <ul>{groups.others.map(row)}</ul>}
+            </>
+          )}
+        </nav>
+      </div>
       <div class="sidebar-foot">
         <span class="user" title={props.username}>
           {props.username}

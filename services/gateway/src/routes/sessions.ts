@@ -4,11 +4,24 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toSessionJson } from '../mapping.js';
 import { callerMetadata, unaryCall } from '../rpc.js';
-import { errorResponses, SessionSchema, StorableText, Uuid } from '../schemas.js';
+import { errorResponses, SessionSchema, StorableText, Tag, Uuid } from '../schemas.js';
 
 const closed = { additionalProperties: false } as const;
 export const SessionParams = Type.Object({ id: Uuid }, closed);
 const Title = StorableText({ minLength: 1, maxLength: 200 });
+
+/** Any of a session's editable fields, at least one; the chat service trims and normalises (tags). */
+const SessionUpdate = Type.Object(
+  {
+    title: Type.Optional(Title),
+    pinned: Type.Optional(Type.Boolean()),
+    // Replaces them all; [] clears them.
+    tags: Type.Optional(Type.Array(Tag, { maxItems: 10 })),
+    systemPrompt: Type.Optional(StorableText({ maxLength: 8000 })),
+    model: Type.Optional(StorableText({ maxLength: 200 })),
+  },
+  { ...closed, minProperties: 1 },
+);
 
 const sessions: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
@@ -19,7 +32,12 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         querystring: Type.Object(
-          { pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), pageToken: Type.Optional(Type.String({ maxLength: 512 })) },
+          {
+            pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+            pageToken: Type.Optional(Type.String({ maxLength: 512 })),
+            // Only the sessions with this tag.
+            tag: Type.Optional(Tag),
+          },
           closed,
         ),
         response: {
@@ -32,7 +50,11 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
       const response = await unaryCall(
         clients.chat,
         'listSessions',
-        { pageSize: request.query.pageSize ?? 0, pageToken: request.query.pageToken ?? '' },
+        {
+          pageSize: request.query.pageSize ?? 0,
+          pageToken: request.query.pageToken ?? '',
+          ...(request.query.tag !== undefined && { tag: request.query.tag }),
+        },
         callTimeoutMs,
         callerMetadata(request),
       );
@@ -67,17 +89,12 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
 
   app.patch(
     '/api/sessions/:id',
-    { schema: { params: SessionParams, body: Type.Object({ title: Title }, closed), response: { 200: SessionSchema, ...errorResponses } } },
-    async (request) =>
-      toSessionJson(
-        await unaryCall(
-          clients.chat,
-          'renameSession',
-          { sessionId: request.params.id, title: request.body.title },
-          callTimeoutMs,
-          callerMetadata(request),
-        ),
-      ),
+    { schema: { params: SessionParams, body: SessionUpdate, response: { 200: SessionSchema, ...errorResponses } } },
+    async (request) => {
+      const { tags, ...fields } = request.body;
+      const update = { sessionId: request.params.id, ...fields, tags: tags === undefined ? undefined : { tags } };
+      return toSessionJson(await unaryCall(clients.chat, 'updateSession', update, callTimeoutMs, callerMetadata(request)));
+    },
   );
 
   app.delete(
