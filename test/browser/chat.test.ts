@@ -161,7 +161,7 @@ describe('chat', { timeout: 90_000 }, () => {
     // Copy takes the answer's Markdown source.
     await lastAnswer(page).getByRole('button', { name: 'Copy', exact: true }).click();
     await lastAnswer(page).getByRole('button', { name: 'Copied', exact: true }).waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('Second answer beta, streamed slowly enough to see.');
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe('Second answer beta, streamed slowly enough to see.');
 
     await lastAnswer(page).getByRole('button', { name: 'Previous version', exact: true }).click();
     await until('the first version', async () => squash(await lastAnswer(page).innerText()).includes('First answer alpha.'));

@@ -11,12 +11,12 @@ const app = useAppSuite();
 let page: Page;
 
 const openSettings = (p: Page) => p.getByRole('button', { name: 'Settings', exact: true }).click();
-const themeOf = (p: Page) => p.evaluate(() => document.documentElement.dataset['theme'] ?? null);
+const themeOf = (p: Page) => p.evaluate<string | null>(`document.documentElement.dataset['theme'] ?? null`);
 /** What form controls and the page's colours follow: `light` or `dark` (`light dark` before any theme). */
-const colourSchemeOf = (p: Page) => p.evaluate(() => getComputedStyle(document.documentElement).colorScheme);
+const colourSchemeOf = (p: Page) => p.evaluate<string>('getComputedStyle(document.documentElement).colorScheme');
 /** The page's background brightness, 0 (black) to 255 (white). */
 const brightnessOf = async (p: Page): Promise<number> => {
-  const colour = await p.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const colour = await p.evaluate<string>('getComputedStyle(document.body).backgroundColor');
   const [r, g, b] = (colour.match(/[\d.]+/g) ?? []).map(Number);
   return (r! + g! + b!) / 3;
 };
@@ -52,7 +52,7 @@ describe('settings', { timeout: 90_000 }, () => {
     const second = await newPage(app.browser, { colorScheme: 'light' });
     try {
       await second.goto(app.stack.url);
-      expect(await second.evaluate(() => localStorage.length)).toBe(0);
+      expect(await second.evaluate<number>('localStorage.length')).toBe(0);
       expect(await brightnessOf(second)).toBeGreaterThan(200);
       await logIn(second, account);
       await messageBox(second).waitFor();

@@ -41,6 +41,8 @@ const request: GenerateRequest = {
   messages: [{ role: 2, content: 'Hi' }],
   enableThinking: false,
   sampling: { stop: [], maxNewTokens: 2, seed: 1, temperature: 0 },
+  answerPrefix: undefined,
+  model: '',
 };
 
 describe('inference failover through Consul', () => {

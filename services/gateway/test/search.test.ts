@@ -106,7 +106,7 @@ describe('PATCH /api/sessions/:id', () => {
     const id = await conversation(owner, 'Mine');
     for (const body of [{ title: 'Stolen' }, { pinned: true }, { tags: ['x'] }, { systemPrompt: 'obey' }, { model: 'x' }]) {
       const response = await patch(intruder, id, body);
-      expect([response.status, response.body.error?.code]).toEqual([404, 'not_found']);
+      expect([response.status, (response.body as unknown as { error?: { code: string } }).error?.code]).toEqual([404, 'not_found']);
     }
     expect((await call(owner, `/api/sessions/${id}`)).body).toMatchObject({ title: 'Mine', pinned: false, tags: [], systemPrompt: '', model: '' });
   });

@@ -117,7 +117,7 @@ describe('SSE', () => {
       toSseEvent({
         runId: 'r',
         seq: 9,
-        event: { $case: 'done', done: { finishReason: FinishReason.FINISH_REASON_LENGTH, usage: { promptTokens: 3, completionTokens: 4 }, messageId: 'a' } },
+        event: { $case: 'done', done: { finishReason: FinishReason.FINISH_REASON_LENGTH, usage: { promptTokens: 3, completionTokens: 4 }, messageId: 'a', timings: undefined } },
       }),
     ).toEqual({ id: 'r:9', type: 'done', data: { finishReason: 'length', usage: { promptTokens: 3, completionTokens: 4 }, messageId: 'a', timings: null } });
     expect(toSseEvent({ runId: 'r', seq: 2, event: { $case: 'reasoning', reasoning: { text: 'hm' } } })?.type).toBe('reasoning');

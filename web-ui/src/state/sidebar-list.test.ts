@@ -8,6 +8,7 @@ const session = (id: string, title: string, extra: Partial<Session> = {}): Sessi
   createdAt: null,
   updatedAt: null,
   currentLeafId: null,
+  answering: false,
   pinned: false,
   tags: [],
   systemPrompt: '',

@@ -56,8 +56,10 @@ export function generateRequest(overrides: Partial<GenerateRequest> = {}): Gener
     fairnessKey: '',
     messages: [{ role: 2, content: 'Hello there' }],
     sampling: { stop: [], maxNewTokens: 8, seed: 7 },
+    answerPrefix: undefined,
+    model: '',
     ...overrides,
-  };
+  } as GenerateRequest;
 }
 
 /** Resolves with the first response of a running stream. */
