@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { InvalidArgumentError } from './errors.js';
 import { EVENT_TYPES } from './events/domain-events.js';
 import { appendEvent } from './events/outbox.js';
+import { revokeShareLinks } from './shares-repository.js';
 import { inTransaction } from './transaction.js';
 
 export interface SessionRow {
@@ -27,10 +28,10 @@ export interface SessionPage {
   readonly nextPageToken: string;
 }
 
-const COLUMNS = `id, owner_id, title, current_leaf_id, created_at, updated_at,
+export const SESSION_COLUMNS = `id, owner_id, title, current_leaf_id, created_at, updated_at,
   (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`;
 
-interface Raw {
+export interface SessionRaw {
   id: string;
   owner_id: string;
   title: string;
@@ -40,7 +41,7 @@ interface Raw {
   updated_us: string;
 }
 
-const toRow = (r: Raw): SessionRow => ({
+export const sessionFromRaw = (r: SessionRaw): SessionRow => ({
   id: r.id,
   ownerId: r.owner_id,
   title: r.title,
@@ -55,8 +56,8 @@ export class SessionsRepository {
   /** The session and its session.created event, in one transaction. */
   async create(input: { id: string; ownerId: string; title: string; titleSource: 'auto' | 'user' }): Promise<SessionRow> {
     return inTransaction(this.db, async (tx) => {
-      const { rows } = await tx.query<Raw>(
-        `INSERT INTO chat.sessions (id, owner_id, title, title_source) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+      const { rows } = await tx.query<SessionRaw>(
+        `INSERT INTO chat.sessions (id, owner_id, title, title_source) VALUES ($1, $2, $3, $4) RETURNING ${SESSION_COLUMNS}`,
         [input.id, input.ownerId, input.title, input.titleSource],
       );
       await appendEvent(tx, {
@@ -65,23 +66,23 @@ export class SessionsRepository {
         userId: input.ownerId,
         payload: { title: input.title, titleSource: input.titleSource },
       });
-      return toRow(rows[0]!);
+      return sessionFromRaw(rows[0]!);
     });
   }
 
   async get(ownerId: string, id: string): Promise<SessionRow | undefined> {
-    const { rows } = await this.db.query<Raw>(
-      `SELECT ${COLUMNS} FROM chat.sessions WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL`,
+    const { rows } = await this.db.query<SessionRaw>(
+      `SELECT ${SESSION_COLUMNS} FROM chat.sessions WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL`,
       [id, ownerId],
     );
-    return rows[0] && toRow(rows[0]);
+    return rows[0] && sessionFromRaw(rows[0]);
   }
 
   /** Newest activity first; `pageToken` from the previous page. */
   async list(ownerId: string, limit: number, pageToken: string): Promise<SessionPage> {
     const after = pageToken ? decodeCursor(pageToken) : undefined;
-    const { rows } = await this.db.query<Raw>(
-      `SELECT ${COLUMNS} FROM chat.sessions
+    const { rows } = await this.db.query<SessionRaw>(
+      `SELECT ${SESSION_COLUMNS} FROM chat.sessions
         WHERE owner_id = $1 AND deleted_at IS NULL
           AND ($2::bigint IS NULL OR (updated_at, id) < ('epoch'::timestamptz + $2::bigint * interval '1 microsecond', $3::uuid))
         ORDER BY updated_at DESC, id DESC
@@ -91,16 +92,16 @@ export class SessionsRepository {
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     const nextPageToken = rows.length > limit && last ? encodeCursor({ updatedUs: last.updated_us, id: last.id }) : '';
-    return { sessions: page.map(toRow), nextPageToken };
+    return { sessions: page.map(sessionFromRaw), nextPageToken };
   }
 
   async rename(ownerId: string, id: string, title: string): Promise<SessionRow | undefined> {
-    const { rows } = await this.db.query<Raw>(
+    const { rows } = await this.db.query<SessionRaw>(
       `UPDATE chat.sessions SET title = $3, title_source = 'user', updated_at = clock_timestamp()
-        WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
+        WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL RETURNING ${SESSION_COLUMNS}`,
       [id, ownerId, title],
     );
-    return rows[0] && toRow(rows[0]);
+    return rows[0] && sessionFromRaw(rows[0]);
   }
 
   /** True if a live session was deleted now (with its session.deleted event, in one transaction). */
@@ -111,6 +112,8 @@ export class SessionsRepository {
         [id, ownerId],
       );
       if (rowCount !== 1) return false;
+      // Its share links stop working with it.
+      await revokeShareLinks(tx, id);
       await appendEvent(tx, { type: EVENT_TYPES.sessionDeleted, sessionId: id, userId: ownerId, payload: {} });
       return true;
     });
