@@ -4,6 +4,7 @@
 // naming where it is, so the person can find it in the file.
 import { InvalidArgumentError } from './errors.js';
 import type { MessageRole, MessageStatus } from './messages-repository.js';
+import { parentsFirst } from './tree-order.js';
 import { charCount, requireStorableText } from './validation.js';
 
 export const MAX_IMPORT_CONVERSATIONS = 1_000;
@@ -27,7 +28,7 @@ export interface ImportedMessageInput {
 export interface ImportedConversationInput {
   readonly title: string;
   readonly createdAt: Date | undefined;
-  /** Parents before their children. */
+  /** In any order; each parent must be among them. */
   readonly messages: readonly ImportedMessageInput[];
   /** Empty: the last message. */
   readonly currentLeafRef: string;
@@ -80,13 +81,9 @@ function planConversation(conversation: ImportedConversationInput, where: string
   const createdAt = validDate(conversation.createdAt) ?? now;
   const byRef = new Map<string, PlannedMessage>();
   const messages: PlannedMessage[] = [];
-  conversation.messages.forEach((message, i) => {
+  for (const { message, i } of linkedInOrder(conversation.messages, where)) {
     const at = `${where}.messages[${i}]`;
-    if (message.ref === '') throw new InvalidArgumentError(`${at}.ref`, 'must not be empty');
-    if (byRef.has(message.ref)) throw new InvalidArgumentError(`${at}.ref`, `"${message.ref}" is used by an earlier message`);
     const parent = message.parentRef === '' ? undefined : byRef.get(message.parentRef);
-    if (message.parentRef !== '' && !parent)
-      throw new InvalidArgumentError(`${at}.parent_ref`, `"${message.parentRef}" is not an earlier message of the conversation`);
     if (message.role === 'unspecified') throw new InvalidArgumentError(`${at}.role`, 'must be user or assistant');
     if (message.status === 'streaming') throw new InvalidArgumentError(`${at}.status`, 'must be complete, stopped or error');
     for (const field of ['content', 'reasoning'] as const) {
@@ -107,12 +104,32 @@ function planConversation(conversation: ImportedConversationInput, where: string
     };
     byRef.set(message.ref, planned);
     messages.push(planned);
-  });
+  }
   const leaf = conversation.currentLeafRef === '' ? messages.at(-1) : byRef.get(conversation.currentLeafRef);
   if (conversation.currentLeafRef !== '' && !leaf)
     throw new InvalidArgumentError(`${where}.current_leaf_ref`, `"${conversation.currentLeafRef}" is not a message of the conversation`);
   const newest = messages.reduce((latest, m) => (m.createdAt > latest ? m.createdAt : latest), createdAt);
   return { id: newId(), title: importedTitle(conversation.title), createdAt, updatedAt: newest, currentLeafId: leaf?.id ?? null, messages };
+}
+
+/**
+ * The messages with their index in the file, parents before their children (a hand-edited file may
+ * list them in any order). Refs must be unique, parents must exist, and the links must form a tree.
+ */
+function linkedInOrder(messages: readonly ImportedMessageInput[], where: string): { message: ImportedMessageInput; i: number }[] {
+  const refs = new Set<string>();
+  messages.forEach((message, i) => {
+    if (message.ref === '') throw new InvalidArgumentError(`${where}.messages[${i}].ref`, 'must not be empty');
+    if (refs.has(message.ref)) throw new InvalidArgumentError(`${where}.messages[${i}].ref`, `"${message.ref}" is used by an earlier message`);
+    refs.add(message.ref);
+  });
+  messages.forEach((message, i) => {
+    if (message.parentRef !== '' && !refs.has(message.parentRef))
+      throw new InvalidArgumentError(`${where}.messages[${i}].parent_ref`, `"${message.parentRef}" is not a message of the conversation`);
+  });
+  const ordered = parentsFirst(messages.map((message, i) => ({ id: message.ref, parentId: message.parentRef === '' ? null : message.parentRef, message, i })));
+  if (ordered.length < messages.length) throw new InvalidArgumentError(`${where}.messages`, 'the parent links form a cycle');
+  return ordered;
 }
 
 function validDate(date: Date | undefined): Date | undefined {

@@ -10,15 +10,22 @@ import {
   type RunTimings,
   type Usage,
   type GetUsageResponse,
+  type SharedConversation,
 } from '@freechat/proto/freechat/chat/v1/chat';
 import { ModelSource, type ModelInfo } from '@freechat/proto/freechat/inference/v1/inference';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
-import type { AuthResultJson, FinishReasonJson, MessageJson, ModelJson, SessionJson, TimingsJson, UsageJson, UsageReportJson, UserJson } from './schemas.js';
+import type { AuthResultJson, FinishReasonJson, MessageJson, ModelJson, SessionJson, SharedConversationJson, TimingsJson, UsageJson, UsageReportJson, UserJson } from './schemas.js';
 import type { SseEvent } from './sse.js';
 
 export function toIsoTime(timestamp: Timestamp | undefined): string | null {
   if (!timestamp) return null;
   return new Date(timestamp.seconds * 1000 + Math.floor(timestamp.nanos / 1e6)).toISOString();
+}
+
+/** Milliseconds since the epoch as a protobuf Timestamp. */
+export function timestampFromMs(ms: number): Timestamp {
+  const whole = Math.round(ms);
+  return { seconds: Math.floor(whole / 1000), nanos: (((whole % 1000) + 1000) % 1000) * 1_000_000 };
 }
 
 export function toUserJson(user: User | undefined): UserJson {
@@ -170,4 +177,12 @@ export function parseLastEventId(value: string | undefined, runId: string): numb
   const seqText = value.slice(separator + 1);
   if (!/^\d{1,15}$/.test(seqText)) return null;
   return Number(seqText);
+}
+
+export function toSharedConversationJson(shared: SharedConversation): SharedConversationJson {
+  return {
+    title: shared.title,
+    sharedAt: toIsoTime(shared.sharedAt),
+    messages: shared.messages.map((m) => ({ role: ROLES[m.role] ?? 'unspecified', content: m.content, thinking: m.reasoning, createdAt: toIsoTime(m.createdAt) })),
+  };
 }
