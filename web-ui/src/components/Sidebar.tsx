@@ -14,6 +14,8 @@ export interface SidebarProps {
   readonly onRename: (id: string, title: string) => void;
   readonly onDelete: (id: string) => void;
   readonly onLogout: () => void;
+  /** The account's own actions (export, import), above the signed-in user. */
+  readonly account?: preact.ComponentChildren;
   /** Folds the drawer on a phone. */
   readonly onClose: () => void;
 }
@@ -132,6 +134,7 @@ export function Sidebar(props: SidebarProps) {
           </ul>
         )}
       </nav>
+      {props.account}
       <div class="sidebar-foot">
         <span class="user" title={props.username}>
           {props.username}
