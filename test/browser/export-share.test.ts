@@ -63,7 +63,7 @@ describe('export, share and import', { timeout: 120_000 }, () => {
       expect(await answer.locator('ol > li').count()).toBe(2);
       // The thinking is there, folded.
       const thinking = answer.locator('details.thinking');
-      expect(await thinking.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+      expect(await thinking.evaluate((d) => (d as unknown as { open: boolean }).open)).toBe(false);
       expect(squash(await thinking.locator('summary').innerText())).toBe('Thought process');
       // Read-only: nothing to type into, no sign-in form.
       expect(await messageBox(reader).count()).toBe(0);

@@ -7,7 +7,7 @@ import { ATTACH_LIVE, ATTACH_STATE_KEY, drained, toServiceError, Unauthenticated
 import { InvalidArgumentError, NotFoundError, UnavailableError } from './errors.js';
 import type { ConversationsRepository } from './conversations-repository.js';
 import { fromImportRequest, toMessage, toSession, toSharedConversation, toShareLink, toStatus } from './grpc-mapping.js';
-import { MAX_IMPORT_CONVERSATIONS, planImport, type ImportedConversationInput } from './import-plan.js';
+import { MAX_IMPORT_CONVERSATIONS, MAX_IMPORT_MESSAGES, planImport, type ImportedConversationInput } from './import-plan.js';
 import { newShareToken, SHARE_TOKEN_PATTERN, shareSnapshot } from './share-snapshot.js';
 import type { SharesRepository } from './shares-repository.js';
 import type { SessionRow } from './sessions-repository.js';
@@ -108,10 +108,13 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
     },
     importConversations: clientStream('ImportConversations', options, async (call, userId) => {
       const inputs: ImportedConversationInput[] = [];
+      let messageCount = 0;
       for await (const conversation of call as AsyncIterable<ImportConversationsRequest>) {
         // Refused while reading: a client cannot make the service hold an unbounded import.
         if (inputs.length === MAX_IMPORT_CONVERSATIONS)
           throw new InvalidArgumentError('conversations', `at most ${MAX_IMPORT_CONVERSATIONS} conversations per import`);
+        messageCount += conversation.messages.length;
+        if (messageCount > MAX_IMPORT_MESSAGES) throw new InvalidArgumentError('messages', `at most ${MAX_IMPORT_MESSAGES} messages per import`);
         inputs.push(fromImportRequest(conversation));
       }
       const plan = planImport(inputs, randomUUID, new Date());
