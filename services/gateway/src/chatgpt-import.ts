@@ -2,7 +2,8 @@
 // and undocumented, so it is checked structurally here and the first problem is reported with where
 // it is (`[3].mapping.abc.parent`). Branches are kept: every user or assistant node with text becomes
 // a message under its nearest kept ancestor (system, tool and empty nodes are left out and their
-// children move up to it), and the conversation shows `current_node`'s branch.
+// children move up to it), and the conversation shows `current_node`'s branch. Reasoning models'
+// "thoughts" nodes become the thinking of the answer that follows them.
 import { MessageRole, MessageStatus, type ImportConversationsRequest, type ImportedMessage } from '@freechat/proto/freechat/chat/v1/chat';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
 import { timestampFromMs } from './mapping.js';
@@ -17,6 +18,8 @@ interface Node {
   readonly children: readonly string[];
   /** Undefined when the node is not kept. */
   readonly message: Omit<ImportedMessage, 'ref' | 'parentRef'> | undefined;
+  /** The text of a reasoning model's thoughts node: the next answer's thinking. */
+  readonly thoughts: string;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -47,16 +50,21 @@ function fromConversation(value: unknown, where: string): ImportConversationsReq
   const keptAncestor = new Map<string, string>();
   const visited = new Set<string>();
   const roots = [...nodes.values()].filter((n) => n.parent === null || !nodes.has(n.parent));
-  const stack: { id: string; keptParent: string }[] = roots.reverse().map((n) => ({ id: n.id, keptParent: '' }));
+  // `thoughts`: thinking seen since the last kept message, waiting for the answer it belongs to.
+  const stack: { id: string; keptParent: string; thoughts: string }[] = roots.reverse().map((n) => ({ id: n.id, keptParent: '', thoughts: '' }));
   while (stack.length > 0) {
-    const { id, keptParent } = stack.pop()!;
+    const { id, keptParent, thoughts } = stack.pop()!;
     const node = nodes.get(id);
     if (!node || visited.has(id)) continue;
     visited.add(id);
-    if (node.message) messages.push({ ...node.message, ref: id, parentRef: keptParent });
+    const pending = [thoughts, node.thoughts].filter((t) => t !== '').join('\n\n');
+    if (node.message) {
+      const reasoning = node.message.role === MessageRole.MESSAGE_ROLE_ASSISTANT ? pending : '';
+      messages.push({ ...node.message, reasoning, ref: id, parentRef: keptParent });
+    }
     const kept = node.message ? id : keptParent;
     keptAncestor.set(id, kept);
-    for (const child of [...node.children].reverse()) stack.push({ id: child, keptParent: kept });
+    for (const child of [...node.children].reverse()) stack.push({ id: child, keptParent: kept, thoughts: node.message ? '' : pending });
   }
   return {
     title: typeof title === 'string' ? title : '',
@@ -72,7 +80,13 @@ function readNode(value: unknown, where: string, key: string): Node {
   if (parent !== undefined && parent !== null && typeof parent !== 'string') throw new ChatGptFormatError(`${where}.parent: must be a node id or null`);
   if (children !== undefined && !(Array.isArray(children) && children.every((c) => typeof c === 'string')))
     throw new ChatGptFormatError(`${where}.children: must be an array of node ids`);
-  return { id: key, parent: typeof parent === 'string' ? parent : null, children: (children as string[] | undefined) ?? [], message: readMessage(message, `${where}.message`) };
+  return {
+    id: key,
+    parent: typeof parent === 'string' ? parent : null,
+    children: (children as string[] | undefined) ?? [],
+    message: readMessage(message, `${where}.message`),
+    thoughts: readThoughts(message),
+  };
 }
 
 const ROLES: Readonly<Record<string, MessageRole>> = { user: MessageRole.MESSAGE_ROLE_USER, assistant: MessageRole.MESSAGE_ROLE_ASSISTANT };
@@ -92,6 +106,17 @@ function readMessage(value: unknown, where: string): Node['message'] {
   const text = (parts ?? []).filter((p): p is string => typeof p === 'string').join('\n\n');
   if (text.trim() === '') return undefined;
   return { role, content: text, reasoning: '', status: MessageStatus.MESSAGE_STATUS_COMPLETE, createdAt: timestamp(createTime, `${where}.create_time`) };
+}
+
+/** A reasoning model's `thoughts` content (`{thoughts: [{summary, content}]}`), as text; '' for any other node. */
+function readThoughts(message: unknown): string {
+  if (!isObject(message) || !isObject(message['content']) || message['content']['content_type'] !== 'thoughts') return '';
+  const thoughts = message['content']['thoughts'];
+  if (!Array.isArray(thoughts)) return '';
+  return thoughts
+    .flatMap((t: unknown) => (isObject(t) ? [[t['summary'], t['content']].filter((x): x is string => typeof x === 'string' && x.trim() !== '').join('\n\n')] : []))
+    .filter((t) => t !== '')
+    .join('\n\n');
 }
 
 /** ChatGPT's times are seconds since the epoch, with a fraction; absent or null is allowed. */

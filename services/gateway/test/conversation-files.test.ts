@@ -150,9 +150,14 @@ describe('ChatGPT conversations.json', () => {
     expect(sourdough!.currentLeafRef).toBe('a-2b');
   });
 
-  it('a conversation without a title, and a current node that is not kept, fall back sensibly', () => {
+  it('a conversation without a title, thoughts of a reasoning model, and a current node that is not kept', () => {
     expect(untitled!.title).toBe('');
     expect(untitled!.messages.map((m) => m.content)).toEqual(['Say hi', 'Hi!']);
+    // A reasoning model's thoughts node is the answer's thinking; its recap node is left out.
+    expect(untitled!.messages.map((m) => [m.ref, m.parentRef, m.reasoning])).toEqual([
+      ['q', '', ''],
+      ['ans', 'q', 'Greeting\n\nA short, friendly greeting is enough.'],
+    ]);
     const pointingAtTool = fromChatGptExport([{ ...(chatGptFile as object[])[0], current_node: 't-1' }]);
     expect(pointingAtTool[0]!.currentLeafRef).toBe('u-2b');
   });

@@ -139,6 +139,12 @@ describe('import', () => {
     ]);
     expect(branch[2]!.siblingIds).toHaveLength(2);
     expect(branch[2]!.siblingIds[1]).toBe(branch[2]!.id);
+    // A reasoning model's thoughts arrive as the answer's thinking.
+    const untitled = await branchOf(dave, response.body.imported[1].sessionId);
+    expect(untitled.map((m) => [m.role, m.content, m.reasoning])).toEqual([
+      ['user', 'Say hi', ''],
+      ['assistant', 'Hi!', 'Greeting\n\nA short, friendly greeting is enough.'],
+    ]);
     // Sessions sort by their last activity in the file: the newer conversation first.
     expect(await sessionTitles(dave)).toEqual(['Imported chat', 'Sourdough starter help']);
 

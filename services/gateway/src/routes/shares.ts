@@ -10,7 +10,7 @@ import { errorResponses, SharedConversationSchema, ShareLinkSchema, type ShareLi
 import { SessionParams } from './sessions.js';
 
 const closed = { additionalProperties: false } as const;
-// Tokens are 22 base64url characters; anything else cannot be one (and is the same 404 as an unknown one).
+// A token is 22 base64url characters; anything up to 64 that is not a live token is the same 404 (chat checks the shape).
 const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 64 }) }, closed);
 
 /** Where the web UI shows a shared conversation. */
