@@ -8,8 +8,7 @@ import { Type } from 'typebox';
 import { requireUser } from '../plugins/app/authenticate.js';
 import { attachmentDisposition, toConversationDocument, toConversationMarkdown, toExportDocument } from '../conversation-export.js';
 import { parseImport } from '../conversation-import.js';
-import type { GatewayClients } from '../rpc.js';
-import { callerMetadata, unaryCall } from '../rpc.js';
+import { callerMetadata, unaryCall, type GatewayClients } from '../rpc.js';
 import { ConversationDocumentSchema, errorResponses, ExportDocumentSchema, ImportResultSchema } from '../schemas.js';
 import { SessionParams } from './sessions.js';
 
