@@ -68,6 +68,7 @@ describe('export, share and import', { timeout: 120_000 }, () => {
       // Read-only: nothing to type into, no sign-in form.
       expect(await messageBox(reader).count()).toBe(0);
       expect(await reader.getByLabel('Password').count()).toBe(0);
+      expect(await reader.locator('meta[name="robots"]').getAttribute('content')).toBe('noindex, nofollow');
       await screenshot(reader, 'shared-page');
 
       // The owner revokes: the same link now says it does not work.

@@ -19,6 +19,14 @@ export function SharedPage({ token }: { token: string }) {
       (error: unknown) => setLoad(error instanceof ApiError && error.status === 404 ? { kind: 'gone' } : { kind: 'failed', message: describeError(error) }),
     );
   }, [client, token]);
+  // A link is for the people it was given to: search engines are asked not to list it.
+  useEffect(() => {
+    const robots = document.createElement('meta');
+    robots.name = 'robots';
+    robots.content = 'noindex, nofollow';
+    document.head.append(robots);
+    return () => robots.remove();
+  }, []);
   useEffect(() => {
     document.title = load.kind === 'shown' ? `${load.shared.title} · Shared · Free Chat` : 'Shared conversation · Free Chat';
   }, [load]);
