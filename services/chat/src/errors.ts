@@ -15,7 +15,7 @@ export class InvalidArgumentError extends Error {
 /** Missing, deleted, expired, or someone else's: deliberately indistinguishable. */
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
-  constructor(what: 'session' | 'run' | 'message') {
+  constructor(what: 'session' | 'run' | 'message' | 'share link') {
     super(`${what} not found`);
   }
 }

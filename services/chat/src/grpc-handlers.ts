@@ -1,11 +1,16 @@
 // ChatService over the repositories and the run manager: validation first, ownership in every query,
 // errors mapped to status codes with internal causes kept in the log.
 import { randomUUID } from 'node:crypto';
-import { Metadata, type handleUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
-import type { ChatServiceServer, RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
+import { Metadata, type handleClientStreamingCall, type handleUnaryCall, type ServerReadableStream, type ServerWritableStream } from '@grpc/grpc-js';
+import type { ChatServiceServer, ConversationTree, ImportConversationsRequest, ImportConversationsResponse, RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
 import { ATTACH_LIVE, ATTACH_STATE_KEY, drained, toServiceError, UnauthenticatedCallerError, type CallerVerifier, type Logger } from '@freechat/shared';
-import { FailedPreconditionError, NotFoundError, UnavailableError } from './errors.js';
-import { toMessage, toSearchHit, toSession, toStatus } from './grpc-mapping.js';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from './errors.js';
+import type { ConversationsRepository } from './conversations-repository.js';
+import { fromImportRequest, toMessage, toSearchHit, toSession, toSharedConversation, toShareLink, toStatus } from './grpc-mapping.js';
+import { MAX_IMPORT_CONVERSATIONS, MAX_IMPORT_MESSAGES, planImport, type ImportedConversationInput } from './import-plan.js';
+import { newShareToken, SHARE_TOKEN_PATTERN, shareSnapshot } from './share-snapshot.js';
+import type { SharesRepository } from './shares-repository.js';
+import type { SessionRow } from './sessions-repository.js';
 import type { MessagesRepository } from './messages-repository.js';
 import type { RunManager } from './run-manager.js';
 import { buildTsQuery, searchLimit, validateQuery } from './search-query.js';
@@ -30,6 +35,9 @@ export interface ChatHandlersOptions {
   readonly sessions: SessionsRepository;
   readonly search: SearchRepository;
   readonly messages: MessagesRepository;
+  /** Whole trees: export and import. */
+  readonly conversations: ConversationsRepository;
+  readonly shares: SharesRepository;
   readonly runs: RunManager;
   /** Per-user daily usage, written by the usage consumer. */
   readonly usage: Pick<UsageStore, 'list'>;
@@ -41,7 +49,7 @@ export interface ChatHandlersOptions {
 }
 
 export function createChatHandlers(options: ChatHandlersOptions): ChatServiceServer {
-  const { sessions, search, messages, runs, logger } = options;
+  const { sessions, search, messages, conversations, shares, runs, logger } = options;
   const unary = <Req, Res>(method: string, handle: (request: Req, userId: string) => Promise<Res>): handleUnaryCall<Req, Res> => {
     return (call, callback) => {
       (async () => {
@@ -53,6 +61,10 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
       );
     };
   };
+  const treeOf = async (session: SessionRow): Promise<ConversationTree> => ({
+    session: toSession(session),
+    messages: (await conversations.tree(session.id)).map(toMessage),
+  });
   const ownedSession = async (userId: string, sessionId: string) => {
     const session = await sessions.get(userId, sessionId);
     if (!session) throw new NotFoundError('session');
@@ -126,6 +138,54 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
       const fromDate = windowStart(new Date(), usageDays(request.days));
       return usageReport(await options.usage.list(userId, fromDate), fromDate);
     }),
+    exportSession: unary('ExportSession', async (request, userId) => {
+      return treeOf(await ownedSession(userId, requireUuid('session_id', request.sessionId)));
+    }),
+    exportAllSessions: (call) => {
+      void streamOut(call, 'ExportAllSessions', options, async function* (userId) {
+        for (const session of await conversations.sessions(userId)) yield await treeOf(session);
+      });
+    },
+    importConversations: clientStream('ImportConversations', options, async (call, userId) => {
+      const inputs: ImportedConversationInput[] = [];
+      let messageCount = 0;
+      for await (const conversation of call as AsyncIterable<ImportConversationsRequest>) {
+        // Refused while reading: a client cannot make the service hold an unbounded import.
+        if (inputs.length === MAX_IMPORT_CONVERSATIONS)
+          throw new InvalidArgumentError('conversations', `at most ${MAX_IMPORT_CONVERSATIONS} conversations per import`);
+        messageCount += conversation.messages.length;
+        if (messageCount > MAX_IMPORT_MESSAGES) throw new InvalidArgumentError('messages', `at most ${MAX_IMPORT_MESSAGES} messages per import`);
+        inputs.push(fromImportRequest(conversation));
+      }
+      const plan = planImport(inputs, randomUUID, new Date());
+      await conversations.insertImport(userId, plan);
+      return { imported: plan.map((s) => ({ sessionId: s.id, title: s.title, messages: s.messages.length })) };
+    }),
+    createShareLink: unary('CreateShareLink', async (request, userId) => {
+      const session = await ownedSession(userId, requireUuid('session_id', request.sessionId));
+      const snapshot = shareSnapshot(session.title, await shares.currentBranch(session.id));
+      return toShareLink(await shares.create({ token: newShareToken(), sessionId: session.id, userId, snapshot }));
+    }),
+    listShareLinks: unary('ListShareLinks', async (request, userId) => {
+      const session = await ownedSession(userId, requireUuid('session_id', request.sessionId));
+      return { links: (await shares.list(session.id)).map(toShareLink) };
+    }),
+    revokeShareLinks: unary('RevokeShareLinks', async (request, userId) => {
+      const session = await ownedSession(userId, requireUuid('session_id', request.sessionId));
+      return { revoked: await shares.revokeAll(session.id) };
+    }),
+    // No caller: the token is the permission. A token of the wrong shape is unknown, like any other.
+    getSharedConversation: (call, callback) => {
+      (async () => {
+        requireReady(options);
+        const found = SHARE_TOKEN_PATTERN.test(call.request.token) ? await shares.snapshot(call.request.token) : undefined;
+        if (!found) throw new NotFoundError('share link');
+        return toSharedConversation(found.snapshot, found.createdAt);
+      })().then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(toServiceError(reported(logger, 'GetSharedConversation', error)), null),
+      );
+    },
     stopRun: unary('StopRun', async (request, userId) => {
       await runs.stop(userId, requireUuid('run_id', request.runId));
       return {};
@@ -194,6 +254,43 @@ function reported(logger: Logger, method: string, error: unknown) {
   const mapped = toStatus(error);
   if (mapped.unexpected) logger.error({ err: error, method }, `${method} failed`);
   return mapped;
+}
+
+/** A call whose client streams its request (one item per message) and gets one response. */
+function clientStream<Req, Res>(
+  method: string,
+  options: ChatHandlersOptions,
+  handle: (call: ServerReadableStream<Req, Res>, userId: string) => Promise<Res>,
+): handleClientStreamingCall<Req, Res> {
+  return (call, callback) => {
+    (async () => {
+      requireReady(options);
+      return handle(call, await callerId(options, call.metadata));
+    })().then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(toServiceError(reported(options.logger, method, error)), null),
+    );
+  };
+}
+
+/** Streams what `produce` yields to one caller; a caller that leaves ends it. */
+async function streamOut<Req, Res>(
+  call: ServerWritableStream<Req, Res>,
+  method: string,
+  options: ChatHandlersOptions,
+  produce: (userId: string) => AsyncIterable<Res>,
+): Promise<void> {
+  try {
+    requireReady(options);
+    for await (const item of produce(await callerId(options, call.metadata))) {
+      if (call.cancelled) return;
+      if (!call.write(item)) await drained(call);
+    }
+    if (!call.cancelled) call.end();
+  } catch (error) {
+    const mapped = reported(options.logger, method, error);
+    if (!call.cancelled) call.emit('error', toServiceError(mapped));
+  }
 }
 
 /**

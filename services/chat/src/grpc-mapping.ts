@@ -5,9 +5,12 @@ import {
   FinishReason,
   MessageRole,
   MessageStatus,
+  type ImportConversationsRequest,
   type Message,
   type SearchHit,
   type Session,
+  type SharedConversation,
+  type ShareLink,
 } from '@freechat/proto/freechat/chat/v1/chat';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
 import { FailedPreconditionError, InvalidArgumentError, LimitExceededError, NotFoundError, UnavailableError } from './errors.js';
@@ -15,6 +18,9 @@ import type { BranchMessageRow, MessageRow } from './messages-repository.js';
 import { toRunTimings } from './run-events.js';
 import type { SearchHitRow } from './search-repository.js';
 import type { SessionRow } from './sessions-repository.js';
+import type { ImportedConversationInput } from './import-plan.js';
+import type { ShareSnapshot } from './share-snapshot.js';
+import type { ShareLinkRow } from './shares-repository.js';
 
 const ROLES = { user: MessageRole.MESSAGE_ROLE_USER, assistant: MessageRole.MESSAGE_ROLE_ASSISTANT } as const;
 const STATUSES = {
@@ -93,4 +99,52 @@ export function toStatus(error: unknown): MappedStatus {
     if (e instanceof UnavailableError) return Status.UNAVAILABLE;
     return undefined;
   });
+}
+
+export function fromTimestamp(timestamp: Timestamp | undefined): Date | undefined {
+  return timestamp ? new Date(timestamp.seconds * 1000 + Math.floor(timestamp.nanos / 1e6)) : undefined;
+}
+
+const ROLE_NAMES: Readonly<Record<number, 'user' | 'assistant'>> = {
+  [MessageRole.MESSAGE_ROLE_USER]: 'user',
+  [MessageRole.MESSAGE_ROLE_ASSISTANT]: 'assistant',
+};
+const STATUS_NAMES: Readonly<Record<number, 'complete' | 'streaming' | 'stopped' | 'error'>> = {
+  [MessageStatus.MESSAGE_STATUS_COMPLETE]: 'complete',
+  [MessageStatus.MESSAGE_STATUS_STREAMING]: 'streaming',
+  [MessageStatus.MESSAGE_STATUS_STOPPED]: 'stopped',
+  [MessageStatus.MESSAGE_STATUS_ERROR]: 'error',
+};
+
+/** One conversation of an import, as the plan reads it. */
+export function fromImportRequest(request: ImportConversationsRequest): ImportedConversationInput {
+  return {
+    title: request.title,
+    createdAt: fromTimestamp(request.createdAt),
+    currentLeafRef: request.currentLeafRef,
+    messages: request.messages.map((m) => ({
+      ref: m.ref,
+      parentRef: m.parentRef,
+      role: ROLE_NAMES[m.role] ?? 'unspecified',
+      content: m.content,
+      reasoning: m.reasoning,
+      status: STATUS_NAMES[m.status] ?? 'unspecified',
+      createdAt: fromTimestamp(m.createdAt),
+    })),
+  };
+}
+
+export function toSharedConversation(snapshot: ShareSnapshot, sharedAt: Date): SharedConversation {
+  return {
+    title: snapshot.title,
+    sharedAt: toTimestamp(sharedAt),
+    messages: snapshot.messages.map((m) => {
+      const createdAt = new Date(m.createdAt);
+      return { role: ROLES[m.role], content: m.content, reasoning: m.thinking, createdAt: Number.isFinite(createdAt.getTime()) ? toTimestamp(createdAt) : undefined };
+    }),
+  };
+}
+
+export function toShareLink(row: ShareLinkRow): ShareLink {
+  return { token: row.token, createdAt: toTimestamp(row.createdAt) };
 }

@@ -153,7 +153,7 @@ async function admitRun(
 const COLUMNS = `id, session_id, parent_id, role, content, reasoning, status, finish_reason, prompt_tokens, completion_tokens, run_id, created_at,
   first_token_ms, duration_ms`;
 
-interface Raw {
+export interface MessageRaw {
   id: string;
   session_id: string;
   parent_id: string | null;
@@ -170,7 +170,7 @@ interface Raw {
   duration_ms: number | null;
 }
 
-const toRow = (r: Raw): MessageRow => ({
+export const messageFromRaw = (r: MessageRaw): MessageRow => ({
   id: r.id,
   sessionId: r.session_id,
   parentId: r.parent_id,
@@ -212,7 +212,7 @@ async function insertUserMessage(
   tx: Queryable,
   input: { readonly id: string; readonly sessionId: string; readonly ownerId: string; readonly parentId: string | null; readonly content: string },
 ): Promise<MessageRow> {
-  const { rows } = await tx.query<Raw>(
+  const { rows } = await tx.query<MessageRaw>(
     `INSERT INTO chat.messages (id, session_id, parent_id, role, content, status) VALUES ($1, $2, $3, 'user', $4, 'complete') RETURNING ${COLUMNS}`,
     [input.id, input.sessionId, input.parentId, input.content],
   );
@@ -222,7 +222,7 @@ async function insertUserMessage(
     userId: input.ownerId,
     payload: { messageId: input.id, role: 'user', contentChars: [...input.content].length },
   });
-  return toRow(rows[0]!);
+  return messageFromRaw(rows[0]!);
 }
 
 export class MessagesRepository {
@@ -262,13 +262,13 @@ export class MessagesRepository {
 
   /** The run's row, unless the session was deleted since the user message was committed. */
   async insertAssistant(input: AssistantRowInput, db: Queryable = this.db): Promise<MessageRow | undefined> {
-    const { rows } = await db.query<Raw>(
+    const { rows } = await db.query<MessageRaw>(
       `INSERT INTO chat.messages (id, session_id, parent_id, role, status, run_id)
        SELECT $1, $2, $3, 'assistant', 'streaming', $4 FROM chat.sessions WHERE id = $2 AND deleted_at IS NULL
        RETURNING ${COLUMNS}`,
       [input.id, input.sessionId, input.parentId, input.runId],
     );
-    return rows[0] && toRow(rows[0]);
+    return rows[0] && messageFromRaw(rows[0]);
   }
 
   /**
@@ -330,24 +330,24 @@ export class MessagesRepository {
     return inTransaction(this.db, async (tx) => {
       const admitted = await admitRun(tx, input);
       if (admitted.kind !== 'admitted') return admitted;
-      const { rows } = await tx.query<Raw & { has_children: boolean }>(
+      const { rows } = await tx.query<MessageRaw & { has_children: boolean }>(
         `SELECT ${COLUMNS}, EXISTS (SELECT 1 FROM chat.messages c WHERE c.parent_id = m.id) AS has_children
            FROM chat.messages m WHERE id = $2 AND session_id = $1`,
         [input.sessionId, input.messageId],
       );
       const found = rows[0];
       if (!found) return { kind: 'message_not_found' };
-      const answer = toRow(found);
+      const answer = messageFromRaw(found);
       if (answer.role !== 'assistant' || answer.finishReason !== 'length' || found.has_children || answer.parentId === null)
         return { kind: 'refused', code: 'not_continuable' };
-      const question = await tx.query<Raw>(`SELECT ${COLUMNS} FROM chat.messages WHERE id = $1`, [answer.parentId]);
+      const question = await tx.query<MessageRaw>(`SELECT ${COLUMNS} FROM chat.messages WHERE id = $1`, [answer.parentId]);
       await tx.query(
         `UPDATE chat.messages SET status = 'streaming', run_id = $2, finish_reason = NULL, error_code = NULL, error_message = NULL,
            updated_at = clock_timestamp() WHERE id = $1`,
         [answer.id, input.runId],
       );
       await showLeaf(tx, input.sessionId, answer.id, admitted.title);
-      return { kind: 'prepared', userMessage: toRow(question.rows[0]!), assistantMessage: answer };
+      return { kind: 'prepared', userMessage: messageFromRaw(question.rows[0]!), assistantMessage: answer };
     });
   }
 
@@ -359,19 +359,19 @@ export class MessagesRepository {
   ): Promise<{ readonly kind: 'found'; readonly question: MessageRow } | RunRefusal> {
     if (messageId === undefined) {
       // The current branch's last user message: the leaf, or one of the few rows above it.
-      const { rows } = await tx.query<Raw>(
+      const { rows } = await tx.query<MessageRaw>(
         `${branchUpwards('$2::uuid', '$1', '8')} SELECT ${MESSAGE_COLUMNS} FROM branch m WHERE m.role = 'user' ORDER BY m.depth LIMIT 1`,
         [sessionId, leafId],
       );
-      return rows[0] ? { kind: 'found', question: toRow(rows[0]) } : { kind: 'refused', code: 'nothing_to_regenerate' };
+      return rows[0] ? { kind: 'found', question: messageFromRaw(rows[0]) } : { kind: 'refused', code: 'nothing_to_regenerate' };
     }
-    const { rows } = await tx.query<Raw>(
+    const { rows } = await tx.query<MessageRaw>(
       `SELECT ${MESSAGE_COLUMNS.replaceAll('m.', 'q.')} FROM chat.messages m
          JOIN chat.messages q ON q.id = CASE WHEN m.role = 'user' THEN m.id ELSE m.parent_id END
         WHERE m.id = $2 AND m.session_id = $1`,
       [sessionId, messageId],
     );
-    return rows[0] ? { kind: 'found', question: toRow(rows[0]) } : { kind: 'message_not_found' };
+    return rows[0] ? { kind: 'found', question: messageFromRaw(rows[0]) } : { kind: 'message_not_found' };
   }
 
   /**
@@ -448,11 +448,11 @@ export class MessagesRepository {
 
   /** Every message, oldest first; the caller has checked the session is the user's. Tests only: clients page. */
   async listBySession(sessionId: string): Promise<MessageRow[]> {
-    const { rows } = await this.db.query<Raw>(
+    const { rows } = await this.db.query<MessageRaw>(
       `SELECT ${COLUMNS} FROM chat.messages WHERE session_id = $1 ORDER BY created_at, id`,
       [sessionId],
     );
-    return rows.map(toRow);
+    return rows.map(messageFromRaw);
   }
 
   /**
@@ -467,14 +467,14 @@ export class MessagesRepository {
     const start = cursor
       ? `SELECT parent_id FROM chat.messages WHERE id = $2::uuid AND session_id = $1`
       : `SELECT current_leaf_id FROM chat.sessions WHERE id = $1 AND $2::uuid IS NULL`;
-    const { rows } = await this.db.query<Raw & { sibling_ids: string[] }>(
+    const { rows } = await this.db.query<MessageRaw & { sibling_ids: string[] }>(
       `${branchUpwards(start, '$1', '$3')} SELECT ${MESSAGE_COLUMNS}, ${SIBLING_IDS} AS sibling_ids FROM branch m ORDER BY m.depth`,
       [sessionId, cursor ?? null, limit + 1],
     );
     const page = rows.slice(0, limit);
     const oldest = page.at(-1);
     const nextCursor = rows.length > limit && oldest ? encodeBranchCursor(oldest.id) : undefined;
-    return { messages: page.reverse().map((r) => ({ ...toRow(r), siblingIds: r.sibling_ids })), nextCursor };
+    return { messages: page.reverse().map((r) => ({ ...messageFromRaw(r), siblingIds: r.sibling_ids })), nextCursor };
   }
 
   /**
@@ -529,7 +529,7 @@ export class MessagesRepository {
     ownerId: string,
     runId: string,
   ): Promise<(MessageRow & { readonly userMessageId: string; readonly error: StoredRunError | null }) | undefined> {
-    const { rows } = await this.db.query<Raw & { user_message_id: string | null; error_code: string | null; error_message: string | null }>(
+    const { rows } = await this.db.query<MessageRaw & { user_message_id: string | null; error_code: string | null; error_message: string | null }>(
       `SELECT ${MESSAGE_COLUMNS}, m.error_code, m.error_message, m.parent_id AS user_message_id
          FROM chat.messages m JOIN chat.sessions s ON s.id = m.session_id
         WHERE m.run_id = $1 AND s.owner_id = $2 AND s.deleted_at IS NULL`,
@@ -538,7 +538,7 @@ export class MessagesRepository {
     const row = rows[0];
     return (
       row && {
-        ...toRow(row),
+        ...messageFromRaw(row),
         userMessageId: row.user_message_id ?? '',
         error: row.error_code === null ? null : { code: row.error_code, ...(row.error_message !== null && { message: row.error_message }) },
       }

@@ -38,6 +38,8 @@ import { RedisRunLog } from './redis-run-log.js';
 import { MemoryRunLog, type RunLog } from './run-log.js';
 import { SearchRepository } from './search-repository.js';
 import { SessionsRepository } from './sessions-repository.js';
+import { ConversationsRepository } from './conversations-repository.js';
+import { SharesRepository } from './shares-repository.js';
 
 /** `services/chat/migrations`, from src/ (tests, tsx) and from dist/ alike. */
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
@@ -98,7 +100,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
       {
         name: ChatServiceClient.serviceName,
         definition: ChatServiceService,
-        implementation: createChatHandlers({ sessions, search: new SearchRepository(pool), messages, runs, usage: events.usage, logger, isReady: () => serving, callerOf }),
+        implementation: createChatHandlers({ sessions, search: new SearchRepository(pool), messages, conversations: new ConversationsRepository(pool), shares: new SharesRepository(pool), runs, usage: events.usage, logger, isReady: () => serving, callerOf }),
       },
     ],
   });

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { InvalidArgumentError } from './errors.js';
 import { EVENT_TYPES } from './events/domain-events.js';
 import { appendEvent } from './events/outbox.js';
+import { revokeShareLinks } from './shares-repository.js';
 import { inTransaction } from './transaction.js';
 
 export interface SessionRow {
@@ -41,10 +42,10 @@ export interface SessionPage {
   readonly nextPageToken: string;
 }
 
-const COLUMNS = `id, owner_id, title, current_leaf_id, pinned, tags, system_prompt, model, created_at, updated_at,
+export const SESSION_COLUMNS = `id, owner_id, title, current_leaf_id, pinned, tags, system_prompt, model, created_at, updated_at,
   (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us`;
 
-interface Raw {
+export interface SessionRaw {
   id: string;
   owner_id: string;
   title: string;
@@ -58,7 +59,7 @@ interface Raw {
   updated_us: string;
 }
 
-const toRow = (r: Raw): SessionRow => ({
+export const sessionFromRaw = (r: SessionRaw): SessionRow => ({
   id: r.id,
   ownerId: r.owner_id,
   title: r.title,
@@ -77,8 +78,8 @@ export class SessionsRepository {
   /** The session and its session.created event, in one transaction. */
   async create(input: { id: string; ownerId: string; title: string; titleSource: 'auto' | 'user' }): Promise<SessionRow> {
     return inTransaction(this.db, async (tx) => {
-      const { rows } = await tx.query<Raw>(
-        `INSERT INTO chat.sessions (id, owner_id, title, title_source) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+      const { rows } = await tx.query<SessionRaw>(
+        `INSERT INTO chat.sessions (id, owner_id, title, title_source) VALUES ($1, $2, $3, $4) RETURNING ${SESSION_COLUMNS}`,
         [input.id, input.ownerId, input.title, input.titleSource],
       );
       await appendEvent(tx, {
@@ -87,16 +88,16 @@ export class SessionsRepository {
         userId: input.ownerId,
         payload: { title: input.title, titleSource: input.titleSource },
       });
-      return toRow(rows[0]!);
+      return sessionFromRaw(rows[0]!);
     });
   }
 
   async get(ownerId: string, id: string): Promise<SessionRow | undefined> {
-    const { rows } = await this.db.query<Raw>(
-      `SELECT ${COLUMNS} FROM chat.sessions WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL`,
+    const { rows } = await this.db.query<SessionRaw>(
+      `SELECT ${SESSION_COLUMNS} FROM chat.sessions WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL`,
       [id, ownerId],
     );
-    return rows[0] && toRow(rows[0]);
+    return rows[0] && sessionFromRaw(rows[0]);
   }
 
   /**
@@ -106,8 +107,8 @@ export class SessionsRepository {
    */
   async list(ownerId: string, limit: number, pageToken: string, tag?: string): Promise<SessionPage> {
     const after = pageToken ? decodeCursor(pageToken) : undefined;
-    const { rows } = await this.db.query<Raw>(
-      `SELECT ${COLUMNS} FROM chat.sessions
+    const { rows } = await this.db.query<SessionRaw>(
+      `SELECT ${SESSION_COLUMNS} FROM chat.sessions
         WHERE owner_id = $1 AND deleted_at IS NULL
           AND ($2::boolean IS NULL
                OR (pinned, updated_at, id) < ($2::boolean, 'epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4::uuid))
@@ -119,7 +120,7 @@ export class SessionsRepository {
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     const nextPageToken = rows.length > limit && last ? encodeCursor({ pinned: last.pinned, updatedUs: last.updated_us, id: last.id }) : '';
-    return { sessions: page.map(toRow), nextPageToken };
+    return { sessions: page.map(sessionFromRaw), nextPageToken };
   }
 
   /**
@@ -127,7 +128,7 @@ export class SessionsRepository {
    * and counts as activity; the other fields do not move the session in the list.
    */
   async update(ownerId: string, id: string, changes: SessionChanges): Promise<SessionRow | undefined> {
-    const { rows } = await this.db.query<Raw>(
+    const { rows } = await this.db.query<SessionRaw>(
       `UPDATE chat.sessions
           SET title = coalesce($3, title),
               title_source = CASE WHEN $3::text IS NULL THEN title_source ELSE 'user' END,
@@ -136,10 +137,10 @@ export class SessionsRepository {
               tags = coalesce($5::text[], tags),
               system_prompt = coalesce($6, system_prompt),
               model = coalesce($7, model)
-        WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
+        WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL RETURNING ${SESSION_COLUMNS}`,
       [id, ownerId, changes.title ?? null, changes.pinned ?? null, changes.tags ?? null, changes.systemPrompt ?? null, changes.model ?? null],
     );
-    return rows[0] && toRow(rows[0]);
+    return rows[0] && sessionFromRaw(rows[0]);
   }
 
   /** True if a live session was deleted now (with its session.deleted event, in one transaction). */
@@ -150,6 +151,8 @@ export class SessionsRepository {
         [id, ownerId],
       );
       if (rowCount !== 1) return false;
+      // Its share links stop working with it.
+      await revokeShareLinks(tx, id);
       await appendEvent(tx, { type: EVENT_TYPES.sessionDeleted, sessionId: id, userId: ownerId, payload: {} });
       return true;
     });

@@ -17,6 +17,7 @@ import httpTracing from './plugins/external/http-tracing.js';
 import securityHeaders from './plugins/external/security-headers.js';
 import webUi from './plugins/external/web-ui.js';
 import authRoutes from './routes/auth.js';
+import conversationRoutes from './routes/conversations.js';
 import healthRoutes from './routes/health.js';
 import messageRoutes from './routes/messages.js';
 import modelRoutes from './routes/models.js';
@@ -24,6 +25,7 @@ import runRoutes from './routes/runs.js';
 import searchRoutes from './routes/search.js';
 import sessionRoutes from './routes/sessions.js';
 import settingsRoutes from './routes/settings.js';
+import shareRoutes from './routes/shares.js';
 import usageRoutes from './routes/usage.js';
 
 export interface BuildAppOptions {
@@ -114,6 +116,8 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
   void app.register(sessionRoutes);
   void app.register(messageRoutes);
   void app.register(runRoutes);
+  void app.register(conversationRoutes);
+  void app.register(shareRoutes);
   void app.register(usageRoutes);
   void app.register(settingsRoutes);
   void app.register(searchRoutes);

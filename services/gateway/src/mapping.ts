@@ -11,6 +11,7 @@ import {
   type Usage,
   type GetUsageResponse,
   type SearchSessionsResponse,
+  type SharedConversation,
 } from '@freechat/proto/freechat/chat/v1/chat';
 import { ModelSource, type ModelInfo } from '@freechat/proto/freechat/inference/v1/inference';
 import type { Timestamp } from '@freechat/proto/google/protobuf/timestamp';
@@ -22,6 +23,7 @@ import type {
   ModelJson,
   SearchResultsJson,
   SessionJson,
+  SharedConversationJson,
   ThemeJson,
   TimingsJson,
   UsageJson,
@@ -35,6 +37,12 @@ import type { SseEvent } from './sse.js';
 export function toIsoTime(timestamp: Timestamp | undefined): string | null {
   if (!timestamp) return null;
   return new Date(timestamp.seconds * 1000 + Math.floor(timestamp.nanos / 1e6)).toISOString();
+}
+
+/** Milliseconds since the epoch as a protobuf Timestamp. */
+export function timestampFromMs(ms: number): Timestamp {
+  const whole = Math.round(ms);
+  return { seconds: Math.floor(whole / 1000), nanos: (((whole % 1000) + 1000) % 1000) * 1_000_000 };
 }
 
 export function toUserJson(user: User | undefined): UserJson {
@@ -229,4 +237,12 @@ export function parseLastEventId(value: string | undefined, runId: string): numb
   const seqText = value.slice(separator + 1);
   if (!/^\d{1,15}$/.test(seqText)) return null;
   return Number(seqText);
+}
+
+export function toSharedConversationJson(shared: SharedConversation): SharedConversationJson {
+  return {
+    title: shared.title,
+    sharedAt: toIsoTime(shared.sharedAt),
+    messages: shared.messages.map((m) => ({ role: ROLES[m.role] ?? 'unspecified', content: m.content, thinking: m.reasoning, createdAt: toIsoTime(m.createdAt) })),
+  };
 }

@@ -241,3 +241,77 @@ export const UserSettingsPatchSchema = Type.Object(
   { ...closed, minProperties: 1 },
 );
 export type UserSettingsPatchJson = Static<typeof UserSettingsPatchSchema>;
+
+// Export documents: what GET /api/sessions/:id/export and GET /api/me/export write, and what
+// POST /api/import reads back (closed, like every request; `version` says which shape a file has).
+export const CONVERSATION_FORMAT = 'freechat.conversation';
+export const EXPORT_FORMAT = 'freechat.export';
+export const DOCUMENT_VERSION = 1;
+
+export const ExportedMessageSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 200 }),
+    // The message this one follows; null for a first message.
+    parentId: Nullable(Type.String({ maxLength: 200 })),
+    role: Type.Union([Type.Literal('user'), Type.Literal('assistant')]),
+    content: Type.String(),
+    // The model's reasoning, kept apart from the answer.
+    thinking: Type.String(),
+    status: Type.Union([Type.Literal('complete'), Type.Literal('streaming'), Type.Literal('stopped'), Type.Literal('error')]),
+    finishReason: Nullable(FinishReasonSchema),
+    usage: Nullable(UsageSchema),
+    timings: Nullable(TimingsSchema),
+    createdAt: Nullable(IsoTime),
+  },
+  closed,
+);
+export type ExportedMessageJson = Static<typeof ExportedMessageSchema>;
+
+export const ConversationDocumentSchema = Type.Object(
+  {
+    format: Type.Literal(CONVERSATION_FORMAT),
+    version: Type.Literal(DOCUMENT_VERSION),
+    exportedAt: IsoTime,
+    title: Type.String({ maxLength: 1000 }),
+    createdAt: Nullable(IsoTime),
+    updatedAt: Nullable(IsoTime),
+    // The last message of the branch the conversation showed.
+    currentLeafId: Nullable(Type.String({ maxLength: 200 })),
+    // Every message of every branch, parents before their children.
+    messages: Type.Array(ExportedMessageSchema),
+  },
+  closed,
+);
+export type ConversationDocumentJson = Static<typeof ConversationDocumentSchema>;
+
+export const ExportDocumentSchema = Type.Object(
+  {
+    format: Type.Literal(EXPORT_FORMAT),
+    version: Type.Literal(DOCUMENT_VERSION),
+    exportedAt: IsoTime,
+    user: Type.Object({ username: Type.String() }, closed),
+    conversations: Type.Array(ConversationDocumentSchema),
+  },
+  closed,
+);
+export type ExportDocumentJson = Static<typeof ExportDocumentSchema>;
+
+export const ImportResultSchema = Type.Object(
+  { imported: Type.Array(Type.Object({ sessionId: Type.String(), title: Type.String(), messages: Type.Integer() }, closed)) },
+  closed,
+);
+
+export const ShareLinkSchema = Type.Object({ token: Type.String(), url: Type.String(), createdAt: Nullable(IsoTime) }, closed);
+export type ShareLinkJson = Static<typeof ShareLinkSchema>;
+
+export const SharedConversationSchema = Type.Object(
+  {
+    title: Type.String(),
+    sharedAt: Nullable(IsoTime),
+    messages: Type.Array(
+      Type.Object({ role: MessageRoleSchema, content: Type.String(), thinking: Type.String(), createdAt: Nullable(IsoTime) }, closed),
+    ),
+  },
+  closed,
+);
+export type SharedConversationJson = Static<typeof SharedConversationSchema>;

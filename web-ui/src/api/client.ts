@@ -4,7 +4,8 @@
 // in an HttpOnly cookie that no script here can read. localStorage keeps only a hint that a session
 // exists, so a page load knows whether to try restoring one.
 import { ApiError, NetworkError, errorFromResponse } from './errors';
-import type { AuthResult, GenerationRequest, ModelInfo, SearchResult, ServerMessage, Session, SessionChanges, UsageReport, User, UserSettings } from './types';
+import { filenameFromDisposition } from '../state/download';
+import type { AuthResult, Download, GenerationRequest, ImportResult, ModelInfo, SearchResult, ServerMessage, Session, SessionChanges, SharedConversation, ShareLink, UsageReport, User, UserSettings } from './types';
 
 /** Whether this browser holds a session cookie: a hint, not a secret (the cookie is the credential). */
 export interface SessionHint {
@@ -26,6 +27,8 @@ export interface ApiClientOptions {
 
 interface RequestOptions {
   readonly body?: unknown;
+  /** Sent as it is, as JSON (a file's text): never parsed here. */
+  readonly rawJson?: string;
   readonly headers?: Record<string, string>;
   readonly signal?: AbortSignal;
   readonly auth?: boolean;
@@ -84,6 +87,18 @@ export class ApiClient {
   /** Changes only the fields given; answers all of them. */
   updateSettings = (changes: Partial<UserSettings>): Promise<UserSettings> => this.json('PATCH', '/api/me/settings', { body: changes });
   stopRun = (runId: string): Promise<void> => this.json('POST', `/api/runs/${encodeURIComponent(runId)}/stop`);
+
+  /** One conversation as a file: every branch as JSON, or the branch shown as Markdown. */
+  exportSession = (id: string, format: 'json' | 'markdown'): Promise<Download> =>
+    this.download(`/api/sessions/${encodeURIComponent(id)}/export?format=${format}`, format === 'json' ? 'conversation.json' : 'conversation.md');
+  /** Every conversation of the user, one JSON file. */
+  exportAll = (): Promise<Download> => this.download('/api/me/export', 'freechat-export.json');
+  /** A Free Chat export or ChatGPT's conversations.json, as read from the file. */
+  importFile = (text: string): Promise<ImportResult> => this.json('POST', '/api/import', { rawJson: text });
+  share = (id: string): Promise<ShareLink> => this.json('POST', `/api/sessions/${encodeURIComponent(id)}/share`);
+  revokeShares = (id: string): Promise<void> => this.json('DELETE', `/api/sessions/${encodeURIComponent(id)}/share`);
+  /** A shared conversation: no sign-in, the token is the permission. */
+  getShared = (token: string): Promise<SharedConversation> => this.json('GET', `/api/shared/${encodeURIComponent(token)}`, { auth: false });
 
   sendMessage(sessionId: string, content: string, request: GenerationRequest, signal: AbortSignal): Promise<Response | null> {
     return this.stream('POST', `/api/sessions/${encodeURIComponent(sessionId)}/messages`, { body: { content, ...request }, signal });
@@ -161,13 +176,13 @@ export class ApiClient {
 
   private async send(method: string, path: string, options: RequestOptions): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.body !== undefined || options.rawJson !== undefined) headers['content-type'] = 'application/json';
     if (options.auth !== false && this.accessToken) headers['authorization'] = `Bearer ${this.accessToken}`;
     try {
       return await this.fetchImpl(path, {
         method,
         headers,
-        body: options.body === undefined ? null : JSON.stringify(options.body),
+        body: options.rawJson ?? (options.body === undefined ? null : JSON.stringify(options.body)),
         ...(options.signal ? { signal: options.signal } : {}),
       });
     } catch (error) {
@@ -198,6 +213,12 @@ export class ApiClient {
     if (!response.ok) throw await errorFromResponse(response);
     if (response.status === 204) return undefined as T;
     return (await response.json()) as T;
+  }
+
+  private async download(path: string, fallbackName: string): Promise<Download> {
+    const response = await this.authed('GET', path, {});
+    if (!response.ok) throw await errorFromResponse(response);
+    return { blob: await response.blob(), filename: filenameFromDisposition(response.headers.get('content-disposition'), fallbackName) };
   }
 
   private async stream(method: string, path: string, options: RequestOptions): Promise<Response | null> {

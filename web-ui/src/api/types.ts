@@ -125,3 +125,28 @@ export interface GenerationRequest {
   readonly enableThinking: boolean;
   readonly params: GenerationParams;
 }
+
+/** A read-only link to a conversation as it was when shared (POST /api/sessions/:id/share). */
+export interface ShareLink {
+  readonly token: string;
+  /** The page's path, `/s/<token>`. */
+  readonly url: string;
+  readonly createdAt: string | null;
+}
+
+/** What a share link shows (GET /api/shared/:token): the branch as it was, no ids. */
+export interface SharedConversation {
+  readonly title: string;
+  readonly sharedAt: string | null;
+  readonly messages: readonly { readonly role: 'user' | 'assistant' | 'unspecified'; readonly content: string; readonly thinking: string; readonly createdAt: string | null }[];
+}
+
+export interface ImportResult {
+  readonly imported: readonly { readonly sessionId: string; readonly title: string; readonly messages: number }[];
+}
+
+/** A file to save: its content and the name the server gave it. */
+export interface Download {
+  readonly blob: Blob;
+  readonly filename: string;
+}

@@ -8,6 +8,8 @@ import { applyChange, loadSettings, withModelLimit, type Settings } from '../sta
 import { SettingsSync } from '../state/settings-sync';
 import { applyTheme } from '../theme';
 import { ChatView } from './ChatView';
+import { ConversationMenu } from './ConversationMenu';
+import { DataActions } from './DataActions';
 import { Sidebar } from './Sidebar';
 
 // The later looks cover a busy model, whose title can come a minute after the answer; coming back
@@ -192,6 +194,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
         onDelete={remove}
         onLogout={logOut}
         onClose={() => setSidebarOpen(false)}
+        account={<DataActions client={client} onImported={refreshSessions} />}
       />
       {sidebarOpen && <div class="scrim" onClick={() => setSidebarOpen(false)} aria-hidden="true" />}
       <main class="main">
@@ -201,6 +204,12 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
           </button>
           <span class="topbar-title">{sessions?.find((s) => s.id === sessionId)?.title ?? 'Free Chat'}</span>
         </header>
+        {sessionId !== null && (
+          <div class="chat-head">
+            <span class="chat-head-title">{sessions?.find((s) => s.id === sessionId)?.title ?? ''}</span>
+            <ConversationMenu key={sessionId} client={client} sessionId={sessionId} onError={setError} />
+          </div>
+        )}
         {builtIn && (
           <div role="status" class="banner">
             {BUILT_IN_NOTICE}

@@ -20,6 +20,8 @@ export interface SidebarProps {
   /** Full-text search over titles and messages (GET /api/search). */
   readonly search: (query: string, signal: AbortSignal) => Promise<readonly SearchResult[]>;
   readonly onLogout: () => void;
+  /** The account's own actions (export, import), above the signed-in user. */
+  readonly account?: preact.ComponentChildren;
   /** Folds the drawer on a phone. */
   readonly onClose: () => void;
 }
@@ -301,6 +303,7 @@ export function Sidebar(props: SidebarProps) {
           )}
         </nav>
       </div>
+      {props.account}
       <div class="sidebar-foot">
         <span class="user" title={props.username}>
           {props.username}

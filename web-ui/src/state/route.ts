@@ -8,3 +8,10 @@ export function sessionIdFromPath(pathname: string): string | null {
 export function pathForSession(sessionId: string | null): string {
   return sessionId === null ? '/' : `/c/${sessionId}`;
 }
+
+// A shared conversation's read-only page: `/s/<token>` (22 base64url characters), no sign-in needed.
+const SHARED = /^\/s\/([A-Za-z0-9_-]{1,64})\/?$/;
+
+export function shareTokenFromPath(pathname: string): string | null {
+  return SHARED.exec(pathname)?.[1] ?? null;
+}

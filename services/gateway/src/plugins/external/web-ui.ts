@@ -26,6 +26,8 @@ export const PLACEHOLDER_PAGE = `<!doctype html>
 <li><code>GET|POST /api/sessions</code>, <code>GET|PATCH|DELETE /api/sessions/:id</code></li>
 <li><code>GET /api/sessions/:id/messages</code>, <code>POST /api/sessions/:id/messages</code>, <code>POST /api/sessions/:id/regenerate</code>, <code>POST /api/sessions/:id/continue</code> (Server-Sent Events)</li>
 <li><code>GET /api/runs/:runId/events</code> (Server-Sent Events, resumes from <code>Last-Event-ID</code>), <code>POST /api/runs/:runId/stop</code></li>
+<li><code>GET /api/sessions/:id/export</code>, <code>GET /api/me/export</code>, <code>POST /api/import</code></li>
+<li><code>POST|GET|DELETE /api/sessions/:id/share</code>, <code>GET /api/shared/:token</code></li>
 <li><code>GET /api/models</code></li>
 <li><code>GET /healthz</code>, <code>GET /readyz</code></li>
 </ul>

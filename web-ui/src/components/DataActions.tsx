@@ -1,0 +1,65 @@
+// The account's data: every conversation downloaded as one JSON file, and importing a file (a Free
+// Chat export, or ChatGPT's conversations.json) as new conversations.
+import { useRef, useState } from 'preact/hooks';
+import type { ApiClient } from '../api/client';
+import { describeError } from '../api/errors';
+import { saveFile } from '../state/download';
+
+export function DataActions({ client, onImported }: { client: ApiClient; onImported: () => void }) {
+  const picker = useRef<HTMLInputElement>(null);
+  const [status, setStatus] = useState<{ text: string; error: boolean } | null>(null);
+  const [working, setWorking] = useState(false);
+
+  const exportAll = () => {
+    setStatus(null);
+    client.exportAll().then(
+      ({ blob, filename }) => saveFile(blob, filename),
+      (error: unknown) => setStatus({ text: describeError(error), error: true }),
+    );
+  };
+
+  const importFile = async (file: File) => {
+    setWorking(true);
+    setStatus({ text: `Importing ${file.name}…`, error: false });
+    try {
+      const { imported } = await client.importFile(await file.text());
+      const messages = imported.reduce((n, s) => n + s.messages, 0);
+      setStatus({ text: `Imported ${imported.length} ${imported.length === 1 ? 'conversation' : 'conversations'} (${messages} messages).`, error: false });
+      onImported();
+    } catch (error) {
+      setStatus({ text: `Import failed: ${describeError(error)}`, error: true });
+    } finally {
+      setWorking(false);
+    }
+  };
+
+  return (
+    <div class="data-actions" aria-label="Your data" role="group">
+      <div class="data-buttons">
+        <button type="button" class="button ghost small" onClick={exportAll}>
+          Export all data
+        </button>
+        <button type="button" class="button ghost small" disabled={working} onClick={() => picker.current?.click()}>
+          Import
+        </button>
+        <input
+          ref={picker}
+          type="file"
+          accept=".json,application/json"
+          aria-label="Import conversations file"
+          hidden
+          onChange={(e) => {
+            const file = e.currentTarget.files?.[0];
+            e.currentTarget.value = '';
+            if (file) void importFile(file);
+          }}
+        />
+      </div>
+      {status && (
+        <p class={status.error ? 'data-status error-note' : 'data-status'} role={status.error ? 'alert' : 'status'}>
+          {status.text}
+        </p>
+      )}
+    </div>
+  );
+}
