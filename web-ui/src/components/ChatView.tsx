@@ -11,8 +11,10 @@ import { initialRun, type RunState } from '../state/run';
 import { saveSettings, type Settings } from '../state/settings';
 import { rememberThinkingMs, thinkingMsOf } from '../state/thinking-times';
 import { Composer } from './Composer';
+import { copyText } from './copy-code';
 import { MessageList } from './MessageList';
 import { SettingsPanel } from './SettingsPanel';
+import { useShortcuts } from './use-shortcuts';
 
 export interface ChatViewProps {
   readonly client: ApiClient;
@@ -240,14 +242,13 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
   );
 
   const stop = useCallback(() => live.current?.stop(), []);
-  useEffect(() => {
-    if (!busy) return;
-    const onKey = (e: KeyboardEvent): void => {
-      if (e.key === 'Escape' && !e.defaultPrevented && !document.querySelector('dialog[open]')) stop();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [busy, stop]);
+  useShortcuts({
+    ...(busy ? { stop } : {}),
+    copyLastAnswer: () => {
+      const answer = latest.current.messages.findLast((m) => m.role === 'assistant' && m.content !== '');
+      if (answer) void copyText(answer.content);
+    },
+  });
 
   if (missing) {
     return (

@@ -6,13 +6,17 @@ import type { Session, User } from '../api/types';
 import { pathForSession, sessionIdFromPath } from '../state/route';
 import { loadSettings, withModelLimit, type Settings } from '../state/settings';
 import { ChatView } from './ChatView';
+import { ShortcutsDialog } from './ShortcutsDialog';
 import { Sidebar } from './Sidebar';
+import { useShortcuts } from './use-shortcuts';
 
 // The later looks cover a busy model, whose title can come a minute after the answer; coming back
 // to the tab looks again too.
 const TITLE_REFRESH_DELAYS_MS = [2_500, 8_000, 20_000, 45_000, 90_000];
 
 export const BUILT_IN_NOTICE = 'This server runs the built-in offline model: its replies are random text.';
+
+const focusComposer = (): void => document.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus();
 
 export function Shell({ client, user, onLogout }: { client: ApiClient; user: User; onLogout: () => void }) {
   const [sessionId, setSessionId] = useState(() => sessionIdFromPath(location.pathname));
@@ -25,6 +29,9 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
   const [modelMaxTokens, setModelMaxTokens] = useState<number | undefined>(undefined);
   const [modelMaxPromptTokens, setModelMaxPromptTokens] = useState<number | undefined>(undefined);
   const [sidebarOpen, setSidebarOpen] = useState(false);
+  // Folded away on a wide screen (Ctrl/Cmd+Shift+S); a phone's drawer is `sidebarOpen`.
+  const [sidebarHidden, setSidebarHidden] = useState(false);
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
 
   const navigate = useCallback((id: string | null, options: { replace?: boolean } = {}) => {
     const path = pathForSession(id);
@@ -97,8 +104,22 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
     setError(null);
     setSidebarOpen(false);
     if (sessionId !== null) navigate(null);
-    (document.querySelector('textarea[aria-label="Message"]') as HTMLTextAreaElement | null)?.focus();
+    focusComposer();
   };
+
+  const narrow = (): boolean => matchMedia('(max-width: 768px)').matches;
+  useShortcuts({
+    newChat,
+    focusComposer,
+    searchConversations: () => {
+      if (narrow()) setSidebarOpen(true);
+      else setSidebarHidden(false);
+      // After the sidebar is shown again.
+      requestAnimationFrame(() => document.querySelector<HTMLInputElement>('#sidebar .filter')?.select());
+    },
+    toggleSidebar: () => (narrow() ? setSidebarOpen((o) => !o) : setSidebarHidden((h) => !h)),
+    showShortcuts: () => setShortcutsOpen(true),
+  });
 
   const rename = (id: string, title: string): void => {
     setSessions((list) => list?.map((s) => (s.id === id ? { ...s, title } : s)) ?? null);
@@ -123,7 +144,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
 
   const alert = error ?? connection;
   return (
-    <div class="shell">
+    <div class={sidebarHidden ? 'shell sidebar-hidden' : 'shell'}>
       <Sidebar
         sessions={sessions}
         currentId={sessionId}
@@ -173,6 +194,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
           onNewChat={newChat}
         />
       </main>
+      {shortcutsOpen && <ShortcutsDialog onClose={() => setShortcutsOpen(false)} />}
     </div>
   );
 }
