@@ -14,10 +14,13 @@ import { Composer } from './Composer';
 import { copyText } from './copy-code';
 import { MessageList } from './MessageList';
 import { SettingsPanel } from './SettingsPanel';
+import { useDraft } from './use-draft';
 import { useShortcuts } from './use-shortcuts';
 
 export interface ChatViewProps {
   readonly client: ApiClient;
+  /** Whose drafts the message box keeps. */
+  readonly userId: string;
   readonly sessionId: string | null;
   readonly settings: Settings;
   readonly onSettings: (settings: Settings) => void;
@@ -45,7 +48,7 @@ const stallTimeoutMs = (): number | undefined => {
 let keySeq = 0;
 const newKey = (): string => `local-${++keySeq}`;
 
-export function ChatView({ client, sessionId, settings, onSettings, modelMaxTokens, modelMaxPromptTokens, onCreated, onSessionsChanged, onError, onConnection, onNewChat }: ChatViewProps) {
+export function ChatView({ client, userId, sessionId, settings, onSettings, modelMaxTokens, modelMaxPromptTokens, onCreated, onSessionsChanged, onError, onConnection, onNewChat }: ChatViewProps) {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   // The cursor of the page before the oldest loaded message; null once the first message is loaded.
   const [earlierCursor, setEarlierCursor] = useState<string | null>(null);
@@ -53,7 +56,7 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
   // The URL names a conversation the API does not know (never existed, deleted, someone else's).
   const [missing, setMissing] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [draft, setDraft] = useState('');
+  const [draft, setDraft] = useDraft(userId, sessionId);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [scrollToken, setScrollToken] = useState(0);
   const [focusToken, setFocusToken] = useState(0);

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
 import { ApiError, describeError } from '../api/errors';
 import type { Session, User } from '../api/types';
+import { createDraftStore } from '../state/drafts';
 import { pathForSession, sessionIdFromPath } from '../state/route';
 import { loadSettings, withModelLimit, type Settings } from '../state/settings';
 import { ChatView } from './ChatView';
@@ -137,6 +138,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
       .deleteSession(id)
       .then(() => {
         setSessions((list) => list?.filter((s) => s.id !== id) ?? null);
+        createDraftStore(localStorage, user.id).save(id, '');
         if (id === sessionId) navigate(null, { replace: true });
       })
       .catch((e: unknown) => setError(describeError(e)));
@@ -182,6 +184,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
         )}
         <ChatView
           client={client}
+          userId={user.id}
           sessionId={sessionId}
           settings={withModelLimit(settings, modelMaxTokens)}
           modelMaxTokens={modelMaxTokens}
