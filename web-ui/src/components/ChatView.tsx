@@ -16,6 +16,7 @@ import { MessageList } from './MessageList';
 import { SettingsPanel } from './SettingsPanel';
 import { useDraft } from './use-draft';
 import { useShortcuts } from './use-shortcuts';
+import { t } from '../i18n';
 
 export interface ChatViewProps {
   readonly client: ApiClient;
@@ -258,10 +259,10 @@ export function ChatView({ client, userId, sessionId, settings, onSettings, mode
       <div class="chat">
         <div class="scroller">
           <div class="empty" role="status">
-            <h1>This conversation doesn’t exist or was deleted</h1>
-            <p>It may have been deleted, or the link is wrong.</p>
+            <h1>{t('chat.missingTitle')}</h1>
+            <p>{t('chat.missingBody')}</p>
             <button type="button" class="button primary" onClick={onNewChat}>
-              Start a new chat
+              {t('chat.startNew')}
             </button>
           </div>
         </div>
@@ -275,8 +276,8 @@ export function ChatView({ client, userId, sessionId, settings, onSettings, mode
       {empty ? (
         <div class="scroller">
           <div class="empty">
-            <h1>Start a conversation</h1>
-            <p>Ask anything. Answers stream in as they are written; you can stop them, and edit or regenerate any message: earlier versions stay a click away.</p>
+            <h1>{t('chat.emptyTitle')}</h1>
+            <p>{t('chat.emptyBody')}</p>
           </div>
         </div>
       ) : (
@@ -290,7 +291,7 @@ export function ChatView({ client, userId, sessionId, settings, onSettings, mode
           onSwitch={onSwitch}
           onLoadEarlier={earlierCursor === null ? undefined : loadEarlier}
         >
-          {loading && <p class="loading">Loading conversation…</p>}
+          {loading && <p class="loading">{t('chat.loading')}</p>}
         </MessageList>
       )}
       <div class="dock">

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { UsageReport } from '../api/types';
 import { LIMITS, maxTokensBound, type Settings } from '../state/settings';
 import { describeUsage } from '../state/usage';
+import { LOCALES, activeLocale, chooseLocale, t, type Locale } from '../i18n';
 
 const USAGE_DAYS = 30;
 
@@ -24,13 +25,13 @@ export function SettingsPanel({
   };
   const maxTokens = maxTokensBound(modelMaxTokens);
   return (
-    <section id="settings-panel" class="settings" aria-label="Generation settings">
+    <section id="settings-panel" class="settings" aria-label={t('settings.label')}>
       <label class="check">
         <input type="checkbox" checked={settings.thinking} onChange={(e) => onChange({ ...settings, thinking: e.currentTarget.checked })} />
-        Thinking
+        {t('settings.thinking')}
       </label>
       <label>
-        Temperature
+        {t('settings.temperature')}
         <input
           type="number"
           min={LIMITS.temperature.min}
@@ -41,7 +42,7 @@ export function SettingsPanel({
         />
       </label>
       <label>
-        Max tokens
+        {t('settings.maxTokens')}
         <input
           type="number"
           min={LIMITS.maxTokens.min}
@@ -51,19 +52,29 @@ export function SettingsPanel({
           onChange={(e) => onChange({ ...settings, maxTokens: Math.round(Math.min(maxTokens, Math.max(LIMITS.maxTokens.min, number(e.currentTarget.value, settings.maxTokens)))) })}
         />
       </label>
+      <label>
+        {t('settings.language')}
+        <select value={activeLocale()} onChange={(e) => chooseLocale(e.currentTarget.value as Locale)}>
+          {LOCALES.map((l) => (
+            <option key={l.id} value={l.id} lang={l.id}>
+              {l.name}
+            </option>
+          ))}
+        </select>
+      </label>
       {loadUsage && <UsageLine load={loadUsage} />}
     </section>
   );
 }
 
 function UsageLine({ load }: { load: (days: number) => Promise<UsageReport> }) {
-  const [text, setText] = useState('Loading usage…');
+  const [text, setText] = useState(() => t('settings.usageLoading'));
   useEffect(() => {
     let current = true;
     load(USAGE_DAYS).then(
       (report) => current && setText(describeUsage(report, USAGE_DAYS)),
       // Usage is a nicety: the panel's settings still work without it.
-      () => current && setText('Usage is unavailable right now.'),
+      () => current && setText(t('settings.usageUnavailable')),
     );
     return () => {
       current = false;

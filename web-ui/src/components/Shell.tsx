@@ -10,12 +10,11 @@ import { ChatView } from './ChatView';
 import { ShortcutsDialog } from './ShortcutsDialog';
 import { Sidebar } from './Sidebar';
 import { useShortcuts } from './use-shortcuts';
+import { t } from '../i18n';
 
 // The later looks cover a busy model, whose title can come a minute after the answer; coming back
 // to the tab looks again too.
 const TITLE_REFRESH_DELAYS_MS = [2_500, 8_000, 20_000, 45_000, 90_000];
-
-export const BUILT_IN_NOTICE = 'This server runs the built-in offline model: its replies are random text.';
 
 const focusComposer = (): void => document.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus();
 
@@ -88,7 +87,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
 
   useEffect(() => {
     const title = sessions?.find((s) => s.id === sessionId)?.title;
-    document.title = title ? `${title} · Free Chat` : 'Free Chat';
+    document.title = title ? `${title} · ${t('app.name')}` : t('app.name');
   }, [sessions, sessionId]);
 
   const onCreated = useCallback(
@@ -163,13 +162,13 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
       <main class="main">
         <header class="topbar">
           <button type="button" class="button ghost small menu" aria-expanded={sidebarOpen} aria-controls="sidebar" onClick={() => setSidebarOpen((o) => !o)}>
-            Conversations
+            {t('shell.conversations')}
           </button>
-          <span class="topbar-title">{sessions?.find((s) => s.id === sessionId)?.title ?? 'Free Chat'}</span>
+          <span class="topbar-title">{sessions?.find((s) => s.id === sessionId)?.title ?? t('app.name')}</span>
         </header>
         {builtIn && (
           <div role="status" class="banner">
-            {BUILT_IN_NOTICE}
+            {t('shell.builtInModel')}
           </div>
         )}
         {alert && (
@@ -177,7 +176,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
             <span>{alert}</span>
             {error && (
               <button type="button" class="button ghost small" onClick={() => setError(null)}>
-                Dismiss
+                {t('shell.dismiss')}
               </button>
             )}
           </div>

@@ -2,16 +2,9 @@
 // inside, Esc closes); the focus goes back where it was when it closes.
 import { useEffect, useRef } from 'preact/hooks';
 import { SHORTCUTS, isMacPlatform, shortcutKeys, type ShortcutAction } from '../state/shortcuts';
+import { t } from '../i18n';
 
-const DESCRIPTIONS: Record<ShortcutAction, string> = {
-  newChat: 'New chat',
-  focusComposer: 'Focus the message box',
-  searchConversations: 'Search conversations',
-  stop: 'Stop the answer',
-  copyLastAnswer: 'Copy the last answer',
-  toggleSidebar: 'Show or hide the sidebar',
-  showShortcuts: 'Show keyboard shortcuts',
-};
+const description = (action: ShortcutAction): string => t(`shortcuts.${action}`);
 
 export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -39,11 +32,11 @@ export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
         if (e.target === dialog.current) onClose();
       }}
     >
-      <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+      <h2 id="shortcuts-title">{t('shortcuts.title')}</h2>
       <dl class="shortcut-list">
         {SHORTCUTS.map((s) => (
           <div class="shortcut" key={s.action}>
-            <dt>{DESCRIPTIONS[s.action]}</dt>
+            <dt>{description(s.action)}</dt>
             <dd>
               {shortcutKeys(s, mac).map((k, i) => (
                 <>
@@ -57,7 +50,7 @@ export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
       </dl>
       <div class="dialog-actions">
         <button type="button" class="button primary" onClick={onClose} autoFocus>
-          Close
+          {t('dialog.close')}
         </button>
       </div>
     </dialog>

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Session } from '../api/types';
 import { pathForSession } from '../state/route';
 import { ConfirmDialog } from './ConfirmDialog';
+import { t } from '../i18n';
 
 export interface SidebarProps {
   readonly sessions: readonly Session[] | null;
@@ -29,7 +30,7 @@ function RenameInput({ title, onSave, onCancel }: { title: string; onSave: (titl
     <input
       ref={input}
       class="rename"
-      aria-label="Conversation title"
+      aria-label={t('sidebar.titleField')}
       value={value}
       maxLength={200}
       onInput={(e) => setValue(e.currentTarget.value)}
@@ -77,20 +78,20 @@ export function Sidebar(props: SidebarProps) {
       }}
     >
       <div class="sidebar-head">
-        <button type="button" class="button ghost small close-drawer" aria-label="Close conversations" onClick={props.onClose}>
+        <button type="button" class="button ghost small close-drawer" aria-label={t('sidebar.close')} onClick={props.onClose}>
           ✕
         </button>
-        <span class="brand">Free Chat</span>
+        <span class="brand">{t('app.name')}</span>
         <button type="button" class="button primary small" onClick={props.onNew}>
-          New chat
+          {t('sidebar.newChat')}
         </button>
       </div>
-      <input class="filter" type="search" aria-label="Filter conversations" placeholder="Filter conversations" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
-      <nav aria-label="Conversations" class="conversations">
+      <input class="filter" type="search" aria-label={t('sidebar.filter')} placeholder={t('sidebar.filter')} value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+      <nav aria-label={t('shell.conversations')} class="conversations">
         {sessions === null ? (
-          <p class="sidebar-empty">Loading…</p>
+          <p class="sidebar-empty">{t('sidebar.loading')}</p>
         ) : shown.length === 0 ? (
-          <p class="sidebar-empty">{needle ? 'No conversation matches.' : 'No conversations yet.'}</p>
+          <p class="sidebar-empty">{needle ? t('sidebar.noMatch') : t('sidebar.empty')}</p>
         ) : (
           <ul>
             {shown.map((s) => (
@@ -118,10 +119,10 @@ export function Sidebar(props: SidebarProps) {
                       {s.title}
                     </a>
                     <span class="row-actions">
-                      <button type="button" class="icon" aria-label={`Rename ${s.title}`} title="Rename" onClick={() => setRenaming(s.id)}>
+                      <button type="button" class="icon" aria-label={t('sidebar.renameNamed', s.title)} title={t('sidebar.rename')} onClick={() => setRenaming(s.id)}>
                         <PencilIcon />
                       </button>
-                      <button type="button" class="icon" aria-label={`Delete ${s.title}`} title="Delete" onClick={() => setDeleting(s)}>
+                      <button type="button" class="icon" aria-label={t('sidebar.deleteNamed', s.title)} title={t('sidebar.delete')} onClick={() => setDeleting(s)}>
                         <TrashIcon />
                       </button>
                     </span>
@@ -137,14 +138,14 @@ export function Sidebar(props: SidebarProps) {
           {props.username}
         </span>
         <button type="button" class="button ghost small" onClick={props.onLogout}>
-          Log out
+          {t('sidebar.logOut')}
         </button>
       </div>
       {deleting && (
         <ConfirmDialog
-          title="Delete conversation?"
-          body={<>“{deleting.title}” will be deleted for good.</>}
-          confirmLabel="Delete"
+          title={t('sidebar.deleteTitle')}
+          body={t('sidebar.deleteBody', deleting.title)}
+          confirmLabel={t('sidebar.delete')}
           onCancel={() => setDeleting(null)}
           onConfirm={() => {
             const id = deleting.id;

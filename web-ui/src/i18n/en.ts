@@ -1,0 +1,122 @@
+// The English strings of the UI: the reference dictionary, whose keys every other one must have.
+import { formatNumber, plural } from './format';
+
+const n = (value: number): string => formatNumber('en-US', value);
+const count = (value: number, one: string, other: string): string => `${n(value)} ${plural('en', value, { one, other })}`;
+
+export const en = {
+  'app.name': 'Free Chat',
+  'app.stillSignedIn': 'You are still signed in: nothing is lost.',
+  'app.retry': 'Retry',
+  'app.retrying': 'Retrying…',
+
+  'auth.intro': 'Log in, or create an account to start chatting.',
+  'auth.username': 'Username',
+  'auth.password': 'Password',
+  'auth.rules': (r: { usernameMin: number; usernameMax: number; passwordMin: number; passwordMax: number }) =>
+    `New accounts: a username of ${r.usernameMin} to ${r.usernameMax} letters, digits, _ . or -; a password of ${r.passwordMin} to ${r.passwordMax} characters, not only spaces.`,
+  'auth.missing': 'Enter a username and a password.',
+  'auth.logIn': 'Log in',
+  'auth.loggingIn': 'Logging in…',
+  'auth.createAccount': 'Create account',
+
+  'shell.conversations': 'Conversations',
+  'shell.builtInModel': 'This server runs the built-in offline model: its replies are random text.',
+  'shell.dismiss': 'Dismiss',
+
+  'sidebar.close': 'Close conversations',
+  'sidebar.newChat': 'New chat',
+  'sidebar.filter': 'Filter conversations',
+  'sidebar.loading': 'Loading…',
+  'sidebar.noMatch': 'No conversation matches.',
+  'sidebar.empty': 'No conversations yet.',
+  'sidebar.titleField': 'Conversation title',
+  'sidebar.rename': 'Rename',
+  'sidebar.renameNamed': (title: string) => `Rename ${title}`,
+  'sidebar.delete': 'Delete',
+  'sidebar.deleteNamed': (title: string) => `Delete ${title}`,
+  'sidebar.deleteTitle': 'Delete conversation?',
+  'sidebar.deleteBody': (title: string) => `“${title}” will be deleted for good.`,
+  'sidebar.logOut': 'Log out',
+
+  'dialog.cancel': 'Cancel',
+  'dialog.close': 'Close',
+
+  'composer.label': 'Message',
+  'composer.placeholder': 'Message Free Chat',
+  'composer.settings': 'Settings',
+  'composer.hint': 'Enter to send · Shift+Enter for a new line',
+  'composer.send': 'Send',
+  'composer.stop': 'Stop',
+  'composer.tooLong': (estimate: number, max: number) => `Too long for the model: about ${n(estimate)} tokens; it accepts at most ${n(max)}.`,
+
+  'chat.missingTitle': 'This conversation doesn’t exist or was deleted',
+  'chat.missingBody': 'It may have been deleted, or the link is wrong.',
+  'chat.startNew': 'Start a new chat',
+  'chat.emptyTitle': 'Start a conversation',
+  'chat.emptyBody': 'Ask anything. Answers stream in as they are written; you can stop them, and edit or regenerate any message: earlier versions stay a click away.',
+  'chat.loading': 'Loading conversation…',
+  'chat.loadingEarlier': 'Loading earlier messages…',
+  'chat.showEarlier': 'Show earlier messages',
+
+  'message.you': 'You',
+  'message.assistant': 'Assistant',
+  'message.versions': 'Versions',
+  'message.previousVersion': 'Previous version',
+  'message.nextVersion': 'Next version',
+  'message.copy': 'Copy',
+  'message.copied': 'Copied',
+  'message.copyFailed': 'Copy failed',
+  'message.copyCode': 'Copy code',
+  'message.edit': 'Edit',
+  'message.editField': 'Edit message',
+  'message.saveAndSend': 'Save and send',
+  'message.regenerate': 'Regenerate',
+  'message.waiting': 'Waiting for the answer',
+  'message.stopped': 'Stopped',
+  'message.incomplete': 'The answer could not be completed.',
+  'message.tokens': (tokens: number) => count(tokens, 'token', 'tokens'),
+  'message.tokensPerSecond': (rate: number) => `${formatNumber('en-US', rate, 1)} tokens/s`,
+  'message.firstToken': (seconds: number) => `first after ${formatNumber('en-US', seconds, 1)} s`,
+  'message.thinking': 'Thinking…',
+  'message.thoughtProcess': 'Thought process',
+  'message.thoughtFor': (seconds: number) => `Thought for ${n(seconds)} s`,
+
+  'settings.label': 'Generation settings',
+  'settings.thinking': 'Thinking',
+  'settings.temperature': 'Temperature',
+  'settings.maxTokens': 'Max tokens',
+  'settings.language': 'Language',
+  'settings.usageLoading': 'Loading usage…',
+  'settings.usageUnavailable': 'Usage is unavailable right now.',
+  'usage.none': (days: number) => `No answers in the last ${count(days, 'day', 'days')}.`,
+  'usage.window': (u: { days: number; answers: number; tokens: number; prompt: number; completion: number }) =>
+    `Last ${count(u.days, 'day', 'days')}: ${count(u.answers, 'answer', 'answers')}, ${count(u.tokens, 'token', 'tokens')} (${n(u.prompt)} prompt + ${n(u.completion)} completion).`,
+  'usage.today': (answers: number) => ` Today: ${count(answers, 'answer', 'answers')}.`,
+
+  'error.network': 'Can’t reach the server. Check your connection and try again.',
+  'error.rateLimited': 'Too many requests. Please wait a moment and try again.',
+  'error.server': 'Something went wrong on the server. Please try again.',
+  'error.unavailable': 'The service is temporarily unavailable. Please try again in a moment.',
+  'error.sessionExpired': 'Your session has expired. Please log in again.',
+  'error.runInProgress': 'An answer is still being written in this conversation.',
+  'error.wrongCredentials': 'Wrong username or password.',
+  'error.stalled': 'Server not responding — still trying',
+  'error.reconnecting': 'Can’t reach the server. Reconnecting…',
+  'error.modelBusy': 'The model is busy right now. Please try again in a moment.',
+  'error.answerFailed': 'The answer could not be completed. Please try again.',
+  'error.promptTooLongDefault': 'the conversation is too long for the model',
+  'error.promptTooLong': (said: string) => `${said.charAt(0).toUpperCase()}${said.slice(1)}. Shorten the message or start a new chat.`,
+
+  'shortcuts.title': 'Keyboard shortcuts',
+  'shortcuts.newChat': 'New chat',
+  'shortcuts.focusComposer': 'Focus the message box',
+  'shortcuts.searchConversations': 'Search conversations',
+  'shortcuts.stop': 'Stop the answer',
+  'shortcuts.copyLastAnswer': 'Copy the last answer',
+  'shortcuts.toggleSidebar': 'Show or hide the sidebar',
+  'shortcuts.showShortcuts': 'Show keyboard shortcuts',
+};
+
+/** Every dictionary's shape: the same keys, the same parameters, for each a string. */
+export type Dictionary = { readonly [K in keyof typeof en]: (typeof en)[K] };
