@@ -166,7 +166,7 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onEdit,
             toBottom();
           }}
         >
-          Scroll to latest
+          {t('chat.scrollToLatest')}
         </button>
       )}
     </div>

@@ -58,6 +58,7 @@ export const en = {
   'chat.loading': 'Loading conversation…',
   'chat.loadingEarlier': 'Loading earlier messages…',
   'chat.showEarlier': 'Show earlier messages',
+  'chat.scrollToLatest': 'Scroll to latest',
 
   'message.you': 'You',
   'message.assistant': 'Assistant',

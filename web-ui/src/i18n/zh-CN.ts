@@ -58,6 +58,7 @@ export const zhCN: Dictionary = {
   'chat.loading': '正在加载对话…',
   'chat.loadingEarlier': '正在加载更早的消息…',
   'chat.showEarlier': '显示更早的消息',
+  'chat.scrollToLatest': '滚动到最新',
 
   'message.you': '你',
   'message.assistant': '助手',
