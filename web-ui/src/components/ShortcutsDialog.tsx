@@ -1,5 +1,6 @@
 // The `?` overlay: every keyboard shortcut and its keys, on the native modal <dialog> (focus kept
 // inside, Esc closes); the focus goes back where it was when it closes.
+import { Fragment } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { SHORTCUTS, isMacPlatform, shortcutKeys, type ShortcutAction } from '../state/shortcuts';
 import { t } from '../i18n';
@@ -39,10 +40,10 @@ export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
             <dt>{description(s.action)}</dt>
             <dd>
               {shortcutKeys(s, mac).map((k, i) => (
-                <>
+                <Fragment key={k}>
                   {i > 0 && <span class="plus">+</span>}
                   <kbd>{k}</kbd>
-                </>
+                </Fragment>
               ))}
             </dd>
           </div>
