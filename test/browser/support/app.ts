@@ -46,9 +46,9 @@ export function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A fresh context and page; the caller closes the context. */
+/** A fresh context and page, in English unless `options.locale` says otherwise; the caller closes the context. */
 export async function newPage(browser: Browser, options: BrowserContextOptions = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', ...options });
   context.setDefaultTimeout(15_000);
   return context.newPage();
 }

@@ -1,4 +1,5 @@
 // Errors the UI can meet, and the plain-language sentence each one shows. Pure: no DOM.
+import { t } from '../i18n';
 
 /** The gateway answered with `{error: {code, message}}` (or at least a status). */
 export class ApiError extends Error {
@@ -20,16 +21,36 @@ export class NetworkError extends Error {
   }
 }
 
+/** The sentences, in the active language when read. */
 export const MESSAGES = {
-  network: 'Can’t reach the server. Check your connection and try again.',
-  rateLimited: 'Too many requests. Please wait a moment and try again.',
-  server: 'Something went wrong on the server. Please try again.',
-  unavailable: 'The service is temporarily unavailable. Please try again in a moment.',
-  sessionExpired: 'Your session has expired. Please log in again.',
-  runInProgress: 'An answer is still being written in this conversation.',
-  wrongCredentials: 'Wrong username or password.',
-  stalled: 'Server not responding — still trying',
-} as const;
+  get network() {
+    return t('error.network');
+  },
+  get rateLimited() {
+    return t('error.rateLimited');
+  },
+  get server() {
+    return t('error.server');
+  },
+  get unavailable() {
+    return t('error.unavailable');
+  },
+  get sessionExpired() {
+    return t('error.sessionExpired');
+  },
+  get runInProgress() {
+    return t('error.runInProgress');
+  },
+  get wrongCredentials() {
+    return t('error.wrongCredentials');
+  },
+  get stalled() {
+    return t('error.stalled');
+  },
+  get reconnecting() {
+    return t('error.reconnecting');
+  },
+};
 
 /** A sentence for the user; 4xx messages from the gateway are already meant for people. */
 export function describeError(error: unknown): string {
@@ -60,15 +81,14 @@ export function isTransient(error: unknown): boolean {
 
 /** An `error` event inside a run stream. */
 export function describeRunError(code: string, message: string): string {
-  if (code === 'rate_limited' || code === 'resource_exhausted') return 'The model is busy right now. Please try again in a moment.';
+  if (code === 'rate_limited' || code === 'resource_exhausted') return t('error.modelBusy');
   if (code === 'service_unavailable' || code === 'unavailable') return MESSAGES.unavailable;
   if (code === 'invalid_request' && message) return message;
   if (code === 'prompt_too_long') {
     // The server's message names its token counts: the authoritative "how long is too long".
-    const said = message || 'the conversation is too long for the model';
-    return `${said.charAt(0).toUpperCase()}${said.slice(1)}. Shorten the message or start a new chat.`;
+    return t('error.promptTooLong', message || t('error.promptTooLongDefault'));
   }
-  return 'The answer could not be completed. Please try again.';
+  return t('error.answerFailed');
 }
 
 export async function errorFromResponse(response: Response): Promise<ApiError> {

@@ -6,6 +6,8 @@ import { MESSAGES, describeError, isTransient } from '../api/errors';
 import type { User } from '../api/types';
 import { AuthScreen } from './AuthScreen';
 import { Shell } from './Shell';
+import { useLocale } from './use-locale';
+import { t } from '../i18n';
 
 type AuthState =
   | { kind: 'restoring' }
@@ -14,6 +16,8 @@ type AuthState =
   | { kind: 'signed-in'; user: User };
 
 export function App() {
+  // Everything below re-renders in the new language when Settings changes it.
+  useLocale();
   const [auth, setAuth] = useState<AuthState>({ kind: 'restoring' });
   const client = useMemo(
     () => new ApiClient({ hint: localSessionHint(), onSessionExpired: () => setAuth({ kind: 'anonymous', notice: MESSAGES.sessionExpired }) }),
@@ -62,13 +66,13 @@ function Unreachable({ message, retrying, onRetry }: { message: string; retrying
   return (
     <main class="auth">
       <div class="auth-card">
-        <h1>Free Chat</h1>
+        <h1>{t('app.name')}</h1>
         <p role="alert">
-          {message} You are still signed in: nothing is lost.
+          {message} {t('app.stillSignedIn')}
         </p>
         <div class="auth-actions">
           <button type="button" class="button primary" disabled={retrying} onClick={onRetry} autoFocus>
-            {retrying ? 'Retrying…' : 'Retry'}
+            {retrying ? t('app.retrying') : t('app.retry')}
           </button>
         </div>
       </div>

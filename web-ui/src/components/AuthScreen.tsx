@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
 import { describeError, describeLoginError } from '../api/errors';
 import type { User } from '../api/types';
-import { PASSWORD_RULE, USERNAME_RULE } from '../state/credential-rules';
+import { CREDENTIAL_RULES } from '../state/credential-rules';
+import { t } from '../i18n';
 
 export function AuthScreen({ client, onAuthenticated, notice }: { client: ApiClient; onAuthenticated: (user: User) => void; notice: string | null }) {
   const [username, setUsername] = useState('');
@@ -13,7 +14,7 @@ export function AuthScreen({ client, onAuthenticated, notice }: { client: ApiCli
   const submit = async (mode: 'login' | 'register'): Promise<void> => {
     if (pending) return;
     if (username.trim() === '' || password === '') {
-      setError('Enter a username and a password.');
+      setError(t('auth.missing'));
       return;
     }
     setPending(mode);
@@ -36,14 +37,14 @@ export function AuthScreen({ client, onAuthenticated, notice }: { client: ApiCli
           void submit('login');
         }}
       >
-        <h1>Free Chat</h1>
-        <p class="muted">Log in, or create an account to start chatting.</p>
+        <h1>{t('app.name')}</h1>
+        <p class="muted">{t('auth.intro')}</p>
         <label>
-          Username
+          {t('auth.username')}
           <input name="username" autoComplete="username" value={username} onInput={(e) => setUsername(e.currentTarget.value)} autoFocus />
         </label>
         <label>
-          Password
+          {t('auth.password')}
           <input
             name="password"
             type="password"
@@ -54,7 +55,7 @@ export function AuthScreen({ client, onAuthenticated, notice }: { client: ApiCli
           />
         </label>
         <p id="account-rules" class="muted hint">
-          New accounts: a username of {USERNAME_RULE}; a password of {PASSWORD_RULE}.
+          {t('auth.rules', CREDENTIAL_RULES)}
         </p>
         {error && (
           <p role="alert" class="alert inline">
@@ -63,10 +64,10 @@ export function AuthScreen({ client, onAuthenticated, notice }: { client: ApiCli
         )}
         <div class="auth-actions">
           <button type="submit" class="button primary" disabled={pending !== null}>
-            {pending === 'login' ? 'Logging in…' : 'Log in'}
+            {pending === 'login' ? t('auth.loggingIn') : t('auth.logIn')}
           </button>
           <button type="button" class="button ghost" disabled={pending !== null} onClick={() => void submit('register')}>
-            Create account
+            {t('auth.createAccount')}
           </button>
         </div>
       </form>

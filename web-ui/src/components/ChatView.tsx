@@ -11,11 +11,17 @@ import { initialRun, type RunState } from '../state/run';
 import type { Settings } from '../state/settings';
 import { rememberThinkingMs, thinkingMsOf } from '../state/thinking-times';
 import { Composer } from './Composer';
+import { copyText } from './copy-code';
 import { MessageList } from './MessageList';
 import { SettingsPanel } from './SettingsPanel';
+import { useDraft } from './use-draft';
+import { useShortcuts } from './use-shortcuts';
+import { t } from '../i18n';
 
 export interface ChatViewProps {
   readonly client: ApiClient;
+  /** Whose drafts the message box keeps. */
+  readonly userId: string;
   readonly sessionId: string | null;
   readonly settings: Settings;
   readonly onSettings: (settings: Settings) => void;
@@ -43,7 +49,7 @@ const stallTimeoutMs = (): number | undefined => {
 let keySeq = 0;
 const newKey = (): string => `local-${++keySeq}`;
 
-export function ChatView({ client, sessionId, settings, onSettings, modelMaxTokens, modelMaxPromptTokens, onCreated, onSessionsChanged, onError, onConnection, onNewChat }: ChatViewProps) {
+export function ChatView({ client, userId, sessionId, settings, onSettings, modelMaxTokens, modelMaxPromptTokens, onCreated, onSessionsChanged, onError, onConnection, onNewChat }: ChatViewProps) {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   // The cursor of the page before the oldest loaded message; null once the first message is loaded.
   const [earlierCursor, setEarlierCursor] = useState<string | null>(null);
@@ -51,7 +57,7 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
   // The URL names a conversation the API does not know (never existed, deleted, someone else's).
   const [missing, setMissing] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [draft, setDraft] = useState('');
+  const [draft, setDraft] = useDraft(userId, sessionId);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [scrollToken, setScrollToken] = useState(0);
   const [focusToken, setFocusToken] = useState(0);
@@ -269,24 +275,23 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
   );
 
   const stop = useCallback(() => live.current?.stop(), []);
-  useEffect(() => {
-    if (!busy) return;
-    const onKey = (e: KeyboardEvent): void => {
-      if (e.key === 'Escape' && !e.defaultPrevented && !document.querySelector('dialog[open]')) stop();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [busy, stop]);
+  useShortcuts({
+    ...(busy ? { stop } : {}),
+    copyLastAnswer: () => {
+      const answer = latest.current.messages.findLast((m) => m.role === 'assistant' && m.content !== '');
+      if (answer) void copyText(answer.content);
+    },
+  });
 
   if (missing) {
     return (
       <div class="chat">
         <div class="scroller">
           <div class="empty" role="status">
-            <h1>This conversation doesn’t exist or was deleted</h1>
-            <p>It may have been deleted, or the link is wrong.</p>
+            <h1>{t('chat.missingTitle')}</h1>
+            <p>{t('chat.missingBody')}</p>
             <button type="button" class="button primary" onClick={onNewChat}>
-              Start a new chat
+              {t('chat.startNew')}
             </button>
           </div>
         </div>
@@ -300,8 +305,8 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
       {empty ? (
         <div class="scroller">
           <div class="empty">
-            <h1>Start a conversation</h1>
-            <p>Ask anything. Answers stream in as they are written; you can stop them, and edit or regenerate any message: earlier versions stay a click away.</p>
+            <h1>{t('chat.emptyTitle')}</h1>
+            <p>{t('chat.emptyBody')}</p>
           </div>
         </div>
       ) : (
@@ -317,7 +322,7 @@ export function ChatView({ client, sessionId, settings, onSettings, modelMaxToke
           onFork={onFork}
           onLoadEarlier={earlierCursor === null ? undefined : loadEarlier}
         >
-          {loading && <p class="loading">Loading conversation…</p>}
+          {loading && <p class="loading">{t('chat.loading')}</p>}
         </MessageList>
       )}
       <div class="dock">

@@ -2,6 +2,7 @@
 // answer streams. Says so when the draft is likely too long for the model (the server decides).
 import { useEffect, useMemo, useRef } from 'preact/hooks';
 import { promptLengthWarning } from '../state/prompt-length';
+import { t } from '../i18n';
 
 export interface ComposerProps {
   readonly draft: string;
@@ -43,8 +44,8 @@ export function Composer({ draft, onDraft, busy, onSend, onStop, settingsOpen, o
     >
       <textarea
         ref={area}
-        aria-label="Message"
-        placeholder="Message Free Chat"
+        aria-label={t('composer.label')}
+        placeholder={t('composer.placeholder')}
         rows={1}
         value={draft}
         onInput={(e) => onDraft(e.currentTarget.value)}
@@ -57,7 +58,7 @@ export function Composer({ draft, onDraft, busy, onSend, onStop, settingsOpen, o
       />
       <div class="composer-bar">
         <button type="button" class="button ghost small" aria-expanded={settingsOpen} aria-controls="settings-panel" onClick={onToggleSettings}>
-          Settings
+          {t('composer.settings')}
         </button>
         {tooLong ? (
           // Not a block: the estimate is rough, and the server's refusal names the real counts.
@@ -65,15 +66,15 @@ export function Composer({ draft, onDraft, busy, onSend, onStop, settingsOpen, o
             {tooLong}
           </span>
         ) : (
-          <span class="hint">Enter to send · Shift+Enter for a new line</span>
+          <span class="hint">{t('composer.hint')}</span>
         )}
         {busy ? (
           <button type="button" class="button stop" onClick={onStop}>
-            Stop
+            {t('composer.stop')}
           </button>
         ) : (
           <button type="submit" class="button primary" disabled={!canSend}>
-            Send
+            {t('composer.send')}
           </button>
         )}
       </div>

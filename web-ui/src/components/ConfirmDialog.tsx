@@ -1,5 +1,6 @@
 // A modal confirmation on the native <dialog>: focus trap, Escape and the backdrop for free.
 import { useEffect, useRef } from 'preact/hooks';
+import { t } from '../i18n';
 
 export interface ConfirmDialogProps {
   readonly title: string;
@@ -30,7 +31,7 @@ export function ConfirmDialog({ title, body, confirmLabel, onConfirm, onCancel }
       <p>{body}</p>
       <div class="dialog-actions">
         <button type="button" class="button ghost" onClick={onCancel}>
-          Cancel
+          {t('dialog.cancel')}
         </button>
         <button type="button" class="button danger" onClick={onConfirm}>
           {confirmLabel}

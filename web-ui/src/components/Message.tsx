@@ -4,6 +4,8 @@ import { answerStats, canContinue, type ChatMessage } from '../state/conversatio
 import { copyText } from './copy-code';
 import { Markdown } from './Markdown';
 import { Thinking } from './Thinking';
+import { activeLocale, t } from '../i18n';
+import { useLocale } from './use-locale';
 
 export interface MessageProps {
   readonly message: ChatMessage;
@@ -32,14 +34,14 @@ function Versions({ message, busy, onSwitch }: Pick<MessageProps, 'message' | 'b
     if (id !== undefined) onSwitch(id);
   };
   return (
-    <div class="versions" role="group" aria-label="Versions">
-      <button type="button" class="button ghost small" aria-label="Previous version" disabled={busy || at === 0} onClick={to(at - 1)}>
+    <div class="versions" role="group" aria-label={t('message.versions')}>
+      <button type="button" class="button ghost small" aria-label={t('message.previousVersion')} disabled={busy || at === 0} onClick={to(at - 1)}>
         ‹
       </button>
       <span class="version-count">
         {Math.min(at + 1, ids.length)}/{ids.length}
       </span>
-      <button type="button" class="button ghost small" aria-label="Next version" disabled={busy || at >= ids.length - 1} onClick={to(at + 1)}>
+      <button type="button" class="button ghost small" aria-label={t('message.nextVersion')} disabled={busy || at >= ids.length - 1} onClick={to(at + 1)}>
         ›
       </button>
     </div>
@@ -56,7 +58,7 @@ function CopyButton({ text }: { readonly text: string }) {
   }, [state]);
   return (
     <button type="button" class="button ghost small" onClick={() => void copyText(text).then((ok) => setState(ok ? 'copied' : 'failed'))}>
-      {state === 'copied' ? 'Copied' : state === 'failed' ? 'Copy failed' : 'Copy'}
+      {state === 'copied' ? t('message.copied') : state === 'failed' ? t('message.copyFailed') : t('message.copy')}
     </button>
   );
 }
@@ -77,8 +79,8 @@ function WrittenAt({ iso }: { readonly iso: string | null }) {
   if (iso === null) return null;
   const at = new Date(iso);
   return (
-    <time class="written-at" dateTime={iso} title={at.toLocaleString()}>
-      {at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
+    <time class="written-at" dateTime={iso} title={at.toLocaleString(activeLocale())}>
+      {at.toLocaleTimeString(activeLocale(), { hour: '2-digit', minute: '2-digit' })}
     </time>
   );
 }
@@ -87,13 +89,14 @@ function WrittenAt({ iso }: { readonly iso: string | null }) {
 function AnswerStats({ message }: { readonly message: ChatMessage }) {
   const stats = answerStats(message);
   if (!stats) return null;
-  const parts = [`${stats.tokens} tokens`];
-  if (stats.tokensPerSecond !== null) parts.push(`${stats.tokensPerSecond.toFixed(1)} tokens/s`);
-  if (stats.firstTokenSeconds !== null) parts.push(`first after ${stats.firstTokenSeconds.toFixed(1)} s`);
+  const parts = [t('message.tokens', stats.tokens)];
+  if (stats.tokensPerSecond !== null) parts.push(t('message.tokensPerSecond', stats.tokensPerSecond));
+  if (stats.firstTokenSeconds !== null) parts.push(t('message.firstToken', stats.firstTokenSeconds));
   return <span class="answer-stats">{parts.join(' · ')}</span>;
 }
 
 function UserMessage({ message, busy, onEdit, onSwitch, onFork }: MessageProps) {
+  useLocale();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
   const area = useRef<HTMLTextAreaElement>(null);
@@ -106,12 +109,12 @@ function UserMessage({ message, busy, onEdit, onSwitch, onFork }: MessageProps) 
     onEdit(message.key, draft);
   };
   return (
-    <article class="message user" aria-label="You">
+    <article class="message user" aria-label={t('message.you')}>
       {editing ? (
         <div class="edit">
           <textarea
             ref={area}
-            aria-label="Edit message"
+            aria-label={t('message.editField')}
             value={draft}
             rows={Math.min(12, Math.max(2, draft.split('\n').length))}
             onInput={(e) => setDraft(e.currentTarget.value)}
@@ -125,10 +128,10 @@ function UserMessage({ message, busy, onEdit, onSwitch, onFork }: MessageProps) 
           />
           <div class="edit-actions">
             <button type="button" class="button ghost" onClick={() => setEditing(false)}>
-              Cancel
+              {t('dialog.cancel')}
             </button>
             <button type="button" class="button primary" onClick={save} disabled={draft.trim() === ''}>
-              Save and send
+              {t('message.saveAndSend')}
             </button>
           </div>
         </div>
@@ -148,7 +151,7 @@ function UserMessage({ message, busy, onEdit, onSwitch, onFork }: MessageProps) 
                   setEditing(true);
                 }}
               >
-                Edit
+                {t('message.edit')}
               </button>
             )}
             <ForkButton message={message} busy={busy} onFork={onFork} />
@@ -160,14 +163,15 @@ function UserMessage({ message, busy, onEdit, onSwitch, onFork }: MessageProps) 
 }
 
 function AssistantMessage({ message, isLastAnswer, busy, onRegenerate, onContinue, onSwitch, onFork }: MessageProps) {
+  useLocale();
   const streaming = message.status === 'streaming';
   const waiting = streaming && message.content === '' && message.reasoning === '';
   return (
-    <article class="message assistant" aria-label="Assistant">
+    <article class="message assistant" aria-label={t('message.assistant')}>
       {(message.reasoning !== '' || message.thinking) && <Thinking reasoning={message.reasoning} thinking={message.thinking} thinkingMs={message.thinkingMs} />}
       <div class="answer" {...(isLastAnswer ? { 'aria-live': 'polite' } : {})}>
         {waiting ? (
-          <div class="typing" aria-label="Waiting for the answer">
+          <div class="typing" aria-label={t('message.waiting')}>
             <span />
             <span />
             <span />
@@ -176,8 +180,8 @@ function AssistantMessage({ message, isLastAnswer, busy, onRegenerate, onContinu
           <Markdown text={message.content} streaming={streaming} />
         )}
       </div>
-      {message.status === 'stopped' && <p class="note">Stopped</p>}
-      {!streaming && message.finishReason === 'length' && <p class="note">Cut at the token limit</p>}
+      {message.status === 'stopped' && <p class="note">{t('message.stopped')}</p>}
+      {!streaming && message.finishReason === 'length' && <p class="note">{t('message.cutAtLimit')}</p>}
       {message.error && <p class="note error-note">{message.error}</p>}
       {!streaming && (
         <div class="message-actions">
@@ -190,7 +194,7 @@ function AssistantMessage({ message, isLastAnswer, busy, onRegenerate, onContinu
           )}
           {!busy && message.id !== null && (
             <button type="button" class="button ghost small" onClick={() => onRegenerate(message.key)}>
-              Regenerate
+              {t('message.regenerate')}
             </button>
           )}
           <ForkButton message={message} busy={busy} onFork={onFork} />

@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ChatMessage } from '../state/conversation';
 import { Message } from './Message';
+import { t } from '../i18n';
 
 const BOTTOM_SLACK_PX = 48;
 const PAGE = 40;
@@ -132,13 +133,13 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onConti
       <div class="column messages">
         {skip > 0 && (
           <div ref={sentinel} class="loading">
-            Loading earlier messages…
+            {t('chat.loadingEarlier')}
           </div>
         )}
         {skip === 0 && onLoadEarlier && (
           <div class="earlier">
             <button type="button" class="button" disabled={loadingEarlier} onClick={() => void showEarlier()}>
-              {loadingEarlier ? 'Loading earlier messages…' : 'Show earlier messages'}
+              {loadingEarlier ? t('chat.loadingEarlier') : t('chat.showEarlier')}
             </button>
           </div>
         )}
@@ -170,7 +171,7 @@ export function MessageList({ messages, busy, scrollToken, onRegenerate, onConti
             toBottom();
           }}
         >
-          Scroll to latest
+          {t('chat.scrollToLatest')}
         </button>
       )}
     </div>

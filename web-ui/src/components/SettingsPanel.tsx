@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { UsageReport } from '../api/types';
 import { LIMITS, maxTokensBound, THEMES, type Settings, type Theme } from '../state/settings';
 import { describeUsage } from '../state/usage';
+import { LOCALES, activeLocale, chooseLocale, t, type Locale } from '../i18n';
 
 const USAGE_DAYS = 30;
 const THEME_NAMES: Readonly<Record<Theme, string>> = { system: 'System', light: 'Light', dark: 'Dark' };
@@ -25,13 +26,13 @@ export function SettingsPanel({
   };
   const maxTokens = maxTokensBound(modelMaxTokens);
   return (
-    <section id="settings-panel" class="settings" aria-label="Settings">
+    <section id="settings-panel" class="settings" aria-label={t('settings.label')}>
       <label class="check">
         <input type="checkbox" checked={settings.thinking} onChange={(e) => onChange({ ...settings, thinking: e.currentTarget.checked })} />
-        Thinking
+        {t('settings.thinking')}
       </label>
       <label>
-        Temperature
+        {t('settings.temperature')}
         <input
           type="number"
           min={LIMITS.temperature.min}
@@ -42,7 +43,7 @@ export function SettingsPanel({
         />
       </label>
       <label>
-        Max tokens
+        {t('settings.maxTokens')}
         <input
           type="number"
           min={LIMITS.maxTokens.min}
@@ -61,19 +62,29 @@ export function SettingsPanel({
           </label>
         ))}
       </fieldset>
+      <label>
+        {t('settings.language')}
+        <select value={activeLocale()} onChange={(e) => chooseLocale(e.currentTarget.value as Locale)}>
+          {LOCALES.map((l) => (
+            <option key={l.id} value={l.id} lang={l.id}>
+              {l.name}
+            </option>
+          ))}
+        </select>
+      </label>
       {loadUsage && <UsageLine load={loadUsage} />}
     </section>
   );
 }
 
 function UsageLine({ load }: { load: (days: number) => Promise<UsageReport> }) {
-  const [text, setText] = useState('Loading usage…');
+  const [text, setText] = useState(() => t('settings.usageLoading'));
   useEffect(() => {
     let current = true;
     load(USAGE_DAYS).then(
       (report) => current && setText(describeUsage(report, USAGE_DAYS)),
       // Usage is a nicety: the panel's settings still work without it.
-      () => current && setText('Usage is unavailable right now.'),
+      () => current && setText(t('settings.usageUnavailable')),
     );
     return () => {
       current = false;

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import type { ApiClient } from '../api/client';
 import { ApiError, describeError } from '../api/errors';
 import type { Session, SessionChanges, User } from '../api/types';
+import { createDraftStore } from '../state/drafts';
 import { pathForSession, sessionIdFromPath } from '../state/route';
 import { applyChange, loadSettings, withModelLimit, type Settings } from '../state/settings';
 import { SettingsSync } from '../state/settings-sync';
@@ -10,7 +11,10 @@ import { applyTheme } from '../theme';
 import { ChatView } from './ChatView';
 import { ConversationMenu } from './ConversationMenu';
 import { DataActions } from './DataActions';
+import { ShortcutsDialog } from './ShortcutsDialog';
 import { Sidebar } from './Sidebar';
+import { useShortcuts } from './use-shortcuts';
+import { t } from '../i18n';
 
 // The later looks cover a busy model, whose title can come a minute after the answer; coming back
 // to the tab looks again too.
@@ -21,7 +25,7 @@ const ANSWERING_REFRESH_MS = 3_000;
 /** How long logging out waits for settings still being saved. */
 const LOGOUT_SAVE_WAIT_MS = 3_000;
 
-export const BUILT_IN_NOTICE = 'This server runs the built-in offline model: its replies are random text.';
+const focusComposer = (): void => document.querySelector<HTMLTextAreaElement>('.composer textarea')?.focus();
 
 export function Shell({ client, user, onLogout }: { client: ApiClient; user: User; onLogout: () => void }) {
   const [sessionId, setSessionId] = useState(() => sessionIdFromPath(location.pathname));
@@ -35,6 +39,9 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
   const [modelMaxTokens, setModelMaxTokens] = useState<number | undefined>(undefined);
   const [modelMaxPromptTokens, setModelMaxPromptTokens] = useState<number | undefined>(undefined);
   const [sidebarOpen, setSidebarOpen] = useState(false);
+  // Folded away on a wide screen (Ctrl/Cmd+Shift+S); a phone's drawer is `sidebarOpen`.
+  const [sidebarHidden, setSidebarHidden] = useState(false);
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
 
   const sync = useMemo(
     () =>
@@ -135,7 +142,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
 
   useEffect(() => {
     const title = sessions?.find((s) => s.id === sessionId)?.title;
-    document.title = title ? `${title} · Free Chat` : 'Free Chat';
+    document.title = title ? `${title} · ${t('app.name')}` : t('app.name');
   }, [sessions, sessionId]);
 
   const onCreated = useCallback(
@@ -152,8 +159,22 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
     setError(null);
     setSidebarOpen(false);
     if (sessionId !== null) navigate(null);
-    (document.querySelector('textarea[aria-label="Message"]') as HTMLTextAreaElement | null)?.focus();
+    focusComposer();
   };
+
+  const narrow = (): boolean => matchMedia('(max-width: 768px)').matches;
+  useShortcuts({
+    newChat,
+    focusComposer,
+    searchConversations: () => {
+      if (narrow()) setSidebarOpen(true);
+      else setSidebarHidden(false);
+      // After the sidebar is shown again.
+      requestAnimationFrame(() => document.querySelector<HTMLInputElement>('#sidebar .filter')?.select());
+    },
+    toggleSidebar: () => (narrow() ? setSidebarOpen((o) => !o) : setSidebarHidden((h) => !h)),
+    showShortcuts: () => setShortcutsOpen(true),
+  });
 
   // Shown at once; the saved session (tags normalised by the server) replaces it, a refusal reloads the list.
   const update = (id: string, changes: SessionChanges): void => {
@@ -174,6 +195,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
       .deleteSession(id)
       .then(() => {
         setSessions((list) => list?.filter((s) => s.id !== id) ?? null);
+        createDraftStore(localStorage, user.id).save(id, '');
         if (id === sessionId) navigate(null, { replace: true });
       })
       .catch((e: unknown) => setError(describeError(e)));
@@ -181,7 +203,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
 
   const alert = error ?? connection;
   return (
-    <div class="shell">
+    <div class={sidebarHidden ? 'shell sidebar-hidden' : 'shell'}>
       <Sidebar
         sessions={sessions}
         currentId={sessionId}
@@ -200,9 +222,9 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
       <main class="main">
         <header class="topbar">
           <button type="button" class="button ghost small menu" aria-expanded={sidebarOpen} aria-controls="sidebar" onClick={() => setSidebarOpen((o) => !o)}>
-            Conversations
+            {t('shell.conversations')}
           </button>
-          <span class="topbar-title">{sessions?.find((s) => s.id === sessionId)?.title ?? 'Free Chat'}</span>
+          <span class="topbar-title">{sessions?.find((s) => s.id === sessionId)?.title ?? t('app.name')}</span>
         </header>
         {sessionId !== null && (
           <div class="chat-head">
@@ -212,7 +234,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
         )}
         {builtIn && (
           <div role="status" class="banner">
-            {BUILT_IN_NOTICE}
+            {t('shell.builtInModel')}
           </div>
         )}
         {alert && (
@@ -220,13 +242,14 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
             <span>{alert}</span>
             {error && (
               <button type="button" class="button ghost small" onClick={() => setError(null)}>
-                Dismiss
+                {t('shell.dismiss')}
               </button>
             )}
           </div>
         )}
         <ChatView
           client={client}
+          userId={user.id}
           sessionId={sessionId}
           settings={withModelLimit(settings, modelMaxTokens)}
           modelMaxTokens={modelMaxTokens}
@@ -239,6 +262,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
           onNewChat={newChat}
         />
       </main>
+      {shortcutsOpen && <ShortcutsDialog onClose={() => setShortcutsOpen(false)} />}
     </div>
   );
 }

@@ -7,6 +7,7 @@ import type { SearchResult, Session, SessionChanges } from '../api/types';
 import { pathForSession } from '../state/route';
 import { extraResults, groupSessions, parseTags, SEARCH_DEBOUNCE_MS, snippetParts } from '../state/sidebar-list';
 import { ConfirmDialog } from './ConfirmDialog';
+import { t } from '../i18n';
 
 export interface SidebarProps {
   readonly sessions: readonly Session[] | null;
@@ -229,12 +230,12 @@ export function Sidebar(props: SidebarProps) {
       }}
     >
       <div class="sidebar-head">
-        <button type="button" class="button ghost small close-drawer" aria-label="Close conversations" onClick={props.onClose}>
+        <button type="button" class="button ghost small close-drawer" aria-label={t('sidebar.close')} onClick={props.onClose}>
           ✕
         </button>
-        <span class="brand">Free Chat</span>
+        <span class="brand">{t('app.name')}</span>
         <button type="button" class="button primary small" onClick={props.onNew}>
-          New chat
+          {t('sidebar.newChat')}
         </button>
       </div>
       <input
@@ -309,14 +310,14 @@ export function Sidebar(props: SidebarProps) {
           {props.username}
         </span>
         <button type="button" class="button ghost small" onClick={props.onLogout}>
-          Log out
+          {t('sidebar.logOut')}
         </button>
       </div>
       {deleting && (
         <ConfirmDialog
-          title="Delete conversation?"
-          body={<>“{deleting.title}” will be deleted for good.</>}
-          confirmLabel="Delete"
+          title={t('sidebar.deleteTitle')}
+          body={t('sidebar.deleteBody', deleting.title)}
+          confirmLabel={t('sidebar.delete')}
           onCancel={() => setDeleting(null)}
           onConfirm={() => {
             const id = deleting.id;

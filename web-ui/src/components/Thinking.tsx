@@ -1,11 +1,12 @@
 // The model's reasoning, apart from the answer: open while it thinks, folded when the answer
 // starts; once the user opens or closes it, their choice wins over every later update.
 import { useState } from 'preact/hooks';
+import { t } from '../i18n';
 
 export function thinkingLabel(thinking: boolean, thinkingMs: number | null): string {
-  if (thinking) return 'Thinking…';
-  if (thinkingMs === null) return 'Thought process';
-  return `Thought for ${Math.max(1, Math.round(thinkingMs / 1000))} s`;
+  if (thinking) return t('message.thinking');
+  if (thinkingMs === null) return t('message.thoughtProcess');
+  return t('message.thoughtFor', Math.max(1, Math.round(thinkingMs / 1000)));
 }
 
 export function Thinking({ reasoning, thinking, thinkingMs }: { reasoning: string; thinking: boolean; thinkingMs: number | null }) {

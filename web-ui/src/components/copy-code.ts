@@ -1,4 +1,5 @@
 // The "Copy code" buttons live inside rendered Markdown, so one delegated listener serves them all.
+import { t } from '../i18n';
 export async function copyText(text: string): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text);
@@ -24,9 +25,9 @@ export function copyCodeFromClick(event: MouseEvent): void {
   const code = button.closest('.code-block')?.querySelector('code');
   if (!code) return;
   void copyText(code.textContent ?? '').then((ok) => {
-    button.textContent = ok ? 'Copied' : 'Copy failed';
+    button.textContent = ok ? t('message.copied') : t('message.copyFailed');
     setTimeout(() => {
-      button.textContent = 'Copy';
+      button.textContent = t('message.copy');
     }, 1_500);
   });
 }

@@ -26,6 +26,7 @@ import sql from 'highlight.js/lib/languages/sql';
 import typescript from 'highlight.js/lib/languages/typescript';
 import xml from 'highlight.js/lib/languages/xml';
 import yaml from 'highlight.js/lib/languages/yaml';
+import { t } from '../i18n';
 
 const LANGUAGES = { bash, c, cpp, css, diff, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };
 for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, language);
@@ -65,7 +66,7 @@ const codeBlock = (code: string, lang: string, env: RenderEnv | undefined): stri
   const cls = known ? ` class="hljs language-${escapeHtml(lang)}"` : ' class="hljs"';
   return (
     `<div class="code-block"><div class="code-head"><span class="code-lang">${escapeHtml(lang || 'text')}</span>` +
-    `<button type="button" class="copy-code" aria-label="Copy code" data-copy-code>Copy</button></div>` +
+    `<button type="button" class="copy-code" aria-label="${escapeHtml(t('message.copyCode'))}" data-copy-code>${escapeHtml(t('message.copy'))}</button></div>` +
     `<pre><code${cls}>${body}</code></pre></div>\n`
   );
 };

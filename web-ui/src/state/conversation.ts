@@ -3,6 +3,7 @@
 // Preact keeps its DOM (and the user's open/closed Thinking choice) across updates.
 import type { FinishReason, ServerMessage, Timings, Usage } from '../api/types';
 import type { RunState } from './run';
+import { t } from '../i18n';
 
 export type ChatStatus = 'complete' | 'streaming' | 'stopped' | 'error';
 
@@ -60,7 +61,7 @@ export function fromServer(messages: readonly ServerMessage[], thinkingMsOf: (id
       thinking: false,
       thinkingMs: thinkingMsOf(m.id),
       runId: m.runId,
-      error: m.status === 'error' ? 'The answer could not be completed.' : null,
+      error: m.status === 'error' ? t('message.incomplete') : null,
       createdAt: m.createdAt,
       finishReason: m.finishReason,
       usage: m.usage,

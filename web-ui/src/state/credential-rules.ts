@@ -6,5 +6,10 @@ export const USERNAME_MAX_CHARS = 32;
 export const PASSWORD_MIN_CHARS = 8;
 export const PASSWORD_MAX_CHARS = 256;
 
-export const USERNAME_RULE = `${USERNAME_MIN_CHARS} to ${USERNAME_MAX_CHARS} letters, digits, _ . or -`;
-export const PASSWORD_RULE = `${PASSWORD_MIN_CHARS} to ${PASSWORD_MAX_CHARS} characters, not only spaces`;
+/** The numbers the auth form states (the sentence is in the dictionaries, `auth.rules`). */
+export const CREDENTIAL_RULES = {
+  usernameMin: USERNAME_MIN_CHARS,
+  usernameMax: USERNAME_MAX_CHARS,
+  passwordMin: PASSWORD_MIN_CHARS,
+  passwordMax: PASSWORD_MAX_CHARS,
+} as const;

@@ -171,7 +171,7 @@ export class LiveRun {
           this.options.onFail(describeError(error), this.state);
           return;
         }
-        this.options.onConnection(`${MESSAGES.network.split('.')[0]}. Reconnecting…`);
+        this.options.onConnection(MESSAGES.reconnecting);
         await this.delay(RETRY_DELAYS_MS[attempt]!);
         attempt++;
         first = false;

@@ -1,6 +1,7 @@
 // Whether a draft looks too long for the model, before it is sent. Only a hint: the browser has no
 // tokenizer, so it counts characters; the inference service counts real tokens and its refusal
 // (`prompt_too_long`, naming both counts) is what decides.
+import { t } from '../i18n';
 
 /**
  * Qwen's tokenizer averages about 4 characters per token on English text and about one token per
@@ -21,5 +22,5 @@ export function promptLengthWarning(draft: string, maxPromptTokens: number | nul
   if (!maxPromptTokens || maxPromptTokens <= 0) return undefined;
   const estimate = estimateTokens(draft);
   if (estimate <= maxPromptTokens) return undefined;
-  return `Too long for the model: about ${estimate.toLocaleString('en-US')} tokens; it accepts at most ${maxPromptTokens.toLocaleString('en-US')}.`;
+  return t('composer.tooLong', estimate, maxPromptTokens);
 }
