@@ -179,3 +179,37 @@ export const UsageReportSchema = Type.Object(
   closed,
 );
 export type UsageReportJson = Static<typeof UsageReportSchema>;
+
+/**
+ * The shapes the OpenAPI document names (components.schemas): every inline copy in it becomes a
+ * reference, so readers and the generated client types (web-ui/src/api/openapi.gen.ts) see these names.
+ */
+export const NAMED_SCHEMAS = {
+  Error: ErrorSchema,
+  User: UserSchema,
+  AuthResult: AuthResultSchema,
+  Session: SessionSchema,
+  Usage: UsageSchema,
+  Timings: TimingsSchema,
+  MessageRole: MessageRoleSchema,
+  MessageStatus: MessageStatusSchema,
+  FinishReason: FinishReasonSchema,
+  Message: MessageSchema,
+  ModelSource: ModelSourceSchema,
+  Model: ModelSchema,
+  Models: ModelsSchema,
+  DailyUsage: DailyUsageSchema,
+  UsageReport: UsageReportSchema,
+} as const;
+
+/**
+ * The 200 of a route that answers with Server-Sent Events. For the document only: relayRun writes
+ * the stream itself, so nothing is ever serialised with it.
+ */
+export const EventStreamResponse = {
+  description:
+    'Server-Sent Events, each `id: <runId>:<seq>` and one JSON `data:` line: `run` {runId, userMessageId, assistantMessageId}, ' +
+    '`reasoning` and `content` {delta}, then `done` {finishReason, usage, messageId, timings} or `error` {code, message}. ' +
+    '`: ping` comments keep the connection open. Resume with GET /api/runs/{runId}/events and `Last-Event-ID`.',
+  content: { 'text/event-stream': { schema: Type.String() } },
+} as const;
