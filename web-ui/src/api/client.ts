@@ -4,7 +4,7 @@
 // in an HttpOnly cookie that no script here can read. localStorage keeps only a hint that a session
 // exists, so a page load knows whether to try restoring one.
 import { ApiError, NetworkError, errorFromResponse } from './errors';
-import type { AuthResult, GenerationRequest, ModelInfo, ServerMessage, Session, UsageReport, User } from './types';
+import type { AuthResult, GenerationRequest, MessagePage, ModelList, Session, SessionPage, UsageReport, User } from './types';
 
 /** Whether this browser holds a session cookie: a hint, not a secret (the cookie is the credential). */
 export interface SessionHint {
@@ -67,14 +67,14 @@ export class ApiClient {
     await this.send('POST', '/api/auth/logout', { auth: false, headers }).catch(() => undefined);
   }
 
-  listSessions = (): Promise<{ sessions: Session[]; nextPageToken: string | null }> => this.json('GET', '/api/sessions?pageSize=100');
+  listSessions = (): Promise<SessionPage> => this.json('GET', '/api/sessions?pageSize=100');
   createSession = (): Promise<Session> => this.json('POST', '/api/sessions', { body: {} });
   renameSession = (id: string, title: string): Promise<Session> => this.json('PATCH', `/api/sessions/${encodeURIComponent(id)}`, { body: { title } });
   deleteSession = (id: string): Promise<void> => this.json('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
   /** The newest page, or with `before` (a page's nextCursor) the one before it; each page oldest to newest. */
-  listMessages = (id: string, before?: string): Promise<{ messages: ServerMessage[]; nextCursor: string | null }> =>
+  listMessages = (id: string, before?: string): Promise<MessagePage> =>
     this.json('GET', `/api/sessions/${encodeURIComponent(id)}/messages${before ? `?before=${encodeURIComponent(before)}` : ''}`);
-  listModels = (): Promise<{ models: ModelInfo[] }> => this.json('GET', '/api/models');
+  listModels = (): Promise<ModelList> => this.json('GET', '/api/models');
   getUsage = (days: number): Promise<UsageReport> => this.json('GET', `/api/me/usage?days=${days}`);
   stopRun = (runId: string): Promise<void> => this.json('POST', `/api/runs/${encodeURIComponent(runId)}/stop`);
 

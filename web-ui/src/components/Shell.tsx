@@ -16,7 +16,7 @@ export const BUILT_IN_NOTICE = 'This server runs the built-in offline model: its
 
 export function Shell({ client, user, onLogout }: { client: ApiClient; user: User; onLogout: () => void }) {
   const [sessionId, setSessionId] = useState(() => sessionIdFromPath(location.pathname));
-  const [sessions, setSessions] = useState<Session[] | null>(null);
+  const [sessions, setSessions] = useState<readonly Session[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [connection, setConnection] = useState<string | null>(null);
   const [builtIn, setBuiltIn] = useState(false);
