@@ -1,8 +1,11 @@
 // The browsable API reference at /api/docs: Swagger UI over the OpenAPI document, its scripts and
 // styles served from this gateway (@fastify/swagger-ui ships them), never a CDN: a self-hosted
-// gateway may have no internet. The page needs no exception to the Content-Security-Policy
-// (security-headers.ts): its scripts and stylesheets are files of this origin, its inline styles are
-// set through the DOM, its logo is a data: image, and the online validator badge is off.
+// gateway may have no internet. It runs under the gateway's strict Content-Security-Policy
+// (security-headers.ts), unrelaxed on purpose: the page holds a bearer token once a reader
+// authorizes. Its scripts and stylesheets are files of this origin, its inline styles are set
+// through the DOM, its logo is a data: image, the online validator badge is off. Two things it
+// tries are refused without loss (test/browser/api-docs.test.ts): one inline <style> element and
+// webpack's `new Function('return this')` probe, which falls back to `window`.
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyPluginAsync } from 'fastify';
 import { API_DOCS_PREFIX, OPENAPI_INFO } from '../../openapi-document.js';
@@ -13,7 +16,8 @@ const apiDocs: FastifyPluginAsync = async (app) => {
     routePrefix: API_DOCS_PREFIX,
     theme: { title: OPENAPI_INFO.title },
     validatorUrl: false,
-    uiConfig: { docExpansion: 'list', deepLinking: true, displayRequestDuration: true },
+    // BaseLayout: without the stock top bar (a fastify logo and a box to explore other documents).
+    uiConfig: { layout: 'BaseLayout', docExpansion: 'list', deepLinking: true, displayRequestDuration: true },
   });
 };
 
