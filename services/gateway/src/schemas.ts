@@ -180,6 +180,25 @@ export const UsageReportSchema = Type.Object(
 );
 export type UsageReportJson = Static<typeof UsageReportSchema>;
 
+// The `data:` of each Server-Sent Event of a run (sse.ts). Named in the OpenAPI document so clients
+// get their types too; the descriptions also keep them apart from look-alike objects there.
+export const RunStartedEventSchema = Type.Object(
+  { runId: Type.String(), userMessageId: Type.String(), assistantMessageId: Type.String() },
+  { ...closed, description: 'The `run` event: the run started, the question is stored.' },
+);
+export const TextDeltaEventSchema = Type.Object(
+  { delta: Type.String() },
+  { ...closed, description: 'The `reasoning` and `content` events: the next piece of text.' },
+);
+export const RunDoneEventSchema = Type.Object(
+  { finishReason: Nullable(FinishReasonSchema), usage: Nullable(UsageSchema), messageId: Type.String(), timings: Nullable(TimingsSchema) },
+  { ...closed, description: 'The `done` event: the answer ended and is stored.' },
+);
+export const RunErrorEventSchema = Type.Object(
+  { code: Type.String(), message: Type.String() },
+  { ...closed, description: 'The `error` event: the run failed (e.g. `prompt_too_long`); the partial answer is stored.' },
+);
+
 /**
  * The shapes the OpenAPI document names (components.schemas): every inline copy in it becomes a
  * reference, so readers and the generated client types (web-ui/src/api/openapi.gen.ts) see these names.
@@ -200,6 +219,10 @@ export const NAMED_SCHEMAS = {
   Models: ModelsSchema,
   DailyUsage: DailyUsageSchema,
   UsageReport: UsageReportSchema,
+  RunStartedEvent: RunStartedEventSchema,
+  TextDeltaEvent: TextDeltaEventSchema,
+  RunDoneEvent: RunDoneEventSchema,
+  RunErrorEvent: RunErrorEventSchema,
 } as const;
 
 /**
@@ -208,8 +231,8 @@ export const NAMED_SCHEMAS = {
  */
 export const EventStreamResponse = {
   description:
-    'Server-Sent Events, each `id: <runId>:<seq>` and one JSON `data:` line: `run` {runId, userMessageId, assistantMessageId}, ' +
-    '`reasoning` and `content` {delta}, then `done` {finishReason, usage, messageId, timings} or `error` {code, message}. ' +
+    'Server-Sent Events, each `id: <runId>:<seq>` and one JSON `data:` line: `run` (RunStartedEvent), ' +
+    '`reasoning` and `content` (TextDeltaEvent), then `done` (RunDoneEvent) or `error` (RunErrorEvent). ' +
     '`: ping` comments keep the connection open. Resume with GET /api/runs/{runId}/events and `Last-Event-ID`.',
   content: { 'text/event-stream': { schema: Type.String() } },
 } as const;

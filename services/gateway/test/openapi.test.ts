@@ -92,7 +92,7 @@ describe('the OpenAPI document', () => {
   });
 
   it('names the shared shapes, documents errors by status and event streams as text/event-stream', () => {
-    expect(Object.keys(document.components.schemas)).toEqual(expect.arrayContaining(['Session', 'Message', 'User', 'Error', 'UsageReport', 'Models']));
+    expect(Object.keys(document.components.schemas)).toEqual(expect.arrayContaining(['Session', 'Message', 'User', 'Error', 'UsageReport', 'Models', 'RunStartedEvent', 'TextDeltaEvent', 'RunDoneEvent', 'RunErrorEvent']));
     const getSession = document.paths['/api/sessions/{id}']!['get']!;
     expect(getSession.responses['200']).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/Session' } } } });
     expect(getSession.responses['404']).toMatchObject({ description: 'Not Found', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });

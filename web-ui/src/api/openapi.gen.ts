@@ -1650,7 +1650,7 @@ export interface paths {
                 };
             };
             readonly responses: {
-                /** @description Server-Sent Events, each `id: <runId>:<seq>` and one JSON `data:` line: `run` {runId, userMessageId, assistantMessageId}, `reasoning` and `content` {delta}, then `done` {finishReason, usage, messageId, timings} or `error` {code, message}. `: ping` comments keep the connection open. Resume with GET /api/runs/{runId}/events and `Last-Event-ID`. */
+                /** @description Server-Sent Events, each `id: <runId>:<seq>` and one JSON `data:` line: `run` (RunStartedEvent), `reasoning` and `content` (TextDeltaEvent), then `done` (RunDoneEvent) or `error` (RunErrorEvent). `: ping` comments keep the connection open. Resume with GET /api/runs/{runId}/events and `Last-Event-ID`. */
                 readonly 200: {
                     headers: {
                         readonly [name: string]: unknown;
@@ -1803,7 +1803,7 @@ export interface paths {
                 };
             };
             readonly responses: {
-                /** @description Server-Sent Events, each `id: <runId>:<seq>` and one JSON `data:` line: `run` {runId, userMessageId, assistantMessageId}, `reasoning` and `content` {delta}, then `done` {finishReason, usage, messageId, timings} or `error` {code, message}. `: ping` comments keep the connection open. Resume with GET /api/runs/{runId}/events and `Last-Event-ID`. */
+                /** @description Server-Sent Events, each `id: <runId>:<seq>` and one JSON `data:` line: `run` (RunStartedEvent), `reasoning` and `content` (TextDeltaEvent), then `done` (RunDoneEvent) or `error` (RunErrorEvent). `: ping` comments keep the connection open. Resume with GET /api/runs/{runId}/events and `Last-Event-ID`. */
                 readonly 200: {
                     headers: {
                         readonly [name: string]: unknown;
@@ -2086,7 +2086,7 @@ export interface paths {
             };
             readonly requestBody?: never;
             readonly responses: {
-                /** @description Server-Sent Events, each `id: <runId>:<seq>` and one JSON `data:` line: `run` {runId, userMessageId, assistantMessageId}, `reasoning` and `content` {delta}, then `done` {finishReason, usage, messageId, timings} or `error` {code, message}. `: ping` comments keep the connection open. Resume with GET /api/runs/{runId}/events and `Last-Event-ID`. */
+                /** @description Server-Sent Events, each `id: <runId>:<seq>` and one JSON `data:` line: `run` (RunStartedEvent), `reasoning` and `content` (TextDeltaEvent), then `done` (RunDoneEvent) or `error` (RunErrorEvent). `: ping` comments keep the connection open. Resume with GET /api/runs/{runId}/events and `Last-Event-ID`. */
                 readonly 200: {
                     headers: {
                         readonly [name: string]: unknown;
@@ -2698,6 +2698,28 @@ export interface components {
                 readonly completionTokens: number;
             };
             readonly from: string;
+        };
+        /** @description The `run` event: the run started, the question is stored. */
+        readonly RunStartedEvent: {
+            readonly runId: string;
+            readonly userMessageId: string;
+            readonly assistantMessageId: string;
+        };
+        /** @description The `reasoning` and `content` events: the next piece of text. */
+        readonly TextDeltaEvent: {
+            readonly delta: string;
+        };
+        /** @description The `done` event: the answer ended and is stored. */
+        readonly RunDoneEvent: {
+            readonly finishReason: components["schemas"]["FinishReason"] | null;
+            readonly usage: components["schemas"]["Usage"] | null;
+            readonly messageId: string;
+            readonly timings: components["schemas"]["Timings"] | null;
+        };
+        /** @description The `error` event: the run failed (e.g. `prompt_too_long`); the partial answer is stored. */
+        readonly RunErrorEvent: {
+            readonly code: string;
+            readonly message: string;
         };
     };
     responses: never;

@@ -35,6 +35,12 @@ export type MessagePage = ResponseJson<'/api/sessions/{id}/messages', 'get'>;
 export type ModelInfo = Schemas['Model'];
 export type ModelList = Schemas['Models'];
 
+/** The `data:` of a run's Server-Sent Events (`run`; `reasoning` and `content`; `done`; `error`). */
+export type RunStartedEvent = Schemas['RunStartedEvent'];
+export type TextDeltaEvent = Schemas['TextDeltaEvent'];
+export type RunDoneEvent = Schemas['RunDoneEvent'];
+export type RunErrorEvent = Schemas['RunErrorEvent'];
+
 type SendMessageJson = RequestJson<'/api/sessions/{id}/messages', 'post'>;
 export type GenerationParams = NonNullable<SendMessageJson['params']>;
 /** What the UI asks of the model with every send and regenerate (it always says both). */
