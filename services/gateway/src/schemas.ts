@@ -18,7 +18,9 @@ export const PATTERN_DESCRIPTIONS: ReadonlyMap<string, string> = new Map([
 ]);
 export const StorableText = (options: { minLength?: number; maxLength: number }) => Type.String({ ...options, pattern: STORABLE_TEXT_PATTERN });
 const IsoTime = Type.String({ format: 'date-time' });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+// A description lands in the OpenAPI document and, from there, in the web UI's generated types.
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description?: string) =>
+  Type.Union([schema, Type.Null()], description === undefined ? {} : { description });
 
 export const ErrorSchema = Type.Object(
   {
@@ -68,8 +70,7 @@ export const SessionSchema = Type.Object(
     title: Type.String(),
     createdAt: Nullable(IsoTime),
     updatedAt: Nullable(IsoTime),
-    // The last message of the branch the session shows (see GET /api/sessions/:id/messages).
-    currentLeafId: Nullable(Type.String()),
+    currentLeafId: Nullable(Type.String(), 'The last message of the branch the session shows (GET /api/sessions/{id}/messages).'),
   },
   closed,
 );
@@ -78,8 +79,13 @@ export type SessionJson = Static<typeof SessionSchema>;
 export const UsageSchema = Type.Object({ promptTokens: Type.Integer(), completionTokens: Type.Integer() }, closed);
 export type UsageJson = Static<typeof UsageSchema>;
 
-// An answer's timings, in milliseconds from its run's start: to its first text (null when none came) and to its end.
-export const TimingsSchema = Type.Object({ timeToFirstTokenMs: Nullable(Type.Integer()), durationMs: Type.Integer() }, closed);
+export const TimingsSchema = Type.Object(
+  {
+    timeToFirstTokenMs: Nullable(Type.Integer(), "Milliseconds from the run's start to the answer's first text; null when none came."),
+    durationMs: Type.Integer({ description: "Milliseconds from the run's start to its end." }),
+  },
+  { ...closed, description: "An answer's timings." },
+);
 export type TimingsJson = Static<typeof TimingsSchema>;
 
 export const MessageRoleSchema = Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('unspecified')]);
@@ -102,10 +108,9 @@ export const MessageSchema = Type.Object(
   {
     id: Type.String(),
     sessionId: Type.String(),
-    // The message this one follows; null for a first message.
-    parentId: Nullable(Type.String()),
-    // Every message following the same parent, this one included, oldest first: `‹ 2/3 ›`.
-    siblingIds: Type.Array(Type.String()),
+    parentId: Nullable(Type.String(), 'The message this one follows; null for a first message.'),
+    // `‹ 2/3 ›` in the UI.
+    siblingIds: Type.Array(Type.String(), { description: 'Every message following the same parent, this one included, oldest first.' }),
     role: MessageRoleSchema,
     content: Type.String(),
     reasoning: Type.String(),
@@ -113,10 +118,8 @@ export const MessageSchema = Type.Object(
     finishReason: Nullable(FinishReasonSchema),
     usage: Nullable(UsageSchema),
     createdAt: Nullable(IsoTime),
-    // Set while the run that writes this message can still be attached.
-    runId: Nullable(Type.String()),
-    // An ended answer's timings; null otherwise.
-    timings: Nullable(TimingsSchema),
+    runId: Nullable(Type.String(), 'Set while the run that writes this message can still be attached (GET /api/runs/{runId}/events).'),
+    timings: Nullable(TimingsSchema, "An ended answer's timings; null otherwise (and for answers stored before timings were kept)."),
   },
   closed,
 );
@@ -134,14 +137,12 @@ export const ModelSchema = Type.Object(
   {
     id: Type.String(),
     source: ModelSourceSchema,
-    // The seeded, untrained model: it answers with random text, and the UI says so.
-    builtIn: Type.Boolean(),
+    builtIn: Type.Boolean({ description: 'The seeded, untrained model: it answers with random text.' }),
     maxContextTokens: Type.Integer(),
     maxNewTokensLimit: Type.Integer(),
-    // Longest prompt the model accepts, in its tokens (chat template included); null when unknown.
     // A longer conversation is trimmed by chat; a single message longer still ends its run with
     // the SSE `error` `prompt_too_long`, naming both counts.
-    maxPromptTokens: Nullable(Type.Integer()),
+    maxPromptTokens: Nullable(Type.Integer(), 'Longest prompt the model accepts, in its tokens (chat template included); null when unknown.'),
   },
   closed,
 );
@@ -149,8 +150,9 @@ export type ModelJson = Static<typeof ModelSchema>;
 
 export const ModelsSchema = Type.Object(
   {
-    // `loading`: inference answers but its model is not loaded yet (models is then empty).
-    state: Type.Union([Type.Literal('ready'), Type.Literal('loading')]),
+    state: Type.Union([Type.Literal('ready'), Type.Literal('loading')], {
+      description: '`loading`: inference answers but its model is not loaded yet (models is then empty).',
+    }),
     models: Type.Array(ModelSchema),
   },
   closed,
@@ -159,8 +161,7 @@ export type ModelsJson = Static<typeof ModelsSchema>;
 
 export const DailyUsageSchema = Type.Object(
   {
-    // YYYY-MM-DD, UTC.
-    date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+    date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD, UTC.' }),
     requests: Type.Integer(),
     promptTokens: Type.Integer(),
     completionTokens: Type.Integer(),
@@ -170,11 +171,9 @@ export const DailyUsageSchema = Type.Object(
 
 export const UsageReportSchema = Type.Object(
   {
-    // Newest first; days without usage are left out.
-    days: Type.Array(DailyUsageSchema),
+    days: Type.Array(DailyUsageSchema, { description: 'Newest first; days without usage are left out.' }),
     total: Type.Object({ requests: Type.Integer(), promptTokens: Type.Integer(), completionTokens: Type.Integer() }, closed),
-    // The window's first day (UTC); it ends today.
-    from: Type.String(),
+    from: Type.String({ description: "The window's first day (UTC); it ends today." }),
   },
   closed,
 );

@@ -2643,14 +2643,18 @@ export interface components {
             readonly title: string;
             readonly createdAt: string | null;
             readonly updatedAt: string | null;
+            /** @description The last message of the branch the session shows (GET /api/sessions/{id}/messages). */
             readonly currentLeafId: string | null;
         };
         readonly Usage: {
             readonly promptTokens: number;
             readonly completionTokens: number;
         };
+        /** @description An answer's timings. */
         readonly Timings: {
+            /** @description Milliseconds from the run's start to the answer's first text; null when none came. */
             readonly timeToFirstTokenMs: number | null;
+            /** @description Milliseconds from the run's start to its end. */
             readonly durationMs: number;
         };
         readonly MessageRole: "user" | "assistant" | "unspecified";
@@ -2659,7 +2663,9 @@ export interface components {
         readonly Message: {
             readonly id: string;
             readonly sessionId: string;
+            /** @description The message this one follows; null for a first message. */
             readonly parentId: string | null;
+            /** @description Every message following the same parent, this one included, oldest first. */
             readonly siblingIds: readonly string[];
             readonly role: components["schemas"]["MessageRole"];
             readonly content: string;
@@ -2668,35 +2674,43 @@ export interface components {
             readonly finishReason: components["schemas"]["FinishReason"] | null;
             readonly usage: components["schemas"]["Usage"] | null;
             readonly createdAt: string | null;
+            /** @description Set while the run that writes this message can still be attached (GET /api/runs/{runId}/events). */
             readonly runId: string | null;
+            /** @description An ended answer's timings; null otherwise (and for answers stored before timings were kept). */
             readonly timings: components["schemas"]["Timings"] | null;
         };
         readonly ModelSource: "directory" | "hub" | "built-in" | "unknown";
         readonly Model: {
             readonly id: string;
             readonly source: components["schemas"]["ModelSource"];
+            /** @description The seeded, untrained model: it answers with random text. */
             readonly builtIn: boolean;
             readonly maxContextTokens: number;
             readonly maxNewTokensLimit: number;
+            /** @description Longest prompt the model accepts, in its tokens (chat template included); null when unknown. */
             readonly maxPromptTokens: number | null;
         };
         readonly Models: {
+            /** @description `loading`: inference answers but its model is not loaded yet (models is then empty). */
             readonly state: "ready" | "loading";
             readonly models: readonly components["schemas"]["Model"][];
         };
         readonly DailyUsage: {
+            /** @description YYYY-MM-DD, UTC. */
             readonly date: string;
             readonly requests: number;
             readonly promptTokens: number;
             readonly completionTokens: number;
         };
         readonly UsageReport: {
+            /** @description Newest first; days without usage are left out. */
             readonly days: readonly components["schemas"]["DailyUsage"][];
             readonly total: {
                 readonly requests: number;
                 readonly promptTokens: number;
                 readonly completionTokens: number;
             };
+            /** @description The window's first day (UTC); it ends today. */
             readonly from: string;
         };
         /** @description The `run` event: the run started, the question is stored. */
