@@ -4,34 +4,21 @@
 // the rate limit is said in words on the login form.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { ConsoleMessage, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { GENEROUS_RATE_LIMITS } from '../../services/gateway/test/support/stack.js';
 import { answerFinished, logIn, newAccount, newPage, send, setMaxTokens, signUp, WEB_UI_DIST } from './support/app.js';
+import { watchCspViolations } from './support/csp.js';
 import { useAppSuite } from './support/suite.js';
 
 // Two logins per IP per minute: the third is refused (sign-up is register, not login).
 const app = useAppSuite({ gateway: { rateLimit: { ...GENEROUS_RATE_LIMITS, login: { perIp: { max: 2, windowMs: 60_000 } } } } });
 let page: Page;
 
-/** CSP violations the page reports, from the DOM event and from the console. */
-async function watchViolations(target: Page): Promise<() => Promise<string[]>> {
-  const consoleErrors: string[] = [];
-  target.on('console', (message: ConsoleMessage) => {
-    if (/Content Security Policy/i.test(message.text())) consoleErrors.push(message.text());
-  });
-  // As source text: this project's tests compile without the DOM library.
-  await target.addInitScript(`
-    window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (event) => window.cspViolations.push(event.violatedDirective + ' ' + event.blockedURI));
-  `);
-  return async () => [...consoleErrors, ...((await target.evaluate('window.cspViolations')) as string[])];
-}
-
 describe('browser security', { timeout: 90_000 }, () => {
   it('the built UI runs under the strict Content-Security-Policy with no violations', async () => {
     page = app.page = await newPage(app.browser);
-    const violations = await watchViolations(page);
+    const violations = await watchCspViolations(page);
     const response = await page.goto(app.stack.url);
     const csp = response?.headers()['content-security-policy'] ?? '';
     expect(csp).toContain("script-src 'self'");

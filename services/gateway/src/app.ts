@@ -16,6 +16,8 @@ import { gatewayMetrics } from './metrics.js';
 import httpTracing from './plugins/external/http-tracing.js';
 import securityHeaders from './plugins/external/security-headers.js';
 import webUi from './plugins/external/web-ui.js';
+import apiDocs from './plugins/external/api-docs.js';
+import openapi from './plugins/external/openapi.js';
 import authRoutes from './routes/auth.js';
 import conversationRoutes from './routes/conversations.js';
 import healthRoutes from './routes/health.js';
@@ -110,6 +112,9 @@ export function buildApp(options: BuildAppOptions): FastifyInstance {
     ...(options.now && { now: options.now }),
   });
   void app.register(cors, { allowedOrigins: config.http.corsOrigins });
+  // Before the routes: the OpenAPI document is collected from each route's schema as it is added.
+  void app.register(openapi);
+  void app.register(apiDocs);
   // Routes, one plugin per resource group
   void app.register(healthRoutes);
   void app.register(authRoutes);

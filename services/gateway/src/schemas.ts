@@ -20,7 +20,9 @@ export const StorableText = (options: { minLength?: number; maxLength: number })
 /** A session's tag as given; the chat service trims and lower-cases it (1-40 characters). */
 export const Tag = StorableText({ minLength: 1, maxLength: 40 });
 const IsoTime = Type.String({ format: 'date-time' });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+// A description lands in the OpenAPI document and, from there, in the web UI's generated types.
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T, description?: string) =>
+  Type.Union([schema, Type.Null()], description === undefined ? {} : { description });
 
 export const ErrorSchema = Type.Object(
   {
@@ -70,18 +72,12 @@ export const SessionSchema = Type.Object(
     title: Type.String(),
     createdAt: Nullable(IsoTime),
     updatedAt: Nullable(IsoTime),
-    // The last message of the branch the session shows (see GET /api/sessions/:id/messages).
-    currentLeafId: Nullable(Type.String()),
-    // An answer in it is being written now (in lists; false elsewhere).
-    answering: Type.Boolean(),
-    // Listed first.
-    pinned: Type.Boolean(),
-    // Trimmed, lower-case, distinct.
-    tags: Type.Array(Type.String()),
-    // Empty: none.
-    systemPrompt: Type.String(),
-    // Empty: the default model.
-    model: Type.String(),
+    currentLeafId: Nullable(Type.String(), 'The last message of the branch the session shows (GET /api/sessions/{id}/messages).'),
+    answering: Type.Boolean({ description: 'An answer in it is being written now (in lists; false elsewhere).' }),
+    pinned: Type.Boolean({ description: 'Listed first.' }),
+    tags: Type.Array(Type.String(), { description: 'Trimmed, lower-case, distinct.' }),
+    systemPrompt: Type.String({ description: "The conversation's system prompt; empty: the server's default." }),
+    model: Type.String({ description: 'The model it asks for (an id from GET /api/models); empty: the default model.' }),
   },
   closed,
 );
@@ -106,8 +102,13 @@ export type SearchResultsJson = Static<typeof SearchResultsSchema>;
 export const UsageSchema = Type.Object({ promptTokens: Type.Integer(), completionTokens: Type.Integer() }, closed);
 export type UsageJson = Static<typeof UsageSchema>;
 
-// An answer's timings, in milliseconds from its run's start: to its first text (null when none came) and to its end.
-export const TimingsSchema = Type.Object({ timeToFirstTokenMs: Nullable(Type.Integer()), durationMs: Type.Integer() }, closed);
+export const TimingsSchema = Type.Object(
+  {
+    timeToFirstTokenMs: Nullable(Type.Integer(), "Milliseconds from the run's start to the answer's first text; null when none came."),
+    durationMs: Type.Integer({ description: "Milliseconds from the run's start to its end." }),
+  },
+  { ...closed, description: "An answer's timings." },
+);
 export type TimingsJson = Static<typeof TimingsSchema>;
 
 export const MessageRoleSchema = Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('unspecified')]);
@@ -130,10 +131,9 @@ export const MessageSchema = Type.Object(
   {
     id: Type.String(),
     sessionId: Type.String(),
-    // The message this one follows; null for a first message.
-    parentId: Nullable(Type.String()),
-    // Every message following the same parent, this one included, oldest first: `‹ 2/3 ›`.
-    siblingIds: Type.Array(Type.String()),
+    parentId: Nullable(Type.String(), 'The message this one follows; null for a first message.'),
+    // `‹ 2/3 ›` in the UI.
+    siblingIds: Type.Array(Type.String(), { description: 'Every message following the same parent, this one included, oldest first.' }),
     role: MessageRoleSchema,
     content: Type.String(),
     reasoning: Type.String(),
@@ -141,10 +141,8 @@ export const MessageSchema = Type.Object(
     finishReason: Nullable(FinishReasonSchema),
     usage: Nullable(UsageSchema),
     createdAt: Nullable(IsoTime),
-    // Set while the run that writes this message can still be attached.
-    runId: Nullable(Type.String()),
-    // An ended answer's timings; null otherwise.
-    timings: Nullable(TimingsSchema),
+    runId: Nullable(Type.String(), 'Set while the run that writes this message can still be attached (GET /api/runs/{runId}/events).'),
+    timings: Nullable(TimingsSchema, "An ended answer's timings; null otherwise (and for answers stored before timings were kept)."),
   },
   closed,
 );
@@ -162,14 +160,12 @@ export const ModelSchema = Type.Object(
   {
     id: Type.String(),
     source: ModelSourceSchema,
-    // The seeded, untrained model: it answers with random text, and the UI says so.
-    builtIn: Type.Boolean(),
+    builtIn: Type.Boolean({ description: 'The seeded, untrained model: it answers with random text.' }),
     maxContextTokens: Type.Integer(),
     maxNewTokensLimit: Type.Integer(),
-    // Longest prompt the model accepts, in its tokens (chat template included); null when unknown.
     // A longer conversation is trimmed by chat; a single message longer still ends its run with
     // the SSE `error` `prompt_too_long`, naming both counts.
-    maxPromptTokens: Nullable(Type.Integer()),
+    maxPromptTokens: Nullable(Type.Integer(), 'Longest prompt the model accepts, in its tokens (chat template included); null when unknown.'),
   },
   closed,
 );
@@ -177,8 +173,9 @@ export type ModelJson = Static<typeof ModelSchema>;
 
 export const ModelsSchema = Type.Object(
   {
-    // `loading`: inference answers but its model is not loaded yet (models is then empty).
-    state: Type.Union([Type.Literal('ready'), Type.Literal('loading')]),
+    state: Type.Union([Type.Literal('ready'), Type.Literal('loading')], {
+      description: '`loading`: inference answers but its model is not loaded yet (models is then empty).',
+    }),
     models: Type.Array(ModelSchema),
   },
   closed,
@@ -187,8 +184,7 @@ export type ModelsJson = Static<typeof ModelsSchema>;
 
 export const DailyUsageSchema = Type.Object(
   {
-    // YYYY-MM-DD, UTC.
-    date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+    date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD, UTC.' }),
     requests: Type.Integer(),
     promptTokens: Type.Integer(),
     completionTokens: Type.Integer(),
@@ -198,11 +194,9 @@ export const DailyUsageSchema = Type.Object(
 
 export const UsageReportSchema = Type.Object(
   {
-    // Newest first; days without usage are left out.
-    days: Type.Array(DailyUsageSchema),
+    days: Type.Array(DailyUsageSchema, { description: 'Newest first; days without usage are left out.' }),
     total: Type.Object({ requests: Type.Integer(), promptTokens: Type.Integer(), completionTokens: Type.Integer() }, closed),
-    // The window's first day (UTC); it ends today.
-    from: Type.String(),
+    from: Type.String({ description: "The window's first day (UTC); it ends today." }),
   },
   closed,
 );
@@ -315,3 +309,59 @@ export const SharedConversationSchema = Type.Object(
   closed,
 );
 export type SharedConversationJson = Static<typeof SharedConversationSchema>;
+// The `data:` of each Server-Sent Event of a run (sse.ts). Named in the OpenAPI document so clients
+// get their types too; the descriptions also keep them apart from look-alike objects there.
+export const RunStartedEventSchema = Type.Object(
+  { runId: Type.String(), userMessageId: Type.String(), assistantMessageId: Type.String() },
+  { ...closed, description: 'The `run` event: the run started, the question is stored.' },
+);
+export const TextDeltaEventSchema = Type.Object(
+  { delta: Type.String() },
+  { ...closed, description: 'The `reasoning` and `content` events: the next piece of text.' },
+);
+export const RunDoneEventSchema = Type.Object(
+  { finishReason: Nullable(FinishReasonSchema), usage: Nullable(UsageSchema), messageId: Type.String(), timings: Nullable(TimingsSchema) },
+  { ...closed, description: 'The `done` event: the answer ended and is stored.' },
+);
+export const RunErrorEventSchema = Type.Object(
+  { code: Type.String(), message: Type.String() },
+  { ...closed, description: 'The `error` event: the run failed (e.g. `prompt_too_long`); the partial answer is stored.' },
+);
+
+/**
+ * The shapes the OpenAPI document names (components.schemas): every inline copy in it becomes a
+ * reference, so readers and the generated client types (web-ui/src/api/openapi.gen.ts) see these names.
+ */
+export const NAMED_SCHEMAS = {
+  Error: ErrorSchema,
+  User: UserSchema,
+  AuthResult: AuthResultSchema,
+  Session: SessionSchema,
+  Usage: UsageSchema,
+  Timings: TimingsSchema,
+  MessageRole: MessageRoleSchema,
+  MessageStatus: MessageStatusSchema,
+  FinishReason: FinishReasonSchema,
+  Message: MessageSchema,
+  ModelSource: ModelSourceSchema,
+  Model: ModelSchema,
+  Models: ModelsSchema,
+  DailyUsage: DailyUsageSchema,
+  UsageReport: UsageReportSchema,
+  RunStartedEvent: RunStartedEventSchema,
+  TextDeltaEvent: TextDeltaEventSchema,
+  RunDoneEvent: RunDoneEventSchema,
+  RunErrorEvent: RunErrorEventSchema,
+} as const;
+
+/**
+ * The 200 of a route that answers with Server-Sent Events. For the document only: relayRun writes
+ * the stream itself, so nothing is ever serialised with it.
+ */
+export const EventStreamResponse = {
+  description:
+    'Server-Sent Events, each `id: <runId>:<seq>` and one JSON `data:` line: `run` (RunStartedEvent), ' +
+    '`reasoning` and `content` (TextDeltaEvent), then `done` (RunDoneEvent) or `error` (RunErrorEvent). ' +
+    '`: ping` comments keep the connection open. Resume with GET /api/runs/{runId}/events and `Last-Event-ID`.',
+  content: { 'text/event-stream': { schema: Type.String() } },
+} as const;

@@ -6,18 +6,20 @@ import { status as GrpcStatus, type ClientReadableStream, type Metadata } from '
 import { ATTACH_LIVE, ATTACH_STATE_KEY } from '@freechat/shared';
 import type { RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Static } from 'typebox';
 import { classifyError } from './errors.js';
 import { toSseEvent } from './mapping.js';
-import type { FinishReasonJson, TimingsJson, UsageJson } from './schemas.js';
+import type { RunDoneEventSchema, RunErrorEventSchema, RunStartedEventSchema, TextDeltaEventSchema } from './schemas.js';
 import type { GatewayMetrics } from './metrics.js';
 import { requestArrivals } from './plugins/external/http-metrics.js';
 
+// Event data as schemas.ts declares it (and the OpenAPI document names it).
 export type SseEvent =
-  | { id: string; type: 'run'; data: { runId: string; userMessageId: string; assistantMessageId: string } }
-  | { id: string; type: 'reasoning'; data: { delta: string } }
-  | { id: string; type: 'content'; data: { delta: string } }
-  | { id: string; type: 'done'; data: { finishReason: FinishReasonJson | null; usage: UsageJson | null; messageId: string; timings: TimingsJson | null } }
-  | { id: string; type: 'error'; data: { code: string; message: string } };
+  | { id: string; type: 'run'; data: Static<typeof RunStartedEventSchema> }
+  | { id: string; type: 'reasoning'; data: Static<typeof TextDeltaEventSchema> }
+  | { id: string; type: 'content'; data: Static<typeof TextDeltaEventSchema> }
+  | { id: string; type: 'done'; data: Static<typeof RunDoneEventSchema> }
+  | { id: string; type: 'error'; data: Static<typeof RunErrorEventSchema> };
 
 export const HEARTBEAT_FRAME = ': ping\n\n';
 

@@ -5,7 +5,7 @@
 // exists, so a page load knows whether to try restoring one.
 import { ApiError, NetworkError, errorFromResponse } from './errors';
 import { filenameFromDisposition } from '../state/download';
-import type { AuthResult, Download, GenerationRequest, ImportResult, ModelInfo, SearchResult, ServerMessage, Session, SessionChanges, SharedConversation, ShareLink, UsageReport, User, UserSettings } from './types';
+import type { AuthResult, Download, GenerationRequest, ImportResult, MessagePage, ModelList, SearchResult, Session, SessionChanges, SessionPage, SharedConversation, ShareLink, UsageReport, User, UserSettings } from './types';
 
 /** Whether this browser holds a session cookie: a hint, not a secret (the cookie is the credential). */
 export interface SessionHint {
@@ -70,7 +70,7 @@ export class ApiClient {
     await this.send('POST', '/api/auth/logout', { auth: false, headers }).catch(() => undefined);
   }
 
-  listSessions = (): Promise<{ sessions: Session[]; nextPageToken: string | null }> => this.json('GET', '/api/sessions?pageSize=100');
+  listSessions = (): Promise<SessionPage> => this.json('GET', '/api/sessions?pageSize=100');
   createSession = (): Promise<Session> => this.json('POST', '/api/sessions', { body: {} });
   updateSession = (id: string, changes: SessionChanges): Promise<Session> =>
     this.json('PATCH', `/api/sessions/${encodeURIComponent(id)}`, { body: changes });
@@ -79,9 +79,9 @@ export class ApiClient {
     this.json('GET', `/api/search?q=${encodeURIComponent(query)}`, signal ? { signal } : {});
   deleteSession = (id: string): Promise<void> => this.json('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
   /** The newest page, or with `before` (a page's nextCursor) the one before it; each page oldest to newest. */
-  listMessages = (id: string, before?: string): Promise<{ messages: ServerMessage[]; nextCursor: string | null }> =>
+  listMessages = (id: string, before?: string): Promise<MessagePage> =>
     this.json('GET', `/api/sessions/${encodeURIComponent(id)}/messages${before ? `?before=${encodeURIComponent(before)}` : ''}`);
-  listModels = (): Promise<{ models: ModelInfo[] }> => this.json('GET', '/api/models');
+  listModels = (): Promise<ModelList> => this.json('GET', '/api/models');
   getUsage = (days: number): Promise<UsageReport> => this.json('GET', `/api/me/usage?days=${days}`);
   getSettings = (): Promise<UserSettings> => this.json('GET', '/api/me/settings');
   /** Changes only the fields given; answers all of them. */

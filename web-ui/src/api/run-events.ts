@@ -1,13 +1,14 @@
 // SSE frames → the typed union of run events. Ids are `<runId>:<seq>`, seq from 1 without gaps.
 import type { SseFrame } from './sse';
-import type { FinishReason, Timings, Usage } from './types';
+import type { FinishReason, RunDoneEvent, RunErrorEvent, RunStartedEvent, TextDeltaEvent, Timings, Usage } from './types';
 
+/** An event's type and sequence number with its data (the gateway's schemas, through types.ts). */
 export type RunEvent =
-  | { readonly type: 'run'; readonly seq: number; readonly runId: string; readonly userMessageId: string; readonly assistantMessageId: string }
-  | { readonly type: 'reasoning'; readonly seq: number; readonly delta: string }
-  | { readonly type: 'content'; readonly seq: number; readonly delta: string }
-  | { readonly type: 'done'; readonly seq: number; readonly finishReason: FinishReason | null; readonly usage: Usage | null; readonly messageId: string; readonly timings: Timings | null }
-  | { readonly type: 'error'; readonly seq: number; readonly code: string; readonly message: string };
+  | ({ readonly type: 'run'; readonly seq: number } & RunStartedEvent)
+  | ({ readonly type: 'reasoning'; readonly seq: number } & TextDeltaEvent)
+  | ({ readonly type: 'content'; readonly seq: number } & TextDeltaEvent)
+  | ({ readonly type: 'done'; readonly seq: number } & RunDoneEvent)
+  | ({ readonly type: 'error'; readonly seq: number } & RunErrorEvent);
 
 export function parseEventId(id: string): { runId: string; seq: number } | undefined {
   const colon = id.lastIndexOf(':');

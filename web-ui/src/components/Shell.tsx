@@ -29,7 +29,7 @@ const focusComposer = (): void => document.querySelector<HTMLTextAreaElement>('.
 
 export function Shell({ client, user, onLogout }: { client: ApiClient; user: User; onLogout: () => void }) {
   const [sessionId, setSessionId] = useState(() => sessionIdFromPath(location.pathname));
-  const [sessions, setSessions] = useState<Session[] | null>(null);
+  const [sessions, setSessions] = useState<readonly Session[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [connection, setConnection] = useState<string | null>(null);
   const [builtIn, setBuiltIn] = useState(false);

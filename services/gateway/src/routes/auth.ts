@@ -10,6 +10,7 @@ import { refreshCookieOptions, REFRESH_COOKIE, REFRESH_COOKIE_PATH } from '../au
 import { ApiError, classifyError } from '../errors.js';
 import { toAuthResultJson, toUserJson } from '../mapping.js';
 import { requireUser } from '../plugins/app/authenticate.js';
+import { tagRoutes } from '../openapi-document.js';
 import { callerMetadata, unaryCall } from '../rpc.js';
 import { AuthResultSchema, errorResponses, UserSchema } from '../schemas.js';
 
@@ -27,6 +28,7 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
   // Encapsulated here: no other route reads or sets cookies.
   await app.register(cookie);
+  app.addHook('onRoute', tagRoutes('Auth'));
 
   /** Sets the rotated refresh token, if auth issued one (not when another tab already rotated it). */
   const answer = (request: FastifyRequest, reply: FastifyReply, response: AuthResponse) => {
@@ -44,18 +46,18 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/auth/register',
-    { schema: { body: Credentials, response: { 201: AuthResultSchema, ...errorResponses } } },
+    { schema: { summary: 'Create an account and sign in', body: Credentials, response: { 201: AuthResultSchema, ...errorResponses } } },
     async (request, reply) => {
       const response = await unaryCall(clients.auth, 'register', request.body, callTimeoutMs);
       return reply.code(201).send(answer(request, reply, response));
     },
   );
 
-  app.post('/api/auth/login', { schema: { body: Credentials, response: { 200: AuthResultSchema, ...errorResponses } } }, async (request, reply) =>
+  app.post('/api/auth/login', { schema: { summary: 'Sign in', body: Credentials, response: { 200: AuthResultSchema, ...errorResponses } } }, async (request, reply) =>
     answer(request, reply, await unaryCall(clients.auth, 'login', request.body, callTimeoutMs)),
   );
 
-  app.post('/api/auth/refresh', { schema: { body: NoBody, response: { 200: AuthResultSchema, ...errorResponses } } }, async (request, reply) => {
+  app.post('/api/auth/refresh', { schema: { summary: 'New access token from the refresh cookie', body: NoBody, response: { 200: AuthResultSchema, ...errorResponses } } }, async (request, reply) => {
     const refreshToken = presentedRefreshToken(request);
     try {
       return answer(request, reply, await unaryCall(clients.auth, 'refresh', { refreshToken }, callTimeoutMs));
@@ -68,7 +70,7 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
 
   // Ends the session: the refresh token's family and, when the request carries one, the access
   // token too (until it would have expired), on every gateway replica.
-  app.post('/api/auth/logout', { schema: { body: NoBody, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
+  app.post('/api/auth/logout', { schema: { summary: 'Sign out (revokes the refresh cookie and the access token)', body: NoBody, response: { 204: Type.Null(), ...errorResponses } } }, async (request, reply) => {
     const refreshToken = request.cookies[REFRESH_COOKIE];
     if (request.headers.authorization) {
       // Only a valid token is worth revoking; an expired or forged one is refused already.
@@ -82,7 +84,7 @@ const auth: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/me',
-    { onRequest: app.authenticate, schema: { response: { 200: UserSchema, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { summary: 'The signed-in user', response: { 200: UserSchema, ...errorResponses } } },
     async (request) => toUserJson(await unaryCall(clients.auth, 'getUser', {}, callTimeoutMs, callerMetadata(request))),
   );
 };

@@ -5,7 +5,8 @@ import type { ConversationTree, ImportConversationsRequest, ImportConversationsR
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Metadata } from '@grpc/grpc-js';
 import { Type } from 'typebox';
-import { requireUser } from '../plugins/app/authenticate.js';
+import { authenticateEveryRoute, requireUser } from '../plugins/app/authenticate.js';
+import { tagRoutes } from '../openapi-document.js';
 import { attachmentDisposition, toConversationDocument, toConversationMarkdown, toExportDocument } from '../conversation-export.js';
 import { parseImport } from '../conversation-import.js';
 import { callerMetadata, unaryCall, type GatewayClients } from '../rpc.js';
@@ -21,12 +22,14 @@ const BULK_CALL_MS = 60_000;
 
 const conversations: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
-  app.addHook('onRequest', app.authenticate);
+  authenticateEveryRoute(app);
+  app.addHook('onRoute', tagRoutes('Export and import'));
 
   app.get(
     '/api/sessions/:id/export',
     {
       schema: {
+        summary: 'Export a conversation (JSON tree or Markdown of the branch shown)',
         params: SessionParams,
         querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('markdown')])) }, closed),
         // JSON: the document; markdown: its text (text/markdown).
@@ -45,7 +48,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/api/me/export', { schema: { response: { 200: ExportDocumentSchema, ...errorResponses } } }, async (request, reply) => {
+  app.get('/api/me/export', { schema: { summary: 'Export all of my conversations (JSON)', response: { 200: ExportDocumentSchema, ...errorResponses } } }, async (request, reply) => {
     const trees = await collect(clients.chat.exportAllSessions({}, callerMetadata(request), { deadline: Date.now() + BULK_CALL_MS }));
     const exportedAt = new Date();
     reply.header('content-disposition', `attachment; filename="freechat-export-${exportedAt.toISOString().slice(0, 10)}.json"`);
@@ -57,6 +60,7 @@ const conversations: FastifyPluginAsyncTypebox = async (app) => {
     {
       bodyLimit: IMPORT_BODY_LIMIT_BYTES,
       schema: {
+        summary: 'Import conversations (our JSON export, or ChatGPT conversations.json)',
         // An object (our formats) or an array (ChatGPT's): parseImport checks the shape it claims to be
         // (our documents against their schemas) and says where the first problem is.
         body: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Array(Type.Unknown())]),

@@ -6,6 +6,7 @@ import { checkServiceHealth, type HealthState } from '@freechat/shared';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ERRORS, type ErrorCode } from '../errors.js';
+import { tagRoutes } from '../openapi-document.js';
 
 const HealthStateSchema = Type.Union([Type.Literal('SERVING'), Type.Literal('NOT_SERVING'), Type.Literal('UNKNOWN'), Type.Literal('UNREACHABLE')]);
 const UpstreamsSchema = Type.Object(
@@ -16,9 +17,11 @@ const UpstreamsSchema = Type.Object(
 const REQUIRED = ['auth', 'chat'] as const;
 
 const health: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRoute', tagRoutes('Health'));
+
   app.get(
     '/healthz',
-    { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false }) } } },
+    { schema: { summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false }) } } },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -26,6 +29,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     '/readyz',
     {
       schema: {
+        summary: 'Readiness (auth and chat serving)',
         response: {
           200: Type.Object({ status: Type.Literal('ready'), upstreams: UpstreamsSchema }, { additionalProperties: false }),
           // The error shape every 503 has, plus the state of each upstream, so a probe's log says which is missing.

@@ -7,8 +7,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { ApiError } from '../errors.js';
 import { toMessageJson, toSessionJson } from '../mapping.js';
+import { tagRoutes } from '../openapi-document.js';
+import { authenticateEveryRoute } from '../plugins/app/authenticate.js';
 import { callerMetadata, unaryCall } from '../rpc.js';
-import { errorResponses, MessageSchema, SessionSchema, StorableText, Uuid } from '../schemas.js';
+import { errorResponses, EventStreamResponse, MessageSchema, SessionSchema, StorableText, Uuid } from '../schemas.js';
 import { awaitStreamStart, relayRun } from '../sse.js';
 import { SessionParams } from './sessions.js';
 
@@ -39,7 +41,8 @@ const ContinueBody = Type.Object({ messageId: Uuid, ...RunOptions }, closed);
 
 const messages: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
-  app.addHook('onRequest', app.authenticate);
+  authenticateEveryRoute(app);
+  app.addHook('onRoute', tagRoutes('Messages'));
 
   /** Answers with the event stream of a run just started by `call` (SendMessage or RegenerateMessage). */
   const relayNewRun = async (call: ClientReadableStream<RunEvent>, request: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -67,6 +70,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
     '/api/sessions/:id/messages',
     {
       schema: {
+        summary: "A page of the session's shown branch",
         params: SessionParams,
         querystring: Type.Object(
           {
@@ -94,7 +98,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/sessions/:id/messages',
     // 200 is text/event-stream, written by relayRun; only errors before it are JSON.
-    { schema: { params: SessionParams, body: SendMessageBody, response: errorResponses } },
+    { schema: { summary: 'Send a message; the answer streams back', params: SessionParams, body: SendMessageBody, response: { 200: EventStreamResponse, ...errorResponses } } },
     async (request, reply) => {
       const { content, enableThinking, params } = request.body;
       const call = clients.chat.sendMessage({
@@ -110,7 +114,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/sessions/:id/regenerate',
     // The same stream as sending; 409 run_in_progress / nothing_to_regenerate come from chat.
-    { schema: { params: SessionParams, body: RegenerateBody, response: errorResponses } },
+    { schema: { summary: 'Answer again (optionally an edited question)', params: SessionParams, body: RegenerateBody, response: { 200: EventStreamResponse, ...errorResponses } } },
     async (request, reply) => {
       const { messageId, content, enableThinking, params } = request.body;
       const call = clients.chat.regenerateMessage({
@@ -127,7 +131,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
   // A new conversation from the branch ending at a message (copied; the source is untouched).
   app.post(
     '/api/sessions/:id/fork',
-    { schema: { params: SessionParams, body: BranchBody, response: { 201: SessionSchema, ...errorResponses } } },
+    { schema: { summary: 'Fork: a new conversation with the branch up to a message', params: SessionParams, body: BranchBody, response: { 201: SessionSchema, ...errorResponses } } },
     async (request, reply) => {
       const session = await unaryCall(clients.chat, 'forkSession', { sessionId: request.params.id, messageId: request.body.messageId }, callTimeoutMs, callerMetadata(request));
       return reply.code(201).send(toSessionJson(session));
@@ -138,7 +142,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
   // message grows. The stream starts with the answer so far; 409 not_continuable for any other answer.
   app.post(
     '/api/sessions/:id/continue',
-    { schema: { params: SessionParams, body: ContinueBody, response: errorResponses } },
+    { schema: { summary: 'Continue an answer cut at the token limit; it streams on', params: SessionParams, body: ContinueBody, response: { 200: EventStreamResponse, ...errorResponses } } },
     async (request, reply) => {
       const { messageId, enableThinking, params } = request.body;
       const call = clients.chat.continueMessage({
@@ -155,7 +159,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
   // becomes the newest message under it. 404 for a message outside the session.
   app.post(
     '/api/sessions/:id/branch',
-    { schema: { params: SessionParams, body: BranchBody, response: { 200: SessionSchema, ...errorResponses } } },
+    { schema: { summary: 'Show the branch through a message', params: SessionParams, body: BranchBody, response: { 200: SessionSchema, ...errorResponses } } },
     async (request) =>
       toSessionJson(
         await unaryCall(

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ApiError, isGrpcError } from '../errors.js';
 import { CachedValue } from '../cached-value.js';
 import { toModelJson } from '../mapping.js';
+import { tagRoutes } from '../openapi-document.js';
 import { unaryCall } from '../rpc.js';
 import { errorResponses, ModelsSchema, type ModelsJson } from '../schemas.js';
 
@@ -16,6 +17,7 @@ export interface ModelRoutesOptions {
 
 const models: FastifyPluginAsyncTypebox<ModelRoutesOptions> = async (app, options) => {
   const { clients, discovery, callTimeoutMs } = app.upstreams;
+  app.addHook('onRoute', tagRoutes('Models'));
 
   const listModels = async (): Promise<ModelsJson> => {
     try {
@@ -42,7 +44,7 @@ const models: FastifyPluginAsyncTypebox<ModelRoutesOptions> = async (app, option
 
   app.get(
     '/api/models',
-    { onRequest: app.authenticate, schema: { response: { 200: ModelsSchema, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { summary: 'The model and its limits', response: { 200: ModelsSchema, ...errorResponses } } },
     async () => cache.get(),
   );
 };

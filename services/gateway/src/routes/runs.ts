@@ -4,8 +4,10 @@ import { Type } from 'typebox';
 import { ApiError } from '../errors.js';
 import { requestSpan } from '../plugins/external/http-tracing.js';
 import { formatEventId, parseLastEventId } from '../mapping.js';
+import { tagRoutes } from '../openapi-document.js';
+import { authenticateEveryRoute } from '../plugins/app/authenticate.js';
 import { callerMetadata, unaryCall } from '../rpc.js';
-import { errorResponses, Uuid } from '../schemas.js';
+import { errorResponses, EventStreamResponse, Uuid } from '../schemas.js';
 import { awaitStreamStart, relayRun } from '../sse.js';
 
 const closed = { additionalProperties: false } as const;
@@ -14,17 +16,20 @@ const LastEventId = Type.String({ maxLength: 100 });
 
 const runs: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
-  app.addHook('onRequest', app.authenticate);
+  authenticateEveryRoute(app);
+  app.addHook('onRoute', tagRoutes('Runs'));
 
   app.get(
     '/api/runs/:runId/events',
     {
       schema: {
+        summary: "A run's events, resumed after Last-Event-ID",
         params: RunParams,
         // EventSource sends Last-Event-ID itself on reconnect; the query parameter serves clients that cannot set headers.
         querystring: Type.Object({ lastEventId: Type.Optional(LastEventId) }, closed),
         headers: Type.Object({ 'last-event-id': Type.Optional(LastEventId) }),
-        response: { 204: Type.Null(), ...errorResponses },
+        // 204: nothing after the last event seen and the run is over.
+        response: { 200: EventStreamResponse, 204: Type.Null(), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -56,7 +61,7 @@ const runs: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/api/runs/:runId/stop',
-    { schema: { params: RunParams, response: { 204: Type.Null(), ...errorResponses } } },
+    { schema: { summary: 'Stop a run', params: RunParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
       requestSpan(request)?.event('run.stop', { 'freechat.run.id': request.params.runId });
       await unaryCall(clients.chat, 'stopRun', { runId: request.params.runId }, callTimeoutMs, callerMetadata(request));

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toSearchResultsJson } from '../mapping.js';
+import { tagRoutes } from '../openapi-document.js';
 import { callerMetadata, unaryCall } from '../rpc.js';
 import { errorResponses, SearchResultsSchema, StorableText } from '../schemas.js';
 
@@ -10,12 +11,14 @@ const closed = { additionalProperties: false } as const;
 
 const search: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
+  app.addHook('onRoute', tagRoutes('Search'));
 
   app.get(
     '/api/search',
     {
       onRequest: app.authenticate,
       schema: {
+        summary: 'Search titles and message text (ranked, with highlighted snippets)',
         querystring: Type.Object(
           {
             // The last word also matches as a prefix while it is being typed (no trailing space).

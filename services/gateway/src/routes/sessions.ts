@@ -3,6 +3,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toSessionJson } from '../mapping.js';
+import { tagRoutes } from '../openapi-document.js';
+import { authenticateEveryRoute } from '../plugins/app/authenticate.js';
 import { callerMetadata, unaryCall } from '../rpc.js';
 import { errorResponses, SessionSchema, StorableText, Tag, Uuid } from '../schemas.js';
 
@@ -25,12 +27,14 @@ const SessionUpdate = Type.Object(
 
 const sessions: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
-  app.addHook('onRequest', app.authenticate);
+  authenticateEveryRoute(app);
+  app.addHook('onRoute', tagRoutes('Sessions'));
 
   app.get(
     '/api/sessions',
     {
       schema: {
+        summary: 'List sessions, newest first',
         querystring: Type.Object(
           {
             pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
@@ -66,6 +70,7 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
     '/api/sessions',
     {
       schema: {
+        summary: 'Create a session',
         // Empty or absent: the chat service names it ("New chat", then after the first message).
         body: Type.Optional(Type.Object({ title: Type.Optional(StorableText({ maxLength: 200 })) }, closed)),
         response: { 201: SessionSchema, ...errorResponses },
@@ -83,13 +88,13 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/api/sessions/:id', { schema: { params: SessionParams, response: { 200: SessionSchema, ...errorResponses } } }, async (request) =>
+  app.get('/api/sessions/:id', { schema: { summary: 'Get a session', params: SessionParams, response: { 200: SessionSchema, ...errorResponses } } }, async (request) =>
     toSessionJson(await unaryCall(clients.chat, 'getSession', { sessionId: request.params.id }, callTimeoutMs, callerMetadata(request))),
   );
 
   app.patch(
     '/api/sessions/:id',
-    { schema: { params: SessionParams, body: SessionUpdate, response: { 200: SessionSchema, ...errorResponses } } },
+    { schema: { summary: 'Update a session (title, pin, tags, system prompt, model)', params: SessionParams, body: SessionUpdate, response: { 200: SessionSchema, ...errorResponses } } },
     async (request) => {
       const { tags, ...fields } = request.body;
       const update = { sessionId: request.params.id, ...fields, tags: tags === undefined ? undefined : { tags } };
@@ -99,7 +104,7 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/api/sessions/:id',
-    { schema: { params: SessionParams, response: { 204: Type.Null(), ...errorResponses } } },
+    { schema: { summary: 'Delete a session', params: SessionParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
       await unaryCall(clients.chat, 'deleteSession', { sessionId: request.params.id }, callTimeoutMs, callerMetadata(request));
       return reply.code(204).send(null);

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ShareLink } from '@freechat/proto/freechat/chat/v1/chat';
 import { Type } from 'typebox';
 import { toIsoTime, toSharedConversationJson } from '../mapping.js';
+import { tagRoutes } from '../openapi-document.js';
 import { callerMetadata, unaryCall } from '../rpc.js';
 import { errorResponses, SharedConversationSchema, ShareLinkSchema, type ShareLinkJson } from '../schemas.js';
 import { SessionParams } from './sessions.js';
@@ -20,10 +21,11 @@ const toShareLinkJson = (link: ShareLink): ShareLinkJson => ({ token: link.token
 
 const shares: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
+  app.addHook('onRoute', tagRoutes('Sharing'));
 
   app.post(
     '/api/sessions/:id/share',
-    { onRequest: app.authenticate, schema: { params: SessionParams, response: { 201: ShareLinkSchema, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { summary: 'Share a read-only snapshot by link', params: SessionParams, response: { 201: ShareLinkSchema, ...errorResponses } } },
     async (request, reply) => {
       const link = await unaryCall(clients.chat, 'createShareLink', { sessionId: request.params.id }, callTimeoutMs, callerMetadata(request));
       return reply.code(201).send(toShareLinkJson(link));
@@ -34,7 +36,7 @@ const shares: FastifyPluginAsyncTypebox = async (app) => {
     '/api/sessions/:id/share',
     {
       onRequest: app.authenticate,
-      schema: { params: SessionParams, response: { 200: Type.Object({ links: Type.Array(ShareLinkSchema) }, closed), ...errorResponses } },
+      schema: { summary: "A conversation's active share links", params: SessionParams, response: { 200: Type.Object({ links: Type.Array(ShareLinkSchema) }, closed), ...errorResponses } },
     },
     async (request) => {
       const response = await unaryCall(clients.chat, 'listShareLinks', { sessionId: request.params.id }, callTimeoutMs, callerMetadata(request));
@@ -44,7 +46,7 @@ const shares: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/api/sessions/:id/share',
-    { onRequest: app.authenticate, schema: { params: SessionParams, response: { 204: Type.Null(), ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { summary: "Revoke a conversation's share links", params: SessionParams, response: { 204: Type.Null(), ...errorResponses } } },
     async (request, reply) => {
       await unaryCall(clients.chat, 'revokeShareLinks', { sessionId: request.params.id }, callTimeoutMs, callerMetadata(request));
       return reply.code(204).send(null);
@@ -54,7 +56,7 @@ const shares: FastifyPluginAsyncTypebox = async (app) => {
   // No authentication: the token is the permission.
   app.get(
     '/api/shared/:token',
-    { schema: { params: TokenParams, response: { 200: SharedConversationSchema, ...errorResponses } } },
+    { schema: { summary: 'A shared conversation (no login)', params: TokenParams, response: { 200: SharedConversationSchema, ...errorResponses } } },
     async (request) => toSharedConversationJson(await unaryCall(clients.chat, 'getSharedConversation', { token: request.params.token }, callTimeoutMs)),
   );
 };

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { toUsageReportJson } from '../mapping.js';
+import { tagRoutes } from '../openapi-document.js';
 import { callerMetadata, unaryCall } from '../rpc.js';
 import { errorResponses, UsageReportSchema } from '../schemas.js';
 
@@ -10,12 +11,14 @@ const closed = { additionalProperties: false } as const;
 
 const usage: FastifyPluginAsyncTypebox = async (app) => {
   const { clients, callTimeoutMs } = app.upstreams;
+  app.addHook('onRoute', tagRoutes('Usage'));
 
   app.get(
     '/api/me/usage',
     {
       onRequest: app.authenticate,
       schema: {
+        summary: 'Requests and tokens per day',
         // Absent: the last 30 days (today included).
         querystring: Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 366 })) }, closed),
         response: { 200: UsageReportSchema, ...errorResponses },

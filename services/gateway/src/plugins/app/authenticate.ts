@@ -1,8 +1,9 @@
 // Verifies `Authorization: Bearer <access token>` against the auth service's public keys and the
 // revoked-token list, and puts the subject on request.user. Route plugins opt in with
-// `onRequest: app.authenticate`; nothing is skipped by matching URLs.
+// `onRequest: app.authenticate` on a route, or authenticateEveryRoute for all of theirs; nothing is
+// skipped by matching URLs.
 import { AccessTokenError, createRedisClient, JwksCache, parseBearer, peekKid, verifyAccessToken, type AccessTokenSubject, type Logger } from '@freechat/shared';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteOptions } from 'fastify';
 import { ApiError } from '../../errors.js';
 import { MemoryRevokedTokens, RedisRevokedTokens, type RevokedTokens } from '../../auth/revoked-tokens.js';
 import { unaryCall } from '../../rpc.js';
@@ -34,6 +35,16 @@ export interface AuthenticatePluginOptions extends Record<string, unknown> {
 export function requireUser(request: FastifyRequest): AccessTokenSubject {
   if (!request.user) throw new ApiError('unauthenticated');
   return request.user;
+}
+
+/**
+ * Every route the plugin `app` registers from now on authenticates first. Put on each route's own
+ * onRequest (not a plugin-wide hook) so the OpenAPI document can tell it requires the bearer token.
+ */
+export function authenticateEveryRoute(app: FastifyInstance): void {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    route.onRequest = [app.authenticate, ...[route.onRequest ?? []].flat()];
+  });
 }
 
 const authenticate: FastifyPluginAsync<AuthenticatePluginOptions> = async (app, options) => {

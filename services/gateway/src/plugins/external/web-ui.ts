@@ -31,6 +31,7 @@ export const PLACEHOLDER_PAGE = `<!doctype html>
 <li><code>GET /api/models</code></li>
 <li><code>GET /healthz</code>, <code>GET /readyz</code></li>
 </ul>
+<p>The whole API: <a href="/api/docs">reference</a>, <a href="/api/openapi.json">OpenAPI 3.1 document</a>.</p>
 </body>
 </html>
 `;
