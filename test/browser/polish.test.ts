@@ -70,7 +70,7 @@ describe('keyboard shortcuts', { timeout: 90_000 }, () => {
     expect(await messageBox(page).evaluate((el) => el === document.activeElement)).toBe(true);
 
     await page.keyboard.press('Control+k');
-    const filter = page.getByRole('searchbox', { name: 'Filter conversations' });
+    const filter = page.getByRole('searchbox', { name: 'Search conversations' });
     await until('the filter focused', () => filter.evaluate((el) => el === document.activeElement));
 
     await page.keyboard.press('Shift+Escape');

@@ -3802,7 +3802,7 @@ export interface paths {
             readonly path?: never;
             readonly cookie?: never;
         };
-        /** The signed-in user's settings */
+        /** My settings (the same in every browser) */
         readonly get: {
             readonly parameters: {
                 readonly query?: never;
@@ -3933,7 +3933,7 @@ export interface paths {
         readonly delete?: never;
         readonly options?: never;
         readonly head?: never;
-        /** Change some settings */
+        /** Change my settings */
         readonly patch: {
             readonly parameters: {
                 readonly query?: never;

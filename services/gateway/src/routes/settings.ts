@@ -12,14 +12,14 @@ const settings: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/me/settings',
-    { onRequest: app.authenticate, schema: { summary: "The signed-in user's settings", response: { 200: UserSettingsSchema, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { summary: 'My settings (the same in every browser)', response: { 200: UserSettingsSchema, ...errorResponses } } },
     async (request) => toUserSettingsJson(await unaryCall(clients.auth, 'getSettings', {}, callTimeoutMs, callerMetadata(request))),
   );
 
   // PATCH: only the fields given change; the answer is all of them.
   app.patch(
     '/api/me/settings',
-    { onRequest: app.authenticate, schema: { summary: 'Change some settings', body: UserSettingsPatchSchema, response: { 200: UserSettingsSchema, ...errorResponses } } },
+    { onRequest: app.authenticate, schema: { summary: 'Change my settings', body: UserSettingsPatchSchema, response: { 200: UserSettingsSchema, ...errorResponses } } },
     async (request) =>
       toUserSettingsJson(
         await unaryCall(clients.auth, 'updateSettings', { settings: toSettingsUpdate(request.body) }, callTimeoutMs, callerMetadata(request)),
