@@ -12,6 +12,7 @@ import { newShareToken, SHARE_TOKEN_PATTERN, shareSnapshot } from './share-snaps
 import type { SharesRepository } from './shares-repository.js';
 import type { SessionRow } from './sessions-repository.js';
 import type { MessagesRepository } from './messages-repository.js';
+import type { ModelLimits } from './model-limits.js';
 import type { RunManager } from './run-manager.js';
 import { buildTsQuery, searchLimit, validateQuery } from './search-query.js';
 import type { SearchRepository } from './search-repository.js';
@@ -41,6 +42,8 @@ export interface ChatHandlersOptions {
   readonly runs: RunManager;
   /** Per-user daily usage, written by the usage consumer. */
   readonly usage: Pick<UsageStore, 'list'>;
+  /** The models inference serves: a conversation may only be set to one of them. */
+  readonly models: Pick<ModelLimits, 'modelIds'>;
   readonly logger: Logger;
   /** False until migrations have run: calls fail with UNAVAILABLE. */
   readonly isReady: () => boolean;
@@ -94,7 +97,7 @@ export function createChatHandlers(options: ChatHandlersOptions): ChatServiceSer
         pinned: request.pinned,
         tags: request.tags === undefined ? undefined : normaliseTags(request.tags.tags),
         systemPrompt: request.systemPrompt === undefined ? undefined : validateSystemPrompt(request.systemPrompt),
-        model: request.model === undefined ? undefined : validateModel(request.model),
+        model: request.model === undefined ? undefined : await servedModel(options.models, validateModel(request.model)),
       });
       if (!session) throw new NotFoundError('session');
       return toSession(session);
@@ -322,3 +325,10 @@ async function streamRun<Req>(
   }
 }
 
+/** `model` when inference serves it (or cannot say which it serves: the run then says so); empty means the default. */
+async function servedModel(models: Pick<ModelLimits, 'modelIds'>, model: string): Promise<string> {
+  if (model === '') return model;
+  const ids = await models.modelIds();
+  if (ids && !ids.includes(model)) throw new InvalidArgumentError('model', `"${model}" is not served; served: ${ids.map((id) => `"${id}"`).join(', ')}`);
+  return model;
+}

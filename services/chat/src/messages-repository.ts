@@ -436,6 +436,12 @@ export class MessagesRepository {
     });
   }
 
+  /** What a run of the session asks the model with: its system prompt and model (empty: the defaults). */
+  async runSettings(sessionId: string): Promise<{ readonly systemPrompt: string; readonly model: string }> {
+    const { rows } = await this.db.query<{ system_prompt: string; model: string }>(`SELECT system_prompt, model FROM chat.sessions WHERE id = $1`, [sessionId]);
+    return { systemPrompt: rows[0]?.system_prompt ?? '', model: rows[0]?.model ?? '' };
+  }
+
   /** Which of these sessions have an answer being written now (the few `streaming` rows, by their index). */
   async answeringSessions(sessionIds: readonly string[]): Promise<ReadonlySet<string>> {
     if (sessionIds.length === 0) return new Set();

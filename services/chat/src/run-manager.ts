@@ -452,7 +452,9 @@ export class RunManager {
     // A continued answer's tokens count from where it was cut.
     const state = { completionTokens: run.continues?.completionTokens ?? 0 };
     try {
-      const budget = { systemPrompt: runs.systemPrompt, maxPromptTokens: runs.maxPromptTokens };
+      // The conversation's own system prompt replaces the configured default; its model is asked for by id.
+      const session = await messages.runSettings(run.sessionId);
+      const budget = { systemPrompt: session.systemPrompt || runs.systemPrompt, maxPromptTokens: runs.maxPromptTokens };
       // Only as much of the conversation as the budget can reach, never the whole of it.
       const history = await messages.readPromptHistory(
         { sessionId: run.sessionId, userMessageId: run.userMessageId, maxContentBytes: maxUsefulContentBytes(runs.maxPromptTokens) },
@@ -463,7 +465,7 @@ export class RunManager {
       for (let attempt = 1; ; attempt++) {
         if (plan.droppedTurns > 0) logger.info({ droppedTurns: plan.droppedTurns, estimatedTokens: plan.estimatedTokens }, 'history cut to fit the prompt');
         try {
-          return (await this.stream(run, plan, writer, state)) ?? { kind: 'stopped', completionTokens: state.completionTokens };
+          return (await this.stream(run, plan, session.model, writer, state)) ?? { kind: 'stopped', completionTokens: state.completionTokens };
         } catch (error) {
           const retry = error instanceof InferenceCallError && error.kind === 'prompt_too_long' && attempt === 1 && plan.earlierTurns > 0;
           if (!retry) throw error;
@@ -485,9 +487,9 @@ export class RunManager {
   }
 
   /** One inference call; undefined when the run was stopped from outside. */
-  private async stream(run: ActiveRun, plan: PromptPlan, writer: MessageWriter, state: { completionTokens: number }): Promise<Outcome | undefined> {
+  private async stream(run: ActiveRun, plan: PromptPlan, model: string, writer: MessageWriter, state: { completionTokens: number }): Promise<Outcome | undefined> {
     const { inference, runLog, runs, logger, metrics } = this.options;
-    const request = this.generateRequest(run, plan);
+    const request = this.generateRequest(run, plan, model);
     let logLost = false;
     // When each delta merged into the next append arrived (monotonic ms): its chat → run-log hop.
     let arrivals: number[] = [];
@@ -554,7 +556,7 @@ export class RunManager {
     }
   }
 
-  private generateRequest(run: ActiveRun, plan: PromptPlan): GenerateRequest {
+  private generateRequest(run: ActiveRun, plan: PromptPlan, model: string): GenerateRequest {
     const defaults = this.options.runs.generation;
     const params = run.input.params;
     const enableThinking = run.input.enableThinking ?? defaults.enableThinking;
@@ -570,7 +572,7 @@ export class RunManager {
       // Inference takes turns between users, so one user's long prompts cannot hold up another's.
       fairnessKey: `user:${run.input.ownerId}`,
       answerPrefix: run.continues && { reasoning: run.continues.reasoning, content: run.continues.content },
-      model: '',
+      model,
       sampling: {
         stop: [],
         ...(temperature !== undefined && { temperature }),

@@ -100,7 +100,7 @@ export async function startChatServer(options: StartChatServerOptions): Promise<
       {
         name: ChatServiceClient.serviceName,
         definition: ChatServiceService,
-        implementation: createChatHandlers({ sessions, search: new SearchRepository(pool), messages, conversations: new ConversationsRepository(pool), shares: new SharesRepository(pool), runs, usage: events.usage, logger, isReady: () => serving, callerOf }),
+        implementation: createChatHandlers({ sessions, search: new SearchRepository(pool), messages, conversations: new ConversationsRepository(pool), shares: new SharesRepository(pool), runs, usage: events.usage, models: modelLimits, logger, isReady: () => serving, callerOf }),
       },
     ],
   });

@@ -21,6 +21,7 @@ import {
   type ListSessionsResponse,
   type AttachRunRequest,
   type ContinueMessageRequest,
+  type ForkSessionRequest,
   type RegenerateMessageRequest,
   type SearchSessionsRequest,
   type SearchSessionsResponse,
@@ -170,6 +171,7 @@ export function chatApi(client: ChatServiceClient) {
     stopRun: wrap<StopRunRequest, StopRunResponse>(client.stopRun),
     getUsage: wrap<GetUsageRequest, GetUsageResponse>(client.getUsage),
     selectBranch: wrap<SelectBranchRequest, Session>(client.selectBranch),
+    forkSession: wrap<ForkSessionRequest, Session>(client.forkSession),
   };
 }
 
