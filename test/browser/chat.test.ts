@@ -277,6 +277,38 @@ describe('chat', { timeout: 90_000 }, () => {
     await answerFinished(page);
   });
 
+  it("a conversation's own system prompt and model, set before its first message, reach the model and are kept", async () => {
+    page = app.page = await newPage(app.browser);
+    await signUp(page, app.stack.url);
+    await setMaxTokens(page, 8);
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    const own = page.getByRole('region', { name: 'This conversation', exact: true });
+    await own.getByRole('textbox', { name: 'System prompt', exact: true }).fill('Answer like a pirate.');
+    await own.getByRole('textbox', { name: 'System prompt', exact: true }).press('Tab');
+    const model = own.getByRole('combobox', { name: 'Model', exact: true });
+    const served = await model.locator('option').nth(1).getAttribute('value');
+    await model.selectOption(served!);
+    const asked = (question: string) => engine.requests().find((messages) => messages.at(-1)?.content === question);
+
+    await send(page, 'Ahoy there');
+    await answerFinished(page);
+    expect(asked('Ahoy there')?.[0]).toEqual({ role: 'system', content: 'Answer like a pirate.' });
+
+    await page.reload();
+    await answerFinished(page);
+    await page.getByRole('button', { name: 'Settings', exact: true }).click();
+    expect(await own.getByRole('textbox', { name: 'System prompt', exact: true }).inputValue()).toBe('Answer like a pirate.');
+    expect(await model.inputValue()).toBe(served);
+    await own.getByRole('textbox', { name: 'System prompt', exact: true }).fill('Answer in haiku.');
+    const saved = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/api/sessions/'));
+    await own.getByRole('textbox', { name: 'System prompt', exact: true }).press('Tab');
+    expect((await saved).status()).toBe(200);
+    await send(page, 'Once more');
+    await answerFinished(page);
+    expect(asked('Once more')?.[0]).toEqual({ role: 'system', content: 'Answer in haiku.' });
+    await screenshot(page, 'conversation-settings');
+  });
+
   it('Cancel leaves an edit unsent', async () => {
     page = app.page = await newPage(app.browser);
     await signUp(page, app.stack.url);

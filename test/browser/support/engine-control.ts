@@ -22,13 +22,17 @@ export interface EngineControl {
   /** Applies to answers started after the call. */
   set(knobs: Partial<EngineKnobs>): void;
   reset(): void;
+  /** The messages of every request the model got since the last reset, oldest first (titles too). */
+  requests(): readonly (readonly { readonly role: string; readonly content: string }[])[];
 }
 
 export function createEngineControl(): EngineControl {
   let knobs: EngineKnobs = { ...DEFAULT_KNOBS };
+  let seen: { readonly role: string; readonly content: string }[][] = [];
   const engineFactory: EngineFactory = async (model, config, logger) => {
     const engine = await defaultEngineFactory(model, config, logger);
     return withGenerate(engine, async function* (request) {
+      seen.push(request.messages.map((m) => ({ role: m.role, content: m.content })));
       const { reasoningDeltas, delayMs, contentScript } = knobs;
       const script = contentScript === undefined ? undefined : splitWords(contentScript);
       // A script ends the answer when it runs out: the real sequence is cancelled, as a stop would.
@@ -62,7 +66,9 @@ export function createEngineControl(): EngineControl {
     },
     reset: () => {
       knobs = { ...DEFAULT_KNOBS };
+      seen = [];
     },
+    requests: () => seen,
   };
 }
 

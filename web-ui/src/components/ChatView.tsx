@@ -4,13 +4,14 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
 import { ApiError, describeError, describeRunError } from '../api/errors';
-import type { Session } from '../api/types';
+import type { ModelInfo, Session, SessionChanges } from '../api/types';
 import { applyRun, fromServer, pendingAnswer, prepareRegenerate, resumableRun, userMessage, type ChatMessage } from '../state/conversation';
 import { LiveRun } from '../state/live-run';
 import { initialRun, type RunState } from '../state/run';
 import type { Settings } from '../state/settings';
 import { rememberThinkingMs, thinkingMsOf } from '../state/thinking-times';
 import { Composer } from './Composer';
+import { ConversationSettings } from './ConversationSettings';
 import { copyText } from './copy-code';
 import { MessageList } from './MessageList';
 import { SettingsPanel } from './SettingsPanel';
@@ -37,6 +38,12 @@ export interface ChatViewProps {
   readonly onConnection: (message: string | null) => void;
   /** Leave a conversation that does not exist for an empty new chat. */
   readonly onNewChat: () => void;
+  /** The open conversation as listed (its system prompt and model); null for a new chat or while unknown. */
+  readonly conversation: Session | null;
+  /** The models a conversation can ask for (GET /api/models). */
+  readonly models: readonly ModelInfo[];
+  /** Saves the open conversation's own settings. */
+  readonly onUpdateConversation: (id: string, changes: SessionChanges) => void;
 }
 
 // How long a silent stream (no event, no heartbeat) waits before saying "not responding"; the
@@ -49,7 +56,21 @@ const stallTimeoutMs = (): number | undefined => {
 let keySeq = 0;
 const newKey = (): string => `local-${++keySeq}`;
 
-export function ChatView({ client, userId, sessionId, settings, onSettings, modelMaxTokens, modelMaxPromptTokens, onCreated, onSessionsChanged, onError, onConnection, onNewChat }: ChatViewProps) {
+export function ChatView(props: ChatViewProps) {
+  const { client, userId, sessionId, settings, onSettings, modelMaxTokens, modelMaxPromptTokens, onCreated, onSessionsChanged, onError, onConnection, onNewChat } = props;
+  // A new chat's system prompt and model, until its first message creates it.
+  // The ref is what a send reads: a change (the prompt's blur) may come just before, ahead of the re-render.
+  const [pendingChanges, setPendingChanges] = useState<SessionChanges>({});
+  const pending = useRef(pendingChanges);
+  const changePending = (changes: SessionChanges): void => {
+    pending.current = { ...pending.current, ...changes };
+    setPendingChanges(pending.current);
+  };
+  useEffect(() => {
+    if (sessionId === null) return;
+    pending.current = {};
+    setPendingChanges({});
+  }, [sessionId]);
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   // The cursor of the page before the oldest loaded message; null once the first message is loaded.
   const [earlierCursor, setEarlierCursor] = useState<string | null>(null);
@@ -184,9 +205,11 @@ export function ChatView({ client, userId, sessionId, settings, onSettings, mode
     setBusy(true);
     if (sid === null) {
       try {
-        const session = await client.createSession();
-        sid = session.id;
+        const created = await client.createSession();
+        sid = created.id;
         createdHere.current = sid;
+        // Its own settings first, so its first answer already follows them.
+        const session = Object.keys(pending.current).length > 0 ? await client.updateSession(sid, pending.current) : created;
         onCreated(session);
       } catch (error) {
         setBusy(false);
@@ -333,6 +356,16 @@ export function ChatView({ client, userId, sessionId, settings, onSettings, mode
               modelMaxTokens={modelMaxTokens}
               loadUsage={client.getUsage}
               onChange={onSettings}
+            />
+          )}
+          {settingsOpen && (
+            <ConversationSettings
+              key={sessionId ?? 'new'}
+              systemPrompt={(sessionId === null ? pendingChanges.systemPrompt : props.conversation?.systemPrompt) ?? ''}
+              model={(sessionId === null ? pendingChanges.model : props.conversation?.model) ?? ''}
+              models={props.models}
+              pending={sessionId === null}
+              onChange={(changes) => (sessionId === null ? changePending(changes) : props.onUpdateConversation(sessionId, changes))}
             />
           )}
           <Composer

@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
 import { ApiError, describeError } from '../api/errors';
-import type { Session, SessionChanges, User } from '../api/types';
+import type { ModelInfo, Session, SessionChanges, User } from '../api/types';
 import { createDraftStore } from '../state/drafts';
 import { pathForSession, sessionIdFromPath } from '../state/route';
 import { applyChange, loadSettings, withModelLimit, type Settings } from '../state/settings';
@@ -33,6 +33,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
   const [error, setError] = useState<string | null>(null);
   const [connection, setConnection] = useState<string | null>(null);
   const [builtIn, setBuiltIn] = useState(false);
+  const [models, setModels] = useState<readonly ModelInfo[]>([]);
   // The cached copy first; the server's once it answers (SettingsSync).
   const [settings, setSettings] = useState(loadSettings);
   // The model's maxNewTokensLimit: what is sent never exceeds it (the API answers 400 above it).
@@ -128,6 +129,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
     client
       .listModels()
       .then(({ models }) => {
+        setModels(models);
         setBuiltIn(models.some((m) => m.builtIn));
         const limits = models.map((m) => m.maxNewTokensLimit).filter((n) => n > 0);
         setModelMaxTokens(limits.length > 0 ? Math.min(...limits) : undefined);
@@ -201,6 +203,11 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
       .catch((e: unknown) => setError(describeError(e)));
   };
 
+  // The open conversation's model bounds its max tokens (the server refuses more); else the served ones'.
+  const conversation = sessions?.find((s) => s.id === sessionId) ?? null;
+  const chosenModel = conversation?.model ? models.find((m) => m.id === conversation.model) : undefined;
+  const chatMaxTokens = chosenModel && chosenModel.maxNewTokensLimit > 0 ? chosenModel.maxNewTokensLimit : modelMaxTokens;
+
   const alert = error ?? connection;
   return (
     <div class={sidebarHidden ? 'shell sidebar-hidden' : 'shell'}>
@@ -251,8 +258,8 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
           client={client}
           userId={user.id}
           sessionId={sessionId}
-          settings={withModelLimit(settings, modelMaxTokens)}
-          modelMaxTokens={modelMaxTokens}
+          settings={withModelLimit(settings, chatMaxTokens)}
+          modelMaxTokens={chatMaxTokens}
           modelMaxPromptTokens={modelMaxPromptTokens}
           onSettings={changeSettings}
           onCreated={onCreated}
@@ -260,6 +267,9 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
           onError={setError}
           onConnection={setConnection}
           onNewChat={newChat}
+          conversation={conversation}
+          models={models}
+          onUpdateConversation={update}
         />
       </main>
       {shortcutsOpen && <ShortcutsDialog onClose={() => setShortcutsOpen(false)} />}

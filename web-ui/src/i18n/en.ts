@@ -89,6 +89,13 @@ export const en = {
   'settings.temperature': 'Temperature',
   'settings.maxTokens': 'Max tokens',
   'settings.language': 'Language',
+
+  'conversation.settings': 'This conversation',
+  'conversation.systemPrompt': 'System prompt',
+  'conversation.systemPromptPlaceholder': 'Instructions the model follows in this conversation',
+  'conversation.model': 'Model',
+  'conversation.defaultModel': (id: string | null) => (id ? `Default (${id})` : 'Default'),
+  'conversation.pending': 'Kept for this new chat: applied when you send its first message.',
   'settings.usageLoading': 'Loading usage…',
   'settings.usageUnavailable': 'Usage is unavailable right now.',
   'usage.none': (days: number) => `No answers in the last ${count(days, 'day', 'days')}.`,

@@ -89,6 +89,13 @@ export const zhCN: Dictionary = {
   'settings.temperature': '温度',
   'settings.maxTokens': '最大 token 数',
   'settings.language': '语言',
+
+  'conversation.settings': '当前对话',
+  'conversation.systemPrompt': '系统提示词',
+  'conversation.systemPromptPlaceholder': '模型在本对话中遵循的指示',
+  'conversation.model': '模型',
+  'conversation.defaultModel': (id: string | null) => (id ? `默认（${id}）` : '默认'),
+  'conversation.pending': '将用于这个新对话：发送第一条消息时生效。',
   'settings.usageLoading': '正在加载用量…',
   'settings.usageUnavailable': '暂时无法获取用量。',
   'usage.none': (days) => `最近 ${n(days)} 天没有回答。`,
