@@ -70,7 +70,7 @@ describe('keyboard shortcuts', { timeout: 90_000 }, () => {
     expect(await messageBox(page).evaluate((el) => el === document.activeElement)).toBe(true);
 
     await page.keyboard.press('Control+k');
-    const filter = page.getByRole('searchbox', { name: 'Search conversations' });
+    const filter = page.getByRole('searchbox', { name: 'Search conversations', exact: true });
     await until('the filter focused', () => filter.evaluate((el) => el === document.activeElement));
 
     await page.keyboard.press('Shift+Escape');
@@ -169,7 +169,46 @@ describe('languages', { timeout: 90_000 }, () => {
     await page.getByRole('article', { name: '助手' }).last().getByRole('button', { name: '重新生成', exact: true }).waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: '设置', exact: true }).click();
     await screenshot(page, 'ui-zh-CN');
+    await page.getByRole('button', { name: '设置', exact: true }).click();
 
+    // The sidebar in Chinese: search box, a second conversation, the first one pinned and tagged.
+    const search = page.getByRole('searchbox', { name: '搜索对话', exact: true });
+    expect(await search.getAttribute('placeholder')).toBe('搜索对话');
+    await page.getByRole('button', { name: '新对话', exact: true }).click();
+    await box.fill('周末计划');
+    await box.press('Enter');
+    await page.getByRole('article', { name: '助手' }).last().getByRole('button', { name: '重新生成', exact: true }).waitFor({ timeout: 60_000 });
+    const list = page.getByRole('navigation', { name: '对话列表', exact: true });
+    await list.getByRole('button', { name: '置顶 你好', exact: true }).click();
+    await list.getByRole('list', { name: '已置顶', exact: true }).waitFor();
+    expect(await list.getByRole('heading').allTextContents()).toEqual(['已置顶', '最近']);
+    expect(await list.getByRole('button', { name: '取消置顶 你好', exact: true }).getAttribute('title')).toBe('取消置顶');
+    await list.getByRole('button', { name: '编辑 你好 的标签', exact: true }).click();
+    const tags = list.getByRole('textbox', { name: '你好 的标签', exact: true });
+    expect(await tags.getAttribute('placeholder')).toBe('标签，用英文逗号分隔');
+    await tags.fill('工作, 想法');
+    await tags.press('Enter');
+    await until('the tag chips', async () => (await list.locator('.tag-chip').allInnerTexts()).join() === '工作,想法');
+    expect(await page.getByRole('button', { name: '导出全部数据', exact: true }).count()).toBe(1);
+    // Nothing in the sidebar is left in English (the product name aside): texts, labels, tooltips, placeholders.
+    const sidebarText = await page.evaluate(() => {
+      const sidebar = document.getElementById('sidebar');
+      const attributes = [...sidebar.querySelectorAll('[aria-label], [title], [placeholder]')].flatMap((el: any) =>
+        ['aria-label', 'title', 'placeholder'].map((name) => el.getAttribute(name) ?? ''),
+      );
+      return [sidebar.innerText, ...attributes].join('\n');
+    });
+    expect(sidebarText.replaceAll('Free Chat', '').replaceAll(account.username, '').match(/[A-Za-z]{2,}/g)).toBeNull();
+    await list.getByRole('link', { name: '你好', exact: true }).hover();
+    await screenshot(page, 'ui-zh-CN-sidebar');
+    // The open conversation's menu too.
+    const menu = page.locator('summary[aria-label="对话操作"]');
+    await menu.click();
+    expect(await page.getByRole('menuitem').allInnerTexts()).toEqual(['导出为 Markdown', '导出为 JSON', '分享…']);
+    await screenshot(page, 'ui-zh-CN-menu');
+    await menu.click();
+
+    await page.getByRole('button', { name: '设置', exact: true }).click();
     await page.getByRole('combobox', { name: '语言' }).selectOption('en');
     await page.getByRole('button', { name: 'New chat', exact: true }).waitFor();
     expect(await messageBox(page).getAttribute('placeholder')).toBe('Message Free Chat');

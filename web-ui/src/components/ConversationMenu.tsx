@@ -6,6 +6,7 @@ import { describeError } from '../api/errors';
 import type { ShareLink } from '../api/types';
 import { saveFile } from '../state/download';
 import { copyText } from './copy-code';
+import { t } from '../i18n';
 
 export function ConversationMenu({ client, sessionId, onError }: { client: ApiClient; sessionId: string; onError: (message: string | null) => void }) {
   const menu = useRef<HTMLDetailsElement>(null);
@@ -23,15 +24,15 @@ export function ConversationMenu({ client, sessionId, onError }: { client: ApiCl
   return (
     <>
       <details class="menu-popover" ref={menu}>
-        <summary class="icon" aria-label="Conversation actions" title="Conversation actions">
+        <summary class="icon" aria-label={t('menu.actions')} title={t('menu.actions')}>
           ⋯
         </summary>
         <div class="menu-items" role="menu">
           <button type="button" role="menuitem" onClick={() => download('markdown')}>
-            Export as Markdown
+            {t('menu.exportMarkdown')}
           </button>
           <button type="button" role="menuitem" onClick={() => download('json')}>
-            Export as JSON
+            {t('menu.exportJson')}
           </button>
           <button
             type="button"
@@ -41,7 +42,7 @@ export function ConversationMenu({ client, sessionId, onError }: { client: ApiCl
               setSharing(true);
             }}
           >
-            Share…
+            {t('menu.share')}
           </button>
         </div>
       </details>
@@ -86,29 +87,29 @@ function ShareDialog({ client, sessionId, onClose }: { client: ApiClient; sessio
         onClose();
       }}
     >
-      <h2 id="share-title">Share conversation</h2>
-      {state.kind === 'creating' && <p>Creating a link…</p>}
+      <h2 id="share-title">{t('share.title')}</h2>
+      {state.kind === 'creating' && <p>{t('share.creating')}</p>}
       {state.kind === 'shared' && (
         <>
-          <p>Anyone with this link can read the conversation as it is now, without signing in. Messages you send later are not shared.</p>
+          <p>{t('share.explain')}</p>
           <div class="share-link">
-            <input type="text" readOnly aria-label="Share link" value={url} onFocus={(e) => e.currentTarget.select()} />
+            <input type="text" readOnly aria-label={t('share.link')} value={url} onFocus={(e) => e.currentTarget.select()} />
             <button type="button" class="button primary" onClick={() => void copyText(url).then((ok) => setCopied(ok ? 'copied' : 'failed'))}>
-              {copied === 'copied' ? 'Copied' : copied === 'failed' ? 'Copy failed' : 'Copy'}
+              {copied === 'copied' ? t('message.copied') : copied === 'failed' ? t('message.copyFailed') : t('message.copy')}
             </button>
           </div>
         </>
       )}
-      {state.kind === 'revoked' && <p role="status">Sharing stopped: every link to this conversation now shows nothing.</p>}
+      {state.kind === 'revoked' && <p role="status">{t('share.revoked')}</p>}
       {state.kind === 'failed' && <p role="alert">{state.message}</p>}
       <div class="dialog-actions">
         {state.kind === 'shared' && (
           <button type="button" class="button ghost" onClick={() => void revoke()}>
-            Revoke links
+            {t('share.revoke')}
           </button>
         )}
         <button type="button" class="button ghost" onClick={onClose}>
-          Done
+          {t('share.done')}
         </button>
       </div>
     </dialog>

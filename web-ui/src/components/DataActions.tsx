@@ -4,6 +4,7 @@ import { useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
 import { describeError } from '../api/errors';
 import { saveFile } from '../state/download';
+import { t } from '../i18n';
 
 export function DataActions({ client, onImported }: { client: ApiClient; onImported: () => void }) {
   const picker = useRef<HTMLInputElement>(null);
@@ -20,33 +21,33 @@ export function DataActions({ client, onImported }: { client: ApiClient; onImpor
 
   const importFile = async (file: File) => {
     setWorking(true);
-    setStatus({ text: `Importing ${file.name}…`, error: false });
+    setStatus({ text: t('data.importing', file.name), error: false });
     try {
       const { imported } = await client.importFile(await file.text());
       const messages = imported.reduce((n, s) => n + s.messages, 0);
-      setStatus({ text: `Imported ${imported.length} ${imported.length === 1 ? 'conversation' : 'conversations'} (${messages} messages).`, error: false });
+      setStatus({ text: t('data.imported', imported.length, messages), error: false });
       onImported();
     } catch (error) {
-      setStatus({ text: `Import failed: ${describeError(error)}`, error: true });
+      setStatus({ text: t('data.importFailed', describeError(error)), error: true });
     } finally {
       setWorking(false);
     }
   };
 
   return (
-    <div class="data-actions" aria-label="Your data" role="group">
+    <div class="data-actions" aria-label={t('data.group')} role="group">
       <div class="data-buttons">
         <button type="button" class="button ghost small" onClick={exportAll}>
-          Export all data
+          {t('data.exportAll')}
         </button>
         <button type="button" class="button ghost small" disabled={working} onClick={() => picker.current?.click()}>
-          Import
+          {t('data.import')}
         </button>
         <input
           ref={picker}
           type="file"
           accept=".json,application/json"
-          aria-label="Import conversations file"
+          aria-label={t('data.importFile')}
           hidden
           onChange={(e) => {
             const file = e.currentTarget.files?.[0];

@@ -68,8 +68,8 @@ function ForkButton({ message, busy, onFork }: Pick<MessageProps, 'message' | 'b
   if (busy || message.id === null) return null;
   const id = message.id;
   return (
-    <button type="button" class="button ghost small" title="A new conversation with everything up to here" onClick={() => onFork(id)}>
-      Fork
+    <button type="button" class="button ghost small" title={t('message.forkTitle')} onClick={() => onFork(id)}>
+      {t('message.fork')}
     </button>
   );
 }
@@ -189,7 +189,7 @@ function AssistantMessage({ message, isLastAnswer, busy, onRegenerate, onContinu
           <CopyButton text={message.content} />
           {!busy && onContinue && canContinue(message) && (
             <button type="button" class="button ghost small" onClick={() => onContinue(message.key)}>
-              Continue
+              {t('message.continue')}
             </button>
           )}
           {!busy && message.id !== null && (

@@ -2,10 +2,10 @@ import { useEffect, useState } from 'preact/hooks';
 import type { UsageReport } from '../api/types';
 import { LIMITS, maxTokensBound, THEMES, type Settings, type Theme } from '../state/settings';
 import { describeUsage } from '../state/usage';
-import { LOCALES, activeLocale, chooseLocale, t, type Locale } from '../i18n';
+import { LOCALES, activeLocale, chooseLocale, t, type Locale, type MessageKey } from '../i18n';
 
 const USAGE_DAYS = 30;
-const THEME_NAMES: Readonly<Record<Theme, string>> = { system: 'System', light: 'Light', dark: 'Dark' };
+const THEME_NAMES: Readonly<Record<Theme, MessageKey>> = { system: 'settings.themeSystem', light: 'settings.themeLight', dark: 'settings.themeDark' };
 
 export function SettingsPanel({
   settings,
@@ -54,11 +54,11 @@ export function SettingsPanel({
         />
       </label>
       <fieldset class="segmented">
-        <legend>Theme</legend>
+        <legend>{t('settings.theme')}</legend>
         {THEMES.map((theme) => (
           <label key={theme}>
             <input type="radio" name="theme" value={theme} checked={settings.theme === theme} onChange={() => onChange({ ...settings, theme })} />
-            {THEME_NAMES[theme]}
+            {t(THEME_NAMES[theme])}
           </label>
         ))}
       </fieldset>

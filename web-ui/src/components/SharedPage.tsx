@@ -7,6 +7,7 @@ import { ApiError, describeError } from '../api/errors';
 import type { SharedConversation } from '../api/types';
 import { Markdown } from './Markdown';
 import { Thinking } from './Thinking';
+import { activeLocale, t } from '../i18n';
 
 type Load = { kind: 'loading' } | { kind: 'shown'; shared: SharedConversation } | { kind: 'gone' } | { kind: 'failed'; message: string };
 
@@ -28,23 +29,23 @@ export function SharedPage({ token }: { token: string }) {
     return () => robots.remove();
   }, []);
   useEffect(() => {
-    document.title = load.kind === 'shown' ? `${load.shared.title} · Shared · Free Chat` : 'Shared conversation · Free Chat';
+    document.title = load.kind === 'shown' ? t('shared.documentTitleNamed', load.shared.title) : t('shared.documentTitle');
   }, [load]);
 
   return (
     <div class="shared-page">
       <div role="status" class="banner shared-banner">
-        <span>Shared conversation · read-only</span>
+        <span>{t('shared.banner')}</span>
         <a class="button ghost small" href="/">
-          Open Free Chat
+          {t('shared.open')}
         </a>
       </div>
       <main class="scroller">
-        {load.kind === 'loading' && <p class="loading">Loading conversation…</p>}
+        {load.kind === 'loading' && <p class="loading">{t('chat.loading')}</p>}
         {load.kind === 'gone' && (
           <div class="empty">
-            <h1>This link doesn’t work</h1>
-            <p>It may have been revoked, or the conversation deleted.</p>
+            <h1>{t('shared.goneTitle')}</h1>
+            <p>{t('shared.goneBody')}</p>
           </div>
         )}
         {load.kind === 'failed' && (
@@ -63,15 +64,15 @@ function Conversation({ shared }: { shared: SharedConversation }) {
     <div class="column messages">
       <header class="shared-head">
         <h1>{shared.title}</h1>
-        {shared.sharedAt && <p class="muted">Shared {new Date(shared.sharedAt).toLocaleDateString([], { year: 'numeric', month: 'long', day: 'numeric' })}</p>}
+        {shared.sharedAt && <p class="muted">{t('shared.sharedOn', new Date(shared.sharedAt).toLocaleDateString(activeLocale(), { year: 'numeric', month: 'long', day: 'numeric' }))}</p>}
       </header>
       {shared.messages.map((message, i) =>
         message.role === 'user' ? (
-          <article key={i} class="message user" aria-label="You">
+          <article key={i} class="message user" aria-label={t('message.you')}>
             <div class="bubble">{message.content}</div>
           </article>
         ) : (
-          <article key={i} class="message assistant" aria-label="Assistant">
+          <article key={i} class="message assistant" aria-label={t('message.assistant')}>
             {message.thinking !== '' && <Thinking reasoning={message.thinking} thinking={false} thinkingMs={null} />}
             <div class="answer">
               <Markdown text={message.content} streaming={false} />

@@ -50,7 +50,7 @@ export function Shell({ client, user, onLogout }: { client: ApiClient; user: Use
         load: client.getSettings,
         save: client.updateSettings,
         onSettings: setSettings,
-        onSaveFailed: (e) => setError(`Your settings could not be saved: ${describeError(e)}`),
+        onSaveFailed: (e) => setError(t('shell.settingsNotSaved', describeError(e))),
       }),
     // One per signed-in shell: `settings` is only its starting point.
     [client],

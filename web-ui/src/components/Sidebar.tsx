@@ -156,7 +156,7 @@ export function Sidebar(props: SidebarProps) {
         editing.what === 'title' ? (
           <InlineInput
             value={s.title}
-            label="Conversation title"
+            label={t('sidebar.titleField')}
             maxLength={200}
             onSave={(title) => {
               setEditing(null);
@@ -167,8 +167,8 @@ export function Sidebar(props: SidebarProps) {
         ) : (
           <InlineInput
             value={s.tags.join(', ')}
-            label={`Tags of ${s.title}`}
-            placeholder="Tags, separated by commas"
+            label={t('sidebar.tagsField', s.title)}
+            placeholder={t('sidebar.tagsPlaceholder')}
             maxLength={500}
             allowEmpty
             onSave={(text) => {
@@ -186,33 +186,33 @@ export function Sidebar(props: SidebarProps) {
             </a>
             {s.tags.length > 0 && (
               <div class="tags">
-                {s.tags.map((t) => (
-                  <button type="button" key={t} class={t === tag ? 'tag-chip active' : 'tag-chip'} title={`Show conversations tagged ${t}`} onClick={() => setTag(t === tag ? null : t)}>
-                    {t}
+                {s.tags.map((name) => (
+                  <button type="button" key={name} class={name === tag ? 'tag-chip active' : 'tag-chip'} title={t('sidebar.showTagged', name)} onClick={() => setTag(name === tag ? null : name)}>
+                    {name}
                   </button>
                 ))}
               </div>
             )}
           </div>
-          {s.answering && <span class="answering-dot" role="img" aria-label="Answering" title="Answering…" />}
+          {s.answering && <span class="answering-dot" role="img" aria-label={t('sidebar.answering')} title={t('sidebar.answeringTitle')} />}
           <span class="row-actions">
             <button
               type="button"
               class={s.pinned ? 'icon pinned' : 'icon'}
-              aria-label={`${s.pinned ? 'Unpin' : 'Pin'} ${s.title}`}
+              aria-label={s.pinned ? t('sidebar.unpinNamed', s.title) : t('sidebar.pinNamed', s.title)}
               aria-pressed={s.pinned}
-              title={s.pinned ? 'Unpin' : 'Pin'}
+              title={s.pinned ? t('sidebar.unpin') : t('sidebar.pin')}
               onClick={() => props.onUpdate(s.id, { pinned: !s.pinned })}
             >
               <PinIcon filled={s.pinned} />
             </button>
-            <button type="button" class="icon" aria-label={`Edit tags of ${s.title}`} title="Tags" onClick={() => setEditing({ id: s.id, what: 'tags' })}>
+            <button type="button" class="icon" aria-label={t('sidebar.editTagsNamed', s.title)} title={t('sidebar.tags')} onClick={() => setEditing({ id: s.id, what: 'tags' })}>
               <TagIcon />
             </button>
-            <button type="button" class="icon" aria-label={`Rename ${s.title}`} title="Rename" onClick={() => setEditing({ id: s.id, what: 'title' })}>
+            <button type="button" class="icon" aria-label={t('sidebar.renameNamed', s.title)} title={t('sidebar.rename')} onClick={() => setEditing({ id: s.id, what: 'title' })}>
               <PencilIcon />
             </button>
-            <button type="button" class="icon" aria-label={`Delete ${s.title}`} title="Delete" onClick={() => setDeleting(s)}>
+            <button type="button" class="icon" aria-label={t('sidebar.deleteNamed', s.title)} title={t('sidebar.delete')} onClick={() => setDeleting(s)}>
               <TrashIcon />
             </button>
           </span>
@@ -241,8 +241,8 @@ export function Sidebar(props: SidebarProps) {
       <input
         class="filter"
         type="search"
-        aria-label="Search conversations"
-        placeholder="Search conversations"
+        aria-label={t('sidebar.search')}
+        placeholder={t('sidebar.search')}
         maxLength={200}
         value={query}
         onInput={(e) => setQuery(e.currentTarget.value)}
@@ -250,17 +250,17 @@ export function Sidebar(props: SidebarProps) {
       {tag !== null && (
         <div class="tag-filter">
           <span>
-            Tagged <span class="tag-chip active">{tag}</span>
+            {t('sidebar.tagged')} <span class="tag-chip active">{tag}</span>
           </span>
-          <button type="button" class="button ghost small" aria-label={`Clear the tag filter ${tag}`} onClick={() => setTag(null)}>
+          <button type="button" class="button ghost small" aria-label={t('sidebar.clearTagNamed', tag)} onClick={() => setTag(null)}>
             ✕
           </button>
         </div>
       )}
       <div class="sidebar-lists">
         {found.length > 0 && (
-          <section class="search-results" aria-label="Search results">
-            <h3 class="group-title">In messages</h3>
+          <section class="search-results" aria-label={t('sidebar.searchResults')}>
+            <h3 class="group-title">{t('sidebar.inMessages')}</h3>
             <ul>
               {found.map((r) => (
                 <li key={r.sessionId} class={r.sessionId === currentId ? 'current' : ''}>
@@ -277,26 +277,26 @@ export function Sidebar(props: SidebarProps) {
             </ul>
           </section>
         )}
-        <nav aria-label="Conversations" class="conversations">
+        <nav aria-label={t('sidebar.list')} class="conversations">
           {sessions === null ? (
-            <p class="sidebar-empty">Loading…</p>
+            <p class="sidebar-empty">{t('sidebar.loading')}</p>
           ) : nothingShown ? (
             <p class="sidebar-empty">
               {query.trim() || tag !== null
                 ? found.length > 0
-                  ? 'No title matches.'
+                  ? t('sidebar.noTitleMatch')
                   : searched.failed
-                    ? 'No title matches; searching the messages failed.'
-                    : 'No conversation matches.'
-                : 'No conversations yet.'}
+                    ? t('sidebar.noTitleMatchSearchFailed')
+                    : t('sidebar.noMatch')
+                : t('sidebar.empty')}
             </p>
           ) : (
             <>
               {groups.pinned.length > 0 && (
                 <>
-                  <h3 class="group-title">Pinned</h3>
-                  <ul aria-label="Pinned">{groups.pinned.map(row)}</ul>
-                  {groups.others.length > 0 && <h3 class="group-title">Recent</h3>}
+                  <h3 class="group-title">{t('sidebar.pinned')}</h3>
+                  <ul aria-label={t('sidebar.pinned')}>{groups.pinned.map(row)}</ul>
+                  {groups.others.length > 0 && <h3 class="group-title">{t('sidebar.recent')}</h3>}
                 </>
               )}
               {groups.others.length > 0 && <ul>{groups.others.map(row)}</ul>}

@@ -24,6 +24,17 @@ describe('translate', () => {
     expect(translate('en', 'message.tokens', 1)).toBe('1 token');
     expect(translate('zh-CN', 'message.tokens', 12345)).toBe('12,345 个 token');
     expect(translate('zh-CN', 'usage.none', 30)).toBe('最近 30 天没有回答。');
+    expect(translate('en', 'data.imported', 2, 8)).toBe('Imported 2 conversations (8 messages).');
+    expect(translate('en', 'data.imported', 1, 1)).toBe('Imported 1 conversation (1 message).');
+    expect(translate('zh-CN', 'data.imported', 2, 1234)).toBe('已导入 2 个对话（1,234 条消息）。');
+  });
+
+  it('puts a name into the labels that carry one', () => {
+    expect(translate('en', 'sidebar.pinNamed', 'Trip')).toBe('Pin Trip');
+    expect(translate('en', 'sidebar.unpinNamed', 'Trip')).toBe('Unpin Trip');
+    expect(translate('en', 'sidebar.clearTagNamed', 'work')).toBe('Clear the tag filter work');
+    expect(translate('zh-CN', 'sidebar.editTagsNamed', '旅行')).toBe('编辑 旅行 的标签');
+    expect(translate('zh-CN', 'shared.documentTitleNamed', '旅行')).toBe('旅行 · 分享 · Free Chat');
   });
 
   it('gives each language its own text', () => {
