@@ -51,7 +51,7 @@ export const zhCN: Dictionary = {
   'sidebar.tags': '标签',
   'sidebar.editTagsNamed': (title) => `编辑 ${title} 的标签`,
   'sidebar.tagsField': (title) => `${title} 的标签`,
-  'sidebar.tagsPlaceholder': '标签，用英文逗号分隔',
+  'sidebar.tagsPlaceholder': '标签，用逗号分隔',
   'sidebar.rename': '重命名',
   'sidebar.renameNamed': (title) => `重命名 ${title}`,
   'sidebar.delete': '删除',

@@ -51,6 +51,7 @@ describe('parseTags', () => {
   it('splits on commas and drops blanks', () => {
     expect(parseTags(' Work, side project ,, ideas ')).toEqual(['Work', 'side project', 'ideas']);
     expect(parseTags('  ')).toEqual([]);
+    expect(parseTags('工作，学习、 ideas')).toEqual(['工作', '学习', 'ideas']);
   });
 });
 

@@ -38,7 +38,8 @@ export function extraResults(results: readonly SearchResult[], shown: SessionGro
 /** "Work, side project ,, ideas" → ["Work", "side project", "ideas"]; the server lower-cases and dedupes. */
 export function parseTags(input: string): string[] {
   return input
-    .split(',')
+    // A Chinese keyboard types the full-width comma by default.
+    .split(/[,，、]/)
     .map((tag) => tag.trim())
     .filter((tag) => tag !== '');
 }
