@@ -185,7 +185,7 @@ describe('languages', { timeout: 90_000 }, () => {
     expect(await list.getByRole('button', { name: '取消置顶 你好', exact: true }).getAttribute('title')).toBe('取消置顶');
     await list.getByRole('button', { name: '编辑 你好 的标签', exact: true }).click();
     const tags = list.getByRole('textbox', { name: '你好 的标签', exact: true });
-    expect(await tags.getAttribute('placeholder')).toBe('标签，用英文逗号分隔');
+    expect(await tags.getAttribute('placeholder')).toBe('标签，用逗号分隔');
     await tags.fill('工作, 想法');
     await tags.press('Enter');
     await until('the tag chips', async () => (await list.locator('.tag-chip').allInnerTexts()).join() === '工作,想法');
