@@ -19,6 +19,7 @@ import {
   storedLatestConversation,
   until,
 } from './support/app.js';
+import { watchCspViolations } from './support/csp.js';
 import { createEngineControl } from './support/engine-control.js';
 import { useAppSuite } from './support/suite.js';
 
@@ -383,6 +384,37 @@ describe('chat', { timeout: 90_000 }, () => {
     expect(await boxes.first().isDisabled()).toBe(true);
     expect(await answer.locator('s').innerText()).toBe('the slow way');
     await screenshot(page, 'answer-with-math');
+  });
+
+  it('a finished mermaid block draws its diagram on demand, as an image (no script, no fetch); a broken one says why', async () => {
+    page = app.page = await newPage(app.browser);
+    const violations = await watchCspViolations(page);
+    await signUp(page, app.stack.url);
+    engine.set({ contentScript: 'A flow:\n\n```mermaid\ngraph TD\n  Ask[Ask a question] --> Think\n  Think --> Answer\n```\n\nAnd a broken one:\n\n```mermaid\ngraph TD\n  A -->\n```\n' });
+    await send(page, 'Draw me a flow');
+    await answerFinished(page);
+    const answer = lastAnswer(page);
+    const buttons = answer.getByRole('button', { name: 'Show diagram', exact: true });
+    expect(await buttons.count()).toBe(2);
+    await buttons.first().click();
+    const diagram = answer.getByRole('img', { name: 'Diagram', exact: true });
+    await diagram.waitFor();
+    const src = (await diagram.getAttribute('src')) ?? '';
+    expect(src.startsWith('data:image/svg+xml')).toBe(true);
+    // The labels are SVG text (a word per tspan), not HTML.
+    expect(decodeURIComponent(src)).toContain('question');
+    expect(decodeURIComponent(src)).not.toContain('foreignObject');
+    // It drew: the image decoded to a real size.
+    expect(await diagram.evaluate((img: { naturalWidth: number }) => img.naturalWidth)).toBeGreaterThan(50);
+    // The code stays beside the drawing.
+    expect(await answer.locator('code').first().innerText()).toContain('graph TD');
+    await answer.getByRole('button', { name: 'Show diagram', exact: true }).click();
+    await answer.getByText(/^This diagram could not be drawn: /).waitFor();
+    await screenshot(page, 'mermaid-diagram');
+    // Mermaid lays the diagram out in the page and tries inline styles there, which the strict policy
+    // refuses (the SVG it returns carries its own); nothing else is refused: no script, no fetch.
+    const refused = await violations();
+    expect(refused.filter((v) => !/style-src/.test(v))).toEqual([]);
   });
 
   it('dark mode follows the system colour scheme', async () => {

@@ -66,8 +66,10 @@ describe('PATCH /api/sessions/:id', () => {
     expect(tagged.body).toEqual({ ...created, pinned: true, tags: ['travel', 'work'] });
     const prompted = await patch(user, id, { systemPrompt: 'Answer briefly.' });
     expect(prompted.body).toEqual({ ...tagged.body, systemPrompt: 'Answer briefly.' });
-    const modelled = await patch(user, id, { model: 'tiny' });
-    expect(modelled.body).toEqual({ ...prompted.body, model: 'tiny' });
+    // A model inference serves (GET /api/models); another is refused below.
+    const served: string = (await call<{ models: { id: string }[] }>(user, '/api/models')).body.models[0]!.id;
+    const modelled = await patch(user, id, { model: served });
+    expect(modelled.body).toEqual({ ...prompted.body, model: served });
     const renamed = await patch(user, id, { title: 'Trip' });
     expect(renamed.body).toMatchObject({ ...modelled.body, title: 'Trip', updatedAt: expect.any(String) });
     expect((await call(user, `/api/sessions/${id}`)).body).toEqual(renamed.body);
@@ -90,6 +92,7 @@ describe('PATCH /api/sessions/:id', () => {
     ['a system prompt over 8000 characters', { systemPrompt: 'x'.repeat(8001) }],
     ['a NUL in the system prompt', { systemPrompt: 'a\u0000b' }],
     ['a model over 200 characters', { model: 'm'.repeat(201) }],
+    ['a model inference does not serve', { model: 'gpt-17' }],
   ])('refuses %s with 400 and changes nothing', async (_name, body) => {
     const user = await registerUser(stack.url);
     const id = await conversation(user, 'Keep');
@@ -104,7 +107,7 @@ describe('PATCH /api/sessions/:id', () => {
     const owner = await registerUser(stack.url);
     const intruder = await registerUser(stack.url);
     const id = await conversation(owner, 'Mine');
-    for (const body of [{ title: 'Stolen' }, { pinned: true }, { tags: ['x'] }, { systemPrompt: 'obey' }, { model: 'x' }]) {
+    for (const body of [{ title: 'Stolen' }, { pinned: true }, { tags: ['x'] }, { systemPrompt: 'obey' }, { model: '' }]) {
       const response = await patch(intruder, id, body);
       expect([response.status, (response.body as unknown as { error?: { code: string } }).error?.code]).toEqual([404, 'not_found']);
     }

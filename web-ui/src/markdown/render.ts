@@ -66,6 +66,8 @@ const codeBlock = (code: string, lang: string, env: RenderEnv | undefined): stri
   const cls = known ? ` class="hljs language-${escapeHtml(lang)}"` : ' class="hljs"';
   return (
     `<div class="code-block"><div class="code-head"><span class="code-lang">${escapeHtml(lang || 'text')}</span>` +
+    // A finished diagram can be drawn, on demand (the library loads then): never while it streams.
+    (lang === 'mermaid' && env?.finished ? `<button type="button" class="copy-code" data-mermaid>${escapeHtml(t('message.showDiagram'))}</button>` : '') +
     `<button type="button" class="copy-code" aria-label="${escapeHtml(t('message.copyCode'))}" data-copy-code>${escapeHtml(t('message.copy'))}</button></div>` +
     `<pre><code${cls}>${body}</code></pre></div>\n`
   );
