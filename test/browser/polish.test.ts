@@ -96,7 +96,8 @@ describe('drafts', { timeout: 90_000 }, () => {
     // The new chat has its own (empty) draft; going back shows this conversation's again.
     await page.getByRole('button', { name: 'New chat', exact: true }).click();
     await until('the new chat', () => new URL(page.url()).pathname === '/');
-    expect(await messageBox(page).inputValue()).toBe('');
+    // The URL changes first, the box's text with the next render.
+    await until('the new chat’s empty box', async () => (await messageBox(page).inputValue()) === '');
     await messageBox(page).fill('an idea for later');
     await conversations(page).getByRole('link', { name: 'Draft test question' }).click();
     await until('the conversation again', () => new URL(page.url()).pathname === path);

@@ -1,6 +1,6 @@
 // The message box's text, kept per conversation (state/drafts.ts): saved a moment after typing
 // stops, at once when emptied (sent), before another conversation is shown, and when the page is left.
-import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { createDraftStore } from '../state/drafts';
 
 const SAVE_DELAY_MS = 400;
@@ -23,7 +23,8 @@ export function useDraft(userId: string, sessionId: string | null): [string, Dra
     if (unsaved) store.save(unsaved.sessionId, unsaved.text);
   }, [store]);
 
-  useEffect(() => {
+  // Before the browser paints: the box never shows the previous conversation's draft, even for a frame.
+  useLayoutEffect(() => {
     if (owner.current === sessionId) return;
     flush();
     owner.current = sessionId;
