@@ -1,7 +1,7 @@
 // A real Consul agent in dev mode (one in-memory server) on loopback, every port chosen free so test
 // runs and `make infra-up` never collide with each other or with a Consul already on the machine.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '@freechat/shared';
 import { startProcess, waitFor, type ManagedProcess } from './managed-process.js';
@@ -26,9 +26,35 @@ export function ensureConsul(): string {
   return execFileSync(path.join(INFRA_SCRIPTS, 'ensure-consul.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }
 
+/** How many times the agent is started with new ports when one it was given was taken meanwhile. */
+const START_ATTEMPTS = 3;
+
 export async function startConsul(options: StartConsulOptions): Promise<ConsulServer> {
   const binary = ensureConsul();
   mkdirSync(options.dataDir, { recursive: true });
+  // A port found free can be taken before the agent binds it (the other servers start meanwhile, and
+  // Consul binds six): then it is started again on new ones.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startConsulOnce(binary, options, attempt);
+    } catch (error) {
+      if (attempt >= START_ATTEMPTS || !portWasTaken(path.join(options.dataDir, logName(attempt)))) throw error;
+      console.warn(`[infra] consul: a port was taken before it could bind (attempt ${attempt}); starting it again on other ports`);
+    }
+  }
+}
+
+const logName = (attempt: number): string => (attempt === 1 ? 'consul.log' : `consul-${attempt}.log`);
+
+function portWasTaken(logFile: string): boolean {
+  try {
+    return /bind: address already in use/.test(readFileSync(logFile, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function startConsulOnce(binary: string, options: StartConsulOptions, attempt: number): Promise<ConsulServer> {
   // Sequential: parallel probes could be handed the same port.
   const ports = { http: 0, grpc: 0, dns: 0, server: 0, serfLan: 0, serfWan: 0 };
   for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
@@ -63,7 +89,7 @@ export async function startConsul(options: StartConsulOptions): Promise<ConsulSe
     ],
     env: { ...process.env, CHECKPOINT_DISABLE: '1' },
     cwd: options.dataDir,
-    logFile: path.join(options.dataDir, 'consul.log'),
+    logFile: path.join(options.dataDir, logName(attempt)),
     ...(options.keepAlive !== undefined && { keepAlive: options.keepAlive }),
   });
   try {
