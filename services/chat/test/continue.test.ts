@@ -4,49 +4,23 @@
 import { randomUUID } from 'node:crypto';
 import { status as Status } from '@grpc/grpc-js';
 import { FinishReason, MessageStatus, type GenerationParams, type RunEvent } from '@freechat/proto/freechat/chat/v1/chat';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  chatConfig,
-  collect,
-  startChat,
-  startThrowawayPostgres,
-  startTinyInference,
-  textOf,
-  type ChatApi,
-  type RunningChat,
-  type RunningPostgres,
-  type TinyInference,
-} from './support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { collect, textOf, useChatStack } from './support/harness.js';
 
-let postgres: RunningPostgres;
-let inference: TinyInference;
-let chat: RunningChat;
-let api: ChatApi;
-
-beforeAll(async () => {
-  postgres = await startThrowawayPostgres();
-  inference = await startTinyInference();
-  chat = await startChat(chatConfig(postgres.url, inference.address));
-  api = chat.api;
-});
-afterAll(async () => {
-  await chat?.close();
-  await inference?.close();
-  await postgres?.stop();
-});
+const stack = useChatStack();
 
 type Ref = { userId: string; sessionId: string };
 
 async function newSession(): Promise<Ref> {
   const userId = randomUUID();
-  return { userId, sessionId: (await api.createSession({ userId, title: '' })).id };
+  return { userId, sessionId: (await stack.api.createSession({ userId, title: '' })).id };
 }
 
 const CUT: GenerationParams = { temperature: 0, maxNewTokens: 6 };
 
-const send = (ref: Ref, content: string, params: GenerationParams = CUT) => collect(chat.client.sendMessage({ ...ref, content, params, enableThinking: false }));
+const send = (ref: Ref, content: string, params: GenerationParams = CUT) => collect(stack.chat.client.sendMessage({ ...ref, content, params, enableThinking: false }));
 const continueAnswer = (ref: Ref, messageId: string, params: GenerationParams = { temperature: 0, maxNewTokens: 5 }) =>
-  collect(chat.client.continueMessage({ ...ref, messageId, params, enableThinking: false }));
+  collect(stack.chat.client.continueMessage({ ...ref, messageId, params, enableThinking: false }));
 
 function started(events: readonly RunEvent[]) {
   const e = events[0]?.event;
@@ -79,7 +53,7 @@ describe('ContinueMessage', () => {
     expect(whole.length).toBeGreaterThan(soFar.length);
     expect(done(more.events).usage?.completionTokens).toBe(6 + 5);
 
-    const { messages } = await api.listMessages(ref);
+    const { messages } = await stack.api.listMessages(ref);
     expect(messages).toHaveLength(2);
     expect(messages[1]).toMatchObject({ id: assistantMessageId, content: whole, status: MessageStatus.MESSAGE_STATUS_COMPLETE, finishReason: FinishReason.FINISH_REASON_LENGTH });
     expect(messages[1]!.usage?.completionTokens).toBe(11);
@@ -88,7 +62,7 @@ describe('ContinueMessage', () => {
     // (That the model goes on from the text is the engine's test: here the tiny model's gibberish
     // re-tokenizes differently from how it was generated, as any text-level continuation can.)
     // Attached afterwards, the run replays the whole answer.
-    const replay = await collect(chat.client.attachRun({ userId: ref.userId, runId: run.runId, afterSeq: 0 }));
+    const replay = await collect(stack.chat.client.attachRun({ userId: ref.userId, runId: run.runId, afterSeq: 0 }));
     expect(textOf(replay.events, 'content')).toBe(whole);
   });
 
@@ -100,19 +74,19 @@ describe('ContinueMessage', () => {
       const refused = await continueAnswer(ref, messageId);
       expect([refused.error?.code, refused.error?.details.split(':')[0]]).toEqual([Status.FAILED_PRECONDITION, 'not_continuable']);
     }
-    const before = (await api.listMessages(ref)).messages;
+    const before = (await stack.api.listMessages(ref)).messages;
     expect(before.map((m) => [m.id, m.status])).toEqual([
       [cut.userMessageId, MessageStatus.MESSAGE_STATUS_COMPLETE],
       [cut.assistantMessageId, MessageStatus.MESSAGE_STATUS_COMPLETE],
       [next.userMessageId, MessageStatus.MESSAGE_STATUS_COMPLETE],
       [next.assistantMessageId, MessageStatus.MESSAGE_STATUS_COMPLETE],
     ]);
-    expect((await api.getSession(ref)).currentLeafId).toBe(next.assistantMessageId);
+    expect((await stack.api.getSession(ref)).currentLeafId).toBe(next.assistantMessageId);
 
     const other = await newSession();
     let stopping: Promise<unknown> | undefined;
-    const stopped = await collect(chat.client.sendMessage({ ...other, content: 'Go', params: { temperature: 0, maxNewTokens: 200 }, enableThinking: false }), (event) => {
-      if (event.event?.$case === 'content') stopping ??= api.stopRun({ userId: other.userId, runId: event.runId });
+    const stopped = await collect(stack.chat.client.sendMessage({ ...other, content: 'Go', params: { temperature: 0, maxNewTokens: 200 }, enableThinking: false }), (event) => {
+      if (event.event?.$case === 'content') stopping ??= stack.api.stopRun({ userId: other.userId, runId: event.runId });
     });
     await stopping;
     expect(done(stopped.events).finishReason).toBe(FinishReason.FINISH_REASON_CANCELLED);

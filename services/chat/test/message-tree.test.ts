@@ -13,56 +13,34 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessagesRepository } from '../src/messages-repository.js';
 import { MIGRATIONS_DIR } from '../src/server.js';
-import {
-  chatConfig,
-  collect,
-  failure,
-  startChat,
-  startThrowawayPostgres,
-  startTinyInference,
-  textOf,
-  untilSeq,
-  type ChatApi,
-  type RunningChat,
-  type RunningPostgres,
-  type TinyInference,
-} from './support/harness.js';
+import { collect, failure, startThrowawayPostgres, textOf, untilSeq, useChatStack } from './support/harness.js';
 
-let postgres: RunningPostgres;
-let inference: TinyInference;
-let chat: RunningChat;
-let api: ChatApi;
+const stack = useChatStack();
 let db: pg.Pool;
 
-beforeAll(async () => {
-  postgres = await startThrowawayPostgres();
-  inference = await startTinyInference();
-  chat = await startChat(chatConfig(postgres.url, inference.address));
-  api = chat.api;
-  db = new pg.Pool({ connectionString: postgres.url });
+beforeAll(() => {
+  db = new pg.Pool({ connectionString: stack.postgres.url });
 });
+// Registered after the stack's: runs before it stops PostgreSQL.
 afterAll(async () => {
   await db?.end();
-  await chat?.close();
-  await inference?.close();
-  await postgres?.stop();
 });
 
 type Ref = { userId: string; sessionId: string };
 
 async function newSession(): Promise<Ref> {
   const userId = randomUUID();
-  return { userId, sessionId: (await api.createSession({ userId, title: '' })).id };
+  return { userId, sessionId: (await stack.api.createSession({ userId, title: '' })).id };
 }
 
 const PARAMS: GenerationParams = { seed: 11, temperature: 1, maxNewTokens: 16 };
 
 function send(ref: Ref, content: string, params: GenerationParams = PARAMS) {
-  return collect(chat.client.sendMessage({ ...ref, content, params }));
+  return collect(stack.chat.client.sendMessage({ ...ref, content, params }));
 }
 
 function regenerate(ref: Ref, options: { content?: string; messageId?: string; params?: GenerationParams } = {}) {
-  return chat.client.regenerateMessage({ ...ref, params: PARAMS, ...options });
+  return stack.chat.client.regenerateMessage({ ...ref, params: PARAMS, ...options });
 }
 
 function started(events: readonly RunEvent[]) {
@@ -77,7 +55,7 @@ function done(events: readonly RunEvent[]) {
   return e.done;
 }
 
-const rolesAndIds = async (ref: Ref) => (await api.listMessages(ref)).messages.map((m) => [m.role, m.id]);
+const rolesAndIds = async (ref: Ref) => (await stack.api.listMessages(ref)).messages.map((m) => [m.role, m.id]);
 
 describe('RegenerateMessage', () => {
   it('streams a new answer beside the last one and shows it; the earlier answer and its run are kept', async () => {
@@ -94,7 +72,7 @@ describe('RegenerateMessage', () => {
     expect(runId).not.toBe(first.events[0]!.runId);
     expect(done(again.events).messageId).toBe(assistantMessageId);
 
-    const { messages } = await api.listMessages(ref);
+    const { messages } = await stack.api.listMessages(ref);
     expect(messages.map((m) => [m.role, m.id])).toEqual([
       [MessageRole.MESSAGE_ROLE_USER, userMessageId],
       [MessageRole.MESSAGE_ROLE_ASSISTANT, assistantMessageId],
@@ -107,11 +85,11 @@ describe('RegenerateMessage', () => {
       // The earlier answer first: `2/2`.
       siblingIds: [oldAnswer, assistantMessageId],
     });
-    expect((await api.getSession(ref)).currentLeafId).toBe(assistantMessageId);
+    expect((await stack.api.getSession(ref)).currentLeafId).toBe(assistantMessageId);
     // The earlier answer is still there, text and all, and its run still replays it.
     const kept = await db.query<{ content: string }>('SELECT content FROM chat.messages WHERE id = $1', [oldAnswer]);
     expect(kept.rows[0]?.content).toBe(textOf(first.events, 'content'));
-    const attach = await collect(chat.client.attachRun({ userId: ref.userId, runId: first.events[0]!.runId, afterSeq: 0 }));
+    const attach = await collect(stack.chat.client.attachRun({ userId: ref.userId, runId: first.events[0]!.runId, afterSeq: 0 }));
     expect(attach.error).toBeUndefined();
     expect(textOf(attach.events, 'content')).toBe(textOf(first.events, 'content'));
   });
@@ -135,14 +113,14 @@ describe('RegenerateMessage', () => {
   it('edits the last question beside the original and answers the new text: stored, prompted and re-titled', async () => {
     const ref = await newSession();
     const first = await send(ref, 'Hi');
-    expect((await api.getSession(ref)).title).toBe('Hi');
+    expect((await stack.api.getSession(ref)).title).toBe('Hi');
     const edited = 'Hi, could you please explain how rainbows form after a summer storm?';
     const again = await collect(regenerate(ref, { content: edited }));
     expect(again.error).toBeUndefined();
     const original = started(first.events).userMessageId;
     const edit = started(again.events).userMessageId;
     expect(edit).not.toBe(original);
-    const { messages } = await api.listMessages(ref);
+    const { messages } = await stack.api.listMessages(ref);
     expect(messages.map((m) => m.content)).toEqual([edited, textOf(again.events, 'content')]);
     expect(messages[0]!.siblingIds).toEqual([original, edit]);
     // The original question is kept, unchanged.
@@ -150,24 +128,24 @@ describe('RegenerateMessage', () => {
     // The model saw the edited text: a longer prompt.
     expect(done(again.events).usage!.promptTokens).toBeGreaterThan(done(first.events).usage!.promptTokens + 5);
     // The session was named after that message, so it follows the edit.
-    expect((await api.getSession(ref)).title).toBe(edited.slice(0, 60).trim());
+    expect((await stack.api.getSession(ref)).title).toBe(edited.slice(0, 60).trim());
 
     // A title the user chose (or one from an earlier message) is kept.
-    await api.updateSession({ ...ref, title: 'Mine' });
+    await stack.api.updateSession({ ...ref, title: 'Mine' });
     await collect(regenerate(ref, { content: 'Something else' }));
-    expect((await api.getSession(ref)).title).toBe('Mine');
+    expect((await stack.api.getSession(ref)).title).toBe('Mine');
   });
 
   it('works after an answer that failed or was stopped (nothing streaming)', async () => {
     const ref = await newSession();
-    const stream = chat.client.sendMessage({ ...ref, content: 'Go on', params: { ...PARAMS, maxNewTokens: 2000 } });
+    const stream = stack.chat.client.sendMessage({ ...ref, content: 'Go on', params: { ...PARAMS, maxNewTokens: 2000 } });
     const outcome = collect(stream);
     const first = await untilSeq(stream, 2);
-    await api.stopRun({ userId: ref.userId, runId: first.runId });
+    await stack.api.stopRun({ userId: ref.userId, runId: first.runId });
     await outcome;
     const again = await collect(regenerate(ref));
     expect(again.error).toBeUndefined();
-    expect((await api.listMessages(ref)).messages.map((m) => m.status)).toEqual([
+    expect((await stack.api.listMessages(ref)).messages.map((m) => m.status)).toEqual([
       MessageStatus.MESSAGE_STATUS_COMPLETE,
       MessageStatus.MESSAGE_STATUS_COMPLETE,
     ]);
@@ -175,7 +153,7 @@ describe('RegenerateMessage', () => {
 
   it('refuses with FAILED_PRECONDITION run_in_progress while an answer streams, changing nothing', async () => {
     const ref = await newSession();
-    const stream = chat.client.sendMessage({ ...ref, content: 'Keep talking', params: { ...PARAMS, maxNewTokens: 2000 } });
+    const stream = stack.chat.client.sendMessage({ ...ref, content: 'Keep talking', params: { ...PARAMS, maxNewTokens: 2000 } });
     const outcome = collect(stream);
     const first = await untilSeq(stream, 2);
     const before = await rolesAndIds(ref);
@@ -184,8 +162,8 @@ describe('RegenerateMessage', () => {
     expect(refused.error?.code).toBe(Status.FAILED_PRECONDITION);
     expect(refused.error?.details).toMatch(/^run_in_progress: /);
     expect(await rolesAndIds(ref)).toEqual(before);
-    expect((await api.listMessages(ref)).messages[0]!.content).toBe('Keep talking');
-    await api.stopRun({ userId: ref.userId, runId: first.runId });
+    expect((await stack.api.listMessages(ref)).messages[0]!.content).toBe('Keep talking');
+    await stack.api.stopRun({ userId: ref.userId, runId: first.runId });
     await outcome;
   });
 
@@ -193,13 +171,13 @@ describe('RegenerateMessage', () => {
     const ref = await newSession();
     const refused = await collect(regenerate(ref));
     expect([refused.error?.code, refused.error?.details.split(':')[0]]).toEqual([Status.FAILED_PRECONDITION, 'nothing_to_regenerate']);
-    expect((await api.listMessages(ref)).messages).toEqual([]);
+    expect((await stack.api.listMessages(ref)).messages).toEqual([]);
   });
 
   it("answers NOT_FOUND for another user's, a missing or a deleted session, or a message of another session, touching nothing", async () => {
     const ref = await newSession();
     await send(ref, 'mine');
-    const before = await api.listMessages(ref);
+    const before = await stack.api.listMessages(ref);
     const others = [
       { userId: randomUUID(), sessionId: ref.sessionId },
       { userId: ref.userId, sessionId: randomUUID() },
@@ -208,14 +186,14 @@ describe('RegenerateMessage', () => {
       const result = await collect(regenerate(other, { content: 'hijack' }));
       expect([result.error?.code, result.error?.details]).toEqual([Status.NOT_FOUND, 'session not found']);
     }
-    expect(await api.listMessages(ref)).toEqual(before);
+    expect(await stack.api.listMessages(ref)).toEqual(before);
     const elsewhere = await newSession();
     const foreign = started((await send(elsewhere, 'elsewhere')).events).userMessageId;
     const wrongMessage = await collect(regenerate(ref, { messageId: foreign }));
     expect([wrongMessage.error?.code, wrongMessage.error?.details]).toEqual([Status.NOT_FOUND, 'message not found']);
     expect((await collect(regenerate(ref, { messageId: randomUUID() }))).error?.code).toBe(Status.NOT_FOUND);
-    expect(await api.listMessages(ref)).toEqual(before);
-    await api.deleteSession(ref);
+    expect(await stack.api.listMessages(ref)).toEqual(before);
+    await stack.api.deleteSession(ref);
     expect((await collect(regenerate(ref))).error?.code).toBe(Status.NOT_FOUND);
   });
 
@@ -235,15 +213,15 @@ describe('RegenerateMessage', () => {
       const result = await collect(regenerate(ref, options));
       expect([result.error?.code, result.error?.details.split(':')[0]]).toEqual([Status.INVALID_ARGUMENT, field]);
     }
-    const badSession = await collect(chat.client.regenerateMessage({ userId: ref.userId, sessionId: 'nope', params: undefined }));
+    const badSession = await collect(stack.chat.client.regenerateMessage({ userId: ref.userId, sessionId: 'nope', params: undefined }));
     expect([badSession.error?.code, badSession.error?.details.split(':')[0]]).toEqual([Status.INVALID_ARGUMENT, 'session_id']);
-    expect((await api.listMessages(ref)).messages[0]!.content).toBe('question');
+    expect((await stack.api.listMessages(ref)).messages[0]!.content).toBe('question');
   });
 
   it('is one transaction: a failure while writing the edit and its answer leaves the conversation as it was', async () => {
     const ref = await newSession();
     const first = await send(ref, 'original');
-    const before = await api.listMessages(ref);
+    const before = await stack.api.listMessages(ref);
     // A real failure inside the transaction, after admission: inserting the edit's row.
     await db.query(`CREATE FUNCTION chat.test_refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.session_id = '${ref.sessionId}' THEN RAISE EXCEPTION 'simulated failure'; END IF; RETURN NEW; END $$`);
@@ -255,7 +233,7 @@ describe('RegenerateMessage', () => {
       await db.query('DROP TRIGGER test_refuse_insert ON chat.messages');
       await db.query('DROP FUNCTION chat.test_refuse_insert()');
     }
-    expect(await api.listMessages(ref)).toEqual(before);
+    expect(await stack.api.listMessages(ref)).toEqual(before);
     expect(before.messages.map((m) => m.id)).toEqual([started(first.events).userMessageId, started(first.events).assistantMessageId]);
     // And the session works as before.
     expect((await collect(regenerate(ref))).error).toBeUndefined();
@@ -278,51 +256,51 @@ describe('conversations as trees', () => {
   it('answers a middle answer again as a new branch from its question: later turns stay on the old branch, and prompts see only their own branch', async () => {
     const { ref, one, two, again } = await branched();
     expect(again.userMessageId).toBe(one.userMessageId);
-    const shown = (await api.listMessages(ref)).messages;
+    const shown = (await stack.api.listMessages(ref)).messages;
     expect(shown.map((m) => m.id)).toEqual([one.userMessageId, again.assistantMessageId]);
     expect(shown[1]!.siblingIds).toEqual([one.assistantMessageId, again.assistantMessageId]);
 
     // The next question continues the branch shown; its prompt holds that branch and nothing of q2/a2.
     const three = started((await send(ref, 'Third question')).events);
-    expect((await api.listMessages(ref)).messages.map((m) => m.id)).toEqual([one.userMessageId, again.assistantMessageId, three.userMessageId, three.assistantMessageId]);
+    expect((await stack.api.listMessages(ref)).messages.map((m) => m.id)).toEqual([one.userMessageId, again.assistantMessageId, three.userMessageId, three.assistantMessageId]);
     expect(await history(ref, three.userMessageId)).toEqual([one.userMessageId, again.assistantMessageId, three.userMessageId]);
     expect(await history(ref, two.userMessageId)).toEqual([one.userMessageId, one.assistantMessageId, two.userMessageId]);
   });
 
   it('switches branches: a sibling shows with the newest messages under it, and the choice is kept', async () => {
     const { ref, one, two, again } = await branched();
-    const back = await api.selectBranch({ ...ref, messageId: one.assistantMessageId });
+    const back = await stack.api.selectBranch({ ...ref, messageId: one.assistantMessageId });
     expect(back.currentLeafId).toBe(two.assistantMessageId);
-    expect((await api.listMessages(ref)).messages.map((m) => m.id)).toEqual([one.userMessageId, one.assistantMessageId, two.userMessageId, two.assistantMessageId]);
-    expect((await api.getSession(ref)).currentLeafId).toBe(two.assistantMessageId);
+    expect((await stack.api.listMessages(ref)).messages.map((m) => m.id)).toEqual([one.userMessageId, one.assistantMessageId, two.userMessageId, two.assistantMessageId]);
+    expect((await stack.api.getSession(ref)).currentLeafId).toBe(two.assistantMessageId);
     // From the question: its newest answer, a1'.
-    expect((await api.selectBranch({ ...ref, messageId: one.userMessageId })).currentLeafId).toBe(again.assistantMessageId);
+    expect((await stack.api.selectBranch({ ...ref, messageId: one.userMessageId })).currentLeafId).toBe(again.assistantMessageId);
     // Regenerating without naming a message answers the branch shown.
-    await api.selectBranch({ ...ref, messageId: one.assistantMessageId });
+    await stack.api.selectBranch({ ...ref, messageId: one.assistantMessageId });
     const latest = started((await collect(regenerate(ref))).events);
     expect(latest.userMessageId).toBe(two.userMessageId);
-    expect((await api.listMessages(ref)).messages.at(-1)!.siblingIds).toEqual([two.assistantMessageId, latest.assistantMessageId]);
+    expect((await stack.api.listMessages(ref)).messages.at(-1)!.siblingIds).toEqual([two.assistantMessageId, latest.assistantMessageId]);
   });
 
   it('edits a first question beside the original; the old conversation stays one switch away', async () => {
     const { ref, one } = await branched();
     const edit = started((await collect(regenerate(ref, { messageId: one.userMessageId, content: 'A better first question' }))).events);
-    const shown = (await api.listMessages(ref)).messages;
+    const shown = (await stack.api.listMessages(ref)).messages;
     expect(shown.map((m) => m.content)[0]).toBe('A better first question');
     expect(shown.map((m) => m.id)).toEqual([edit.userMessageId, edit.assistantMessageId]);
     expect(shown[0]!.siblingIds).toEqual([one.userMessageId, edit.userMessageId]);
     expect(await history(ref, edit.userMessageId)).toEqual([edit.userMessageId]);
-    await api.selectBranch({ ...ref, messageId: one.userMessageId });
-    expect((await api.listMessages(ref)).messages.map((m) => m.id)[0]).toBe(one.userMessageId);
+    await stack.api.selectBranch({ ...ref, messageId: one.userMessageId });
+    expect((await stack.api.listMessages(ref)).messages.map((m) => m.id)[0]).toBe(one.userMessageId);
     // (Re-titling after an edit is checked above: here the title writer may have named the session by now.)
   });
 
   it('refuses to switch to a message of another session or user, naming what is wrong', async () => {
     const { ref, one } = await branched();
     const other = await newSession();
-    expect((await failure(api.selectBranch({ ...other, messageId: one.userMessageId }))).details).toBe('message not found');
-    expect((await failure(api.selectBranch({ userId: randomUUID(), sessionId: ref.sessionId, messageId: one.userMessageId }))).details).toBe('session not found');
-    const bad = await failure(api.selectBranch({ ...ref, messageId: 'x' }));
+    expect((await failure(stack.api.selectBranch({ ...other, messageId: one.userMessageId }))).details).toBe('message not found');
+    expect((await failure(stack.api.selectBranch({ userId: randomUUID(), sessionId: ref.sessionId, messageId: one.userMessageId }))).details).toBe('session not found');
+    const bad = await failure(stack.api.selectBranch({ ...ref, messageId: 'x' }));
     expect([bad.code, bad.details.split(':')[0]]).toEqual([Status.INVALID_ARGUMENT, 'message_id']);
   });
 });

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll } from 'vitest';
 import {
   ChatServiceClient,
   type CreateSessionRequest,
@@ -240,3 +241,45 @@ export async function until(condition: () => Promise<boolean> | boolean, timeout
 
 /** An address where nothing listens. */
 export const DEAD_ADDRESS = '127.0.0.1:1';
+
+/** What `useChatStack` hands a test file once its servers are up. */
+export interface ChatStack {
+  readonly postgres: RunningPostgres;
+  readonly chat: RunningChat;
+  readonly api: ChatApi;
+}
+
+/**
+ * A throwaway PostgreSQL, the tiny inference service and one chat server for a test file: started
+ * before its tests, stopped after them. Read the fields inside tests (they are set by beforeAll).
+ */
+export function useChatStack(): ChatStack {
+  let postgres: RunningPostgres | undefined;
+  let inference: TinyInference | undefined;
+  let chat: RunningChat | undefined;
+  beforeAll(async () => {
+    postgres = await startThrowawayPostgres();
+    inference = await startTinyInference();
+    chat = await startChat(chatConfig(postgres.url, inference.address));
+  });
+  afterAll(async () => {
+    await chat?.close();
+    await inference?.close();
+    await postgres?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the chat stack is not started: read it inside a test');
+    return value;
+  };
+  return {
+    get postgres() {
+      return started(postgres);
+    },
+    get chat() {
+      return started(chat);
+    },
+    get api() {
+      return started(chat).api;
+    },
+  };
+}
