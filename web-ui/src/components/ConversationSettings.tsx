@@ -37,8 +37,10 @@ export function ConversationSettings({ systemPrompt, model, models, pending, onC
     if (saving.current) clearTimeout(saving.current.timer);
     saving.current = { timer: setTimeout(() => save(value), SAVE_AFTER_MS), value };
   };
-  // Leaving the conversation (or closing the panel) saves what was typed.
-  useEffect(() => () => saving.current && save(saving.current.value), []);
+  // Leaving the conversation (or closing the panel) saves what was typed, against the latest props.
+  const latestSave = useRef(save);
+  latestSave.current = save;
+  useEffect(() => () => saving.current && latestSave.current(saving.current.value), []);
   // A model chosen earlier that is no longer served stays visible, so the choice is not silently lost.
   const ids = models.map((m) => m.id);
   if (model !== '' && !ids.includes(model)) ids.push(model);
